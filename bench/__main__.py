@@ -1,0 +1,19 @@
+"""`python -m bench [NAME ...]` runs the named benchmarks (default: all), each a module
+bench/<NAME>.py with a `main() -> None` that prints its figures."""
+
+import importlib
+import sys
+
+BENCHES = ["ack", "worker", "export", "charts"]
+
+
+def main(names: list[str]) -> None:
+    for name in names or BENCHES:
+        if name not in BENCHES:
+            raise SystemExit(f"unknown benchmark {name!r}; choose from {', '.join(BENCHES)}")
+        print(f"== bench {name}", flush=True)
+        importlib.import_module(f"bench.{name}").main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

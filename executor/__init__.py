@@ -1,0 +1,1 @@
+"""The databot worker: queue loop, agent, tools, warehouses, SQL guard, sandbox, artifacts."""

@@ -1,0 +1,1 @@
+"""Subcommands of the `databot` command line, one module each."""

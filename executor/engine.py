@@ -1,0 +1,39 @@
+"""The engine interface: what the worker and the CLI call to turn a question into an Answer.
+
+Implementations: the verified-query library (offline), the Bedrock agent, and the
+router that tries the library first (see `executor.router`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.answer import Answer
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange in a conversation, as handed to the engine for follow-ups."""
+
+    question: str
+    sql: list[str]
+    answer: str
+
+
+def _ignore_progress(stage: str) -> None:
+    """Progress sink for callers that show none (tests, the HTTP API)."""
+
+
+@dataclass
+class Request:
+    job_id: str
+    question: str
+    history: list[Turn] = field(default_factory=list)
+    # Called with a short human stage ("Reading the schema", "Running SQL (2nd try)").
+    progress: Callable[[str], None] = _ignore_progress
+
+
+class Engine(Protocol):
+    def answer(self, request: Request) -> Answer: ...

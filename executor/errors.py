@@ -1,0 +1,33 @@
+"""The domain's exceptions. The worker decides retry or reply by their class alone."""
+
+
+class DatabotError(Exception):
+    """Base of every error databot raises on purpose."""
+
+
+class UserFacingError(DatabotError):
+    """A permanent problem the person can act on; its message is shown in the thread as is."""
+
+
+class TransientError(DatabotError):
+    """A passing failure (throttling, network, a 5xx): the job is retried later."""
+
+
+class UnsafeSQL(UserFacingError):
+    """The SQL guard refused a statement; the message is the one-line reason."""
+
+
+class WarehouseError(UserFacingError):
+    """The database rejected a query (unknown column, timeout, ...)."""
+
+
+class NeedsModel(UserFacingError):
+    """The offline engine cannot answer this question; a model (Bedrock) is needed."""
+
+
+class ModelThrottled(TransientError):
+    """Every model in the fallback chain is throttled or unavailable right now."""
+
+
+class BudgetExceeded(DatabotError):
+    """A per-job budget (turns, tokens, wall time) was reached."""

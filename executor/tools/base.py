@@ -1,0 +1,60 @@
+"""What every tool shares: the per-job context it works in and the error it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.answer import Chart, CodeRun
+from executor.artifacts import ArtifactStore
+from executor.warehouse.base import QueryResult, Warehouse
+
+# A tool's input is the JSON object the model sent; its output is a JSON-able object.
+ToolInput = dict[str, Any]
+ToolOutput = dict[str, Any]
+
+
+class ToolError(Exception):
+    """A failure the model should see and can correct: returned as a toolResult with
+    status "error" and this message, never raised out of the agent loop."""
+
+
+@dataclass
+class SavedQuery:
+    """A query that ran during the job, by name (q1, q2, ...), for charts, Python and export."""
+
+    name: str
+    sql: str
+    result: QueryResult
+
+
+@dataclass
+class ToolContext:
+    job_id: str
+    warehouse: Warehouse
+    artifacts: ArtifactStore
+    progress: Callable[[str], None]
+    queries: list[SavedQuery] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    code: list[CodeRun] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+
+    def query_named(self, name: str) -> SavedQuery:
+        for saved in self.queries:
+            if saved.name == name:
+                return saved
+        known = ", ".join(q.name for q in self.queries) or "none yet"
+        raise ToolError(f"no query named {name!r} (queries so far: {known})")
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool as the agent sees it: the Converse `toolSpec` and the function behind it."""
+
+    spec: dict[str, Any]
+    run: Callable[[ToolContext, ToolInput], ToolOutput]
+
+    @property
+    def name(self) -> str:
+        return str(self.spec["name"])

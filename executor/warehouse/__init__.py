@@ -1,0 +1,1 @@
+"""Warehouse adapters (DuckDB, Redshift) behind one interface, and the SQL guard."""

@@ -1,0 +1,62 @@
+"""The warehouse interface every adapter implements and every caller codes against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str = ""
+    # A few distinct values, filled for low-cardinality text columns.
+    samples: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    columns: list[Column]
+    row_count: int
+    description: str = ""
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    # Rows the query would return in all; `rows` holds at most max_rows of them.
+    total_rows: int
+    elapsed_s: float
+
+    @property
+    def truncated(self) -> bool:
+        return self.total_rows > len(self.rows)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    location: str
+    rows: int
+    elapsed_s: float
+
+
+class Warehouse(Protocol):
+    # sqlglot dialect name: "duckdb" or "redshift".
+    dialect: str
+
+    def tables(self) -> list[TableInfo]: ...
+
+    def query(
+        self, sql: str, max_rows: int, params: dict[str, Any] | None = None
+    ) -> QueryResult: ...
+
+    def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
+        """Stream the whole result to a CSV or Parquet file (by extension), never all in memory."""
+        ...
+
+    def close(self) -> None: ...
