@@ -5,12 +5,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# aws-sam-cli pins its own dependencies, so it lives in a venv of its own.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+export SAM_CLI_TELEMETRY := 0
+# Wheels of the worker image's requirements, so the image test installs them offline.
+WHEELHOUSE := .wheelhouse
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests need: PgBouncer in front of the test PostgreSQL, and
 # libseccomp for the sandbox's network filter.
 DEB_PACKAGES := pgbouncer libseccomp2
+# ... and the benchmarks: GNU time measures peak memory (/usr/bin/time -v).
+BENCH_DEB_PACKAGES := time
 
-.PHONY: demo test lint typecheck system-deps bench clean
+.PHONY: demo test lint typecheck template-check system-deps bench-deps bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +36,10 @@ system-deps:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
 	fi
 
+bench-deps:
+	@[ -x /usr/bin/time ] || { echo "installing Debian packages: $(BENCH_DEB_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(BENCH_DEB_PACKAGES) >/dev/null; }
+
 demo: $(INSTALLED)
 	$(BIN)/python -m executor.demo
 
@@ -36,14 +49,39 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy bot handlers executor
 
-test: $(INSTALLED) system-deps lint typecheck
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
+
+$(WHEELHOUSE)/.complete: requirements/worker.txt pyproject.toml $(INSTALLED)
+	$(BIN)/python -m pip download --quiet --dest $(WHEELHOUSE) \
+		-r requirements/worker.txt 'setuptools>=68' wheel
+	touch $@
+
+# The SAM template: CloudFormation's linter, then SAM's own validation (both offline).
+template-check: $(INSTALLED) $(SAM)
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+	$(SAM) validate --template template.yaml --region us-east-1
+
+# `sam build` calls these (BuildMethod: makefile): each ingress Lambda gets bot/ and handlers/
+# plus only handlers/requirements.txt, as Linux wheels for the Lambda runtime.
+build-SlackEventsFunction build-PromptApiFunction build-DlqNotifierFunction:
+	@[ -n "$(ARTIFACTS_DIR)" ] || { echo "ARTIFACTS_DIR is unset: run this through sam build"; exit 1; }
+	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --implementation cp \
+		--python-version 3.12 --platform manylinux2014_x86_64 --only-binary=:all: \
+		-r handlers/requirements.txt
+	cp -R bot handlers "$(ARTIFACTS_DIR)/"
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+
+test: $(INSTALLED) system-deps lint typecheck template-check $(WHEELHOUSE)/.complete
 	$(BIN)/pytest
 
-bench: $(INSTALLED) system-deps
+bench: $(INSTALLED) system-deps bench-deps
 	$(BIN)/python -m bench
 
-bench-%: $(INSTALLED) system-deps
+bench-%: $(INSTALLED) system-deps bench-deps
 	$(BIN)/python -m bench $*
 
 clean:
-	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(WHEELHOUSE) results .pytest_cache .mypy_cache .ruff_cache

@@ -21,11 +21,13 @@ class Table:
 
 @dataclass
 class Chart:
-    """A rendered chart. `path` is a local PNG file; `url` is set once it is stored."""
+    """A rendered chart. `path` is a local PNG file; `url` is set once it is stored; `spec`
+    is what drew it (kind, x, y, ...), kept so the answer can be re-run."""
 
     title: str
     path: str
     url: str | None = None
+    spec: dict[str, Any] | None = None
 
 
 @dataclass

@@ -29,5 +29,9 @@ class ModelThrottled(TransientError):
     """Every model in the fallback chain is throttled or unavailable right now."""
 
 
+class ModelUnavailable(UserFacingError):
+    """No model in the fallback chain accepts the request (access denied, unknown id, ...)."""
+
+
 class BudgetExceeded(DatabotError):
     """A per-job budget (turns, tokens, wall time) was reached."""

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.answer import Chart, CodeRun
 from executor.artifacts import ArtifactStore
-from executor.warehouse.base import QueryResult, Warehouse
+from executor.sandbox import Sandbox
+from executor.warehouse.base import QueryResult, TableInfo, Warehouse
 
 # A tool's input is the JSON object the model sent; its output is a JSON-able object.
 ToolInput = dict[str, Any]
@@ -39,6 +40,15 @@ class ToolContext:
     charts: list[Chart] = field(default_factory=list)
     code: list[CodeRun] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
+    # Where run_python runs code; None: the backend SANDBOX_BACKEND names.
+    sandbox: Sandbox | None = None
+    _tables: list[TableInfo] | None = field(default=None, repr=False)
+
+    def tables(self) -> list[TableInfo]:
+        """The warehouse's tables, read once per job (the prompt and describe_tables share it)."""
+        if self._tables is None:
+            self._tables = self.warehouse.tables()
+        return self._tables
 
     def query_named(self, name: str) -> SavedQuery:
         for saved in self.queries:

@@ -1,7 +1,4 @@
-"""Where a job's files go: results/<job_id>/... in S3 or a local folder.
-
-The interface is fixed here; the backends are built out with the artifacts work.
-"""
+"""The interface every artifact store implements (S3 and a local folder)."""
 
 from __future__ import annotations
 

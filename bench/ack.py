@@ -1,0 +1,195 @@
+"""How fast the Slack ingress acknowledges.
+
+Cold start: a fresh interpreter that imports handlers/slack_events.py and handles its first
+signed app_mention (settings from the environment, real boto3 clients, the idempotency
+claim and its completion in DynamoDB and one SQS send, against a local moto server),
+against the floor `python -c "import slack_bolt, boto3; boto3.client('sqs')"`, both
+measured in this run, interleaved. Target: at most 1.15x the floor.
+
+Warm: the handler time per signed app_mention in one process, with in-memory queue and
+idempotency stores (no network). Target: median at most 5 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from bot.signing import sign_event
+
+REPO = Path(__file__).resolve().parent.parent
+EVENT = REPO / "events" / "app_mention.json"
+SIGNING_SECRET = "bench-signing-secret"
+REGION = "us-east-1"
+COLD_RUNS = 11
+WARM_EVENTS = 2000
+COLD_TARGET = 1.15
+WARM_TARGET_MS = 5.0
+
+FLOOR = "import slack_bolt, boto3; boto3.client('sqs')"
+COLD = """
+import json, sys
+from types import SimpleNamespace
+from handlers.slack_events import handler
+with open(sys.argv[1]) as file:
+    event = json.load(file)
+context = SimpleNamespace(function_name="ack", invoked_function_arn="arn:aws:lambda:::ack")
+status = handler(event, context)["statusCode"]
+if status != 200:
+    sys.exit(f"first event answered {status}")
+"""
+WARM = """
+import json, statistics, sys, time
+from types import SimpleNamespace
+from bot.app import create_app
+from bot.enqueue import LocalJobQueue
+from bot.idempotency import LocalIdempotency
+from bot.settings import IngressSettings
+from bot.slack_ingress import SlackIngress
+
+with open(sys.argv[1]) as file:
+    events = json.load(file)
+settings = IngressSettings(signing_secret=sys.argv[2], bot_token="xoxb-bench")
+queue = LocalJobQueue()
+ingress = SlackIngress(
+    create_app(settings, queue=queue, idempotency=LocalIdempotency()), sys.argv[2]
+)
+context = SimpleNamespace(function_name="ack", invoked_function_arn="arn:aws:lambda:::ack")
+timings = []
+for event in events:
+    started = time.perf_counter()
+    status = ingress.handle(event, context)["statusCode"]
+    timings.append(time.perf_counter() - started)
+    assert status == 200, status
+assert len(queue.jobs) == len(events), len(queue.jobs)
+print(json.dumps(timings), file=sys.stderr)
+"""
+
+
+def main() -> None:
+    cold_ratio = cold_start()
+    warm_median = warm()
+    verdicts = [
+        f"cold start {'meets' if cold_ratio <= COLD_TARGET else 'MISSES'} "
+        f"the {COLD_TARGET}x target",
+        f"warm median {'meets' if warm_median <= WARM_TARGET_MS else 'MISSES'} "
+        f"the {WARM_TARGET_MS:g} ms target",
+    ]
+    print("; ".join(verdicts))
+
+
+def cold_start() -> float:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        env = _lambda_env(f"http://{host}:{port}")
+        floor, cold = [], []
+        with tempfile.TemporaryDirectory(prefix="databot-bench-") as folder:
+            event_path = Path(folder) / "event.json"
+            _run([sys.executable, "-c", FLOOR], env)  # warm the OS file cache for both
+            for _ in range(COLD_RUNS):
+                floor.append(_run([sys.executable, "-c", FLOOR], env))
+                event_path.write_text(json.dumps(_signed_mention()))
+                cold.append(_run([sys.executable, "-c", COLD, str(event_path)], env))
+        sqs = _session().client("sqs", endpoint_url=env["AWS_ENDPOINT_URL"])
+        depth = sqs.get_queue_attributes(
+            QueueUrl=env["JOBS_QUEUE_URL"], AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]["ApproximateNumberOfMessages"]
+    finally:
+        server.stop()
+    if int(depth) != COLD_RUNS:
+        raise SystemExit(f"expected {COLD_RUNS} queued jobs after the cold starts, got {depth}")
+    floor_s, cold_s = statistics.median(floor), statistics.median(cold)
+    ratio = cold_s / floor_s
+    print(
+        f"cold start, median of {COLD_RUNS}: handler + first event {cold_s * 1000:.0f} ms, "
+        f"floor {floor_s * 1000:.0f} ms, ratio {ratio:.2f}x (target <= {COLD_TARGET}x); "
+        f"fastest runs {min(cold) * 1000:.0f} / {min(floor) * 1000:.0f} ms = "
+        f"{min(cold) / min(floor):.2f}x"
+    )
+    return ratio
+
+
+def warm() -> float:
+    with tempfile.TemporaryDirectory(prefix="databot-bench-") as folder:
+        events_path = Path(folder) / "events.json"
+        events_path.write_text(json.dumps([_signed_mention() for _ in range(WARM_EVENTS)]))
+        result = subprocess.run(
+            [sys.executable, "-c", WARM, str(events_path), SIGNING_SECRET],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,  # the per-event INFO log lines, as Lambda writes them
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+    timings = sorted(json.loads(result.stderr.strip().splitlines()[-1]))
+    median_ms = statistics.median(timings) * 1000
+    p99_ms = timings[int(len(timings) * 0.99) - 1] * 1000
+    print(
+        f"warm, {WARM_EVENTS} signed app_mentions, in-memory queue: median {median_ms:.2f} ms, "
+        f"p99 {p99_ms:.2f} ms, max {timings[-1] * 1000:.1f} ms "
+        f"(target median <= {WARM_TARGET_MS:g} ms)"
+    )
+    return median_ms
+
+
+def _lambda_env(endpoint: str) -> dict[str, str]:
+    """What the ingress Lambda's environment holds, on a fresh queue and table."""
+    session = _session()
+    queue_url = session.client("sqs", endpoint_url=endpoint).create_queue(
+        QueueName="databot-bench-jobs"
+    )["QueueUrl"]
+    session.client("dynamodb", endpoint_url=endpoint).create_table(
+        TableName="databot-bench-idempotency",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "JOBS_QUEUE_URL": queue_url,
+        "IDEMPOTENCY_TABLE": "databot-bench-idempotency",
+    }
+
+
+def _session() -> boto3.Session:
+    return boto3.Session(
+        region_name=REGION, aws_access_key_id="bench", aws_secret_access_key="bench"
+    )
+
+
+def _signed_mention() -> dict[str, Any]:
+    event = json.loads(EVENT.read_text())
+    body = json.loads(event["body"])
+    body["event_id"] = f"Ev{uuid.uuid4().hex[:10].upper()}"
+    event["body"] = json.dumps(body)
+    return sign_event(event, SIGNING_SECRET)
+
+
+def _run(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started

@@ -1,0 +1,65 @@
+"""What happens to a job that landed in the DLQ: the person is told, the failure recorded.
+
+A message reaches the DLQ after `maxReceiveCount` deliveries that all failed passingly
+(throttling, outages) or died with their worker. The job is marked failed in
+JOBS_TABLE (unless it was answered after all), and the person reads, on the job's
+placeholder or in the thread, that the question could not be answered, with the job id
+as reference.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from bot.job import Job, PoisonMessage, ReplyTo
+from bot.job_store import DONE, JobStore
+from bot.replier import ChannelUnreachable, SlackReplier
+from bot.slack_render import error_message
+
+logger = Logger(service="databot")
+
+GAVE_UP = (
+    "Sorry, I could not answer this question: it failed several times. Please try again later."
+)
+FAILURE_REASON = "gave up after repeated failures (dead-letter queue)"
+
+
+def notify_dead_letter(
+    body: str, message_id: str, *, jobs: JobStore, replier: SlackReplier | None
+) -> None:
+    """Record and announce one dead-lettered job. Slack being unavailable raises (the
+    Lambda retries the record); a channel the bot cannot write to is only logged."""
+    try:
+        job = Job.from_json(body)
+    except PoisonMessage as e:
+        logger.error("message_id=<%s> | dead-lettered poison message: %s", message_id, e)
+        _tell(replier, e.reply_to, message_id, None)
+        return
+    record = jobs.get(job.job_id)
+    if record is not None and record.status == DONE:
+        logger.info("job_id=<%s> | dead-lettered but already answered", job.job_id)
+        return
+    jobs.mark_failed(job.job_id, FAILURE_REASON, source=job.source)
+    logger.error("job_id=<%s> | dead-lettered: marked failed", job.job_id)
+    placeholder = None
+    if record is not None and record.placeholder_channel and record.placeholder_ts:
+        placeholder = (record.placeholder_channel, record.placeholder_ts)
+    _tell(replier, job.reply_to, job.job_id, placeholder)
+
+
+def _tell(
+    replier: SlackReplier | None,
+    reply_to: ReplyTo | None,
+    ref: str,
+    placeholder: tuple[str, str] | None,
+) -> None:
+    if reply_to is None or reply_to.kind != "slack":
+        return
+    if replier is None:
+        logger.error("ref=<%s> | cannot tell the person: no Slack token configured", ref)
+        return
+    try:
+        replier.notify(reply_to, error_message(GAVE_UP, ref), placeholder=placeholder)
+    except ChannelUnreachable as e:
+        logger.error("ref=<%s> | cannot tell the person in channel=<%s>: %s", ref,
+                     reply_to.channel, e)

@@ -1,0 +1,234 @@
+"""JOBS_TABLE: one item per job, so a client of the prompt API can ask how its job went.
+
+Item layout (key `job_id`, S): `status` (queued | running | done | failed), `source`,
+`question`, `created_at` and `updated_at` (ISO 8601 UTC), `answer` (the Answer's `to_dict()`
+as a JSON string, once done), `error` (once failed), `expiration` (TTL, epoch seconds).
+The prompt API writes the "queued" item; the worker moves it through running to done or
+failed by updating `status`, `updated_at` and `answer` or `error`.
+
+The worker's claim (`claim`) is conditional on the SQS receive count (`attempt`): a
+redelivered message claims the job again only when it is newer than the last claim and
+the job is not finished, so a job is answered once. The placeholder message's channel
+and ts (`placeholder_channel`, `placeholder_ts`) are kept so a restarted job reuses it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from bot.job import Job, utc_now_iso
+
+QUEUED = "queued"
+RUNNING = "running"
+DONE = "done"
+FAILED = "failed"
+STATUSES = (QUEUED, RUNNING, DONE, FAILED)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    status: str
+    source: str
+    question: str
+    created_at: str
+    updated_at: str
+    answer: dict[str, Any] | None = None
+    error: str | None = None
+    attempt: int = 0
+    placeholder_channel: str | None = None
+    placeholder_ts: str | None = None
+    # The thread the replies go under (for a slash command: the question the worker posted).
+    reply_thread_ts: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, FAILED)
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> JobRecord:
+        def text(name: str) -> str | None:
+            value = item.get(name)
+            return value["S"] if value else None
+
+        answer = text("answer")
+        return cls(
+            job_id=text("job_id") or "",
+            status=text("status") or "",
+            source=text("source") or "",
+            question=text("question") or "",
+            created_at=text("created_at") or "",
+            updated_at=text("updated_at") or "",
+            answer=json.loads(answer) if answer else None,
+            error=text("error"),
+            attempt=int(item["attempt"]["N"]) if "attempt" in item else 0,
+            placeholder_channel=text("placeholder_channel"),
+            placeholder_ts=text("placeholder_ts"),
+            reply_thread_ts=text("reply_thread_ts"),
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of the worker's claim: `claimed` or not, and the record as it stands."""
+
+    claimed: bool
+    record: JobRecord
+
+
+class JobStore:
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        ttl_days: int = 30,
+        client: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._table = table_name
+        self._ttl_s = ttl_days * 86400
+        self._client = client or boto3.client("dynamodb")
+        self._clock = clock
+
+    def put_queued(self, job: Job) -> None:
+        """Record `job` as queued. A job_id that is already recorded is a ClientError
+        (ConditionalCheckFailedException): job ids are never reused."""
+        now = utc_now_iso()
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                "job_id": {"S": job.job_id},
+                "status": {"S": QUEUED},
+                "source": {"S": job.source},
+                "question": {"S": job.text},
+                "created_at": {"S": now},
+                "updated_at": {"S": now},
+                "expiration": {"N": str(int(self._clock()) + self._ttl_s)},
+            },
+            ConditionExpression="attribute_not_exists(job_id)",
+        )
+
+    def get(self, job_id: str) -> JobRecord | None:
+        item = self._client.get_item(
+            TableName=self._table, Key={"job_id": {"S": job_id}}, ConsistentRead=True
+        ).get("Item")
+        return JobRecord.from_item(item) if item else None
+
+    def claim(self, job: Job, attempt: int) -> Claim:
+        """Mark `job` running for delivery `attempt` (the SQS receive count). Refused when
+        the job is finished or an equal or later delivery already claimed it. Creates the
+        record when the ingress did not write one (Slack jobs may skip "queued")."""
+        try:
+            item = self._client.update_item(
+                TableName=self._table,
+                Key={"job_id": {"S": job.job_id}},
+                UpdateExpression=(
+                    "SET #status = :running, attempt = :attempt, updated_at = :now, "
+                    "#source = if_not_exists(#source, :source), "
+                    "question = if_not_exists(question, :question), "
+                    "created_at = if_not_exists(created_at, :now), "
+                    "expiration = if_not_exists(expiration, :expiration)"
+                ),
+                ConditionExpression=(
+                    "attribute_not_exists(job_id) OR "
+                    "(#status IN (:queued, :running) AND "
+                    "(attribute_not_exists(attempt) OR attempt < :attempt))"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#source": "source"},
+                ExpressionAttributeValues={
+                    ":running": {"S": RUNNING},
+                    ":queued": {"S": QUEUED},
+                    ":attempt": {"N": str(attempt)},
+                    ":now": {"S": utc_now_iso()},
+                    ":source": {"S": job.source},
+                    ":question": {"S": job.text},
+                    ":expiration": {"N": str(int(self._clock()) + self._ttl_s)},
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self._client.exceptions.ConditionalCheckFailedException:
+            record = self.get(job.job_id)
+            assert record is not None, "a failed claim condition means the record exists"
+            return Claim(claimed=False, record=record)
+        return Claim(claimed=True, record=JobRecord.from_item(item))
+
+    def set_placeholder(
+        self, job_id: str, channel: str, ts: str, thread_ts: str | None = None
+    ) -> None:
+        values = {"placeholder_channel": channel, "placeholder_ts": ts}
+        if thread_ts is not None:
+            values["reply_thread_ts"] = thread_ts
+        self._set(job_id, values)
+
+    def mark_done(self, job_id: str, answer: dict[str, Any]) -> None:
+        self._set(job_id, {"status": DONE, "answer": _bounded_answer_json(answer)})
+
+    def mark_failed(self, job_id: str, error: str, *, source: str | None = None) -> bool:
+        """Record a failure; False when the job was already done (its answer stands)."""
+        values = {"status": FAILED, "error": error}
+        if source is not None:
+            values["source"] = source
+        try:
+            self._set(
+                job_id,
+                values,
+                condition="attribute_not_exists(job_id) OR #status <> :done",
+                extra_values={":done": {"S": DONE}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _set(
+        self,
+        job_id: str,
+        values: dict[str, str],
+        *,
+        condition: str | None = None,
+        extra_values: dict[str, Any] | None = None,
+    ) -> None:
+        values = {**values, "updated_at": utc_now_iso()}
+        names = {f"#{name}": name for name in values}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"job_id": {"S": job_id}},
+            "UpdateExpression": "SET "
+            + ", ".join(f"#{n} = :{n}" for n in values)
+            + ", expiration = if_not_exists(expiration, :expiration)",
+            "ExpressionAttributeNames": {**names, "#status": "status"} if condition else names,
+            "ExpressionAttributeValues": {
+                **{f":{n}": {"S": v} for n, v in values.items()},
+                ":expiration": {"N": str(int(self._clock()) + self._ttl_s)},
+                **(extra_values or {}),
+            },
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+        self._client.update_item(**request)
+
+    def delete(self, job_id: str) -> None:
+        """Forget a job that never reached the queue, so its status is not "queued" forever."""
+        self._client.delete_item(TableName=self._table, Key={"job_id": {"S": job_id}})
+
+
+# DynamoDB items are capped at 400 KB; an answer bigger than this loses its table rows and
+# the tail of its text (the full results are in the job's artifacts).
+MAX_ANSWER_JSON_BYTES = 300_000
+
+
+def _bounded_answer_json(answer: dict[str, Any]) -> str:
+    encoded = json.dumps(answer, default=str)
+    if len(encoded.encode()) <= MAX_ANSWER_JSON_BYTES:
+        return encoded
+    trimmed = dict(answer)
+    if trimmed.get("table"):
+        trimmed["table"] = {**trimmed["table"], "rows": []}
+    trimmed["text"] = str(trimmed.get("text", ""))[: MAX_ANSWER_JSON_BYTES // 4]
+    trimmed["code"] = []
+    return json.dumps(trimmed, default=str)

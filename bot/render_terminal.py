@@ -1,0 +1,63 @@
+"""An Answer as plain terminal text: what `databot ask` and `make demo` print.
+
+Sections in reading order: the answer, the SQL, the table preview, charts and files (local
+paths or links), any Python run, and one line of usage. Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+from bot.answer import Answer, Table, Usage
+from bot.table_text import format_table
+
+INDENT = "  "
+
+
+# Markdown emphasis a terminal cannot show: **bold** and __bold__ print as plain words.
+BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def render_answer(answer: Answer) -> str:
+    parts = [BOLD.sub(r"\2", answer.text.strip()) or "(no answer text)"]
+    for index, sql in enumerate(answer.sql, start=1):
+        title = "SQL" if len(answer.sql) == 1 else f"SQL {index}"
+        parts.append(_section(title, sql.strip()))
+    if answer.table is not None:
+        parts.append(_section(_table_title(answer.table), _table_text(answer.table)))
+    for run in answer.code:
+        parts.append(_section("Python", run.code.strip()))
+        output = "\n".join(text for text in (run.output.strip(), run.error or "") if text)
+        if output:
+            parts.append(_section("Output", output))
+    if answer.charts:
+        lines = [f"{chart.title or 'Chart'}: {chart.url or chart.path}" for chart in answer.charts]
+        parts.append(_section("Charts", "\n".join(lines)))
+    if answer.artifacts:
+        lines = [f"{name}: {where}" for name, where in answer.artifacts.items()]
+        parts.append(_section("Files", "\n".join(lines)))
+    parts.append(usage_line(answer.usage, verified=answer.verified))
+    return "\n\n".join(parts) + "\n"
+
+
+def usage_line(usage: Usage, *, verified: bool) -> str:
+    source = "verified query" if verified else f"model {usage.model_id or '(none)'}"
+    return (
+        f"{source} · {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens"
+        f" · ${usage.cost_usd:.4f} · {usage.seconds:.2f} s"
+    )
+
+
+def _section(title: str, body: str) -> str:
+    return f"{title}\n{textwrap.indent(body, INDENT)}"
+
+
+def _table_title(table: Table) -> str:
+    if table.truncated:
+        return f"Result (first {len(table.rows):,} of {table.total_rows:,} rows)"
+    return f"Result ({table.total_rows:,} row{'' if table.total_rows == 1 else 's'})"
+
+
+def _table_text(table: Table) -> str:
+    return format_table(table.columns, table.rows) if table.columns else "(no columns)"

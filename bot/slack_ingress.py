@@ -1,0 +1,70 @@
+"""The Slack ingress Lambda's request path: read the event, verify its signature, then Bolt."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from slack_bolt import App
+from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import create_app
+from bot.http_events import BadEvent, HttpRequest, json_response, parse_http_event
+from bot.listeners import RETRY_NUM_HEADER
+from bot.settings import IngressSettings
+from bot.signing import is_signed
+
+logger = Logger(service="databot")
+
+
+class SlackIngress:
+    def __init__(self, app: App, signing_secret: str) -> None:
+        self._bolt = SlackRequestHandler(app=app)
+        self._verifier = SignatureVerifier(signing_secret)
+
+    @classmethod
+    def from_settings(cls, settings: IngressSettings) -> SlackIngress:
+        settings = settings.with_slack_secrets()
+        return cls(create_app(settings), str(settings.signing_secret))
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Answer one API Gateway (HTTP API, payload 2.0) or Function URL event."""
+        try:
+            request = parse_http_event(event)
+        except BadEvent:
+            logger.warning("rejected a request whose body cannot be decoded")
+            return _not_signed()  # an unreadable body cannot carry a valid signature
+        if request.method != "POST":
+            return json_response(405, {"error": "Slack requests are POSTs"})
+        if not is_signed(self._verifier, request.headers, request.body):
+            logger.warning(
+                "rejected a request without a valid Slack signature, retry=<%s>",
+                request.header(RETRY_NUM_HEADER),
+            )
+            return _not_signed()
+        try:
+            return self._bolt.handle(bolt_event(request, event), context)
+        except json.JSONDecodeError as e:
+            # A signed body Bolt cannot parse: Bolt reads it before any listener runs.
+            logger.warning("unreadable Slack request body: %s", e)
+            return json_response(400, {"error": "request body is not a Slack payload"})
+
+
+def bolt_event(request: HttpRequest, event: dict[str, Any]) -> dict[str, Any]:
+    """The event as Bolt's Lambda adapter reads it: body already decoded, headers
+    lower-cased, and the original left untouched (the adapter adds a cookie header)."""
+    return {
+        "requestContext": {"http": {"method": request.method}},
+        "rawPath": request.path,
+        "headers": dict(request.headers),
+        "queryStringParameters": dict(event.get("queryStringParameters") or {}),
+        "cookies": list(event.get("cookies") or []),
+        "body": request.body,
+        "isBase64Encoded": False,
+    }
+
+
+def _not_signed() -> dict[str, Any]:
+    return json_response(401, {"error": "invalid request signature"})

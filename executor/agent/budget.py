@@ -1,0 +1,65 @@
+"""A job's budget (model calls, tokens, wall time) and the usage and cost it has run up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.answer import Usage
+from executor.agent.pricing import PriceTable
+from executor.errors import BudgetExceeded
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_turns: int
+    max_total_tokens: int
+    max_seconds: float
+
+
+class Budget:
+    """Counts what a job spends; `check` raises BudgetExceeded before a call over the limit."""
+
+    def __init__(
+        self, limits: Limits, prices: PriceTable, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limits = limits
+        self._prices = prices
+        self._clock = clock
+        self._started = clock()
+        self.usage = Usage()
+        self.turns = 0
+
+    def check(self) -> None:
+        limits = self._limits
+        if self.turns >= limits.max_turns:
+            raise BudgetExceeded(f"the limit of {limits.max_turns} model calls per question")
+        tokens = self.usage.input_tokens + self.usage.output_tokens
+        if tokens >= limits.max_total_tokens:
+            raise BudgetExceeded(f"the limit of {limits.max_total_tokens:,} tokens per question")
+        if self.elapsed() >= limits.max_seconds:
+            raise BudgetExceeded(f"the time limit of {limits.max_seconds:g} seconds per question")
+
+    def spend(self, model_id: str, usage: dict[str, Any]) -> None:
+        """Record one Converse call's `usage`, priced for the model that made it."""
+        input_tokens = int(usage.get("inputTokens", 0))
+        output_tokens = int(usage.get("outputTokens", 0))
+        self.turns += 1
+        self.usage.model_id = model_id
+        self.usage.input_tokens += input_tokens
+        self.usage.output_tokens += output_tokens
+        self.usage.cost_usd += self._prices.cost(model_id, input_tokens, output_tokens)
+
+    def elapsed(self) -> float:
+        return self._clock() - self._started
+
+    def final_usage(self) -> Usage:
+        return Usage(
+            model_id=self.usage.model_id,
+            input_tokens=self.usage.input_tokens,
+            output_tokens=self.usage.output_tokens,
+            cost_usd=round(self.usage.cost_usd, 6),
+            seconds=round(self.elapsed(), 3),
+        )

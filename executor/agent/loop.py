@@ -1,0 +1,262 @@
+"""The agent: a Bedrock Converse tool-use loop that answers a question from the warehouse.
+
+Per question: ground the model in the schema, let it call tools until it gives an answer,
+feed SQL errors back so it can fix its query (up to SQL_ATTEMPTS failures in a row), ask
+it once to check that the SQL answers the question (reflection), and stop with what it has
+at a budget cap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from bot.answer import Answer
+from executor.agent.budget import Budget, Limits
+from executor.agent.history import Message, history_messages, user_message
+from executor.agent.models import ConverseClient, ModelChain, RetryPolicy
+from executor.agent.pricing import PriceTable
+from executor.agent.prompt import Example, system_prompt
+from executor.artifacts import ArtifactStore, save_bundle
+from executor.engine import Request
+from executor.errors import BudgetExceeded
+from executor.sandbox import Sandbox
+from executor.settings import Settings
+from executor.tools.base import Tool, ToolContext
+from executor.tools.registry import STAGES, call_tool, tool_config
+from executor.tools.run_sql import preview_table
+from executor.warehouse.base import Warehouse
+
+logger = Logger(service="databot")
+
+# Rows of the last result carried in the Answer's table preview.
+TABLE_ROWS = 100
+INFERENCE_CONFIG = {"maxTokens": 4096, "temperature": 0.0}
+NO_TEXT = "The model returned no answer to this question; try rephrasing it."
+
+REFLECTION_PROMPT = (
+    "Before you answer, check that the SQL you ran really answers the question that was "
+    "asked: the units, the filters, the time range, the joins and the grouping. If "
+    "something is off, fix it with run_sql. Then reply with the complete final answer for "
+    "the person, which replaces your draft (not a comment on the draft)."
+)
+
+# The closest verified queries: a fixed list, or a function of the question.
+Examples = Sequence[Example] | Callable[[str], Sequence[Example]]
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    model_ids: tuple[str, ...]
+    limits: Limits
+    sql_attempts: int = 3
+    reflection: bool = True
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AgentConfig:
+        return cls(
+            model_ids=settings.model_ids,
+            limits=Limits(settings.max_turns, settings.max_total_tokens, settings.max_seconds),
+            sql_attempts=settings.sql_attempts,
+            reflection=settings.reflection,
+        )
+
+
+class Agent:
+    """An Engine backed by a Bedrock model (or anything with Converse's `converse`)."""
+
+    def __init__(
+        self,
+        client: ConverseClient,
+        warehouse: Warehouse,
+        artifacts: ArtifactStore,
+        tools: Sequence[Tool],
+        config: AgentConfig,
+        *,
+        prices: PriceTable | None = None,
+        examples: Examples | None = None,
+        sandbox: Sandbox | None = None,
+        today: Callable[[], date] = date.today,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.warehouse = warehouse
+        self.artifacts = artifacts
+        self.tools = {tool.name: tool for tool in tools}
+        self.tool_config = tool_config(list(tools))
+        self.config = config
+        self.prices = prices or PriceTable()
+        self.examples = examples
+        self.sandbox = sandbox
+        self.today = today
+        self.clock = clock
+
+    def answer(self, request: Request) -> Answer:
+        return _Job(self, request).run()
+
+    def examples_for(self, question: str) -> Sequence[Example]:
+        if self.examples is None:
+            return ()
+        return self.examples(question) if callable(self.examples) else self.examples
+
+
+class _SqlAttempts:
+    """Failed run_sql calls in a row: the self-correction cap and the progress wording."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.failures = 0
+        self.last_error = ""
+        self.last_sql = ""
+
+    def stage(self) -> str:
+        attempt = self.failures + 1
+        return "Running SQL" if attempt == 1 else f"Running SQL ({_ordinal(attempt)} try)"
+
+    def record(self, tool_input: Any, result: dict[str, Any]) -> None:
+        if result["status"] == "success":
+            self.failures = 0
+            return
+        self.failures += 1
+        self.last_error = result["content"][0]["text"]
+        self.last_sql = tool_input.get("sql", "") if isinstance(tool_input, dict) else ""
+
+    @property
+    def exhausted(self) -> bool:
+        return self.failures >= self.limit
+
+
+class _Job:
+    """One question's run of the loop, with its own context, budget and model chain."""
+
+    def __init__(self, agent: Agent, request: Request) -> None:
+        self.agent = agent
+        self.request = request
+        self.context = ToolContext(
+            job_id=request.job_id,
+            warehouse=agent.warehouse,
+            artifacts=agent.artifacts,
+            progress=request.progress,
+            sandbox=agent.sandbox,
+        )
+        self.budget = Budget(agent.config.limits, agent.prices, agent.clock)
+        self.chain = ModelChain(
+            agent.client, agent.config.model_ids, agent.config.retry, request.job_id
+        )
+        self.sql = _SqlAttempts(agent.config.sql_attempts)
+        self.messages: list[Message] = []
+        self.draft = ""
+
+    def run(self) -> Answer:
+        agent, request = self.agent, self.request
+        logger.info("job_id=<%s> | agent started", request.job_id)
+        request.progress("Reading the schema")
+        prompt = system_prompt(
+            self.context.tables(),
+            agent.warehouse.dialect,
+            agent.today(),
+            request.question,
+            agent.examples_for(request.question),
+        )
+        system = [{"text": prompt}]
+        self.messages = [*history_messages(request.history), user_message(request.question)]
+        reflect = agent.config.reflection
+        try:
+            while True:
+                message = self._converse(system)
+                calls = [block["toolUse"] for block in message["content"] if "toolUse" in block]
+                text = _text(message)
+                if calls:
+                    results = [self._call(call) for call in calls]
+                    self.messages.append({"role": "user", "content": results})
+                    if self.sql.exhausted:
+                        return self._gave_up()
+                    continue
+                if reflect and text and self.context.queries:
+                    reflect = False
+                    self.draft = text
+                    request.progress("Checking the answer")
+                    self.messages.append(user_message(REFLECTION_PROMPT))
+                    continue
+                return self._answer(text or self.draft or NO_TEXT)
+        except BudgetExceeded as e:
+            logger.warning("job_id=<%s> | budget reached: %s", request.job_id, e)
+            return self._answer(self._partial(str(e)))
+
+    def _converse(self, system: list[dict[str, str]]) -> Message:
+        self.budget.check()
+        response, model_id = self.chain.converse(
+            system=system,
+            messages=self.messages,
+            toolConfig=self.agent.tool_config,
+            inferenceConfig=INFERENCE_CONFIG,
+        )
+        self.budget.spend(model_id, response.get("usage", {}))
+        message: Message = response["output"]["message"]
+        logger.debug("job_id=<%s>, model=<%s> | stop reason %s", self.request.job_id, model_id,
+                     response.get("stopReason"))
+        self.messages.append(message)
+        return message
+
+    def _call(self, tool_use: dict[str, Any]) -> dict[str, Any]:
+        name = tool_use["name"]
+        is_sql = name == "run_sql"
+        self.request.progress(self.sql.stage() if is_sql else STAGES.get(name, f"Using {name}"))
+        result = call_tool(self.agent.tools, self.context, tool_use)
+        if is_sql:
+            self.sql.record(tool_use.get("input"), result["toolResult"])
+        return result
+
+    def _gave_up(self) -> Answer:
+        text = (
+            f"I could not get a working query after {self.sql.failures} attempts. "
+            f"The last error was: {self.sql.last_error}"
+        )
+        if self.sql.last_sql:
+            text += f"\n\nThe last query I tried:\n```sql\n{self.sql.last_sql.strip()}\n```"
+        return self._answer(text)
+
+    def _partial(self, reason: str) -> str:
+        note = f"I stopped before finishing: I reached {reason}."
+        if self.draft:
+            return f"{self.draft}\n\n_{note} I had not finished checking this answer._"
+        if self.context.queries:
+            return f"{note} The last result I got is below; try a narrower question."
+        return f"{note} I have no answer yet; try a narrower question."
+
+    def _answer(self, text: str) -> Answer:
+        context = self.context
+        answer = Answer(
+            text=text,
+            sql=[saved.sql for saved in context.queries],
+            table=preview_table(context.queries[-1].result, TABLE_ROWS) if context.queries
+            else None,
+            charts=list(context.charts),
+            artifacts=dict(context.links),
+            code=list(context.code),
+            usage=self.budget.final_usage(),
+        )
+        if answer.sql:
+            answer.artifacts |= save_bundle(
+                self.agent.artifacts, self.request.job_id, self.request.question, answer
+            )
+        usage = answer.usage
+        logger.info("job_id=<%s>, model=<%s> | agent answered: %s model calls, %s+%s tokens, "
+                    "$%.4f, %.1fs", self.request.job_id, usage.model_id, self.budget.turns,
+                    usage.input_tokens, usage.output_tokens, usage.cost_usd, usage.seconds)
+        return answer
+
+
+def _text(message: Message) -> str:
+    return "\n".join(block["text"] for block in message["content"] if "text" in block).strip()
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

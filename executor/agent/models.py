@@ -1,0 +1,161 @@
+"""Bedrock models: the client, and the fallback chain that retries, backs off and moves on.
+
+Throttling, unavailability, a model not ready yet and timeouts are retried with exponential
+back-off and jitter; when a model keeps failing that way, the next model in MODEL_IDS takes
+over for the rest of the job. A request a model refuses outright (validation, access,
+unknown model) goes to the next model at once, without retrying.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import boto3
+from aws_lambda_powertools import Logger
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+
+from executor.agent.configure import how_to_configure
+from executor.errors import ModelThrottled, ModelUnavailable
+from executor.settings import Settings
+
+logger = Logger(service="databot")
+
+RETRYABLE_CODES = frozenset({
+    "ThrottlingException",
+    "ServiceUnavailableException",
+    "ModelNotReadyException",
+    "ModelTimeoutException",
+    "InternalServerException",
+})
+
+
+class ConverseClient(Protocol):
+    """Anything with Converse's method: a bedrock-runtime client, or a scripted model."""
+
+    def converse(self, **request: Any) -> dict[str, Any]: ...
+
+
+_clients: dict[tuple[str | None, float, float], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def bedrock_client(settings: Settings) -> Any:
+    """The process's bedrock-runtime client for these settings, created on first use.
+
+    botocore's own retries are off: the chain decides between retrying a model and
+    moving on to the next one. The endpoint follows AWS_ENDPOINT_URL_BEDROCK_RUNTIME as
+    boto3 does.
+    """
+    key = (settings.aws_region, settings.bedrock_connect_timeout_s,
+           settings.bedrock_read_timeout_s)
+    with _clients_lock:
+        if key not in _clients:
+            config = Config(
+                connect_timeout=settings.bedrock_connect_timeout_s,
+                read_timeout=settings.bedrock_read_timeout_s,
+                retries={"total_max_attempts": 1, "mode": "standard"},
+            )
+            try:
+                _clients[key] = boto3.client(
+                    "bedrock-runtime", region_name=settings.aws_region, config=config
+                )
+            except NoRegionError as e:
+                raise ModelUnavailable(
+                    f"Bedrock needs an AWS region.\n{how_to_configure(settings)}"
+                ) from e
+        return _clients[key]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts per model, and full-jitter exponential back-off between them."""
+
+    attempts: int = 3
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    jitter: Callable[[], float] = field(default=random.random, compare=False)
+
+    def delay(self, attempt: int) -> float:
+        """A random wait up to base * 2^(attempt-1), capped at max_delay_s."""
+        return min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)) * self.jitter()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    model_id: str
+    reason: str
+    transient: bool
+
+
+class ModelChain:
+    """One job's pass along MODEL_IDS: once a model is given up, it stays given up."""
+
+    def __init__(
+        self, client: ConverseClient, model_ids: Sequence[str], policy: RetryPolicy, job_id: str
+    ) -> None:
+        if not model_ids:
+            raise ValueError("the model chain needs at least one model id (MODEL_IDS)")
+        self._client = client
+        self._model_ids = list(model_ids)
+        self._policy = policy
+        self._job_id = job_id
+        self._failures: list[_Failure] = []
+
+    def converse(self, **request: Any) -> tuple[dict[str, Any], str]:
+        """Converse with the current model, falling back along the chain.
+
+        Returns the response and the id of the model that produced it. Raises
+        ModelThrottled when the models ran out while some were only busy, ModelUnavailable
+        when every model refused the request.
+        """
+        while len(self._failures) < len(self._model_ids):
+            model_id = self._model_ids[len(self._failures)]
+            outcome = self._try(model_id, request)
+            if isinstance(outcome, _Failure):
+                self._failures.append(outcome)
+                continue
+            return outcome, model_id
+        summary = "; ".join(f"{f.model_id}: {f.reason}" for f in self._failures)
+        if any(f.transient for f in self._failures):
+            raise ModelThrottled(f"every model is busy or unavailable right now ({summary})")
+        raise ModelUnavailable(f"no model in MODEL_IDS accepted the request ({summary})")
+
+    def _try(self, model_id: str, request: dict[str, Any]) -> dict[str, Any] | _Failure:
+        policy = self._policy
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                return self._client.converse(modelId=model_id, **request)
+            except ClientError as e:
+                error = e.response.get("Error", {})
+                reason = f"{error.get('Code')}: {error.get('Message')}"
+                if error.get("Code") not in RETRYABLE_CODES:
+                    logger.error("job_id=<%s>, model=<%s> | model refused the request, moving "
+                                 "to the next model: %s", self._job_id, model_id, reason)
+                    return _Failure(model_id, reason, transient=False)
+            except (HTTPClientError, ConnectionError) as e:
+                reason = f"{type(e).__name__}: {e}"
+            except (NoCredentialsError, PartialCredentialsError) as e:
+                # No model can be reached without credentials: say so instead of falling back.
+                raise ModelUnavailable(f"no usable AWS credentials for Bedrock ({e})") from e
+            if attempt < policy.attempts:
+                delay = policy.delay(attempt)
+                logger.warning("job_id=<%s>, model=<%s>, attempt=<%s> | %s; retrying in %.2fs",
+                               self._job_id, model_id, attempt, reason, delay)
+                policy.sleep(delay)
+        logger.warning("job_id=<%s>, model=<%s> | still failing after %s attempts, moving to "
+                       "the next model: %s", self._job_id, model_id, policy.attempts, reason)
+        return _Failure(model_id, reason, transient=True)

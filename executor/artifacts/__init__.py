@@ -1,0 +1,35 @@
+"""Where a job's files go: results/<job_id>/... in S3 (RESULTS_BUCKET, presigned links)
+or a local folder (RESULTS_DIR, paths as links)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from executor.artifacts.bundle import save_bundle
+from executor.artifacts.keys import BadArtifactName, artifact_key
+from executor.artifacts.local import LocalArtifactStore
+from executor.artifacts.s3 import S3ArtifactStore, s3_client
+from executor.artifacts.store import ArtifactStore
+from executor.settings import Settings
+
+__all__ = [
+    "ArtifactStore",
+    "BadArtifactName",
+    "LocalArtifactStore",
+    "S3ArtifactStore",
+    "artifact_key",
+    "open_artifact_store",
+    "save_bundle",
+]
+
+
+def open_artifact_store(settings: Settings, *, client: Any = None) -> ArtifactStore:
+    """S3 when RESULTS_BUCKET is set, else the local RESULTS_DIR folder."""
+    if settings.results_bucket:
+        return S3ArtifactStore(
+            settings.results_bucket,
+            client=client or s3_client(settings.aws_region),
+            link_expiry_s=settings.results_link_expiry_s,
+            unload_role_arn=settings.unload_role_arn,
+        )
+    return LocalArtifactStore(settings.results_dir)

@@ -1,0 +1,30 @@
+"""The local artifact store: RESULTS_DIR/<job_id>/<name>; links are absolute paths."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from executor.artifacts.keys import checked
+
+
+class LocalArtifactStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path(self, job_id: str, name: str) -> Path:
+        """Where `name` of `job_id` lives (its folder is created)."""
+        folder = self.root / checked("job id", job_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / checked("artifact name", name)
+
+    def put_bytes(self, job_id: str, name: str, data: bytes, content_type: str) -> str:
+        target = self.path(job_id, name)
+        target.write_bytes(data)
+        return str(target)
+
+    def put_file(self, job_id: str, name: str, path: Path, content_type: str) -> str:
+        target = self.path(job_id, name)
+        if path.resolve() != target:
+            shutil.copyfile(path, target)
+        return str(target)

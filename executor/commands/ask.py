@@ -1,0 +1,175 @@
+"""`databot ask "QUESTION"`: answer one question in this process, on the configured (or
+embedded default) warehouse, engine and artifact store.
+
+Prints the answer, its SQL, the table preview, and the paths or links of its chart and
+files; `--json` prints the Answer as JSON instead.
+
+Exit codes: 0 answered; 3 the question needs a model and none is configured (the message
+says how to configure Bedrock and lists questions answered now); 1 any other error (its
+message on stderr); 2 a bad command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from executor.settings import Settings
+
+EXIT_ANSWERED = 0
+EXIT_ERROR = 1
+EXIT_NEEDS_MODEL = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("question", type=_question, help="the question, in quotes")
+    parser.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    parser.add_argument(
+        "--today",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the date relative periods count back from (default: the real date)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log progress to stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    from executor.settings import Settings
+
+    return ask(
+        args.question,
+        Settings.from_env(),
+        as_json=args.json,
+        today=args.today,
+        verbose=args.verbose,
+    )
+
+
+def ask(
+    question: str,
+    settings: Settings,
+    *,
+    as_json: bool = False,
+    today: date | None = None,
+    verbose: bool = False,
+    bedrock_client: Any = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Answer `question` and print it; returns the exit code."""
+    # Imported first: the service's logger must exist before it is pointed at stderr.
+    import executor.router  # noqa: F401
+
+    out, err = out or sys.stdout, err or sys.stderr
+    with _logs_on_stderr(verbose):
+        return _ask(question, settings, as_json, today, bedrock_client, out, err)
+
+
+def _ask(
+    question: str,
+    settings: Settings,
+    as_json: bool,
+    today: date | None,
+    bedrock_client: Any,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    from bot.render_terminal import render_answer
+    from executor.engine import Request
+    from executor.errors import DatabotError, NeedsModel
+    from executor.router import build_engine
+    from executor.tools.jsonable import jsonable
+    from executor.warehouse.factory import open_warehouse
+
+    job_id = f"ask-{uuid.uuid4().hex[:12]}"
+    try:
+        warehouse = open_warehouse(settings)
+    except (DatabotError, ValueError) as e:
+        return _fail(err, f"cannot open the warehouse: {e}")
+    try:
+        engine = build_engine(
+            settings,
+            warehouse=warehouse,
+            bedrock_client=bedrock_client,
+            today=(lambda: today) if today else date.today,
+        )
+        answer = engine.answer(Request(job_id=job_id, question=question, progress=_progress(err)))
+    except NeedsModel as e:
+        payload = {"needs_model": True, "message": str(e)}
+        print(json.dumps(payload, indent=2) if as_json else str(e), file=out)
+        return EXIT_NEEDS_MODEL
+    except (DatabotError, ValueError) as e:
+        return _fail(err, str(e))
+    except Exception:
+        logging.getLogger("databot").exception("job_id=<%s> | ask failed", job_id)
+        return _fail(err, f"something went wrong (ref {job_id})")
+    finally:
+        warehouse.close()
+    if as_json:
+        print(json.dumps(jsonable(answer.to_dict()), indent=2, ensure_ascii=False), file=out)
+    else:
+        print(render_answer(answer), end="", file=out)
+    return EXIT_ANSWERED
+
+
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is when a record is logged."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+@contextmanager
+def _logs_on_stderr(verbose: bool) -> Iterator[None]:
+    """Keep stdout for the answer: while it runs, the service's logs go to stderr, warnings
+    only unless --verbose; the logger is put back as it was afterwards."""
+    std = logging.getLogger("databot")
+    handlers = [h for h in std.handlers if isinstance(h, logging.StreamHandler)]
+    level, streams = std.level, [handler.stream for handler in handlers]
+    std.setLevel(logging.INFO if verbose else logging.WARNING)
+    # Assigned rather than setStream(), which flushes the old stream first.
+    for handler in handlers:
+        handler.stream = _CurrentStderr()
+    try:
+        yield
+    finally:
+        std.setLevel(level)
+        for handler, stream in zip(handlers, streams, strict=True):
+            handler.stream = stream
+
+
+def _progress(err: TextIO) -> Callable[[str], None]:
+    def show(stage: str) -> None:
+        if err.isatty():
+            print(f"… {stage}", file=err, flush=True)
+
+    return show
+
+
+def _fail(err: TextIO, message: str) -> int:
+    print(f"databot ask: {message}", file=err)
+    return EXIT_ERROR
+
+
+def _question(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the question is empty")
+    return text.strip()
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-20, got {text!r}") from e

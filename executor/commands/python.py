@@ -1,0 +1,141 @@
+"""`databot python FILE [--input NAME=query.sql ...]`: run a Python file in the sandbox the
+agent uses, with query results as inputs (load("NAME") inside the code).
+
+Prints what the code printed, its `result`, and where its figures and out/ files were
+saved. Exit codes: 0 done; 1 the code raised or ended early; 2 the command line or an input
+is wrong (a missing file, SQL the guard refuses); 3 the code hit a limit (time, CPU,
+disk, a kill); 4 the sandbox itself could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from executor.sandbox import SandboxResult
+
+EXIT_FAILED, EXIT_USAGE, EXIT_LIMIT, EXIT_SANDBOX = 1, 2, 3, 4
+LIMIT_KINDS = ("timeout", "cpu_limit", "disk_limit", "killed")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="the Python file to run")
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        type=_input,
+        metavar="NAME=query.sql",
+        help="run the SQL file through the guarded path; the code loads it as load('NAME')",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where figures and out/ files go (default: RESULTS_DIR/python)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from executor.errors import UnsafeSQL, WarehouseError
+    from executor.sandbox import open_sandbox
+    from executor.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        code = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return _fail(EXIT_USAGE, f"cannot read {args.file}: {e}")
+    try:
+        inputs = _query_inputs(settings, args.input)
+    except UnsafeSQL as e:
+        return _fail(EXIT_USAGE, f"input refused: {e}")
+    except (WarehouseError, ValueError) as e:
+        return _fail(EXIT_USAGE, f"input failed: {e}")
+    try:
+        sandbox = open_sandbox(settings)
+    except ValueError as e:
+        return _fail(EXIT_USAGE, str(e))
+    result = sandbox.run(code, inputs)
+    if args.json:
+        print(json.dumps(_summary(result), indent=2))
+    else:
+        _print(result, args.out or settings.results_dir / "python")
+    return _exit_code(result)
+
+
+def _query_inputs(settings: object, specs: list[tuple[str, Path]]) -> dict[str, bytes]:
+    """Each NAME=query.sql run whole through the guarded path, as Parquet bytes."""
+    if not specs:
+        return {}
+    from executor.warehouse.factory import open_warehouse
+    from executor.warehouse.guarded import export_guarded
+
+    warehouse = open_warehouse(settings)  # type: ignore[arg-type]
+    inputs: dict[str, bytes] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="databot-input-") as folder:
+            for name, sql_file in specs:
+                path = Path(folder) / f"{name}.parquet"
+                export_guarded(warehouse, sql_file.read_text(encoding="utf-8"), path)
+                inputs[name] = path.read_bytes()
+    finally:
+        warehouse.close()
+    return inputs
+
+
+def _print(result: SandboxResult, out_dir: Path) -> None:
+    if result.stdout:
+        print(result.stdout, end="" if result.stdout.endswith("\n") else "\n")
+    if result.stdout_truncated:
+        print("[output cut: only the first part was kept]")
+    if result.stderr:
+        print(result.stderr, end="", file=sys.stderr)
+    if result.result is not None:
+        print(f"result: {json.dumps(result.result)}")
+    for produced in [*result.figures, *result.files]:
+        target = out_dir / produced.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(produced.data)
+        print(f"saved {target}")
+    for note in result.notes:
+        print(f"note: {note}")
+    if result.failure is not None:
+        print(f"databot python: {result.failure.describe()}", file=sys.stderr)
+
+
+def _summary(result: SandboxResult) -> dict[str, object]:
+    """The result as JSON, with file contents replaced by their sizes."""
+    data = result.to_dict()
+    for key in ("figures", "files"):
+        data[key] = [{"name": f.name, "bytes": len(f.data)} for f in getattr(result, key)]
+    return data
+
+
+def _exit_code(result: SandboxResult) -> int:
+    if result.failure is None:
+        return 0
+    if result.failure.kind in LIMIT_KINDS:
+        return EXIT_LIMIT
+    if result.failure.kind == "sandbox":
+        return EXIT_SANDBOX
+    return EXIT_FAILED
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"databot python: {message}", file=sys.stderr)
+    return code
+
+
+def _input(text: str) -> tuple[str, Path]:
+    name, sep, file = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=query.sql, got {text!r}")
+    path = Path(file)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no SQL file {file!r}")
+    return name, path

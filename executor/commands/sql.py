@@ -1,0 +1,117 @@
+"""`databot sql "SQL"`: run SQL through the guarded path the agent uses.
+
+Exit codes: 0 done; 1 the database refused or failed (its message on stderr); 2 the SQL
+guard refused the statement (its one-line reason on stderr, nothing executed) or the
+command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.table_text import format_table
+
+EXPORT_SUFFIXES = (".csv", ".parquet")
+DEFAULT_MAX_ROWS = 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sql", help="one SELECT statement (WITH … SELECT and UNION allowed)")
+    parser.add_argument(
+        "--max-rows",
+        type=_positive_int,
+        default=DEFAULT_MAX_ROWS,
+        metavar="N",
+        help=f"rows to show (default {DEFAULT_MAX_ROWS})",
+    )
+    parser.add_argument(
+        "--export",
+        type=_export_path,
+        metavar="FILE",
+        help="stream the whole result to FILE (.csv or .parquet) instead of showing rows",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        type=_param,
+        metavar="NAME=VALUE",
+        help="a value for a :NAME placeholder (JSON numbers, true/false and null are typed)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from executor.errors import UnsafeSQL, WarehouseError
+    from executor.settings import Settings
+    from executor.warehouse.factory import open_warehouse
+    from executor.warehouse.guarded import export_guarded, run_guarded
+
+    params = dict(args.param) or None
+    try:
+        warehouse = open_warehouse(Settings.from_env())
+    except (WarehouseError, ValueError) as e:
+        return _fail(1, f"cannot open the warehouse: {e}")
+    try:
+        if args.export:
+            started = time.perf_counter()
+            exported = export_guarded(warehouse, args.sql, args.export, params=params)
+            seconds = time.perf_counter() - started
+            print(
+                f"exported {exported.rows:,} rows to {exported.location} in {seconds:.2f} s"
+                f" ({exported.rows / max(seconds, 1e-9):,.0f} rows/s)"
+            )
+        else:
+            result = run_guarded(warehouse, args.sql, max_rows=args.max_rows, params=params)
+            print(format_table(result.columns, result.rows))
+            shown = f"showing {len(result.rows):,} of " if result.truncated else ""
+            print(f"\n{shown}{result.total_rows:,} rows in {result.elapsed_s:.2f} s")
+    except UnsafeSQL as e:
+        return _fail(2, f"refused: {e}")
+    except WarehouseError as e:
+        return _fail(1, f"database error: {e}")
+    finally:
+        warehouse.close()
+    return 0
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"databot sql: {message}", file=sys.stderr)
+    return code
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of rows, at least 1: {text!r}")
+    return value
+
+
+def _export_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"the file must end in {' or '.join(EXPORT_SUFFIXES)}: {text!r}"
+        )
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def _param(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    # Only scalars are typed; anything else (a JSON list, an object) is kept as text.
+    return name, value if isinstance(value, int | float | bool | None) else raw

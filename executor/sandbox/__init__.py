@@ -1,0 +1,66 @@
+"""Sandboxed Python: `run(code, inputs, limits) -> SandboxResult` on the configured backend.
+
+Backends: `local` (a confined child process; executor.sandbox.local) and `lambda` (a
+separate Lambda function running the same bootstrap; executor.sandbox.aws_lambda).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from executor.sandbox.limits import Limits
+from executor.sandbox.result import SandboxFailure, SandboxFile, SandboxResult
+
+if TYPE_CHECKING:
+    from executor.settings import Settings
+
+__all__ = [
+    "Limits",
+    "Sandbox",
+    "SandboxFailure",
+    "SandboxFile",
+    "SandboxResult",
+    "open_sandbox",
+    "run",
+]
+
+
+class Sandbox(Protocol):
+    limits: Limits
+
+    def run(
+        self, code: str, inputs: Mapping[str, bytes], limits: Limits | None = None
+    ) -> SandboxResult:
+        """Run `code` with `inputs` (name → Parquet bytes, loadable as load(name)) under
+        `limits`, by default the sandbox's own."""
+        ...
+
+
+def open_sandbox(settings: Settings, *, lambda_client: Any = None) -> Sandbox:
+    """The backend SANDBOX_BACKEND names: "local" (default) or "lambda"."""
+    if settings.sandbox_backend == "lambda":
+        from executor.sandbox.aws_lambda import LambdaSandbox
+
+        if not settings.sandbox_function_name:
+            raise ValueError("SANDBOX_BACKEND=lambda needs SANDBOX_FUNCTION_NAME")
+        return LambdaSandbox(
+            settings.sandbox_function_name,
+            settings.sandbox_limits,
+            client=lambda_client,
+            region=settings.aws_region,
+        )
+    if settings.sandbox_backend == "local":
+        from executor.sandbox.local import LocalSandbox
+
+        return LocalSandbox(settings.sandbox_limits, run_as=settings.sandbox_uid)
+    raise ValueError(f"unknown SANDBOX_BACKEND {settings.sandbox_backend!r}: local or lambda")
+
+
+def run(
+    code: str, inputs: Mapping[str, bytes] | None = None, limits: Limits | None = None
+) -> SandboxResult:
+    """Run `code` in the local backend with default limits unless given."""
+    from executor.sandbox.local import LocalSandbox
+
+    return LocalSandbox(limits).run(code, inputs or {})

@@ -1,0 +1,351 @@
+"""The local backend: the code runs in a confined child process of this one.
+
+The child gets a fresh scratch directory (deleted afterwards), an environment built from
+nothing, its own process group, and confines itself (executor.sandbox.confine) before the
+code runs. This side enforces the wall clock, the output caps and the scratch size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import importlib.util
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from executor.sandbox import bootstrap
+from executor.sandbox.limits import Limits
+from executor.sandbox.outputs import collect, disk_usage, read_capped
+from executor.sandbox.result import SandboxFailure, SandboxResult
+
+logger = Logger(service="databot")
+
+INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+# Read-only places the child needs beside the interpreter and its packages.
+_SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev")
+# Packages the child imports; their install roots become its PYTHONPATH.
+_CHILD_PACKAGES = (
+    "executor",
+    "pyseccomp",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "sklearn",
+    "matplotlib",
+    "joblib",
+    "scipy",
+)
+_POLL_S = 0.2
+_MAX_SCRATCH_ENTRIES = 10_000
+_PR_SET_DUMPABLE = 4
+
+
+class _Capture:
+    """Keeps the first `cap` bytes of a stream and counts the rest without storing it."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.data = bytearray()
+        self.truncated = False
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.cap - len(self.data)
+        if len(chunk) > room:
+            self.truncated = True
+        self.data += chunk[: max(room, 0)]
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+
+@functools.cache
+def _package_dirs() -> tuple[Path, ...]:
+    """Where each package the child imports lives: its folder, or its module file."""
+    found: list[Path] = []
+    for name in _CHILD_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec and spec.origin:
+            origin = Path(spec.origin)
+            found.append(origin.parent if origin.name == "__init__.py" else origin)
+    return tuple(found)
+
+
+def _package_roots() -> str:
+    """PYTHONPATH for the child: the folders the packages are imported from."""
+    roots = dict.fromkeys(str(path.parent) for path in _package_dirs())
+    return os.pathsep.join(roots)
+
+
+def readable_paths() -> list[str]:
+    """What the child may read: the interpreter, the packages and system files, and nothing
+    else, such as the repository or the worker user's home."""
+    paths = [sys.base_prefix, sys.prefix, *map(str, _package_dirs()), *_SYSTEM_READABLE]
+    return list(dict.fromkeys(paths))
+
+
+def child_environment(scratch: Path) -> dict[str, str]:
+    """Everything the child's environment holds; nothing is inherited from os.environ."""
+    threads_1 = (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "LOKY_MAX_CPU_COUNT",
+    )
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch / "tmp"),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(scratch / bootstrap.STATE_DIR / "matplotlib"),
+        "PYTHONPATH": _package_roots(),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # No process pools (they could not start anyway): no warning about it either.
+        "JOBLIB_MULTIPROCESSING": "0",
+        **dict.fromkeys(threads_1, "1"),
+    }
+
+
+@functools.cache
+def _font_lists() -> tuple[Path, ...]:
+    """This user's matplotlib font list, if it has one: a copy in the child's config folder
+    spares it the second or so of rebuilding it on every run that draws."""
+    import matplotlib
+
+    return tuple(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json"))
+
+
+def protect_environment() -> None:
+    """Make this process non-dumpable so a same-uid child cannot read /proc/<pid>/environ."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        logger.warning("prctl(PR_SET_DUMPABLE, 0) failed: errno %s", ctypes.get_errno())
+
+
+class LocalSandbox:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        scratch_root: Path | None = None,
+        run_as: int | None = None,
+    ) -> None:
+        # run_as applies only when this process is root: the child switches to that uid
+        # (and gid) so it holds no capabilities and RLIMIT_NPROC binds it. The interpreter
+        # and packages must be readable by that user.
+        self.limits = limits or Limits()
+        self.scratch_root = scratch_root
+        self.run_as = run_as
+
+    def run(
+        self, code: str, inputs: Mapping[str, bytes], limits: Limits | None = None
+    ) -> SandboxResult:
+        """Run `code` with `inputs` (name → Parquet bytes) under `limits` (default: this
+        sandbox's own)."""
+        limits = limits or self.limits
+        bad = [name for name in inputs if not INPUT_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(f"input names must be Python identifiers: {', '.join(bad)}")
+        protect_environment()
+        scratch = Path(tempfile.mkdtemp(prefix="databot-sandbox-", dir=self.scratch_root))
+        try:
+            self._prepare(scratch, code, inputs)
+            return self._execute(scratch, limits)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _prepare(self, scratch: Path, code: str, inputs: Mapping[str, bytes]) -> None:
+        (scratch / bootstrap.CODE_FILE).write_text(code, encoding="utf-8")
+        for folder in (bootstrap.INPUTS_DIR, bootstrap.OUT_DIR, bootstrap.STATE_DIR, "tmp"):
+            (scratch / folder).mkdir()
+        mpl_config = scratch / bootstrap.STATE_DIR / "matplotlib"
+        mpl_config.mkdir()
+        for font_list in _font_lists():
+            shutil.copyfile(font_list, mpl_config / font_list.name)
+        for name, data in inputs.items():
+            (scratch / bootstrap.INPUTS_DIR / f"{name}.parquet").write_bytes(data)
+        if self.run_as is not None and os.geteuid() == 0:
+            for path in [scratch, *scratch.rglob("*")]:
+                os.lchown(path, self.run_as, self.run_as)
+
+    def _execute(self, scratch: Path, limits: Limits) -> SandboxResult:
+        config = {
+            "limits": limits.to_dict(),
+            "uid": self.run_as,
+            "readable": readable_paths(),
+            "parent": os.getpid(),
+        }
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-s",
+                "-P",
+                "-u",
+                "-m",
+                "executor.sandbox.bootstrap",
+                json.dumps(config),
+            ],
+            cwd=scratch,
+            env=child_environment(scratch),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            close_fds=True,
+            start_new_session=True,
+        )
+        stdout, stderr = _Capture(limits.stdout_bytes), _Capture(limits.stderr_bytes)
+        try:
+            stopped = _supervise(proc, scratch, limits, stdout, stderr, started)
+        finally:  # whatever happened here, the child does not outlive this call
+            _kill_group(proc.pid)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+        cpu_used = usage.ru_utime + usage.ru_stime
+        envelope = _read_envelope(scratch)
+        result = SandboxResult(
+            stdout=stdout.text(),
+            stderr=stderr.text(),
+            stdout_truncated=stdout.truncated,
+            stderr_truncated=stderr.truncated,
+            elapsed_s=round(time.monotonic() - started, 3),
+        )
+        result.failure = stopped or _failure(envelope, proc.returncode, cpu_used, limits)
+        if envelope is not None:
+            result.result = envelope.get("result")
+            result.notes.extend(str(n) for n in envelope.get("notes") or [])
+            logger.debug("sandbox landlock_abi=<%s>", envelope.get("landlock_abi"))
+        if result.failure is None or result.failure.kind == "exception":
+            found = collect(
+                scratch / bootstrap.FIGURES_DIR,
+                scratch / bootstrap.OUT_DIR,
+                limits.out_bytes,
+                limits.out_files,
+            )
+            titles = (envelope or {}).get("figure_titles") or {}
+            result.figures = [
+                replace(figure, title=str(titles.get(figure.name, ""))) for figure in found.figures
+            ]
+            result.files = found.files
+            result.notes.extend(found.notes)
+        logger.debug(
+            "sandbox run | exit=<%s> failure=<%s> elapsed_s=<%s> cpu_s=<%.2f>",
+            proc.returncode,
+            result.failure and result.failure.kind,
+            result.elapsed_s,
+            cpu_used,
+        )
+        return result
+
+
+def _supervise(
+    proc: subprocess.Popen[bytes],
+    scratch: Path,
+    limits: Limits,
+    stdout: _Capture,
+    stderr: _Capture,
+    started: float,
+) -> SandboxFailure | None:
+    """Pump the child's output until it exits; stop it at the wall clock or disk limit."""
+    selector = selectors.DefaultSelector()
+    for pipe, capture in ((proc.stdout, stdout), (proc.stderr, stderr)):
+        if pipe is not None:
+            os.set_blocking(pipe.fileno(), False)
+            selector.register(pipe, selectors.EVENT_READ, capture)
+    deadline = started + limits.wall_seconds
+    next_disk_check = started
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return SandboxFailure(
+                    "timeout", f"stopped after the {limits.wall_seconds:g}-second time limit"
+                )
+            if selector.get_map():
+                for key, _ in selector.select(min(_POLL_S, remaining)):
+                    chunk = os.read(key.fd, 65536)
+                    if chunk:
+                        key.data.feed(chunk)
+                    else:
+                        selector.unregister(key.fileobj)
+            elif _exited(proc.pid):
+                return None
+            else:
+                time.sleep(min(_POLL_S / 4, remaining))
+            if time.monotonic() < next_disk_check:
+                continue
+            next_disk_check = time.monotonic() + _POLL_S
+            if disk_usage(scratch, _MAX_SCRATCH_ENTRIES) > limits.scratch_bytes:
+                return SandboxFailure(
+                    "disk_limit",
+                    f"stopped: the scratch directory grew past {limits.scratch_bytes} bytes "
+                    f"or {_MAX_SCRATCH_ENTRIES} files",
+                )
+    finally:
+        selector.close()
+
+
+def _exited(pid: int) -> bool:
+    """Whether the child has exited, leaving it unreaped so its process group id stays
+    reserved until _kill_group has run."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _read_envelope(scratch: Path) -> dict[str, Any] | None:
+    data = read_capped(scratch / bootstrap.ENVELOPE, 16 * 1024 * 1024)
+    if data is None:
+        return None
+    try:
+        envelope = json.loads(data)
+    except ValueError:
+        return None
+    return envelope if isinstance(envelope, dict) else None
+
+
+def _failure(
+    envelope: dict[str, Any] | None, returncode: int, cpu_used: float, limits: Limits
+) -> SandboxFailure | None:
+    if returncode == -signal.SIGXCPU or (
+        returncode == -signal.SIGKILL and cpu_used >= limits.cpu_seconds - 0.5
+    ):
+        return SandboxFailure("cpu_limit", f"stopped at the {limits.cpu_seconds}-second CPU limit")
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        return SandboxFailure("killed", f"the process was killed by {name}")
+    if envelope is None:
+        return SandboxFailure(
+            "exited", f"the code ended the process (exit status {returncode}) before it finished"
+        )
+    failure = envelope.get("failure")
+    if not isinstance(failure, dict):
+        return None
+    return SandboxFailure(
+        kind=str(failure.get("kind", "exception")),
+        message=str(failure.get("message", "")),
+        type=failure.get("type"),
+        traceback=failure.get("traceback"),
+    )

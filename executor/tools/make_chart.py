@@ -1,0 +1,137 @@
+"""make_chart: draw a saved query result (q1, q2, ...) as a PNG and attach it to the answer.
+
+The PNG is stored as results/<job_id>/chart_<n>.png and kept on local disk for the upload
+to Slack. A spec that does not fit the result comes back to the model as a tool error
+saying why, so it can correct the spec.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from bot.answer import Chart
+from executor.artifacts.keys import checked
+from executor.charts import KINDS, ChartError, ChartPlan, ChartSpec, draw_chart, plan_chart
+from executor.tools.base import Tool, ToolContext, ToolError, ToolInput, ToolOutput
+
+logger = Logger(service="databot")
+
+_TEXT_FIELDS = ("query", "kind", "x", "y", "series", "title", "x_label", "y_label")
+
+SPEC: dict[str, Any] = {
+    "name": "make_chart",
+    "description": (
+        "Draw a chart from a query result that run_sql saved (q1, q2, ...) and attach it to "
+        "the answer. Chart when it helps the reader: a trend over time (line or area), a "
+        "comparison across categories (bar, or barh for long names or many categories), a "
+        "distribution (histogram), a relation between two measures (scatter), shares of a "
+        "whole with at most 6 parts (pie). Do not chart a single number. Aggregate in SQL "
+        "first: one row per bar or point. Beyond 15 categories the chart keeps the 14 "
+        "largest and sums the rest as Other."
+    ),
+    "inputSchema": {
+        "json": {
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "description": "Saved result to chart, e.g. q1."},
+                "kind": {"type": "string", "enum": list(KINDS)},
+                "x": {
+                    "type": "string",
+                    "description": "Column on the x axis (categories, dates or numbers); "
+                    "for a histogram, the numeric column to count.",
+                },
+                "y": {
+                    "type": "string",
+                    "description": "Numeric column to plot. Leave out for a histogram.",
+                },
+                "series": {
+                    "type": "string",
+                    "description": "Optional column that splits the data into coloured series.",
+                },
+                "title": {"type": "string", "description": "Short title saying what it shows."},
+                "x_label": {"type": "string", "description": "x axis label, with units."},
+                "y_label": {"type": "string", "description": "y axis label, with units."},
+            },
+            "required": ["query", "kind", "x"],
+        }
+    },
+}
+
+
+def make_chart(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
+    fields = _text_fields(tool_input)
+    saved = context.query_named(fields.pop("query") or "")
+    spec = ChartSpec(
+        kind=fields["kind"] or "",
+        x=fields["x"] or "",
+        y=fields["y"],
+        series=fields["series"],
+        title=fields["title"] or "",
+        x_label=fields["x_label"],
+        y_label=fields["y_label"],
+    )
+    result = saved.result
+    try:
+        plan = plan_chart(result.columns, result.rows, spec)
+    except ChartError as e:
+        raise ToolError(f"cannot chart {saved.name}: {e}") from e
+    if _single_value(plan):
+        raise ToolError(
+            f"{saved.name} comes down to a single value: say it in the answer, a chart adds nothing"
+        )
+    if result.truncated:
+        plan.notes.append(f"first {len(result.rows):,} of {result.total_rows:,} rows")
+    name = f"chart_{len(context.charts) + 1}.png"
+    path = draw_chart(plan, scratch_dir(context.job_id) / name)
+    link = context.artifacts.put_file(context.job_id, name, path, "image/png")
+    context.charts.append(Chart(title=plan.title, path=str(path), url=link, spec=asdict(spec)))
+    logger.info("job_id=<%s>, chart=<%s>, kind=<%s> | chart drawn", context.job_id, name, plan.kind)
+    output: ToolOutput = {
+        "chart": name,
+        "title": plan.title,
+        "kind": plan.kind,
+        "spec": asdict(spec),
+        "notes": plan.notes,
+    }
+    if result.truncated:
+        output["warning"] = (
+            f"{saved.name} kept only {len(result.rows):,} of {result.total_rows:,} rows, so the "
+            "chart shows part of the data; aggregate in SQL to chart all of it"
+        )
+    return output
+
+
+def scratch_dir(job_id: str) -> Path:
+    """A local folder for this job's files (charts are uploaded to Slack from here); the job
+    id is checked as artifact keys are, so it cannot point outside."""
+    return Path(tempfile.gettempdir()) / "databot" / checked("job id", job_id)
+
+
+def _single_value(plan: ChartPlan) -> bool:
+    """One point, or one bar of one series: nothing to compare, no trend, no distribution."""
+    grouped = plan.kind not in ("scatter", "histogram")
+    return len(plan.data) == 1 and (not grouped or plan.data.shape[1] == 1)
+
+
+def _text_fields(tool_input: ToolInput) -> dict[str, str | None]:
+    fields: dict[str, str | None] = {}
+    for key in _TEXT_FIELDS:
+        value = tool_input.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ToolError(f"`{key}` must be a string, not {type(value).__name__}")
+        fields[key] = (value.strip() or None) if isinstance(value, str) else None
+    missing = [key for key in SPEC["inputSchema"]["json"]["required"] if not fields[key]]
+    if missing:
+        raise ToolError(f"missing {', '.join(missing)}: give the saved query, the kind and x")
+    unknown = sorted(set(tool_input) - set(_TEXT_FIELDS))
+    if unknown:
+        raise ToolError(f"unknown fields {', '.join(unknown)}; allowed: {', '.join(_TEXT_FIELDS)}")
+    return fields
+
+
+TOOL = Tool(spec=SPEC, run=make_chart)

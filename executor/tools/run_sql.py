@@ -1,0 +1,75 @@
+"""run_sql: one read-only statement through the SQL guard and the warehouse.
+
+The result is kept in the job's context as q1, q2, ... so charts, Python and exports can
+use it; the model sees the columns, the first rows, the total row count and the time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.answer import Table
+from executor.errors import UnsafeSQL, WarehouseError
+from executor.tools.base import SavedQuery, Tool, ToolContext, ToolError, ToolInput, ToolOutput
+from executor.tools.jsonable import jsonable
+from executor.warehouse.base import QueryResult
+from executor.warehouse.guarded import run_guarded
+
+# Rows kept per query for charts, Python and the answer's table; the rest stay countable.
+KEEP_ROWS = 10_000
+# Rows shown to the model: enough to read the answer, few enough to keep the prompt small.
+SHOW_ROWS = 50
+
+SPEC: dict[str, Any] = {
+    "name": "run_sql",
+    "description": (
+        "Run one read-only SQL statement (SELECT or WITH ... SELECT) on the warehouse. "
+        f"Returns the columns, the first {SHOW_ROWS} rows, the total row count, the elapsed "
+        "time and the result's name (q1, q2, ...) for make_chart, run_python and "
+        "export_results. Statements that change data are refused."
+    ),
+    "inputSchema": {
+        "json": {
+            "type": "object",
+            "properties": {
+                "sql": {"type": "string", "description": "One SELECT statement."},
+            },
+            "required": ["sql"],
+        }
+    },
+}
+
+
+def run_sql(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
+    sql = tool_input.get("sql")
+    if not isinstance(sql, str) or not sql.strip():
+        raise ToolError("`sql` must be a non-empty string holding one SELECT statement")
+    try:
+        result = run_guarded(context.warehouse, sql, max_rows=KEEP_ROWS)
+    except UnsafeSQL as e:
+        raise ToolError(f"refused by the SQL guard: {e}") from e
+    except WarehouseError as e:
+        raise ToolError(f"the database rejected the query: {e}") from e
+    name = f"q{len(context.queries) + 1}"
+    context.queries.append(SavedQuery(name=name, sql=sql, result=result))
+    preview = preview_table(result, SHOW_ROWS)
+    return {
+        "name": name,
+        "columns": preview.columns,
+        "rows": preview.rows,
+        "total_rows": result.total_rows,
+        "rows_shown": len(preview.rows),
+        "elapsed_seconds": round(result.elapsed_s, 3),
+    }
+
+
+def preview_table(result: QueryResult, rows: int) -> Table:
+    """The first `rows` rows of a result, as JSON values, with the total row count."""
+    return Table(
+        columns=list(result.columns),
+        rows=[jsonable(list(row)) for row in result.rows[:rows]],
+        total_rows=result.total_rows,
+    )
+
+
+TOOL = Tool(spec=SPEC, run=run_sql)

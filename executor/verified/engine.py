@@ -1,0 +1,185 @@
+"""The offline engine: answers a question from the verified-query library, at zero model
+cost, or raises NeedsModel saying how to configure one and what it can answer now.
+
+An answer runs the entry's SQL through the guarded path with the question's values bound
+as parameters, and comes back like any other: text, SQL, table preview, the entry's chart,
+the full result as CSV, the reproducible bundle, and `verified=True`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from bot.answer import Answer, Chart, Table, Usage
+from executor.artifacts import ArtifactStore, save_bundle
+from executor.artifacts.export import export_to_store
+from executor.engine import Request
+from executor.errors import NeedsModel
+from executor.settings import Settings
+from executor.tools.jsonable import jsonable
+from executor.verified.library import Entry, Library
+from executor.verified.matcher import Match, Matcher
+from executor.verified.params import bind, describe
+from executor.verified.transpile import to_dialect
+from executor.warehouse.base import QueryResult, Warehouse
+from executor.warehouse.guarded import run_guarded
+
+logger = Logger(service="databot")
+
+PREVIEW_ROWS = 20
+# Rows fetched for the chart; every entry aggregates, so this is far above any result.
+FETCH_ROWS = 5_000
+SUGGESTIONS = 5
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    question: str
+    sql: str
+
+
+class VerifiedEngine:
+    def __init__(
+        self,
+        library: Library,
+        warehouse: Warehouse,
+        artifacts: ArtifactStore,
+        *,
+        settings: Settings | None = None,
+        matcher: Matcher | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.library = library
+        self.warehouse = warehouse
+        self.artifacts = artifacts
+        self.settings = settings or Settings()
+        self.matcher = matcher or Matcher(library)
+        self.today = today
+
+    def answer(self, request: Request) -> Answer:
+        match = self.matcher.match(request.question)
+        if match is None:
+            raise NeedsModel(self.needs_model_message())
+        return self.answer_match(request, match)
+
+    def examples(self, question: str) -> list[WorkedExample]:
+        """The closest entries, in the warehouse's dialect, shown to the model as examples."""
+        return [
+            WorkedExample(entry.question, to_dialect(entry.sql, self.warehouse.dialect))
+            for entry in self.matcher.closest(question)
+        ]
+
+    def answer_match(self, request: Request, match: Match) -> Answer:
+        started = time.perf_counter()
+        entry, today = match.entry, self.today()
+        logger.info(
+            "job_id=<%s>, entry=<%s>, score=<%.3f> | answering from the verified library",
+            request.job_id,
+            entry.id,
+            match.score,
+        )
+        request.progress("Running a verified query")
+        sql = to_dialect(entry.sql, self.warehouse.dialect)
+        params = bind(entry, match.values, today)
+        result = run_guarded(self.warehouse, sql, max_rows=FETCH_ROWS, params=params)
+        filters = describe(entry, match.values, today)
+        answer = Answer(
+            text=_text(entry, result, filters),
+            sql=[_with_values(sql, params)],
+            table=Table(
+                columns=list(result.columns),
+                rows=[jsonable(list(row)) for row in result.rows[:PREVIEW_ROWS]],
+                total_rows=result.total_rows,
+            ),
+            verified=True,
+        )
+        answer.charts = self._charts(request.job_id, entry, result)
+        answer.artifacts = {"result.csv": self._csv(request.job_id, sql, params)}
+        answer.usage = Usage(seconds=round(time.perf_counter() - started, 3))
+        answer.artifacts |= save_bundle(self.artifacts, request.job_id, request.question, answer)
+        return answer
+
+    def needs_model_message(self) -> str:
+        from executor.agent.configure import how_to_configure
+
+        # A spread over the library rather than its first few (all about signups).
+        step = max(1, len(self.library.entries) // SUGGESTIONS)
+        picked = self.library.entries[::step][:SUGGESTIONS]
+        questions = "\n".join(f"  - {entry.question}" for entry in picked)
+        return (
+            f"This question needs a model.\n{how_to_configure(self.settings)}\n\n"
+            f"Questions answered now, without a model ({len(self.library.entries)} in all, "
+            f"each also in other words and for other countries or periods):\n{questions}"
+        )
+
+    def _charts(self, job_id: str, entry: Entry, result: QueryResult) -> list[Chart]:
+        if entry.chart is None or not result.rows:
+            return []
+        from executor.charts import ChartError, ChartSpec, render_chart
+        from executor.tools.make_chart import scratch_dir
+
+        spec = ChartSpec(**asdict(entry.chart))
+        try:
+            path = render_chart(
+                result.columns, result.rows, spec, scratch_dir(job_id) / "chart_1.png"
+            )
+        except ChartError:
+            # The numbers are still right: answer without the picture.
+            logger.warning("job_id=<%s>, entry=<%s> | chart spec does not fit", job_id, entry.id)
+            return []
+        link = self.artifacts.put_file(job_id, "chart_1.png", path, "image/png")
+        return [Chart(title=spec.title or entry.question, path=str(path), url=link,
+                      spec=asdict(entry.chart))]
+
+    def _csv(self, job_id: str, sql: str, params: dict[str, Any]) -> str:
+        return export_to_store(
+            self.warehouse, self.artifacts, job_id, sql, "result.csv", params=params
+        ).link
+
+
+def _text(entry: Entry, result: QueryResult, filters: str) -> str:
+    summary = _summary(entry, result, filters)
+    return (
+        f"{summary}\n\n"
+        f"Verified answer (`{entry.id}`, checked by {entry.verified_by} on "
+        f"{entry.verified_at.isoformat()}). {entry.explanation}"
+    )
+
+
+def _summary(entry: Entry, result: QueryResult, filters: str) -> str:
+    if not result.rows:
+        return f"No rows matched{filters}."
+    if entry.answer is None:
+        return _rows(result.total_rows, filters)
+    first = dict(zip(result.columns, result.rows[0], strict=True))
+    last = dict(zip(result.columns, result.rows[-1], strict=True))
+    try:
+        return entry.answer.format(
+            **first, first=first, last=last, filters=filters, rows=result.total_rows
+        )
+    except (KeyError, IndexError, TypeError, ValueError):
+        # A NULL where the template formats a number, say: fall back to plain words.
+        logger.warning("entry=<%s> | answer template did not fit the result", entry.id)
+    return _rows(result.total_rows, filters)
+
+
+def _rows(count: int, filters: str) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}{filters}."
+
+
+def _with_values(sql: str, params: dict[str, Any]) -> str:
+    """The SQL as run, headed by the values bound to its parameters."""
+    if not params:
+        return sql
+    values = ", ".join(f":{name} = {_literal(value)}" for name, value in params.items())
+    return f"-- {values}\n{sql}"
+
+
+def _literal(value: Any) -> str:
+    return str(value) if isinstance(value, int) else f"'{value}'"

@@ -1,0 +1,252 @@
+"""The verified-query library: input/verified_queries.yaml, loaded and checked.
+
+Loading refuses a library with any mistake a person could make while editing it (a
+missing field, an id used twice, SQL that does not parse as Redshift or uses a
+placeholder no parameter binds, an unknown value list) and names the entry and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from executor.settings import DEFAULT_INPUT
+from executor.verified.periods import ALL_TIME, Period, parse_period
+from executor.verified.text import Vocabulary, singular, words
+
+DEFAULT_LIBRARY = DEFAULT_INPUT / "verified_queries.yaml"
+PARAM_TYPES = ("enum", "period", "int")
+CHART_KINDS = ("bar", "line", "area", "scatter", "pie")
+
+
+class LibraryError(ValueError):
+    """The library file is malformed; the message names the entry and field."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of an entry. A period binds :start_date and :end_date (end exclusive);
+    an enum or int binds :<name>. `default` None means the question must give it."""
+
+    name: str
+    type: str
+    default: Any = None
+    # enum: the vocabulary value list it draws from; int: the slot it takes ("top").
+    source: str = ""
+    minimum: int = 1
+    maximum: int = 100
+    # enum: how the answer names the filter, e.g. "in {value}".
+    label: str = "for {source} {value}"
+
+    @property
+    def slot_kind(self) -> str:
+        return "period" if self.type == "period" else self.source
+
+    @property
+    def bind_names(self) -> tuple[str, ...]:
+        return ("start_date", "end_date") if self.type == "period" else (self.name,)
+
+
+@dataclass(frozen=True)
+class ChartDef:
+    kind: str
+    x: str
+    y: str
+    series: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    question: str
+    paraphrases: tuple[str, ...]
+    sql: str
+    explanation: str
+    verified_by: str
+    verified_at: date
+    params: tuple[ParamSpec, ...] = ()
+    chart: ChartDef | None = None
+    # A format string over the first result row's columns, {last[column]} (the last row),
+    # {filters} (the values applied, in words) and {rows} (how many rows in all).
+    answer: str | None = None
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return (self.question, *self.paraphrases)
+
+
+@dataclass(frozen=True)
+class Library:
+    entries: tuple[Entry, ...]
+    vocabulary: Vocabulary
+
+    def get(self, entry_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
+
+
+def load_library(path: Path = DEFAULT_LIBRARY) -> Library:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise LibraryError(f"{path}: cannot read the library: {e}") from e
+    return parse_library(data, source=str(path))
+
+
+def parse_library(data: Any, source: str = "library") -> Library:
+    if not isinstance(data, dict):
+        raise LibraryError(f"{source}: expected a mapping with 'vocabulary' and 'entries'")
+    vocabulary = _vocabulary(data.get("vocabulary") or {}, source)
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        raise LibraryError(f"{source}: 'entries' must be a non-empty list")
+    entries: list[Entry] = []
+    for index, raw in enumerate(raw_entries):
+        where = f"{source}: entry {raw.get('id') if isinstance(raw, dict) else index!r}"
+        entry = _entry(raw, vocabulary, where)
+        if any(e.id == entry.id for e in entries):
+            raise LibraryError(f"{where}: id used twice")
+        entries.append(entry)
+    return Library(tuple(entries), vocabulary)
+
+
+def _vocabulary(data: Any, source: str) -> Vocabulary:
+    synonyms: dict[str, str] = {}
+    for word, phrases in _mapping(data.get("synonyms"), f"{source}: vocabulary.synonyms"):
+        for phrase in _strings(phrases, f"{source}: vocabulary.synonyms.{word}"):
+            synonyms[phrase] = " ".join(singular(w) for w in words(str(word or "")))
+    values: dict[str, dict[str, str]] = {}
+    for kind, listed in _mapping(data.get("values"), f"{source}: vocabulary.values"):
+        aliases: dict[str, str] = {}
+        for value, alias_list in _mapping(listed, f"{source}: vocabulary.values.{kind}"):
+            for alias in (str(value), *_strings(alias_list or [], f"{kind}.{value}")):
+                aliases[alias] = str(value)
+        values[str(kind)] = aliases
+    dimensions = _strings(data.get("dimensions") or [], f"{source}: vocabulary.dimensions")
+    return Vocabulary(synonyms, values, frozenset(dimensions))
+
+
+def _entry(raw: Any, vocabulary: Vocabulary, where: str) -> Entry:
+    if not isinstance(raw, dict):
+        raise LibraryError(f"{where}: must be a mapping")
+    missing = [
+        key
+        for key in ("id", "question", "paraphrases", "sql", "explanation", "verified_by")
+        if not raw.get(key)
+    ]
+    if not isinstance(raw.get("verified_at"), date):
+        missing.append("verified_at (a date)")
+    if missing:
+        raise LibraryError(f"{where}: missing or empty: {', '.join(missing)}")
+    params = tuple(
+        _param(name, spec, vocabulary, f"{where}: params.{name}")
+        for name, spec in _mapping(raw.get("params"), f"{where}: params")
+    )
+    chart = raw.get("chart")
+    entry = Entry(
+        id=str(raw["id"]),
+        question=str(raw["question"]),
+        paraphrases=_strings(raw["paraphrases"], f"{where}: paraphrases"),
+        sql=str(raw["sql"]).strip(),
+        explanation=" ".join(str(raw["explanation"]).split()),
+        verified_by=str(raw["verified_by"]),
+        verified_at=raw["verified_at"],
+        params=params,
+        chart=_chart(chart, f"{where}: chart") if chart else None,
+        answer=str(raw["answer"]) if raw.get("answer") else None,
+    )
+    _check_sql(entry, where)
+    return entry
+
+
+def _param(name: str, spec: Any, vocabulary: Vocabulary, where: str) -> ParamSpec:
+    if not isinstance(spec, dict) or spec.get("type") not in PARAM_TYPES:
+        raise LibraryError(f"{where}: needs a type, one of {', '.join(PARAM_TYPES)}")
+    kind = spec["type"]
+    if kind == "period":
+        default = spec.get("default")
+        return ParamSpec(name, kind, default=None if default is None else _period(default, where))
+    if kind == "enum":
+        source = str(spec.get("values"))
+        if source not in vocabulary.values:
+            known = ", ".join(vocabulary.values) or "none"
+            raise LibraryError(f"{where}: values must name a vocabulary list ({known})")
+        default = spec.get("default")
+        if default is not None and default not in vocabulary.values[source].values():
+            raise LibraryError(f"{where}: default {default!r} is not in {source}")
+        label = str(spec.get("label") or ParamSpec.label)
+        return ParamSpec(name, kind, default=default, source=source, label=label)
+    minimum, maximum, default = spec.get("min", 1), spec.get("max", 100), spec.get("default")
+    ints = (minimum, maximum) if default is None else (minimum, maximum, default)
+    if not all(isinstance(v, int) for v in ints) or not minimum <= maximum:
+        raise LibraryError(f"{where}: min, max and default must be integers with min <= max")
+    if default is not None and not minimum <= default <= maximum:
+        raise LibraryError(f"{where}: default {default} is outside {minimum}..{maximum}")
+    return ParamSpec(name, kind, default, str(spec.get("slot", "top")), minimum, maximum)
+
+
+def _period(text: Any, where: str) -> Period:
+    tokens = [singular(w) for w in words(str(text))]
+    if tokens == ["all", "time"]:
+        return ALL_TIME
+    parsed = parse_period(tokens, 0) if tokens else None
+    if parsed is None or parsed[1] != len(tokens):
+        raise LibraryError(f"{where}: default {text!r} is not a period (e.g. 'last 30 days')")
+    return parsed[0]
+
+
+def _chart(raw: Any, where: str) -> ChartDef:
+    if not isinstance(raw, dict) or raw.get("kind") not in CHART_KINDS:
+        raise LibraryError(f"{where}: kind must be one of {', '.join(CHART_KINDS)}")
+    if not raw.get("x") or not raw.get("y"):
+        raise LibraryError(f"{where}: x and y are required")
+    return ChartDef(
+        kind=raw["kind"],
+        x=str(raw["x"]),
+        y=str(raw["y"]),
+        series=str(raw["series"]) if raw.get("series") else None,
+        title=str(raw.get("title", "")),
+    )
+
+
+def _check_sql(entry: Entry, where: str) -> None:
+    try:
+        statements = [s for s in sqlglot.parse(entry.sql, read="redshift") if s is not None]
+    except sqlglot.errors.ParseError as e:
+        raise LibraryError(f"{where}: sql does not parse as Redshift: {e}") from e
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise LibraryError(f"{where}: sql must be exactly one SELECT statement")
+    used = {p.name for p in statements[0].find_all(exp.Placeholder)}
+    bound = {name for param in entry.params for name in param.bind_names}
+    if used != bound:
+        detail = []
+        if used - bound:
+            detail.append(f"placeholders no parameter binds: {sorted(used - bound)}")
+        if bound - used:
+            detail.append(f"parameters the sql never uses: {sorted(bound - used)}")
+        raise LibraryError(f"{where}: sql: {'; '.join(detail)}")
+    if sum(param.type == "period" for param in entry.params) > 1:
+        raise LibraryError(f"{where}: at most one period parameter")
+
+
+def _mapping(data: Any, where: str) -> list[tuple[str, Any]]:
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise LibraryError(f"{where}: must be a mapping")
+    return [(str(key), value) for key, value in data.items()]
+
+
+def _strings(data: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(data, list) or not all(isinstance(item, str) and item for item in data):
+        raise LibraryError(f"{where}: must be a list of non-empty strings")
+    return tuple(data)

@@ -1,0 +1,37 @@
+"""Open the warehouse WAREHOUSE_URL names: `duckdb:///folder` or `redshift://user@host/db`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from executor.settings import DEFAULT_INPUT, Settings
+from executor.warehouse.base import Warehouse
+from executor.warehouse.schema_doc import resolve_schema_doc
+
+DUCKDB_PREFIX = "duckdb://"
+REDSHIFT_PREFIX = "redshift://"
+
+
+def open_warehouse(settings: Settings, *, secrets_client: Any = None) -> Warehouse:
+    """The configured warehouse; `secrets_client` fetches a Redshift password secret."""
+    url = settings.warehouse_url
+    if url.startswith(DUCKDB_PREFIX):
+        from executor.warehouse.duckdb import DuckDBWarehouse
+
+        # duckdb:///abs/folder, duckdb://relative/folder, or duckdb:// for input/.
+        path = Path(url.removeprefix(DUCKDB_PREFIX) or DEFAULT_INPUT)
+        return DuckDBWarehouse(
+            path,
+            schema_doc=resolve_schema_doc(settings.schema_doc_path, path),
+            statement_timeout_s=settings.statement_timeout_s,
+            memory_limit=settings.duckdb_memory_limit,
+        )
+    if url.startswith(REDSHIFT_PREFIX):
+        from executor.warehouse.redshift import RedshiftWarehouse
+
+        return RedshiftWarehouse.from_settings(settings, secrets_client=secrets_client)
+    scheme = url.split("://", 1)[0] if "://" in url else "no scheme"  # never echo credentials
+    raise ValueError(
+        f"WAREHOUSE_URL must start with {DUCKDB_PREFIX} or {REDSHIFT_PREFIX}, got {scheme!r}"
+    )

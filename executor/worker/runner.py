@@ -1,0 +1,213 @@
+"""One message from the queue to a finished answer: parse, claim, reply, record.
+
+The runner decides what happens to the message (`Outcome`) and the service applies it:
+delete it, let it come back after a back-off, or leave it alone.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import threading
+import time
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from bot.answer import Answer
+from bot.job import Job, PoisonMessage
+from bot.job_store import JobRecord, JobStore
+from bot.replier import ReplyError, SlackReplier
+from bot.slack_render import error_message
+from executor.artifacts import ArtifactStore
+from executor.conversations import ConversationStore
+from executor.engine import Engine, Request, Turn
+from executor.worker.config import WorkerConfig
+from executor.worker.failures import Verdict, backoff_s, classify, user_message
+from executor.worker.metrics import WorkerMetrics
+from executor.worker.outbox import Outbox, RecordOutbox, SlackOutbox, first_reply_timer
+from executor.worker.queue import Message
+
+logger = Logger(service="databot")
+
+
+class Action(enum.Enum):
+    DELETE = "delete"
+    RETRY = "retry"
+    # Another delivery of the same job holds it: touch nothing.
+    LEAVE = "leave"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    delay_s: int = 0
+
+
+DELETE = Outcome(Action.DELETE)
+LEAVE = Outcome(Action.LEAVE)
+
+
+class JobRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        jobs: JobStore,
+        *,
+        config: WorkerConfig,
+        metrics: WorkerMetrics,
+        replier: SlackReplier | None = None,
+        conversations: ConversationStore | None = None,
+        artifacts: ArtifactStore | None = None,
+    ) -> None:
+        self.engine = engine
+        self.jobs = jobs
+        self.config = config
+        self.metrics = metrics
+        self.replier = replier
+        self.conversations = conversations
+        self.artifacts = artifacts
+        # At most `concurrency` engines run at once; the rest of a job is bookkeeping.
+        self.engine_slots = threading.BoundedSemaphore(config.concurrency)
+
+    def run(self, message: Message) -> Outcome:
+        try:
+            job = Job.from_json(message.body)
+        except PoisonMessage as e:
+            return self._poison(message, e)
+        logger.thread_safe_append_keys(correlation_id=job.job_id)
+        try:
+            return self._run_job(job, message)
+        finally:
+            logger.thread_safe_remove_keys(["correlation_id"])
+
+    def _run_job(self, job: Job, message: Message) -> Outcome:
+        claim = self.jobs.claim(job, attempt=message.receive_count)
+        if not claim.claimed:
+            if claim.record.finished:
+                logger.info("job_id=<%s> | already %s, dropping redelivery", job.job_id,
+                            claim.record.status)
+                return DELETE
+            logger.warning("job_id=<%s> | delivery %s is held by delivery %s, leaving it",
+                           job.job_id, message.receive_count, claim.record.attempt)
+            return LEAVE
+
+        logger.info("job_id=<%s> | started (delivery %s, source %s)", job.job_id,
+                    message.receive_count, job.source)
+        self.metrics.job_started()
+        started = time.monotonic()
+        outbox: Outbox | None = None
+        try:
+            outbox = self._outbox(job, claim.record, message)
+            progress = outbox.open()
+            history = self._history(job)
+            with self.engine_slots:
+                answer = self.engine.answer(
+                    Request(job_id=job.job_id, question=job.text, history=history,
+                            progress=progress)
+                )
+            self._store_answer_file(job, answer)
+            outbox.answer(answer)
+            self.jobs.mark_done(job.job_id, answer.to_dict())
+            self._remember(job, answer)
+        except Exception as e:
+            return self._failed(job, message, e, outbox, time.monotonic() - started)
+        duration = time.monotonic() - started
+        self.metrics.job_succeeded(duration)
+        logger.info("job_id=<%s> | done in %.2f s", job.job_id, duration)
+        return DELETE
+
+    def _outbox(self, job: Job, record: JobRecord, message: Message) -> Outbox:
+        if job.reply_to.kind != "slack":
+            if job.reply_to.kind != "api":
+                logger.warning("job_id=<%s> | no replier for %s yet: answer kept in JOBS_TABLE",
+                               job.job_id, job.reply_to.kind)
+            return RecordOutbox()
+        if self.replier is None:
+            raise RuntimeError("a Slack job arrived but SLACK_BOT_TOKEN is not configured")
+        return SlackOutbox(
+            self.replier,
+            self.jobs,
+            job,
+            record,
+            progress_interval_s=self.config.progress_interval_s,
+            on_first_reply=first_reply_timer(message.sent_at, self.metrics.first_reply),
+        )
+
+    def _failed(
+        self,
+        job: Job,
+        message: Message,
+        error: Exception,
+        outbox: Outbox | None,
+        duration_s: float,
+    ) -> Outcome:
+        verdict = classify(error)
+        attempts_left = message.receive_count < self.config.unexpected_attempts
+        if verdict is Verdict.UNEXPECTED and attempts_left:
+            verdict = Verdict.TRANSIENT
+            logger.exception("job_id=<%s> | unexpected error, will retry", job.job_id)
+        if verdict is Verdict.TRANSIENT:
+            delay = backoff_s(message.receive_count, base_s=self.config.backoff_base_s,
+                              max_s=self.config.backoff_max_s)
+            logger.warning("job_id=<%s> | transient failure (%s: %s), retry in %s s",
+                           job.job_id, type(error).__name__, error, delay)
+            self.metrics.job_retried()
+            if outbox is not None:
+                outbox.retrying()
+            return Outcome(Action.RETRY, delay)
+
+        if verdict is Verdict.UNEXPECTED:
+            logger.exception("job_id=<%s> | failed: %s", job.job_id, type(error).__name__)
+        elif verdict is Verdict.UNREACHABLE:
+            logger.error("job_id=<%s> | cannot reply in channel=<%s>: %s", job.job_id,
+                         job.reply_to.channel, error)
+        else:
+            logger.info("job_id=<%s> | answered with a permanent error: %s", job.job_id, error)
+        text = user_message(error, verdict, job.job_id)
+        if outbox is not None and verdict is not Verdict.UNREACHABLE:
+            try:
+                outbox.fail(text)
+            except ReplyError as e:
+                logger.error("job_id=<%s> | could not tell the person: %s", job.job_id, e)
+        self.jobs.mark_failed(job.job_id, text)
+        self.metrics.job_failed(verdict.value, duration_s)
+        return DELETE
+
+    def _poison(self, message: Message, error: PoisonMessage) -> Outcome:
+        logger.error("message_id=<%s> | poison message dropped: %s", message.message_id, error)
+        self.metrics.job_failed("poison", 0.0)
+        reply_to = error.reply_to
+        if reply_to is not None and reply_to.kind == "slack" and self.replier is not None:
+            text = "I could not read this request, so it was dropped. Please ask again."
+            try:
+                self.replier.notify(reply_to, error_message(text, message.message_id))
+            except ReplyError as e:
+                logger.error("message_id=<%s> | could not tell the person: %s",
+                             message.message_id, e)
+        return DELETE
+
+    def _history(self, job: Job) -> list[Turn]:
+        if self.conversations is None:
+            return []
+        return self.conversations.history(job.conversation_id)
+
+    def _remember(self, job: Job, answer: Answer) -> None:
+        if self.conversations is None:
+            return
+        turn = Turn(question=job.text, sql=list(answer.sql), answer=answer.text)
+        try:
+            self.conversations.append(job.conversation_id, turn, job_id=job.job_id)
+        except Exception:
+            # The answer is delivered; a lost turn only weakens a later follow-up.
+            logger.exception("job_id=<%s> | could not store the turn", job.job_id)
+
+    def _store_answer_file(self, job: Job, answer: Answer) -> None:
+        """API jobs also get the whole Answer, as GET /prompt/{job_id} serves it, in
+        results/<job_id>/response.json (answer.json is the reproducible bundle)."""
+        if job.source != "api" or self.artifacts is None:
+            return
+        data = json.dumps(answer.to_dict(), default=str).encode()
+        answer.artifacts["response.json"] = self.artifacts.put_bytes(
+            job.job_id, "response.json", data, "application/json"
+        )

@@ -1,0 +1,17 @@
+"""The sandbox Lambda function: runs one piece of Python under the local backend's
+confinement and returns the result as JSON (see executor/sandbox/aws_lambda.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from executor.sandbox.aws_lambda import handle_invocation
+
+logger = Logger(service="databot-sandbox")
+
+
+@logger.inject_lambda_context
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    return handle_invocation(event, context.get_remaining_time_in_millis() / 1000)

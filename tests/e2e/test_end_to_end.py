@@ -1,0 +1,87 @@
+"""End to end, in several processes: a signed app_mention goes through the ingress Lambda
+handler (in-process), onto SQS (moto's server), to `databot worker` (a subprocess running
+the real agent, tools, DuckDB warehouse and S3 artifacts, with a scripted model), and
+back to Slack (the stand-in): placeholder, progress, answer in the thread, chart upload."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+import pytest
+
+from bot.job_store import DONE, JobStore
+from handlers import slack_events
+from tests.support.aws import AwsStack
+from tests.support.events import LambdaContext
+from tests.support.scripted_model import calls, run_sql, says, tool_use
+from tests.support.signing import SIGNING_SECRET, signed
+from tests.support.slack_api import SlackApiStandIn
+from tests.support.worker import AGENT_ENGINE, WorkerProcess, wait_for
+
+pytestmark = pytest.mark.integration
+
+MONTHLY_SIGNUPS = (
+    "SELECT date_trunc('month', signup_date) AS month, count(*) AS users "
+    "FROM users GROUP BY 1 ORDER BY 1"
+)
+ANSWER = "Signups grew steadily: **see the chart** for each month since 2024."
+
+
+def test_an_app_mention_is_answered_in_its_thread(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch,
+    worker_process: Callable[..., WorkerProcess], tmp_path: Path,
+) -> None:
+    # GIVEN the ingress Lambda's environment on the shared AWS stack and Slack stand-in
+    for name, value in {"SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                        "SLACK_BOT_TOKEN": slack_api.token,
+                        "SLACK_API_URL": slack_api.url}.items():
+        monkeypatch.setenv(name, value)
+    slack_events._ingress.cache_clear()
+    # AND a worker whose model runs SQL, draws a chart, answers, then confirms on reflection
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([
+        run_sql(MONTHLY_SIGNUPS),
+        calls(tool_use("make_chart", {"query": "q1", "kind": "line", "x": "month",
+                                      "y": "users", "title": "Signups by month"})),
+        says(ANSWER),
+        says(ANSWER),
+    ]))
+    worker = worker_process(AGENT_ENGINE, MODEL_SCRIPT=str(script), MODEL_DELAY_S="0.3")
+
+    # WHEN Slack delivers a signed app_mention
+    event = signed("app_mention")
+    response = slack_events.handler(event, LambdaContext())
+    slack_events._ingress.cache_clear()
+    assert response["statusCode"] == 200
+    mention = json.loads(event["body"])["event"]
+
+    # THEN the answer replaces the placeholder in the mention's thread, with the chart
+    wait_for(lambda: slack_api.accepted("files.completeUploadExternal"), 60,
+             f"the chart upload; worker log:\n{worker.log()}")
+    (placeholder,) = slack_api.accepted("chat.postMessage")
+    assert placeholder.args["channel"] == mention["channel"]
+    assert placeholder.args["thread_ts"] == mention["ts"]
+    assert placeholder.response is not None
+    updates = slack_api.accepted("chat.update")
+    assert {u.args["ts"] for u in updates} == {placeholder.response["ts"]}
+    stages = " | ".join(u.args["text"] for u in updates[:-1])
+    for stage in ("Reading the schema", "Running SQL", "Drawing a chart"):
+        assert stage in stages
+    final = json.dumps(updates[-1].args["blocks"])
+    assert "*see the chart*" in final
+    assert "date_trunc('month', signup_date)" in final
+    # 35 months from 2024-01 to 2026-11, the first 20 shown
+    assert "showing 20 of 35 rows" in final and "2024-01-01T00:00:00" in final
+    assert "ref `Ev08ABCDEF`" in final
+    (upload,) = slack_api.calls_to("upload")
+    assert upload.body.startswith(b"\x89PNG")
+    (complete,) = slack_api.accepted("files.completeUploadExternal")
+    assert complete.args["thread_ts"] == mention["ts"]
+    assert json.loads(complete.args["files"])[0]["title"] == "Signups by month"
+    # AND the job is done and its message gone from the queue
+    record = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb")).get("Ev08ABCDEF")
+    assert record is not None and record.status == DONE
+    wait_for(lambda: aws_stack.queue_depth() == (0, 0), 10, "an empty queue")

@@ -1,0 +1,282 @@
+"""The Redshift warehouse through redshift-connector and PgBouncer to a real PostgreSQL
+holding the sample data (fixtures in tests/support/postgres.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+from moto import mock_aws
+
+from executor.errors import WarehouseError
+from executor.settings import DEFAULT_INPUT, Settings
+from executor.warehouse import redshift
+from executor.warehouse.duckdb import DuckDBWarehouse
+from executor.warehouse.factory import open_warehouse
+from executor.warehouse.redshift import RedshiftWarehouse
+from tests.support.postgres import PgBouncer, PostgresServer
+
+pytestmark = pytest.mark.integration
+
+
+def _csv_rows(name: str) -> int:
+    return len((DEFAULT_INPUT / name).read_text(encoding="utf-8").splitlines()) - 1
+
+
+def test_the_sample_data_is_loaded_and_described(redshift_warehouse: RedshiftWarehouse) -> None:
+    tables = {t.name: t for t in redshift_warehouse.tables()}
+
+    # only the configured schema: staging.raw_events is not listed
+    assert set(tables) == {"users", "interactions"}
+    assert {t.schema for t in tables.values()} == {"public"}
+    assert tables["users"].row_count == _csv_rows("users.csv")
+    assert tables["interactions"].row_count == _csv_rows("interactions.csv")
+    columns = {c.name: c for c in tables["interactions"].columns}
+    assert list(columns)[:3] == ["interaction_id", "user_id", "occurred_at"]
+    assert columns["occurred_at"].type == "timestamp without time zone"
+    assert columns["revenue"].type == "numeric(10,2)"
+    assert set(columns["event_type"].samples) == {
+        "view", "click", "search", "add_to_cart", "purchase", "share",
+    }  # fmt: skip
+    assert columns["session_id"].samples == []
+    # descriptions merged from input/schema.yaml
+    assert tables["interactions"].description.startswith("One row per event")
+    assert columns["revenue"].description.startswith("Order value in USD")
+
+
+def test_schemas_come_from_the_url_or_the_settings(
+    redshift_settings: Settings, pgbouncer: PgBouncer
+) -> None:
+    only_staging = RedshiftWarehouse.from_settings(
+        replace(redshift_settings, warehouse_schemas=("staging",))
+    )
+    both = RedshiftWarehouse.from_settings(
+        replace(redshift_settings, warehouse_url=pgbouncer.url + "&schemas=public,staging")
+    )
+    try:
+        assert [(t.schema, t.name) for t in only_staging.tables()] == [("staging", "raw_events")]
+        assert {(t.schema, t.name) for t in both.tables()} == {
+            ("public", "interactions"), ("public", "users"), ("staging", "raw_events"),
+        }  # fmt: skip
+    finally:
+        only_staging.close()
+        both.close()
+
+
+def test_query_binds_named_parameters_and_returns_typed_rows(
+    redshift_warehouse: RedshiftWarehouse,
+) -> None:
+    result = redshift_warehouse.query(
+        "SELECT u.user_id, u.signup_date, u.is_active, i.occurred_at, i.revenue "
+        "FROM users u JOIN interactions i ON i.user_id = u.user_id "
+        "WHERE i.event_type = :kind AND u.plan = :plan AND i.occurred_at >= :since "
+        "ORDER BY i.interaction_id",
+        max_rows=4,
+        params={"kind": "purchase", "plan": "enterprise", "since": datetime(2025, 1, 1)},
+    )
+    count = redshift_warehouse.query(
+        "SELECT count(*) FROM users u JOIN interactions i ON i.user_id = u.user_id "
+        "WHERE i.event_type = 'purchase' AND u.plan = 'enterprise' "
+        "AND i.occurred_at >= '2025-01-01'",
+        1,
+    )
+
+    assert result.columns == ["user_id", "signup_date", "is_active", "occurred_at", "revenue"]
+    assert len(result.rows) == 4
+    assert result.total_rows == count.rows[0][0] > 4
+    user_id, signup, active, occurred, revenue = result.rows[0]
+    assert isinstance(user_id, int) and isinstance(signup, date)
+    assert isinstance(active, bool) and isinstance(occurred, datetime)
+    assert isinstance(revenue, Decimal) and occurred >= datetime(2025, 1, 1)
+
+
+def test_the_loaded_data_answers_exactly_as_duckdb_does(
+    redshift_warehouse: RedshiftWarehouse,
+) -> None:
+    sql = (
+        "SELECT u.plan, count(*) AS purchases, sum(i.revenue) AS revenue "
+        "FROM interactions i JOIN users u ON u.user_id = i.user_id "
+        "WHERE i.event_type = :kind GROUP BY u.plan ORDER BY u.plan"
+    )
+    duck = DuckDBWarehouse(DEFAULT_INPUT)
+    try:
+        expected = duck.query(sql, 10, {"kind": "purchase"}).rows
+    finally:
+        duck.close()
+    assert redshift_warehouse.query(sql, 10, {"kind": "purchase"}).rows == expected
+
+
+def test_a_parameter_value_is_bound_never_spliced(redshift_warehouse: RedshiftWarehouse) -> None:
+    result = redshift_warehouse.query(
+        "SELECT count(*) FROM users WHERE plan = :plan", 1, {"plan": "pro' OR '1'='1"}
+    )
+    assert result.rows == [(0,)]
+
+
+def test_a_missing_parameter_is_refused_before_anything_runs(
+    redshift_warehouse: RedshiftWarehouse,
+) -> None:
+    with pytest.raises(WarehouseError, match=r"no value for query parameter\(s\): :plan"):
+        redshift_warehouse.query("SELECT 1 WHERE :plan = :other", 1, {"other": 1})
+
+
+def test_the_statement_timeout_cancels_a_slow_query(redshift_settings: Settings) -> None:
+    warehouse = RedshiftWarehouse.from_settings(replace(redshift_settings, statement_timeout_s=1))
+    try:
+        assert warehouse.query("SHOW statement_timeout", 1).rows == [("1s",)]
+        with pytest.raises(WarehouseError, match="statement timeout"):
+            warehouse.query("SELECT pg_sleep(3)", 1)
+        # the session survives the cancellation
+        assert warehouse.query("SELECT 2", 1).rows == [(2,)]
+    finally:
+        warehouse.close()
+
+
+def test_a_terminated_backend_is_reconnected_and_the_next_query_succeeds(
+    redshift_settings: Settings, postgres_server: PostgresServer
+) -> None:
+    warehouse = RedshiftWarehouse.from_settings(redshift_settings)
+    try:
+        (first_pid,) = warehouse.query("SELECT pg_backend_pid()", 1).rows[0]
+        # WHEN an administrator terminates the session from another connection
+        killed = postgres_server.psql(f"SELECT pg_terminate_backend({first_pid});")
+        assert killed.strip() == "t"
+
+        # THEN the next query succeeds, on a new backend with the session settings again
+        result = warehouse.query("SELECT pg_backend_pid(), current_setting('statement_timeout')", 1)
+        second_pid, timeout = result.rows[0]
+        assert second_pid != first_pid
+        assert timeout == "5s"
+    finally:
+        warehouse.close()
+
+
+def test_database_errors_carry_the_message_and_leave_the_session_usable(
+    redshift_warehouse: RedshiftWarehouse,
+) -> None:
+    with pytest.raises(WarehouseError, match='column "no_such_column" does not exist'):
+        redshift_warehouse.query("SELECT no_such_column FROM users", 1)
+    assert redshift_warehouse.query("SELECT count(*) FROM users", 1).rows[0][0] == 5_000
+
+
+def test_nothing_a_query_does_is_committed(redshift_warehouse: RedshiftWarehouse) -> None:
+    # the guard never lets this through; the adapter's rollback is the second line
+    redshift_warehouse.query("CREATE TEMP TABLE scratch AS SELECT 1 AS x", 1)
+    with pytest.raises(WarehouseError, match='relation "scratch" does not exist'):
+        redshift_warehouse.query("SELECT x FROM scratch", 1)
+
+
+def test_queries_from_many_threads_share_the_connection_safely(
+    redshift_warehouse: RedshiftWarehouse,
+) -> None:
+    results: dict[int, Any] = {}
+    errors: list[BaseException] = []
+
+    def run(user_id: int) -> None:
+        try:
+            results[user_id] = redshift_warehouse.query(
+                "SELECT user_id FROM users WHERE user_id = :id", 1, {"id": user_id}
+            ).rows
+        except BaseException as e:  # collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(1, 21)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert results == {i: [(i,)] for i in range(1, 21)}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_export_streams_every_row_in_chunks(
+    redshift_warehouse: RedshiftWarehouse,
+    tmp_path: Path,
+    suffix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN small chunks, so the export takes several FETCHes
+    monkeypatch.setattr(redshift, "EXPORT_CHUNK_ROWS", 1_000)
+    path = tmp_path / f"views{suffix}"
+
+    result = redshift_warehouse.export(
+        "SELECT interaction_id, occurred_at, revenue, event_type = 'purchase' AS bought "
+        "FROM interactions WHERE category = :category ORDER BY interaction_id;",
+        path,
+        {"category": "books"},
+    )
+    (expected,) = redshift_warehouse.query(
+        "SELECT count(*) FROM interactions WHERE category = 'books'", 1
+    ).rows[0]
+
+    assert expected > 3 * 1_000
+    assert result.rows == expected
+    if suffix == ".parquet":
+        table = pq.read_table(path)
+        assert table.num_rows == expected
+        assert str(table.schema.field("occurred_at").type) == "timestamp[us]"
+        assert str(table.schema.field("bought").type) == "bool"
+        assert table.column("interaction_id").to_pylist() == sorted(
+            table.column("interaction_id").to_pylist()
+        )
+    else:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "interaction_id,occurred_at,revenue,bought"
+        assert len(lines) == expected + 1
+        assert all(line.endswith((",true", ",false")) for line in lines[1:])
+    # the session is still usable after the cursor is closed
+    assert redshift_warehouse.query("SELECT 1", 1).rows == [(1,)]
+
+
+def test_a_wrong_password_fails_clearly_without_echoing_it(redshift_settings: Settings) -> None:
+    warehouse = RedshiftWarehouse.from_settings(
+        replace(redshift_settings, redshift_password="wrong-secret-value")
+    )
+    with pytest.raises(WarehouseError, match="cannot connect to Redshift") as caught:
+        warehouse.query("SELECT 1", 1)
+    assert "wrong-secret-value" not in str(caught.value)
+
+
+def test_the_password_can_come_from_secrets_manager_fetched_once(
+    redshift_settings: Settings, pgbouncer: PgBouncer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        client = boto3.client(
+            "secretsmanager",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        arn = client.create_secret(
+            Name="databot/redshift", SecretString=json.dumps({"password": pgbouncer.password})
+        )["ARN"]
+        calls: list[str] = []
+        original = client.get_secret_value
+
+        def counting_get_secret_value(**kwargs: Any) -> Any:
+            calls.append(kwargs["SecretId"])
+            return original(**kwargs)
+
+        monkeypatch.setattr(client, "get_secret_value", counting_get_secret_value)
+        settings = replace(redshift_settings, redshift_password=None, redshift_secret_arn=arn)
+        warehouse = open_warehouse(settings, secrets_client=client)
+        try:
+            assert warehouse.dialect == "redshift"
+            assert warehouse.query("SELECT current_user", 1).rows == [(pgbouncer.user,)]
+            warehouse.close()  # a re-connect reuses the cached password
+            assert warehouse.query("SELECT 1", 1).rows == [(1,)]
+        finally:
+            warehouse.close()
+        assert calls == [arn]

@@ -1,0 +1,49 @@
+"""moto's server for SQS, DynamoDB and S3, shared by the test, in-process handlers and
+worker subprocesses.
+
+`moto_server` (session): one `ThreadedMotoServer` on a free port.
+`aws_stack` (per test): a fresh jobs queue with its DLQ, the three DynamoDB tables and the
+results bucket, with unique names (`executor.local_aws.create_stack`); the environment
+variables every deployable reads (endpoint, fake credentials, queue URL, table names,
+bucket) are set for the test and available as `aws_stack.env` for subprocesses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from executor.local_aws import LocalStack, create_stack
+
+# Short, so redelivery tests take seconds; the worker's heartbeat keeps live jobs hidden.
+TEST_VISIBILITY_TIMEOUT_S = 2
+TEST_MAX_RECEIVE_COUNT = 3
+
+AwsStack = LocalStack
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """The endpoint URL of a moto server running for the whole test session."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_stack(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> AwsStack:
+    """A fresh set of databot's AWS resources on the moto server, with the env set."""
+    stack = create_stack(
+        moto_server,
+        visibility_timeout_s=TEST_VISIBILITY_TIMEOUT_S,
+        max_receive_count=TEST_MAX_RECEIVE_COUNT,
+    )
+    for name, value in stack.env.items():
+        monkeypatch.setenv(name, value)
+    return stack

@@ -1,0 +1,35 @@
+"""Sample Lambda events from events/*.json (the same files `sam local invoke -e` reads)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A fresh copy of events/<name>.json; `name` may carry the .json suffix or not."""
+    path = EVENTS_DIR / (name if name.endswith(".json") else f"{name}.json")
+    event: dict[str, Any] = json.loads(path.read_text())
+    return event
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Bolt's adapter read."""
+
+    function_name: str = "databot-SlackEventsFunction"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:databot-SlackEventsFunction"
+    )
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    log_group_name: str = "/aws/lambda/databot-SlackEventsFunction"
+    log_stream_name: str = "2026/11/21/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000

@@ -1,0 +1,165 @@
+"""The ingress Lambdas against moto in-process (SQS + DynamoDB) and the Slack stand-in.
+
+`ingress_aws` (per test module): `mock_aws` with a region set and one SQS and one DynamoDB
+client, shared by the module's tests (building clients is the slow part).
+`ingress_stack` (per test): a fresh jobs queue, idempotency table and jobs table, and
+settings pointing at them and at a Slack Web API stand-in (tests/support/slack_api.py).
+`ingress_stack.slack()` builds the Slack handler's request path, `ingress_stack.prompt_api()`
+the prompt API's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from bot.app import create_app
+from bot.enqueue import JobQueue, SqsJobQueue
+from bot.idempotency import DynamoDBIdempotency, IdempotencyStore
+from bot.job import Job
+from bot.job_store import JobStore
+from bot.prompt_api import PromptApi
+from bot.settings import IngressSettings
+from bot.slack_ingress import SlackIngress
+from executor.local_aws import LOCAL_CREDENTIALS
+from tests.support.events import LambdaContext
+from tests.support.signing import SIGNING_SECRET
+from tests.support.slack_api import SlackApiStandIn
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    sqs: Any
+    dynamodb: Any
+
+
+@dataclass
+class IngressStack:
+    settings: IngressSettings
+    aws: AwsClients
+    slack_api: SlackApiStandIn
+
+    def slack(
+        self,
+        *,
+        queue: JobQueue | None = None,
+        idempotency: IdempotencyStore | None = None,
+        **settings: Any,
+    ) -> SlackHandler:
+        """The Slack request path on these resources; keyword arguments override settings."""
+        configured = replace(self.settings, **settings)
+        app = create_app(
+            configured,
+            queue=queue or SqsJobQueue(str(configured.jobs_queue_url), client=self.aws.sqs),
+            idempotency=idempotency
+            or DynamoDBIdempotency(
+                str(configured.idempotency_table),
+                ttl_s=configured.idempotency_ttl_s,
+                in_progress_expiry_s=configured.in_progress_expiry_s,
+                client=self.aws.dynamodb,
+            ),
+        )
+        return SlackHandler(SlackIngress(app, SIGNING_SECRET))
+
+    def prompt_api(
+        self,
+        *,
+        queue: JobQueue | None = None,
+        jobs: JobStore | None = None,
+        new_job_id: Callable[[], str] | None = None,
+        **settings: Any,
+    ) -> PromptApi:
+        """The prompt API on these resources; keyword arguments override settings."""
+        configured = replace(self.settings, **settings)
+        return PromptApi(
+            configured,
+            queue=queue or SqsJobQueue(str(configured.jobs_queue_url), client=self.aws.sqs),
+            jobs=jobs or self.job_store(),
+            **({"new_job_id": new_job_id} if new_job_id else {}),
+        )
+
+    def job_store(self, table: str | None = None) -> JobStore:
+        return JobStore(table or str(self.settings.jobs_table), client=self.aws.dynamodb)
+
+    def queued_jobs(self) -> list[Job]:
+        """Every job on the queue (received and left in flight, so each is read once)."""
+        jobs: list[Job] = []
+        while True:
+            messages = self.aws.sqs.receive_message(
+                QueueUrl=self.settings.jobs_queue_url, MaxNumberOfMessages=10
+            ).get("Messages", [])
+            if not messages:
+                return jobs
+            jobs.extend(Job.from_json(message["Body"]) for message in messages)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment the ingress Lambdas would run with on these resources."""
+        return {
+            **LOCAL_CREDENTIALS,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_BOT_TOKEN": self.slack_api.token,
+            "SLACK_API_URL": self.slack_api.url,
+            "JOBS_QUEUE_URL": str(self.settings.jobs_queue_url),
+            "IDEMPOTENCY_TABLE": str(self.settings.idempotency_table),
+            "JOBS_TABLE": str(self.settings.jobs_table),
+        }
+
+
+@dataclass
+class SlackHandler:
+    ingress: SlackIngress
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.ingress.handle(event, LambdaContext())
+
+
+@pytest.fixture(scope="module")
+def ingress_aws() -> Iterator[AwsClients]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in LOCAL_CREDENTIALS.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        with mock_aws():
+            yield AwsClients(sqs=boto3.client("sqs"), dynamodb=boto3.client("dynamodb"))
+
+
+@pytest.fixture(scope="module")
+def ingress_slack_api() -> Iterator[SlackApiStandIn]:
+    """One Slack stand-in per module (stopping one takes half a second), reset per test."""
+    stand_in = SlackApiStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def ingress_stack(ingress_aws: AwsClients, ingress_slack_api: SlackApiStandIn) -> IngressStack:
+    slack_api = ingress_slack_api
+    slack_api.reset()
+    suffix = uuid.uuid4().hex[:8]
+    queue_url = ingress_aws.sqs.create_queue(QueueName=f"databot-jobs-{suffix}")["QueueUrl"]
+    for table, key in (
+        (f"databot-idempotency-{suffix}", "id"),
+        (f"databot-jobs-{suffix}", "job_id"),
+    ):
+        ingress_aws.dynamodb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        )
+    settings = IngressSettings(
+        signing_secret=SIGNING_SECRET,
+        bot_token=slack_api.token,
+        slack_api_url=slack_api.url,
+        jobs_queue_url=queue_url,
+        idempotency_table=f"databot-idempotency-{suffix}",
+        jobs_table=f"databot-jobs-{suffix}",
+    )
+    return IngressStack(settings=settings, aws=ingress_aws, slack_api=slack_api)

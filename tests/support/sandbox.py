@@ -1,0 +1,63 @@
+"""What a model writes for the sandbox's acceptance cases and the machine-learning case,
+shared by the sandbox, tool, command and agent tests, plus a tool context over the sample data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from executor.artifacts import open_artifact_store
+from executor.settings import REPO_ROOT, Settings
+from executor.tools.base import ToolContext
+from executor.warehouse.base import Warehouse
+from executor.warehouse.factory import open_warehouse
+
+# Question → (the code a model writes, what it prints).
+ACCEPTANCE: dict[str, tuple[str, str]] = {
+    "What's 25 * 47?": ("result = 25 * 47\nprint(result)", "1175"),
+    "Calculate 15% of 2847": ("result = round(0.15 * 2847, 2)\nprint(result)", "427.05"),
+    "Sum of the first 10 prime numbers": (
+        "primes = []\nn = 2\n"
+        "while len(primes) < 10:\n"
+        "    if all(n % p for p in primes):\n"
+        "        primes.append(n)\n"
+        "    n += 1\n"
+        "result = sum(primes)\nprint(result)",
+        "129",
+    ),
+    "Fibonacci sequence up to 100": (
+        "a, b = 0, 1\nseq = []\n"
+        "while a <= 100:\n"
+        "    seq.append(a)\n"
+        "    a, b = b, a + b\n"
+        "print(' '.join(map(str, seq)))",
+        "0 1 1 2 3 5 8 13 21 34 55 89",
+    ),
+}
+DIVIDE_BY_ZERO = "print(10 / 0)"
+
+# "Make a machine-learning model from the interactions table": per-user engagement from
+# the interactions table (and the user's plan and channel) → did the user churn.
+EXAMPLES = REPO_ROOT / "examples" / "sandbox"
+ML_FEATURES_SQL = (EXAMPLES / "churn_features.sql").read_text(encoding="utf-8")
+ML_TRAIN_CODE = (EXAMPLES / "churn_model.py").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse() -> Iterator[Warehouse]:
+    """DuckDB over the repository's input/ sample data."""
+    warehouse = open_warehouse(Settings())
+    yield warehouse
+    warehouse.close()
+
+
+@pytest.fixture
+def tool_context(sample_warehouse: Warehouse, tmp_path: Path) -> ToolContext:
+    return ToolContext(
+        job_id="J1",
+        warehouse=sample_warehouse,
+        artifacts=open_artifact_store(Settings(results_dir=tmp_path / "results")),
+        progress=lambda stage: None,
+    )

@@ -1,0 +1,302 @@
+"""A local stand-in of the Slack Web API, reached through `SLACK_API_URL`.
+
+A small threaded HTTP server on 127.0.0.1 that records every call (method, arguments,
+token, raw body) and answers the way Slack does for the methods databot uses:
+auth.test, chat.postMessage, chat.update, chat.postEphemeral, files.getUploadURLExternal,
+the upload URL it hands out, files.completeUploadExternal, and POSTs to response_url
+paths. It enforces Slack's message limits (50 blocks, 3,000 characters per section,
+40,000 per message text), so a test fails the way Slack would reject the message.
+
+Failures on demand: `fail_next("chat.postMessage", error="not_in_channel")` or
+`fail_next("chat.update", status=429, retry_after=1)`.
+
+Usage in a test:
+
+    def test_x(slack_api):
+        client = WebClient(token=slack_api.token, base_url=slack_api.url)
+        ...
+        assert slack_api.count("chat.postMessage") == 1
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+BOT_TOKEN = "xoxb-test-token"
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_MESSAGE_TEXT = 40000
+UPLOAD_PREFIX = "/upload/"
+RESPONSE_URL_PREFIX = "/response_url/"
+
+
+@dataclass
+class SlackCall:
+    """One request the stand-in received. `method` is the Web API method name, or
+    "upload" for a file upload, or "response_url" for a POST to a response_url."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    body: bytes
+    path: str
+    # What the stand-in answered (for Web API methods), e.g. {"ok": true, "ts": ...}.
+    response: dict[str, Any] | None = None
+    # When it arrived (time.time()), for latency measurements.
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str | None
+    retry_after: int | None
+    remaining: int
+
+
+@dataclass
+class SlackApiStandIn:
+    token: str = BOT_TOKEN
+    calls: list[SlackCall] = field(default_factory=list)
+    _failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _server: ThreadingHTTPServer | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> SlackApiStandIn:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                stand_in._handle(self)
+
+            def do_GET(self) -> None:
+                stand_in._handle(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Keep test output quiet."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base(self) -> str:
+        assert self._server is not None, "start() the stand-in first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def url(self) -> str:
+        """What SLACK_API_URL / WebClient(base_url=...) should be set to."""
+        return f"{self.base}/api/"
+
+    def response_url(self, name: str = "hook") -> str:
+        return f"{self.base}{RESPONSE_URL_PREFIX}{name}"
+
+    # ---- test controls and queries ---------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls of `method` with a failure: an `{"ok": false,
+        "error": error}` body, and/or an HTTP status (429 with Retry-After, 500, ...)."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(
+                _Failure(status=status, error=error, retry_after=retry_after, remaining=times)
+            )
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def count(self, method: str) -> int:
+        return len(self.calls_to(method))
+
+    def accepted(self, method: str) -> list[SlackCall]:
+        """Calls of `method` that Slack accepted ({"ok": true})."""
+        return [c for c in self.calls_to(method) if c.response and c.response.get("ok")]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+
+    # ---- the server side -------------------------------------------------------------
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        split = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        auth = request.headers.get("Authorization") or ""
+        if split.path.startswith(UPLOAD_PREFIX):
+            # The file's raw bytes: nothing to parse.
+            args: dict[str, Any] = {"file_id": split.path.removeprefix(UPLOAD_PREFIX)}
+        else:
+            args = _parse_args(split.query, body, request.headers.get("Content-Type") or "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
+
+        if split.path.startswith(UPLOAD_PREFIX):
+            method = "upload"
+        elif split.path.startswith(RESPONSE_URL_PREFIX):
+            method = "response_url"
+        else:
+            method = split.path.removeprefix("/api/")
+        call = SlackCall(method=method, args=args, token=token, body=body, path=split.path)
+        with self._lock:
+            self.calls.append(call)
+            failure = self._take_failure(method)
+
+        if failure is not None:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            call.response = {"ok": False, "error": failure.error or "ratelimited"}
+            _reply(request, failure.status, call.response, headers)
+            return
+        if method in ("upload", "response_url"):
+            _reply_text(request, 200, "OK" if method == "upload" else "ok")
+            return
+        if token != self.token:
+            call.response = {"ok": False, "error": "invalid_auth"}
+        else:
+            with self._lock:
+                call.response = self._answer(method, args)
+        _reply(request, 200, call.response)
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        queue = self._failures.get(method)
+        if not queue:
+            return None
+        failure = queue[0]
+        failure.remaining -= 1
+        if failure.remaining <= 0:
+            queue.pop(0)
+        return failure
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0001"}
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            problem = _message_problem(args)
+            if problem:
+                return {"ok": False, "error": problem}
+            if method == "chat.update":
+                return {"ok": True, "channel": args["channel"], "ts": args.get("ts"), "text": ""}
+            ts = f"1731000000.{next(self._ts):06d}"
+            if method == "chat.postEphemeral":
+                return {"ok": True, "message_ts": ts}
+            return {"ok": True, "channel": args["channel"], "ts": ts, "message": {"ts": ts}}
+        if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length") or "").isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._ts):08d}"
+            return {"ok": True, "upload_url": f"{self.base}{UPLOAD_PREFIX}{file_id}",
+                    "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            uploaded = {c.args["file_id"] for c in self.calls_to("upload")}
+            if not files or any(f.get("id") not in uploaded for f in files):
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _parse_args(query: str, body: bytes, content_type: str) -> dict[str, Any]:
+    args: dict[str, Any] = dict(parse_qsl(query))
+    if not body:
+        return args
+    if "application/json" in content_type:
+        parsed = json.loads(body)
+        if isinstance(parsed, dict):
+            args.update(parsed)
+    elif "application/x-www-form-urlencoded" in content_type:
+        args.update(parse_qsl(body.decode()))
+    return args
+
+
+def _message_problem(args: dict[str, Any]) -> str | None:
+    """The error Slack would answer for this message, or None when it would accept it."""
+    if not args.get("channel"):
+        return "channel_not_found"
+    blocks = args.get("blocks")
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    text = args.get("text") or ""
+    if not text and not blocks:
+        return "no_text"
+    if len(text) > MAX_MESSAGE_TEXT:
+        return "msg_too_long"
+    if blocks is None:
+        return None
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        if not isinstance(block, dict) or not block.get("type"):
+            return "invalid_blocks"
+        texts = [(block.get("text") or {}).get("text", "")]
+        texts += [element.get("text", "") for element in block.get("elements") or []]
+        if any(len(text) > MAX_SECTION_TEXT for text in texts):
+            return "invalid_blocks"
+        if block["type"] in ("section", "header") and not texts[0].strip():
+            return "invalid_blocks"
+        if block["type"] == "context" and not 0 < len(block.get("elements") or []) <= 10:
+            return "invalid_blocks"
+    return None
+
+
+def _reply(
+    request: BaseHTTPRequestHandler,
+    status: int,
+    payload: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> None:
+    data = json.dumps(payload).encode()
+    request.send_response(status)
+    request.send_header("Content-Type", "application/json; charset=utf-8")
+    request.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        request.send_header(name, value)
+    request.end_headers()
+    request.wfile.write(data)
+
+
+def _reply_text(request: BaseHTTPRequestHandler, status: int, text: str) -> None:
+    data = text.encode()
+    request.send_response(status)
+    request.send_header("Content-Type", "text/plain; charset=utf-8")
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    request.wfile.write(data)
+
+
+@pytest.fixture
+def slack_api() -> Iterator[SlackApiStandIn]:
+    """A running Slack Web API stand-in; `slack_api.url` is its SLACK_API_URL."""
+    stand_in = SlackApiStandIn().start()
+    yield stand_in
+    stand_in.stop()

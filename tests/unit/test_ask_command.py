@@ -1,0 +1,145 @@
+"""`databot ask`: what it prints and its exit codes (0 answered, 3 needs a model, 1 error,
+2 bad command line), on the embedded defaults."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from executor.commands import ask
+
+AWS_VARIABLES = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "MODEL_PROVIDER", "WAREHOUSE_URL", "RESULTS_BUCKET",
+)  # fmt: skip
+
+
+@pytest.fixture
+def embedded_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A machine with no AWS credentials: DuckDB over input/, results under tmp_path."""
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    return tmp_path / "results"
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="databot ask")
+    ask.add_arguments(parser)
+    args = parser.parse_args(argv)
+    out, err = io.StringIO(), io.StringIO()
+    from executor.settings import Settings
+
+    code = ask.ask(
+        args.question, Settings.from_env(), as_json=args.json, today=args.today, out=out, err=err
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_answers_with_sql_table_chart_and_files(embedded_env: Path) -> None:
+    # GIVEN no AWS credentials WHEN a covered question is asked
+    code, out, err = _run("What is revenue by plan?")
+    # THEN it answers: text, SQL, table, chart and file paths under RESULTS_DIR, usage
+    assert (code, err) == (0, "")
+    assert out.startswith("The enterprise plan brings the most revenue: $")
+    for heading in ("\nSQL\n", "\nResult (3 rows)\n", "\nCharts\n", "\nFiles\n"):
+        assert heading in out
+    lines = out.splitlines()
+    header = lines.index("Result (3 rows)") + 1
+    assert lines[header].split() == ["plan", "revenue", "purchases"]
+    assert lines[header + 2].split()[0] == "enterprise"
+    assert "verified query · 0 in / 0 out tokens · $0.0000" in out
+    paths = [
+        line.split(": ", 1)[1]
+        for line in out.splitlines()
+        if line.startswith("  ") and ": /" in line
+    ]
+    assert {Path(p).name for p in paths} >= {"chart_1.png", "result.csv", "answer.json"}
+    for path in paths:
+        assert Path(path).is_file() and Path(path).is_relative_to(embedded_env.resolve())
+
+
+def test_json_prints_the_answer_only(embedded_env: Path) -> None:
+    code, out, _ = _run("users who never purchased", "--json")
+    answer = json.loads(out)  # the whole of stdout: no log lines mixed in
+    assert code == 0 and answer["verified"] is True
+    assert answer["table"]["columns"] == ["users", "never_purchased", "never_purchased_pct"]
+    assert answer["table"]["rows"][0][0] == 5000
+    assert set(answer["artifacts"]) == {"result.csv", "answer.json", "query_1.sql"}
+
+
+def test_today_anchors_relative_periods(embedded_env: Path) -> None:
+    code, out, _ = _run("signups in the last 7 days", "--today", "2025-03-10")
+    assert code == 0
+    assert "over the last 7 days (2025-03-03 to 2025-03-09)" in out
+    assert "-- :start_date = '2025-03-03', :end_date = '2025-03-10'" in out
+
+
+def test_needs_a_model_exits_3_and_says_how(embedded_env: Path) -> None:
+    code, out, err = _run("Which users are likely to churn next month?")
+    assert (code, err) == (3, "")
+    assert out.startswith("This question needs a model.")
+    assert "MODEL_PROVIDER=bedrock" in out and "How many users signed up?" in out
+
+
+def test_needs_a_model_as_json(embedded_env: Path) -> None:
+    code, out, _ = _run("Which users are likely to churn next month?", "--json")
+    payload = json.loads(out)
+    assert code == 3 and payload["needs_model"] is True
+    assert "configure Amazon Bedrock" in payload["message"]
+
+
+def test_a_warehouse_that_cannot_open_exits_1(
+    embedded_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WAREHOUSE_URL", "mysql://admin:s3cret@db.example.com/prod")
+    code, out, err = _run("revenue by plan")
+    assert (code, out) == (1, "")
+    assert err.startswith("databot ask: cannot open the warehouse: WAREHOUSE_URL must start with")
+    assert "s3cret" not in err
+
+
+def test_a_warehouse_without_the_tables_exits_1(
+    embedded_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GIVEN a DuckDB folder with no users table WHEN a verified query runs THEN a clear error
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "other.csv").write_text("a\n1\n")
+    monkeypatch.setenv("WAREHOUSE_URL", f"duckdb://{tmp_path / 'empty'}")
+    code, out, err = _run("revenue by plan")
+    assert (code, out) == (1, "")
+    assert err.startswith("databot ask: ") and "interactions" in err
+
+
+def test_an_unknown_model_provider_exits_1(
+    embedded_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODEL_PROVIDER", "openai")
+    code, _, err = _run("revenue by plan")
+    assert code == 1 and "MODEL_PROVIDER must be one of bedrock, offline" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["   "], "the question is empty"), (["q", "--today", "yesterday"], "expected a date")],
+)
+def test_bad_command_lines_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser(prog="databot ask")
+    ask.add_arguments(parser)
+    with pytest.raises(SystemExit) as caught:
+        parser.parse_args(argv)
+    assert caught.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_run_reads_the_environment(embedded_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="databot ask")
+    ask.add_arguments(parser)
+    assert ask.run(parser.parse_args(["users by plan", "--json"])) == 0
+    assert json.loads(capsys.readouterr().out)["table"]["columns"] == ["plan", "users", "pct"]

@@ -1,0 +1,72 @@
+"""The Job message contract: round trip, and every kind of poison message."""
+
+import json
+
+import pytest
+
+from bot.job import JOB_VERSION, Job, PoisonMessage, ReplyTo
+
+
+def make_job(**overrides: object) -> Job:
+    fields: dict[str, object] = {
+        "job_id": "Ev08ABCDEF",
+        "source": "slack",
+        "conversation_id": "T0001:C0001:1731000000.000100",
+        "user_id": "U0001",
+        "text": "how many users signed up each month?",
+        "reply_to": ReplyTo(kind="slack", team_id="T0001", channel="C0001",
+                            thread_ts="1731000000.000100"),
+        "received_at": "2026-11-21T18:00:00Z",
+    }
+    fields.update(overrides)
+    return Job(**fields)  # type: ignore[arg-type]
+
+
+def body(**overrides: object) -> str:
+    data = json.loads(make_job().to_json())
+    data.update(overrides)
+    return json.dumps(data)
+
+
+def test_round_trip_keeps_every_field() -> None:
+    # GIVEN a job WHEN it goes through its wire format THEN it comes back equal
+    job = make_job()
+    assert Job.from_json(job.to_json()) == job
+
+
+def test_wire_format_matches_the_design_contract() -> None:
+    data = json.loads(make_job().to_json())
+    assert data["version"] == JOB_VERSION == 1
+    assert set(data) == {"version", "job_id", "source", "conversation_id", "user_id", "text",
+                         "reply_to", "received_at"}
+    assert data["reply_to"] == {"kind": "slack", "team_id": "T0001", "channel": "C0001",
+                                "thread_ts": "1731000000.000100", "response_url": None}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("not json", "not JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (body(version=2), "unknown job version 2"),
+        (body(version=None), "unknown job version None"),
+        (body(text=""), "missing or empty fields: text"),
+        (body(job_id=None, user_id=7), "missing or empty fields: job_id, user_id"),
+        (body(source="email"), "unknown source 'email'"),
+        (body(reply_to={"kind": "fax"}), "reply_to is missing or malformed"),
+        (body(reply_to=None), "reply_to is missing or malformed"),
+    ],
+)
+def test_poison_messages_are_refused_with_the_reason(raw: str, reason: str) -> None:
+    with pytest.raises(PoisonMessage, match=reason):
+        Job.from_json(raw)
+
+
+def test_poison_message_keeps_a_readable_reply_address() -> None:
+    # GIVEN a body from a future version that still carries a Slack thread
+    with pytest.raises(PoisonMessage) as caught:
+        Job.from_json(body(version=99))
+    # THEN the worker can still tell the person where they asked
+    assert caught.value.reply_to is not None
+    assert caught.value.reply_to.channel == "C0001"
+    assert caught.value.reply_to.thread_ts == "1731000000.000100"

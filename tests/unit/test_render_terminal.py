@@ -1,0 +1,62 @@
+"""An Answer as terminal text (bot/render_terminal.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+
+from bot.answer import Answer, Chart, CodeRun, Table, Usage
+from bot.render_terminal import render_answer
+from bot.table_text import format_table
+
+
+def test_a_model_answer_with_everything() -> None:
+    answer = Answer(
+        text="Revenue grew **12%**.",
+        sql=["SELECT 1", "SELECT 2"],
+        table=Table(columns=["plan", "revenue"], rows=[["pro", 1234.5], ["free", None]],
+                    total_rows=3),
+        charts=[Chart(title="Revenue", path="/tmp/c.png", url="https://s3/c.png"),
+                Chart(title="", path="/tmp/d.png")],
+        artifacts={"result.csv": "https://s3/result.csv"},
+        code=[CodeRun(code="print(1)", output="1\n", error="ValueError: x")],
+        usage=Usage(model_id="m1", input_tokens=1200, output_tokens=80, cost_usd=0.0123,
+                    seconds=4.2),
+    )  # fmt: skip
+    text = render_answer(answer)
+    assert text.startswith("Revenue grew 12%.\n\nSQL 1\n  SELECT 1\n\nSQL 2\n  SELECT 2\n")
+    assert "Result (first 2 of 3 rows)\n  plan   revenue\n  ----  --------\n" in text
+    assert "  pro   1,234.50\n  free      NULL\n" in text
+    assert "Python\n  print(1)\n\nOutput\n  1\n  ValueError: x\n" in text
+    assert "Charts\n  Revenue: https://s3/c.png\n  Chart: /tmp/d.png\n" in text
+    assert "Files\n  result.csv: https://s3/result.csv\n" in text
+    assert text.endswith("model m1 · 1,200 in / 80 out tokens · $0.0123 · 4.20 s\n")
+
+
+def test_a_text_only_answer() -> None:
+    text = render_answer(Answer(text="", verified=True))
+    assert text == "(no answer text)\n\nverified query · 0 in / 0 out tokens · $0.0000 · 0.00 s\n"
+
+
+def test_markdown_bold_prints_as_plain_words() -> None:
+    text = render_answer(Answer(text="**3,888** of __5,000__ users; 2 ** 3 stays"))
+    assert text.startswith("3,888 of 5,000 users; 2 ** 3 stays\n")
+
+
+def test_format_table_aligns_and_cuts() -> None:
+    table = format_table(["name", "share"], [["x" * 60, Decimal("0.01234")], ["y", 2]])
+    header, rule, first, second = table.splitlines()
+    assert header.split() == ["name", "share"]
+    assert first == "x" * 39 + "…  0.01234"
+    assert second.endswith("  2") and len(rule) == len(first) == len(second)
+
+
+def test_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, bot.render_terminal; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib', 'duckdb', 'sqlglot') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,104 @@
+"""The router: the verified library first, the Bedrock agent (a scripted model here) for
+the rest when configured, else "needs a model"."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from executor.artifacts import LocalArtifactStore
+from executor.engine import Request
+from executor.errors import ModelUnavailable, NeedsModel
+from executor.router import RoutedEngine, build_engine
+from executor.settings import Settings
+from executor.verified import Library
+from executor.warehouse.duckdb import DuckDBWarehouse
+from tests.support.scripted_model import ScriptedModel, answer_script
+from tests.support.verified import TODAY
+
+
+def _engine(
+    settings: Settings,
+    library: Library,
+    warehouse: DuckDBWarehouse,
+    model: ScriptedModel | None = None,
+) -> RoutedEngine:
+    """The router as configured with Bedrock (`model` as its client), or offline."""
+    return build_engine(
+        replace(settings, model_provider="offline" if model is None else "bedrock"),
+        warehouse=warehouse,
+        artifacts=LocalArtifactStore(settings.results_dir),
+        bedrock_client=model,
+        library=library,
+        today=lambda: TODAY,
+    )
+
+
+def test_library_answers_without_calling_the_model(
+    offline_settings: Settings, verified_library: Library, duckdb_sample: DuckDBWarehouse
+) -> None:
+    # GIVEN Bedrock configured, with a model that has nothing to say
+    model = ScriptedModel([])
+    engine = _engine(offline_settings, verified_library, duckdb_sample, model)
+    # WHEN a covered question is asked THEN the library answers and the model is never called
+    answer = engine.answer(Request(job_id="r1", question="how many users are on each plan?"))
+    assert answer.verified is True and model.requests == []
+
+
+def test_other_questions_go_to_the_agent_with_examples(
+    offline_settings: Settings, verified_library: Library, duckdb_sample: DuckDBWarehouse
+) -> None:
+    # GIVEN Bedrock configured and a question the library does not cover
+    sql = (
+        "SELECT country, AVG(revenue) AS revenue_per_purchase "
+        "FROM interactions JOIN users USING (user_id) GROUP BY 1"
+    )
+    model = ScriptedModel(answer_script(sql, "Revenue per purchase is highest in Japan."))
+    engine = _engine(offline_settings, verified_library, duckdb_sample, model)
+    # WHEN it is asked
+    answer = engine.answer(Request(job_id="r2", question="revenue per user by country"))
+    # THEN the agent answers, with the closest verified entries in its prompt as examples
+    assert answer.verified is False and answer.text.startswith("Revenue per purchase")
+    system = " ".join(block["text"] for block in model.requests[0]["system"])
+    assert "Verified queries for similar questions" in system
+    assert "Q: What is revenue by country?" in system
+
+
+def test_offline_without_a_match_needs_a_model(
+    offline_settings: Settings, verified_library: Library, duckdb_sample: DuckDBWarehouse
+) -> None:
+    engine = _engine(offline_settings, verified_library, duckdb_sample)
+    assert engine.uses_model is False
+    with pytest.raises(NeedsModel, match="This question needs a model"):
+        engine.answer(Request(job_id="r3", question="revenue per user by country"))
+
+
+def test_library_answers_even_when_bedrock_is_misconfigured(
+    offline_settings: Settings,
+    verified_library: Library,
+    duckdb_sample: DuckDBWarehouse,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN Bedrock chosen but no AWS region anywhere
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    engine = build_engine(
+        replace(offline_settings, model_provider="bedrock", aws_region=None),
+        warehouse=duckdb_sample,
+        library=verified_library,
+        today=lambda: TODAY,
+    )
+    # WHEN a covered question is asked THEN the library answers it
+    assert engine.answer(Request(job_id="r4", question="users by plan")).verified is True
+    # and only a question for the model says what is missing
+    with pytest.raises(ModelUnavailable, match="Bedrock needs an AWS region"):
+        engine.answer(Request(job_id="r5", question="revenue per user by country"))
+
+
+def test_an_unknown_provider_is_refused(offline_settings: Settings) -> None:
+    with pytest.raises(
+        ValueError, match="MODEL_PROVIDER must be one of bedrock, offline, got 'gpt'"
+    ):
+        build_engine(replace(offline_settings, model_provider="gpt"))

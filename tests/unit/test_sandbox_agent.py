@@ -1,0 +1,117 @@
+"""The sandbox through the agent: a scripted model asks for run_python (and run_sql for
+the machine-learning case) on the sample data, and the code and its output reach the answer."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from executor.agent import create_agent
+from executor.artifacts import ArtifactStore, open_artifact_store
+from executor.engine import Request
+from executor.settings import Settings
+from executor.warehouse.base import Warehouse
+from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO, ML_FEATURES_SQL, ML_TRAIN_CODE
+from tests.support.scripted_model import ScriptedModel, calls, run_sql, says, tool_use
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> ArtifactStore:
+    return open_artifact_store(Settings(results_dir=tmp_path / "results"))
+
+
+def ask(model: ScriptedModel, warehouse: Warehouse, artifacts: ArtifactStore, question: str) -> Any:
+    agent = create_agent(Settings(), warehouse, artifacts, client=model)
+    return agent.answer(Request(job_id="J1", question=question))
+
+
+def last_tool_result(model: ScriptedModel, call: int) -> dict[str, Any]:
+    (block,) = [
+        b["toolResult"]
+        for b in model.requests[call]["messages"][-1]["content"]
+        if "toolResult" in b
+    ]
+    return block
+
+
+@pytest.mark.parametrize("question", list(ACCEPTANCE))
+def test_calculations_through_the_agent(
+    question: str, sample_warehouse: Warehouse, artifacts: ArtifactStore
+) -> None:
+    code, expected = ACCEPTANCE[question]
+    # GIVEN a model that writes the code, then answers from its output
+    model = ScriptedModel(
+        [calls(tool_use("run_python", {"code": code})), says(f"The answer is {expected}.")]
+    )
+    answer = ask(model, sample_warehouse, artifacts, question)
+    # THEN the model was shown the real output, and the answer carries code and output
+    result = last_tool_result(model, 1)
+    assert result["status"] == "success"
+    assert result["content"][0]["json"]["stdout"].strip() == expected
+    (ran,) = answer.code
+    assert ran.code == code and ran.output.strip() == expected and ran.error is None
+
+
+def test_division_by_zero_reaches_the_model_as_an_error(
+    sample_warehouse: Warehouse, artifacts: ArtifactStore
+) -> None:
+    model = ScriptedModel(
+        [
+            calls(tool_use("run_python", {"code": DIVIDE_BY_ZERO})),
+            says("10 divided by 0 is undefined: division by zero."),
+        ]
+    )
+    answer = ask(model, sample_warehouse, artifacts, "Divide 10 by 0")
+    result = last_tool_result(model, 1)
+    assert result["status"] == "error"
+    assert "ZeroDivisionError: division by zero" in result["content"][0]["text"]
+    (ran,) = answer.code
+    assert ran.error is not None and "division by zero" in ran.error
+    assert answer.text == "10 divided by 0 is undefined: division by zero."
+
+
+@pytest.mark.slow
+def test_machine_learning_model_from_the_interactions_table(
+    sample_warehouse: Warehouse, artifacts: ArtifactStore
+) -> None:
+    # GIVEN a model that queries per-user features, trains in the sandbox and reports
+    text = "I trained a churn model; see the metrics and report."
+    model = ScriptedModel(
+        [
+            run_sql(ML_FEATURES_SQL),
+            calls(tool_use("run_python", {"code": ML_TRAIN_CODE, "inputs": ["q1"]})),
+            says(text),
+            says(text),
+        ]
+    )
+    answer = ask(
+        model,
+        sample_warehouse,
+        artifacts,
+        "Make a machine-learning model from the interactions table",
+    )
+    # THEN the held-out metrics beat the baseline, and the model was shown the same
+    # metrics that are in the stored report
+    metrics = last_tool_result(model, 2)["content"][0]["json"]["result"]
+    users = sample_warehouse.query("SELECT COUNT(*) FROM users", 1).rows[0][0]
+    assert metrics["train_rows"] + metrics["test_rows"] == users
+    assert metrics["baseline_roc_auc"] == 0.5
+    assert metrics["roc_auc"] > 0.7 and metrics["accuracy"] > metrics["baseline_accuracy"]
+    # The model and report from out/, beside the reproducible bundle of the SQL it ran.
+    assert set(answer.artifacts) == {"churn_model.joblib", "report.md", "answer.json",
+                                     "query_1.sql"}
+    report = Path(answer.artifacts["report.md"]).read_text()
+    assert (
+        f"ROC AUC {metrics['roc_auc']:.3f} (baseline {metrics['baseline_roc_auc']:.3f})" in report
+    )
+    # AND the answer shows the SQL, the code and its output
+    assert answer.sql == [ML_FEATURES_SQL]
+    (ran,) = answer.code
+    assert ran.code == ML_TRAIN_CODE
+    assert f"Top features: {metrics['top_features'][0]}" in ran.output
+    # AND the model file is a pickle; it is not unpickled here (that would run its code)
+    saved = Path(answer.artifacts["churn_model.joblib"]).read_bytes()
+    assert saved[:1] == b"\x80" and saved[1] <= pickle.HIGHEST_PROTOCOL

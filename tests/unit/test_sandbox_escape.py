@@ -1,0 +1,368 @@
+"""Escape and abuse attempts: each one contained, reported as an error, this process unharmed."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from executor.sandbox import Limits, SandboxResult, confine, local, run
+from executor.sandbox.limits import MB
+from executor.sandbox.local import LocalSandbox
+
+
+def failed_with(result: SandboxResult, kind: str) -> str:
+    """The failure's description, after checking the run failed the expected way."""
+    assert result.failure is not None, f"expected a {kind} failure, got ok: {result.stdout!r}"
+    assert result.failure.kind == kind, result.failure
+    return result.failure.describe()
+
+
+def test_environment_holds_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN secrets in this process's environment
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-value")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret-value")
+    # WHEN the code dumps its environment
+    result = run("import os\nresult = dict(os.environ)")
+    # THEN it sees only the sandbox's own short list
+    assert result.ok, result.failure
+    assert set(result.result) == {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "MPLBACKEND",
+        "MPLCONFIGDIR",
+        "PYTHONPATH",
+        "PYTHONDONTWRITEBYTECODE",
+        "JOBLIB_MULTIPROCESSING",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "LOKY_MAX_CPU_COUNT",
+    }
+    assert "secret-value" not in repr(result.result)
+
+
+def test_parent_environ_in_proc_is_unreadable() -> None:
+    # GIVEN a worker process started with a secret in its (initial) environment
+    attempt = "print(open(f'/proc/{__import__(\"os\").getppid()}/environ').read())"
+    worker = textwrap.dedent(f"""
+        import json
+        from executor.sandbox import run
+        print(json.dumps(run({attempt!r}).to_dict()))
+    """)
+    env = {**os.environ, "DATABOT_TEST_SECRET": "s3cr3t-" + uuid.uuid4().hex}
+    # WHEN its sandboxed child reads /proc/<parent>/environ
+    done = subprocess.run(
+        [sys.executable, "-c", worker], env=env, capture_output=True, text=True, timeout=60
+    )
+    # THEN the read is refused and the secret appears nowhere
+    assert done.returncode == 0, done.stderr
+    assert env["DATABOT_TEST_SECRET"] not in done.stdout
+    assert '"type": "PermissionError"' in done.stdout
+
+
+def test_subclass_walk_to_os_system_runs_nothing(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    code = textwrap.dedent(f"""
+        wrap = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]
+        system = wrap.__init__.__globals__['system']
+        status = system('touch {marker}')
+        assert status == 0, f'os.system failed with status {{status}}'
+    """)
+    description = failed_with(run(code), "exception")
+    assert "os.system failed" in description
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import subprocess\nsubprocess.run(['id'])",
+        "import os\nos.fork()",
+        "import os\nos.execv('/bin/true', ['true'])",
+        "import os\nos.posix_spawn('/bin/true', ['true'], {})",
+        "import multiprocessing\nmultiprocessing.Process(target=print).start()",
+    ],
+    ids=["subprocess", "fork", "exec", "posix_spawn", "multiprocessing"],
+)
+def test_no_new_processes_or_programs(code: str) -> None:
+    description = failed_with(run(code), "exception")
+    assert "Operation not permitted" in description
+
+
+def test_fork_bomb_is_contained() -> None:
+    children_before = _process_count()
+    code = "import os\nwhile True:\n    os.fork()"
+    description = failed_with(run(code, limits=Limits(wall_seconds=10)), "exception")
+    assert "PermissionError" in description
+    assert _process_count() <= children_before + 1
+
+
+def _process_count() -> int:
+    return sum(1 for entry in os.listdir("/proc") if entry.isdigit())
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.setblocking(False)
+    yield server
+    server.close()
+
+
+def test_loopback_connection_is_refused(listener: socket.socket) -> None:
+    port = listener.getsockname()[1]
+    code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)"
+    description = failed_with(run(code), "exception")
+    assert "PermissionError" in description
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # nothing ever connected
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.170.2", "169.254.169.254"], ids=["credentials", "metadata"]
+)
+def test_aws_endpoints_are_unreachable(address: str) -> None:
+    code = f"import urllib.request\nurllib.request.urlopen('http://{address}/', timeout=2)"
+    description = failed_with(run(code), "exception")
+    assert "Operation not permitted" in description
+
+
+@pytest.mark.parametrize(
+    "family",
+    ["AF_INET6", "AF_NETLINK", "AF_PACKET"],
+)
+def test_other_socket_families_are_refused(family: str) -> None:
+    description = failed_with(run(f"import socket\nsocket.socket(socket.{family})"), "exception")
+    assert "PermissionError" in description
+
+
+def test_udp_is_refused_too() -> None:
+    code = "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+    assert "PermissionError" in failed_with(run(code), "exception")
+
+
+def test_unix_sockets_still_work() -> None:
+    code = "import socket\na, b = socket.socketpair()\na.send(b'hi')\nresult = b.recv(2).decode()"
+    result = run(code)
+    assert result.ok and result.result == "hi"
+
+
+def test_signalling_the_parent_is_refused() -> None:
+    code = "import os, signal\nos.kill(os.getppid(), signal.SIGTERM)"
+    assert "PermissionError" in failed_with(run(code), "exception")
+
+
+def test_infinite_loop_is_stopped_at_the_wall_clock() -> None:
+    result = run("while True:\n    pass", limits=Limits(wall_seconds=1.5))
+    assert "1.5-second time limit" in failed_with(result, "timeout")
+    assert result.elapsed_s < 5
+
+
+def test_sleeping_forever_is_stopped_at_the_wall_clock() -> None:
+    result = run("import time\ntime.sleep(3600)", limits=Limits(wall_seconds=1))
+    failed_with(result, "timeout")
+
+
+def test_cpu_limit_stops_a_busy_loop() -> None:
+    result = run("while True:\n    pass", limits=Limits(cpu_seconds=1, wall_seconds=20))
+    assert "CPU limit" in failed_with(result, "cpu_limit")
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["block = bytearray(10 * 1024 ** 3)", "import numpy\nblock = numpy.ones(10 * 1024 ** 3 // 8)"],
+    ids=["bytearray", "numpy"],
+)
+def test_ten_gigabyte_allocation_is_a_memory_error(code: str) -> None:
+    assert "MemoryError" in failed_with(run(code), "exception")
+
+
+def test_a_file_past_the_size_limit_cannot_be_written() -> None:
+    code = "with open('big.bin', 'wb') as f:\n    f.write(b'x' * (3 * 1024 * 1024))"
+    description = failed_with(run(code, limits=Limits(file_size_bytes=MB)), "exception")
+    assert "File too large" in description
+
+
+def test_filling_the_disk_with_many_files_is_stopped() -> None:
+    code = "i = 0\nwhile True:\n    open(f'f{i}', 'wb').write(b'x' * 1024 * 1024)\n    i += 1"
+    limits = Limits(file_size_bytes=2 * MB, scratch_bytes=8 * MB, wall_seconds=20)
+    result = run(code, limits=limits)
+    assert "scratch directory" in failed_with(result, "disk_limit")
+
+
+def test_a_gigabyte_of_stdout_is_not_kept() -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    code = (
+        "import sys\nchunk = 'x' * (1024 * 1024)\n"
+        "for _ in range(1024):\n    sys.stdout.write(chunk)"
+    )
+    result = run(code)
+    assert result.ok, result.failure
+    assert len(result.stdout) == 64 * 1024 and result.stdout_truncated
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 100 * 1024
+
+
+@pytest.mark.skipif(confine.landlock_abi() < 1, reason="Landlock is not available here")
+@pytest.mark.parametrize(
+    "target",
+    ["/tmp/databot-escape-{uid}", str(Path(__file__).parent / "escape-{uid}")],
+    ids=["tmp", "repository"],
+)
+def test_writing_outside_the_scratch_directory_is_refused(target: str) -> None:
+    path = Path(target.format(uid=uuid.uuid4().hex))
+    description = failed_with(run(f"open({str(path)!r}, 'w').write('x')"), "exception")
+    assert "Permission denied" in description
+    assert not path.exists()
+
+
+@pytest.mark.skipif(confine.landlock_abi() < 1, reason="Landlock is not available here")
+def test_files_outside_the_allowed_paths_are_unreadable() -> None:
+    # This test file is in the repository, which the sandbox is not given.
+    description = failed_with(run(f"open({__file__!r}).read()"), "exception")
+    assert "Permission denied" in description
+
+
+def test_symlink_in_out_is_not_followed() -> None:
+    code = "import os\nos.symlink('/etc/passwd', 'out/passwd')\nos.symlink('/etc', 'out/etc')"
+    result = run(code)
+    assert result.ok, result.failure
+    assert result.files == []
+    assert "out/passwd: a symlink, not followed" in result.notes
+    assert "out/etc: a symlink, not followed" in result.notes
+
+
+def test_a_huge_out_file_is_left_out() -> None:
+    code = (
+        "(OUT / 'huge.bin').write_bytes(b'x' * (3 * 1024 * 1024))\n"
+        "(OUT / 'ok.txt').write_text('ok')"
+    )
+    result = run(code, limits=Limits(out_bytes=MB))
+    assert result.ok, result.failure
+    assert [f.name for f in result.files] == ["ok.txt"]
+    assert any(note.startswith("huge.bin: left out") for note in result.notes)
+
+
+def test_too_many_out_files_are_left_out() -> None:
+    code = "for i in range(5):\n    (OUT / f'{i}.txt').write_text(str(i))"
+    result = run(code, limits=Limits(out_files=3))
+    assert [f.name for f in result.files] == ["0.txt", "1.txt", "2.txt"]
+    assert "3.txt: left out, over the 3-file limit" in result.notes
+
+
+def test_without_confinement_nothing_runs() -> None:
+    # An open-files limit no kernel grants makes confinement fail: the code must not run.
+    result = run("print('ran')", limits=Limits(open_files=2**40))
+    assert "not confined" in failed_with(result, "sandbox")
+    assert result.stdout == ""
+
+
+def test_missing_seccomp_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyseccomp", None)
+    with pytest.raises(confine.ConfinementError, match="seccomp is unavailable"):
+        confine.block_syscalls()
+
+
+def test_root_without_landlock_is_refused() -> None:
+    with pytest.raises(confine.ConfinementError, match="SANDBOX_UID"):
+        confine.check_containment(euid=0, landlock=0)
+    confine.check_containment(euid=0, landlock=1)
+    confine.check_containment(euid=10001, landlock=0)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root worker switches users")
+def test_a_root_worker_can_hand_the_code_to_another_user() -> None:
+    sandbox = LocalSandbox(Limits(), run_as=65534)
+    result = sandbox.run("import os\nresult = [os.getuid(), os.getgid(), os.getgroups()]", {})
+    if result.ok:
+        assert result.result == [65534, 65534, []]
+    else:  # an interpreter that user cannot read (e.g. under /root): refused, not run as root
+        assert result.failure is not None and result.failure.kind == "sandbox"
+
+
+def test_thread_bomb_is_contained() -> None:
+    code = (
+        "import threading, time\n"
+        "while True:\n"
+        "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()"
+    )
+    result = run(code, limits=Limits(wall_seconds=20))
+    assert "can't start new thread" in failed_with(result, "exception")
+
+
+def test_code_dies_with_the_worker() -> None:
+    # GIVEN a worker process running code that would sleep for an hour
+    marker = f"sleeper-{uuid.uuid4().hex}"
+    worker = textwrap.dedent(f"""
+        from executor.sandbox import Limits, run
+        run("import time\\n# {marker}\\ntime.sleep(3600)", limits=Limits(wall_seconds=3600))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", worker])
+    started: dict[int, Path] = {}
+    try:
+        assert _wait_for(lambda: bool(started.update(_sandboxes(marker)) or started))
+        # WHEN the worker is killed outright
+        proc.kill()
+        proc.wait()
+        # THEN its sandboxed child goes with it
+        assert _wait_for(lambda: not _sandboxes(marker)), "the code outlived its worker"
+    finally:
+        proc.kill()
+        for pid in _sandboxes(marker):
+            os.kill(pid, signal.SIGKILL)
+        # Nobody is left to delete the scratch directory.
+        for folder in started.values():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sandboxes(marker: str) -> dict[int, Path]:
+    """Running sandboxed children whose main.py holds marker, with their scratch folders."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        try:
+            cwd = Path(os.readlink(f"/proc/{entry}/cwd"))
+            if marker in (cwd / "main.py").read_text():
+                found[int(entry)] = cwd
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_broken_supervisor_still_stops_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[int] = []
+
+    def broken(proc: subprocess.Popen[bytes], *args: object) -> None:
+        started.append(proc.pid)
+        raise RuntimeError("the supervisor broke")
+
+    monkeypatch.setattr(local, "_supervise", broken)
+    with pytest.raises(RuntimeError, match="supervisor broke"):
+        run("import time\ntime.sleep(3600)")
+    (pid,) = started
+    assert not Path(f"/proc/{pid}").exists()  # killed and reaped

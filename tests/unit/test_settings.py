@@ -1,0 +1,36 @@
+"""Worker settings: defaults, overrides and the provider choice."""
+
+from pathlib import Path
+
+from executor.settings import DEFAULT_INPUT, Settings
+
+
+def test_defaults_are_the_embedded_ones() -> None:
+    settings = Settings.from_env({})
+    assert settings.warehouse_url == f"duckdb://{DEFAULT_INPUT}"
+    assert settings.model_provider == "offline"
+    assert settings.results_bucket is None
+    assert settings.results_dir == Path("results")
+
+
+def test_environment_overrides() -> None:
+    settings = Settings.from_env({
+        "WAREHOUSE_URL": "redshift://bot@example:5439/dev",
+        "MODEL_IDS": "a, b ,,c",
+        "RESULTS_BUCKET": "bucket",
+        "WAREHOUSE_SCHEMAS": "analytics,public",
+    })
+    assert settings.warehouse_url == "redshift://bot@example:5439/dev"
+    assert settings.model_ids == ("a", "b", "c")
+    assert settings.results_bucket == "bucket"
+    assert settings.warehouse_schemas == ("analytics", "public")
+
+
+def test_bedrock_is_chosen_when_credentials_are_visible() -> None:
+    assert Settings.from_env({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+                             ).model_provider == "bedrock"
+    assert Settings.from_env({"AWS_PROFILE": "dev"}).model_provider == "bedrock"
+    assert Settings.from_env({"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/x"}
+                             ).model_provider == "bedrock"
+    assert Settings.from_env({"AWS_PROFILE": "dev", "MODEL_PROVIDER": "offline"}
+                             ).model_provider == "offline"

@@ -1,0 +1,344 @@
+"""`databot sql` and the guarded path under it, on the DuckDB warehouse over input/."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from executor.commands import sql as sql_command
+from executor.errors import UnsafeSQL, WarehouseError
+from executor.settings import DEFAULT_INPUT
+from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.duckdb import DuckDBWarehouse
+from executor.warehouse.guarded import export_guarded, run_guarded
+
+
+def csv_rows(name: str) -> list[dict[str, str]]:
+    with (DEFAULT_INPUT / name).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+USERS = csv_rows("users.csv")
+
+
+class RecordingWarehouse:
+    """The real DuckDB warehouse, recording what reaches it."""
+
+    def __init__(self, inner: DuckDBWarehouse) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+        self.calls: list[tuple[str, str]] = []
+        self.closed = False
+
+    def tables(self) -> list[TableInfo]:
+        self.calls.append(("tables", ""))
+        return self.inner.tables()
+
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
+        self.calls.append(("query", sql))
+        return self.inner.query(sql, max_rows, params)
+
+    def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
+        self.calls.append(("export", sql))
+        return self.inner.export(sql, path, params)
+
+    def close(self) -> None:
+        self.closed = True
+
+    @property
+    def executed(self) -> list[tuple[str, str]]:
+        return [call for call in self.calls if call[0] != "tables"]
+
+
+@pytest.fixture(scope="module")
+def duckdb_warehouse() -> Iterator[DuckDBWarehouse]:
+    warehouse = DuckDBWarehouse(DEFAULT_INPUT, statement_timeout_s=1)
+    yield warehouse
+    warehouse.close()
+
+
+@pytest.fixture
+def warehouse(
+    duckdb_warehouse: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> RecordingWarehouse:
+    recording = RecordingWarehouse(duckdb_warehouse)
+    monkeypatch.setattr("executor.warehouse.factory.open_warehouse", lambda settings: recording)
+    return recording
+
+
+def databot_sql(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="databot sql")
+    sql_command.add_arguments(parser)
+    return sql_command.run(parser.parse_args(argv))
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def test_prints_the_first_rows_and_the_total(
+    warehouse: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = databot_sql("SELECT user_id, country FROM users ORDER BY user_id", "--max-rows", "3")
+
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["user_id", "country"]
+    first = sorted(USERS, key=lambda row: int(row["user_id"]))[:3]
+    for line, row in zip(lines[2:5], first, strict=True):
+        assert line.split(maxsplit=1) == [row["user_id"], row["country"]]
+    assert f"showing 3 of {len(USERS):,} rows" in out
+    assert warehouse.closed
+
+
+def test_a_small_result_is_shown_whole(capsys: pytest.CaptureFixture[str], warehouse: Any) -> None:
+    plans = sorted({row["plan"] for row in USERS})
+
+    assert databot_sql("SELECT DISTINCT plan FROM users ORDER BY plan") == 0
+
+    out = capsys.readouterr().out
+    assert [line.strip() for line in out.splitlines()[2 : 2 + len(plans)]] == plans
+    assert f"\n{len(plans)} rows in " in out
+    assert "showing" not in out
+
+
+def test_unsafe_sql_exits_2_with_one_line_and_runs_nothing(
+    warehouse: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = databot_sql("DROP TABLE users")
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err == (
+        "databot sql: refused: only single SELECT statements are allowed: found DROP TABLE\n"
+    )
+    assert captured.out == ""
+    assert warehouse.executed == []
+
+
+def test_a_database_error_exits_1_with_the_database_message(
+    warehouse: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = databot_sql("SELECT no_such_column FROM users")
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("databot sql: database error: ")
+    assert "no_such_column" in err
+
+
+def test_a_statement_timeout_is_a_database_error(
+    warehouse: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = databot_sql("SELECT count(*) FROM interactions a, interactions b, interactions c")
+
+    assert code == 1
+    assert "timeout" in capsys.readouterr().err
+
+
+def test_parameters_are_bound_with_their_types(
+    warehouse: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = [r for r in USERS if r["country"] == "Germany" and int(r["age"]) > 60]
+
+    code = databot_sql(
+        "SELECT user_id FROM users WHERE country = :country AND age > :min_age",
+        "--param",
+        "country=Germany",
+        "--param",
+        "min_age=60",
+        "--max-rows",
+        "100000",
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"\n{len(expected):,} rows in " in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["SELECT 1", "--max-rows", "0"],
+        ["SELECT 1", "--max-rows", "many"],
+        ["SELECT 1", "--export", "out.json"],
+        ["SELECT 1", "--export", "/no/such/folder/out.csv"],
+        ["SELECT 1", "--param", "no-equals-sign"],
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        databot_sql(*argv)
+
+    assert exited.value.code == 2
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_export_streams_the_whole_result_to_csv(
+    warehouse: RecordingWarehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "users.csv"
+
+    code = databot_sql("SELECT user_id, plan FROM users ORDER BY user_id", "--export", str(target))
+
+    assert code == 0
+    with target.open(newline="") as f:
+        exported = list(csv.DictReader(f))
+    assert exported == [
+        {"user_id": r["user_id"], "plan": r["plan"]}
+        for r in sorted(USERS, key=lambda r: int(r["user_id"]))
+    ]
+    assert f"exported {len(USERS):,} rows to {target}" in capsys.readouterr().out
+    assert [kind for kind, _ in warehouse.executed] == ["export"]
+
+
+def test_export_writes_parquet_by_extension(warehouse: RecordingWarehouse, tmp_path: Path) -> None:
+    target = tmp_path / "users.parquet"
+
+    assert databot_sql("SELECT * FROM users", "--export", str(target)) == 0
+
+    table = pq.read_table(target)
+    assert table.num_rows == len(USERS)
+    assert table.column_names == list(USERS[0])
+
+
+def test_an_unsafe_export_writes_no_file(
+    warehouse: RecordingWarehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out.csv"
+
+    code = databot_sql("SELECT * FROM read_csv('/etc/passwd')", "--export", str(target))
+
+    assert code == 2
+    assert "table function READ_CSV" in capsys.readouterr().err
+    assert not target.exists()
+    assert warehouse.executed == []
+
+
+# --- the guarded path -------------------------------------------------------------------
+
+
+def test_run_guarded_caps_the_fetch_and_counts_the_rest(warehouse: RecordingWarehouse) -> None:
+    result = run_guarded(warehouse, "SELECT * FROM users", max_rows=7)
+
+    assert len(result.rows) == 7
+    assert result.total_rows == len(USERS)
+    assert result.truncated
+    ran = [sql for kind, sql in warehouse.executed]
+    assert ran[0] == "SELECT * FROM users LIMIT 7"
+    assert ran[1] == "SELECT COUNT(*) AS row_count FROM (SELECT * FROM users) AS counted"
+
+
+def test_run_guarded_does_not_count_a_result_that_fits(warehouse: RecordingWarehouse) -> None:
+    result = run_guarded(warehouse, "SELECT DISTINCT device FROM users", max_rows=50)
+
+    assert result.total_rows == len(result.rows) == len({r["device"] for r in USERS})
+    assert len(warehouse.executed) == 1
+
+
+def test_run_guarded_counts_with_the_same_parameters(warehouse: RecordingWarehouse) -> None:
+    params = {"plan": "pro"}
+
+    result = run_guarded(
+        warehouse, "SELECT user_id FROM users WHERE plan = :plan", max_rows=2, params=params
+    )
+
+    assert result.total_rows == sum(1 for r in USERS if r["plan"] == "pro")
+
+
+def test_run_guarded_reads_the_schema_once_per_warehouse(
+    duckdb_warehouse: DuckDBWarehouse,
+) -> None:
+    recording = RecordingWarehouse(duckdb_warehouse)
+
+    for _ in range(3):
+        run_guarded(recording, "SELECT count(*) FROM users", max_rows=5)
+
+    assert [kind for kind, _ in recording.calls].count("tables") == 1
+
+
+def test_run_guarded_refuses_before_running(warehouse: RecordingWarehouse) -> None:
+    with pytest.raises(UnsafeSQL, match=r"table pg_catalog\.pg_user is not allowed"):
+        run_guarded(warehouse, "SELECT * FROM pg_catalog.pg_user", max_rows=5)
+
+    assert warehouse.executed == []
+
+
+def test_export_guarded_raises_database_errors_as_warehouse_errors(
+    warehouse: RecordingWarehouse, tmp_path: Path
+) -> None:
+    with pytest.raises(WarehouseError, match="nope"):
+        export_guarded(warehouse, "SELECT nope FROM users", tmp_path / "x.csv")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT country, count(*) FILTER (WHERE plan = 'pro') AS pro FROM users "
+        "GROUP BY ALL ORDER BY 1",
+        "SELECT DISTINCT ON (country) country, age FROM users ORDER BY country, age DESC",
+        "SELECT date_diff('day', signup_date, churned_at) AS d FROM users ORDER BY user_id",
+        "SELECT extract(dow FROM occurred_at) AS dow, count(*) FROM interactions "
+        "GROUP BY 1 ORDER BY 1",
+        "SELECT string_agg(DISTINCT plan, ', ' ORDER BY plan) AS plans FROM users",
+        "SELECT coalesce(revenue, 0)::DOUBLE AS r FROM interactions ORDER BY interaction_id",
+        "SELECT user_id, signup_date + INTERVAL 7 DAY AS week_later FROM users ORDER BY 1",
+        "SELECT * EXCLUDE (city) FROM users ORDER BY user_id",
+        "WITH p AS (SELECT user_id FROM interactions WHERE event_type = 'purchase') "
+        "SELECT u.plan, count(DISTINCT p.user_id) FROM users u JOIN p USING (user_id) "
+        "GROUP BY 1 ORDER BY 1",
+    ],
+)
+def test_what_runs_means_what_was_written(duckdb_warehouse: DuckDBWarehouse, sql: str) -> None:
+    # The guard runs the statement regenerated from its parse: the rows must not change
+    # (computed columns keep their names when aliased; see docs/sql-guard.md).
+    written = duckdb_warehouse.query(sql, 200_000)
+
+    guarded = run_guarded(duckdb_warehouse, sql, max_rows=200_000)
+
+    assert guarded.columns == written.columns
+    assert guarded.rows == written.rows
+
+
+class GrowingWarehouse:
+    """A warehouse whose tables appear while it is open."""
+
+    dialect = "duckdb"
+
+    def __init__(self) -> None:
+        self.names = ["users"]
+        self.reads = 0
+
+    def tables(self) -> list[TableInfo]:
+        self.reads += 1
+        return [TableInfo(name=name, columns=[], row_count=0) for name in self.names]
+
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
+        return QueryResult(columns=["n"], rows=[(1,)], total_rows=1, elapsed_s=0.0)
+
+
+def test_a_table_created_later_is_seen_after_the_refresh_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warehouse = GrowingWarehouse()
+    run_guarded(warehouse, "SELECT * FROM users", max_rows=5)  # type: ignore[arg-type]
+    warehouse.names.append("orders")
+
+    # WHEN the new table is named within the refresh interval, the schema is not re-read
+    with pytest.raises(UnsafeSQL, match="table orders is not allowed"):
+        run_guarded(warehouse, "SELECT * FROM orders", max_rows=5)  # type: ignore[arg-type]
+    assert warehouse.reads == 1
+
+    # WHEN it is named after the interval, the schema is read again and the query runs
+    monkeypatch.setattr("executor.warehouse.guarded._AllowedTables.REFRESH_INTERVAL_S", 0.0)
+    result = run_guarded(warehouse, "SELECT * FROM orders", max_rows=5)  # type: ignore[arg-type]
+    assert result.rows == [(1,)]
+    assert warehouse.reads == 2

@@ -1,0 +1,573 @@
+"""template.yaml: what matters for running databot safely, checked on the resolved stack.
+
+The template is read with cfn-lint's loader (short-form tags become `Ref`, `Fn::Sub`, ...)
+and its intrinsic functions are evaluated for concrete parameter values, so the checks
+see the ARNs, names and settings CloudFormation would. `make test` also runs cfn-lint and
+`sam validate --lint` on the same file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+
+REPO = Path(__file__).resolve().parents[2]
+NO_VALUE = object()
+PSEUDO = {
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::StackName": "databot",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::NoValue": NO_VALUE,
+}
+SLACK_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:databot/slack-AbCdEf"
+REQUIRED_PARAMETERS = {
+    "SlackSecretArn": SLACK_SECRET,
+    "WorkerImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/databot-worker:v1",
+    "VpcId": "vpc-0abc",
+    "PrivateSubnetIds": "subnet-01,subnet-02",
+    "WorkerSecurityGroupIds": "sg-01",
+    "WarehouseUrl": "redshift://databot@example.redshift.amazonaws.com:5439/dev",
+}
+EVERYTHING_ON = {
+    "SandboxBackend": "lambda",
+    "RedshiftSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:databot/rs-XyZ123",
+    "RedshiftClusterIdentifier": "analytics",
+    "RedshiftWorkgroupArn": "arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/abc",
+    "EnableUnload": "true",
+    "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:oncall",
+}
+
+
+class Stack:
+    """The template with its parameters, conditions and intrinsic functions resolved."""
+
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+        self.template = template
+        self.parameters: dict[str, Any] = {}
+        for name, spec in template["Parameters"].items():
+            if name not in parameters and "Default" not in spec:
+                raise AssertionError(f"parameter {name} needs a value in the test")
+            value = str(parameters.get(name, spec.get("Default")))
+            if spec["Type"].startswith(("CommaDelimitedList", "List<")):
+                self.parameters[name] = [part.strip() for part in value.split(",") if part]
+            else:
+                self.parameters[name] = value
+        self.conditions = {
+            name: self._condition(body) for name, body in template["Conditions"].items()
+        }
+        self.resources = {
+            name: self.resolve(resource)
+            for name, resource in template["Resources"].items()
+            if self.conditions.get(resource.get("Condition", ""), True)
+        }
+        self.globals = self.resolve(template.get("Globals", {}))
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == kind}
+
+    def properties(self, name: str) -> dict[str, Any]:
+        return dict(self.resources[name]["Properties"])
+
+    def _condition(self, body: Any) -> bool:
+        ((key, args),) = body.items()
+        if key == "Fn::Equals":
+            left, right = (self.resolve(arg) for arg in args)
+            return bool(left == right)
+        if key == "Fn::Not":
+            return not self._condition(args[0])
+        if key == "Condition":
+            return self._condition(self.template["Conditions"][args])
+        raise AssertionError(f"condition function {key} not understood by the test")
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            items = [self.resolve(item) for item in node]
+            return [item for item in items if item is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, args),) = node.items()
+            if key == "Ref":
+                return self._ref(args)
+            if key == "Fn::GetAtt":
+                resource, attribute = args if isinstance(args, list) else args.split(".", 1)
+                return f"{resource}.{attribute}"
+            if key == "Fn::Sub":
+                text, names = (args, {}) if isinstance(args, str) else args
+                return self._sub(text, {k: self.resolve(v) for k, v in names.items()})
+            if key == "Fn::Join":
+                return args[0].join(self.resolve(args[1]))
+            if key == "Fn::Split":
+                return self.resolve(args[1]).split(args[0])
+            if key == "Fn::Select":
+                return self.resolve(args[1])[int(args[0])]
+            if key == "Fn::If":
+                name, yes, no = args
+                return self.resolve(yes if self.conditions[name] else no)
+        resolved = {key: self.resolve(value) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value is not NO_VALUE}
+
+    def _ref(self, name: str) -> Any:
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        return name  # a resource: its logical id stands for its name or URL
+
+    def _sub(self, text: str, names: dict[str, Any]) -> str:
+        def value(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key in names:
+                return str(names[key])
+            if "." in key:
+                return key
+            return str(self._ref(key))
+
+        return re.sub(r"\$\{([^}!]+)\}", value, text)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded, problems = decode(str(REPO / "template.yaml"))
+    assert not problems, problems
+    assert loaded is not None
+    return dict(loaded)
+
+
+@pytest.fixture(scope="module")
+def defaults(template: dict[str, Any]) -> Stack:
+    """Only the required parameters: local sandbox, password-less Redshift, no alarm topic."""
+    return Stack(template, REQUIRED_PARAMETERS)
+
+
+@pytest.fixture(scope="module")
+def full(template: dict[str, Any]) -> Stack:
+    """Every optional part switched on."""
+    return Stack(template, {**REQUIRED_PARAMETERS, **EVERYTHING_ON})
+
+
+@pytest.fixture(scope="module", params=["defaults", "full"])
+def stack(request: pytest.FixtureRequest) -> Stack:
+    stack: Stack = request.getfixturevalue(request.param)
+    return stack
+
+
+def statements(stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every identity policy (roles) and resource policy in the stack."""
+    for name, resource in stack.resources.items():
+        props = resource.get("Properties", {})
+        for policy in props.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield name, statement
+        if "PolicyDocument" in props:
+            for statement in props["PolicyDocument"]["Statement"]:
+                yield name, statement
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def container(stack: Stack) -> dict[str, Any]:
+    (definition,) = stack.properties("WorkerTaskDefinition")["ContainerDefinitions"]
+    return dict(definition)
+
+
+def container_env(stack: Stack) -> dict[str, str]:
+    return {item["Name"]: str(item["Value"]) for item in container(stack)["Environment"]}
+
+
+# --- queues --------------------------------------------------------------------------------
+
+
+def test_every_queue_has_a_dead_letter_queue_or_is_one(stack: Stack) -> None:
+    queues = stack.of_type("AWS::SQS::Queue")
+    dead_letter_targets = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"].removesuffix(".Arn")
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    assert dead_letter_targets, "no queue has a redrive policy"
+    for name, queue in queues.items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") or props.get("KmsMasterKeyId"), name
+        if name in dead_letter_targets:
+            assert props["MessageRetentionPeriod"] == 1209600, "keep dead letters 14 days"
+            continue
+        assert int(props["RedrivePolicy"]["maxReceiveCount"]) >= 5, name
+    assert int(stack.template["Parameters"]["MaxReceiveCount"]["MinValue"]) >= 5
+
+
+def test_dead_letters_reach_the_notifier(stack: Stack) -> None:
+    events = stack.properties("DlqNotifierFunction")["Events"]
+    (event,) = events.values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == "JobsDeadLetterQueue.Arn"
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_visibility_timeout_outlasts_the_worker_heartbeat(stack: Stack) -> None:
+    env = container_env(stack)
+    queue = stack.properties("JobsQueue")
+    heartbeat = float(env["WORKER_HEARTBEAT_S"])
+    assert int(queue["VisibilityTimeout"]) > 2 * heartbeat
+    assert float(env["WORKER_VISIBILITY_S"]) > 2 * heartbeat
+    dlq = stack.properties("JobsDeadLetterQueue")
+    notifier_timeout = stack.properties("DlqNotifierFunction")["Timeout"]
+    assert int(dlq["VisibilityTimeout"]) >= 6 * int(notifier_timeout)
+
+
+# --- IAM -----------------------------------------------------------------------------------
+
+
+def test_no_allow_statement_grants_a_wildcard_action(stack: Stack) -> None:
+    checked = 0
+    for name, statement in statements(stack):
+        if statement["Effect"] != "Allow":
+            continue
+        for action in as_list(statement["Action"]):
+            checked += 1
+            assert action != "*" and not action.endswith(":*"), f"{name}: {action}"
+            assert "*" not in action, f"{name}: {action}"
+    assert checked > 20
+
+
+def test_a_resource_wildcard_only_where_the_action_has_no_resource_scope(stack: Stack) -> None:
+    for name, statement in statements(stack):
+        if statement["Effect"] == "Allow" and "*" in as_list(statement.get("Resource")):
+            assert as_list(statement["Action"]) == ["ecr:GetAuthorizationToken"], name
+
+
+def test_bedrock_access_is_the_configured_models_only(stack: Stack) -> None:
+    resources = [
+        arn
+        for name, statement in statements(stack)
+        if "bedrock:InvokeModel" in as_list(statement["Action"])
+        for arn in as_list(statement["Resource"])
+    ]
+    assert sorted(resources) == sorted(
+        [
+            "arn:aws:bedrock:*:*:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0",
+            "arn:aws:bedrock:*:*:inference-profile/us.amazon.nova-pro-v1:0",
+            "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0",
+            "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0",
+        ]
+    )
+    assert container_env(stack)["MODEL_IDS"] == (
+        "us.anthropic.claude-sonnet-4-20250514-v1:0,us.amazon.nova-pro-v1:0"
+    )
+
+
+def test_s3_access_is_the_results_prefix_only(stack: Stack) -> None:
+    for name, statement in statements(stack):
+        actions = [a for a in as_list(statement["Action"]) if a.startswith("s3:")]
+        if statement["Effect"] != "Allow" or not actions:
+            continue
+        for arn in as_list(statement["Resource"]):
+            if actions in (["s3:ListBucket"], ["s3:GetBucketLocation"]):
+                assert arn == "ResultsBucket.Arn", name
+            else:
+                assert arn == "ResultsBucket.Arn/results/*", f"{name}: {actions} on {arn}"
+    listing = [s for _, s in statements(stack) if as_list(s["Action"]) == ["s3:ListBucket"]]
+    assert all(s["Condition"]["StringLike"]["s3:prefix"] == "results/*" for s in listing)
+
+
+def test_queue_and_table_access_names_their_own_resources(stack: Stack) -> None:
+    for name, statement in statements(stack):
+        services = {a.split(":")[0] for a in as_list(statement["Action"])}
+        if services & {"sqs", "dynamodb"} and statement["Effect"] == "Allow":
+            for arn in as_list(statement["Resource"]):
+                assert arn.removesuffix(".Arn") in stack.resources, f"{name}: {arn}"
+
+
+def test_redshift_credentials_are_scoped_to_the_cluster_user_and_workgroup(
+    full: Stack, defaults: Stack
+) -> None:
+    granted = {
+        action: as_list(statement["Resource"])
+        for _, statement in statements(full)
+        for action in as_list(statement["Action"])
+        if action.startswith("redshift")
+    }
+    prefix = "arn:aws:redshift:us-east-1:123456789012"
+    assert granted == {
+        "redshift:GetClusterCredentials": [
+            f"{prefix}:dbuser:analytics/databot",
+            f"{prefix}:dbname:analytics/dev",
+        ],
+        "redshift-serverless:GetCredentials": [EVERYTHING_ON["RedshiftWorkgroupArn"]],
+    }
+    assert not any(
+        a.startswith("redshift") for _, s in statements(defaults) for a in as_list(s["Action"])
+    )
+
+
+def test_logs_are_written_only_to_the_roles_own_log_group(stack: Stack) -> None:
+    groups = set(stack.of_type("AWS::Logs::LogGroup"))
+    for name, statement in statements(stack):
+        if any(a.startswith("logs:") for a in as_list(statement["Action"])):
+            assert sorted(as_list(statement["Action"])) == [
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+            ], name
+            # The LogGroup's Arn attribute ends in ":*" already: nothing may be appended.
+            (group,) = as_list(statement["Resource"])
+            assert group.removesuffix(".Arn") in groups and group.endswith(".Arn"), name
+
+
+def test_each_function_has_its_own_role(stack: Stack) -> None:
+    functions = stack.of_type("AWS::Serverless::Function")
+    roles = [f["Properties"]["Role"] for f in functions.values()]
+    assert len(set(roles)) == len(roles) == len(functions)
+    for role in roles:
+        assert role.removesuffix(".Arn") in stack.of_type("AWS::IAM::Role")
+
+
+def test_the_sandbox_function_can_only_write_its_logs(full: Stack, defaults: Stack) -> None:
+    props = full.properties("PythonSandboxFunction")
+    assert "VpcConfig" not in props
+    (policy,) = full.properties("PythonSandboxRole")["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == "PythonSandboxLogGroup.Arn"
+    assert 512 <= int(props["MemorySize"]) <= 1024 and int(props["Timeout"]) == 30
+    assert container_env(full)["SANDBOX_FUNCTION_NAME"] == "PythonSandboxFunction"
+    assert "PythonSandboxFunction" not in defaults.resources
+    assert container_env(defaults)["SANDBOX_BACKEND"] == "local"
+
+
+# --- functions -------------------------------------------------------------------------------
+
+
+def test_every_function_has_timeout_log_retention_and_bounded_concurrency(stack: Stack) -> None:
+    functions = stack.of_type("AWS::Serverless::Function")
+    assert set(functions) >= {"SlackEventsFunction", "PromptApiFunction", "DlqNotifierFunction"}
+    for name, function in functions.items():
+        props = {**stack.globals["Function"], **function["Properties"]}
+        assert 1 <= int(props["Timeout"]) <= 30, name
+        log_group = stack.properties(props["LoggingConfig"]["LogGroup"])
+        assert int(log_group["RetentionInDays"]) > 0, name
+        sqs_limits = [
+            e["Properties"].get("ScalingConfig", {}).get("MaximumConcurrency")
+            for e in props.get("Events", {}).values()
+            if e["Type"] == "SQS"
+        ]
+        assert props.get("ReservedConcurrentExecutions") or (sqs_limits and all(sqs_limits)), name
+        env = {
+            **stack.globals["Function"]["Environment"]["Variables"],
+            **props["Environment"]["Variables"],
+        }
+        for variable in (
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_LOG_LEVEL",
+            "POWERTOOLS_METRICS_NAMESPACE",
+        ):
+            assert env.get(variable), f"{name}: {variable}"
+
+
+def test_slack_ingress_answers_within_slacks_deadline(stack: Stack) -> None:
+    props = stack.properties("SlackEventsFunction")
+    # Slack waits 3 s; the timeout bounds a stuck invocation, memory buys cold-start CPU.
+    assert int(props["Timeout"]) <= 10 and int(props["MemorySize"]) >= 512
+
+
+def test_handlers_named_in_the_template_exist(stack: Stack) -> None:
+    for name, function in stack.of_type("AWS::Serverless::Function").items():
+        handler = function["Properties"].get("Handler")
+        if handler is None:  # a container image: its CMD names the handler
+            handler = _dockerfile_cmd(function["Metadata"]["Dockerfile"])
+        module, function_name = handler.rsplit(".", 1)
+        source = REPO / (module.replace(".", "/") + ".py")
+        assert source.is_file(), f"{name}: {source} is missing"
+        assert re.search(rf"^def {function_name}\(", source.read_text(), re.M), name
+
+
+def test_routes_slack_open_and_prompt_api_behind_iam(stack: Stack) -> None:
+    routes = {}
+    for function in stack.of_type("AWS::Serverless::Function").values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                p = event["Properties"]
+                routes[(p["Method"], p["Path"])] = p.get("Auth", {}).get("Authorizer")
+    assert routes == {
+        ("POST", "/slack/events"): None,  # Slack signs its requests; the function verifies
+        ("POST", "/prompt"): "AWS_IAM",
+        ("GET", "/prompt/{job_id}"): "AWS_IAM",
+    }
+    assert stack.properties("HttpApi")["Auth"]["EnableIamAuthorizer"] is True
+
+
+def test_environment_names_are_ones_the_code_reads(stack: Stack) -> None:
+    sources = "\n".join(
+        path.read_text()
+        for folder in ("bot", "executor", "handlers")
+        for path in (REPO / folder).rglob("*.py")
+    )
+    names = set(container_env(stack)) | {s["Name"] for s in container(stack)["Secrets"]}
+    for function in stack.of_type("AWS::Serverless::Function").values():
+        names |= set(function["Properties"]["Environment"]["Variables"])
+    for name in sorted(names - {"AWS_REGION"}):
+        if name.startswith("POWERTOOLS_"):
+            continue  # read by Powertools itself
+        assert f'"{name}"' in sources or f"'{name}'" in sources, f"nothing reads {name}"
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+def test_tables_follow_the_design_contract(stack: Stack) -> None:
+    expected = {
+        "IdempotencyTable": [("id", "HASH")],
+        "JobsTable": [("job_id", "HASH")],
+        "ConversationsTable": [("conversation_id", "HASH"), ("turn", "RANGE")],
+    }
+    for name, keys in expected.items():
+        props = stack.properties(name)
+        assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == keys
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    jobs = stack.properties("JobsTable")
+    assert jobs["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_bucket_blocks_public_access_denies_plain_http_and_expires_results(stack: Stack) -> None:
+    bucket = stack.properties("ResultsBucket")
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    (deny,) = stack.properties("ResultsBucketPolicy")["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert sorted(deny["Resource"]) == ["ResultsBucket.Arn", "ResultsBucket.Arn/*"]
+    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-results"]["Prefix"] == "results/"
+    assert int(rules["expire-results"]["ExpirationInDays"]) == 30
+
+
+def test_secrets_are_referenced_never_held(stack: Stack) -> None:
+    for name, spec in stack.template["Parameters"].items():
+        if "Secret" in name:
+            assert spec.get("Default", "") == "" and "Arn" in name, name
+    env = container_env(stack)
+    for key, value in env.items():
+        assert not re.search(r"TOKEN|SECRET|PASSWORD|xox[bp]-", f"{key}={value}"), key
+    secrets = {s["Name"]: s["ValueFrom"] for s in container(stack)["Secrets"]}
+    assert secrets["SLACK_BOT_TOKEN"] == f"{SLACK_SECRET}:SLACK_BOT_TOKEN::"
+
+
+def test_redshift_password_comes_through_ecs_secrets(full: Stack) -> None:
+    secrets = {s["Name"]: s["ValueFrom"] for s in container(full)["Secrets"]}
+    assert secrets["REDSHIFT_PASSWORD"] == f"{EVERYTHING_ON['RedshiftSecretArn']}:password::"
+    (policy,) = full.properties("WorkerExecutionRole")["Policies"]
+    readable = [
+        s["Resource"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Action"] == "secretsmanager:GetSecretValue"
+    ]
+    assert readable == [[SLACK_SECRET, EVERYTHING_ON["RedshiftSecretArn"]]]
+
+
+# --- worker service -----------------------------------------------------------------------------
+
+
+def test_stop_timeout_covers_the_worker_grace_period(stack: Stack) -> None:
+    definition = container(stack)
+    grace = float(container_env(stack)["WORKER_GRACE_S"])
+    assert grace + 10 <= int(definition["StopTimeout"]) <= 120  # Fargate's maximum
+
+
+def test_container_health_check_probes_the_worker_health_port(stack: Stack) -> None:
+    definition = container(stack)
+    command = " ".join(definition["HealthCheck"]["Command"])
+    port = container_env(stack)["HEALTH_PORT"]
+    assert f"http://127.0.0.1:{port}/health" in command
+    assert definition["HealthCheck"]["StartPeriod"] >= 30
+    assert definition["LogConfiguration"]["LogDriver"] == "awslogs"
+    assert definition["LogConfiguration"]["Options"]["awslogs-group"] == "WorkerLogGroup"
+
+
+def test_service_runs_in_private_subnets_without_public_ips(stack: Stack) -> None:
+    network = stack.properties("WorkerService")["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network == {
+        "AssignPublicIp": "DISABLED",
+        "Subnets": ["subnet-01", "subnet-02"],
+        "SecurityGroups": ["sg-01"],
+    }
+
+
+def test_service_scales_on_backlog_per_running_task(stack: Stack) -> None:
+    target = stack.properties("WorkerScalableTarget")
+    assert target["ResourceId"] == "service/Cluster/WorkerService.Name"
+    assert (int(target["MinCapacity"]), int(target["MaxCapacity"])) == (1, 10)
+    policy = stack.properties("WorkerBacklogScalingPolicy")
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    assert policy["ScalingTargetId"] == "WorkerScalableTarget"
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    metrics = {m["Id"]: m for m in config["CustomizedMetricSpecification"]["Metrics"]}
+    visible = metrics["visible"]["MetricStat"]["Metric"]
+    assert visible["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert visible["Dimensions"] == [{"Name": "QueueName", "Value": "JobsQueue.QueueName"}]
+    assert metrics["tasks"]["MetricStat"]["Metric"]["MetricName"] == "RunningTaskCount"
+    (returned,) = [m for m in metrics.values() if m["ReturnData"]]
+    assert re.fullmatch(r"visible / IF\(tasks > 0, tasks, 1\)", returned["Expression"])
+    assert int(config["TargetValue"]) == 8
+    settings = stack.properties("Cluster")["ClusterSettings"]
+    assert {"Name": "containerInsights", "Value": "enabled"} in settings
+
+
+def test_alarms_watch_dead_letters_ingress_queue_age_and_worker_health(stack: Stack) -> None:
+    watched = set()
+    for alarm in stack.of_type("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        metrics = (
+            [props]
+            if "MetricName" in props
+            else [m["MetricStat"]["Metric"] for m in props["Metrics"] if "MetricStat" in m]
+        )
+        for metric in metrics:
+            dimension = metric["Dimensions"][-1]["Value"]
+            watched.add((metric["MetricName"], dimension))
+    assert watched >= {
+        ("ApproximateNumberOfMessagesVisible", "JobsDeadLetterQueue.QueueName"),
+        ("ApproximateAgeOfOldestMessage", "JobsQueue.QueueName"),
+        ("Errors", "SlackEventsFunction"),
+        ("Errors", "PromptApiFunction"),
+        ("Throttles", "SlackEventsFunction"),
+        ("RunningTaskCount", "WorkerService.Name"),
+    }
+
+
+def test_alarms_notify_the_topic_when_one_is_given(full: Stack) -> None:
+    for name, alarm in full.of_type("AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmActions"] == [EVERYTHING_ON["AlarmTopicArn"]], name
+
+
+def test_outputs_give_what_the_deploy_guide_uses(stack: Stack) -> None:
+    outputs = {name: stack.resolve(o["Value"]) for name, o in stack.template["Outputs"].items()}
+    assert outputs["SlackRequestUrl"] == (
+        "https://HttpApi.execute-api.us-east-1.amazonaws.com/slack/events"
+    )
+    assert outputs["PromptApiUrl"].endswith("/prompt")
+    assert outputs["JobsQueueUrl"] == "JobsQueue"
+    assert outputs["ResultsBucketName"] == "ResultsBucket"
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _dockerfile_cmd(name: str) -> str:
+    text = (REPO / name).read_text()
+    match = re.search(r'^CMD \["([^"]+)"\]', text, re.M)
+    assert match, f"{name} has no CMD"
+    return match.group(1)

@@ -1,0 +1,99 @@
+"""handlers/dlq_notifier.py on a sample DLQ event, with moto and the Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from bot.job import Job
+from bot.job_store import DONE, FAILED, JobStore
+from handlers import dlq_notifier
+from tests.support.aws import AwsStack
+from tests.support.events import LambdaContext, load_event
+from tests.support.slack_api import SlackApiStandIn
+
+
+@pytest.fixture
+def invoke(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack_api.token)
+    monkeypatch.setenv("SLACK_API_URL", slack_api.url)
+    dlq_notifier._targets.cache_clear()
+    yield lambda event: dlq_notifier.handler(event, LambdaContext())
+    dlq_notifier._targets.cache_clear()
+
+
+@pytest.fixture
+def jobs(aws_stack: AwsStack) -> JobStore:
+    return JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
+
+
+def event_job(event: dict[str, Any]) -> Job:
+    return Job.from_json(event["Records"][0]["body"])
+
+
+def test_the_person_is_told_on_the_placeholder_and_the_job_is_failed(
+    invoke: Callable[[dict[str, Any]], dict[str, Any]], slack_api: SlackApiStandIn, jobs: JobStore
+) -> None:
+    # GIVEN a job that got as far as its placeholder before failing for good
+    event = load_event("dlq_message")
+    job = event_job(event)
+    jobs.claim(job, attempt=3)
+    jobs.set_placeholder(job.job_id, "C0001", "1731000000.000200")
+    # WHEN its message arrives from the DLQ
+    result = invoke(event)
+    # THEN the placeholder says so, with the job id as reference
+    assert result == {"batchItemFailures": []}
+    (update,) = slack_api.calls_to("chat.update")
+    assert update.args["ts"] == "1731000000.000200"
+    assert "could not answer this question" in update.args["text"]
+    assert job.job_id in json.dumps(update.args["blocks"])
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == FAILED
+
+
+def test_a_job_never_picked_up_is_answered_in_its_thread(
+    invoke: Callable[[dict[str, Any]], dict[str, Any]], slack_api: SlackApiStandIn, jobs: JobStore
+) -> None:
+    event = load_event("dlq_message")
+    job = event_job(event)
+    invoke(event)
+    (post,) = slack_api.calls_to("chat.postMessage")
+    assert (post.args["channel"], post.args["thread_ts"]) == ("C0001", job.reply_to.thread_ts)
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == FAILED and record.source == "slack"
+
+
+def test_a_job_answered_after_all_is_left_alone(
+    invoke: Callable[[dict[str, Any]], dict[str, Any]], slack_api: SlackApiStandIn, jobs: JobStore
+) -> None:
+    event = load_event("dlq_message")
+    job = event_job(event)
+    jobs.claim(job, attempt=1)
+    jobs.mark_done(job.job_id, {"text": "42"})
+    invoke(event)
+    assert slack_api.calls == []
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == DONE
+
+
+def test_slack_down_fails_the_record_for_lambda_to_retry(
+    invoke: Callable[[dict[str, Any]], dict[str, Any]], slack_api: SlackApiStandIn
+) -> None:
+    # GIVEN Slack answering internal_error, then a second record that goes through
+    slack_api.fail_next("chat.postMessage", error="internal_error")
+    event = load_event("dlq_message")
+    second = json.loads(json.dumps(event["Records"][0]))
+    second["messageId"] = "second-record"
+    event["Records"].append(second)
+    # WHEN the batch is handled
+    result = invoke(event)
+    # THEN only the first record is reported failed (Lambda retries it), the second is done
+    first_id = event["Records"][0]["messageId"]
+    assert result == {"batchItemFailures": [{"itemIdentifier": first_id}]}
+    assert len(slack_api.accepted("chat.postMessage")) == 1
