@@ -8,11 +8,13 @@ from typing import Any
 
 @dataclass
 class Table:
-    """A preview of a result set: the first rows and how many there were in all."""
+    """A preview of a result set: the first rows, how many there were in all, and where the
+    whole result is (a link or path) when the preview does not hold it all."""
 
     columns: list[str]
     rows: list[list[Any]]
     total_rows: int
+    full_result: str | None = None
 
     @property
     def truncated(self) -> bool:

@@ -60,4 +60,5 @@ def _table_title(table: Table) -> str:
 
 
 def _table_text(table: Table) -> str:
-    return format_table(table.columns, table.rows) if table.columns else "(no columns)"
+    text = format_table(table.columns, table.rows) if table.columns else "(no columns)"
+    return f"{text}\n\nFull result: {table.full_result}" if table.full_result else text

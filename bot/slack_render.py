@@ -152,6 +152,8 @@ def _table_blocks(table: Table) -> list[Block]:
     shown = f"showing {len(rows):,} of {table.total_rows:,} rows"
     if len(rows) == table.total_rows:
         shown = f"{table.total_rows:,} row{'s' if table.total_rows != 1 else ''}"
+    if table.full_result:
+        shown += " · " + _link(table.full_result, "full CSV")
     return [section(f"```{grid}```"), context(shown)]
 
 
@@ -161,12 +163,15 @@ def _grid(columns: list[str], rows: list[list[Any]]) -> str:
 
 def _links(artifacts: dict[str, str]) -> str:
     lines = ["*Files*"]
-    for name, where in artifacts.items():
-        if where.startswith(("https://", "http://")):
-            lines.append(f"• <{where}|{escape(name)}>")
-        else:
-            lines.append(f"• {escape(name)}: `{escape(where)}`")
+    lines += [f"• {_link(where, name)}" for name, where in artifacts.items()]
     return "\n".join(lines)
+
+
+def _link(where: str, label: str) -> str:
+    """A URL as a Slack link; a local path (local runs) as code."""
+    if where.startswith(("https://", "http://")):
+        return f"<{where}|{escape(label)}>"
+    return f"{escape(label)}: `{escape(where)}`"
 
 
 def _summary(text: str) -> str:

@@ -16,18 +16,19 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.answer import Answer
+from bot.answer import Answer, Table
 from executor.agent.budget import Budget, Limits
 from executor.agent.history import Message, history_messages, user_message
 from executor.agent.models import ConverseClient, ModelChain, RetryPolicy
 from executor.agent.pricing import PriceTable
 from executor.agent.prompt import Example, system_prompt
 from executor.artifacts import ArtifactStore, save_bundle
+from executor.artifacts.export import export_to_store
 from executor.engine import Request
-from executor.errors import BudgetExceeded
+from executor.errors import BudgetExceeded, DatabotError
 from executor.sandbox import Sandbox
 from executor.settings import Settings
-from executor.tools.base import Tool, ToolContext
+from executor.tools.base import SavedQuery, Tool, ToolContext
 from executor.tools.registry import STAGES, call_tool, tool_config
 from executor.tools.run_sql import preview_table
 from executor.warehouse.base import Warehouse
@@ -222,6 +223,32 @@ class _Job:
             text += f"\n\nThe last query I tried:\n```sql\n{self.sql.last_sql.strip()}\n```"
         return self._answer(text)
 
+    def _main_table(self) -> Table | None:
+        """The last result's preview; when it is cut, the whole result goes to a file."""
+        if not self.context.queries:
+            return None
+        saved = self.context.queries[-1]
+        table = preview_table(saved.result, TABLE_ROWS)
+        if table.truncated:
+            table.full_result = self._full_result(saved)
+        return table
+
+    def _full_result(self, saved: SavedQuery) -> str | None:
+        """The link of the saved query's CSV export, exporting it unless the model did."""
+        context = self.context
+        name = f"query_{context.queries.index(saved) + 1}.csv"
+        if name not in context.links:
+            try:
+                exported = export_to_store(
+                    context.warehouse, context.artifacts, context.job_id, saved.sql, name
+                )
+            except (DatabotError, OSError):
+                # The preview still answers; the person only misses the download.
+                logger.exception("job_id=<%s> | could not export %s", context.job_id, name)
+                return None
+            context.links[name] = exported.link
+        return context.links[name]
+
     def _partial(self, reason: str) -> str:
         note = f"I stopped before finishing: I reached {reason}."
         if self.draft:
@@ -235,8 +262,7 @@ class _Job:
         answer = Answer(
             text=text,
             sql=[saved.sql for saved in context.queries],
-            table=preview_table(context.queries[-1].result, TABLE_ROWS) if context.queries
-            else None,
+            table=self._main_table(),
             charts=list(context.charts),
             artifacts=dict(context.links),
             code=list(context.code),

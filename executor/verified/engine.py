@@ -101,6 +101,8 @@ class VerifiedEngine:
         )
         answer.charts = self._charts(request.job_id, entry, result)
         answer.artifacts = {"result.csv": self._csv(request.job_id, sql, params)}
+        if answer.table is not None:
+            answer.table.full_result = answer.artifacts["result.csv"]
         answer.usage = Usage(seconds=round(time.perf_counter() - started, 3))
         answer.artifacts |= save_bundle(self.artifacts, request.job_id, request.question, answer)
         return answer

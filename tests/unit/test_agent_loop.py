@@ -124,6 +124,21 @@ def test_a_straight_answer(bedrock_stub: StubbedBedrock, warehouse: Warehouse,
     assert Path(answer.artifacts["query_1.sql"]).read_text().startswith(PLANS_SQL.rstrip(";"))
 
 
+def test_a_result_larger_than_the_preview_is_exported_whole(
+        bedrock_stub: StubbedBedrock, warehouse: Warehouse, artifacts: ArtifactStore) -> None:
+    # GIVEN a model whose query returns every user, far more than the preview holds
+    every_user = "SELECT user_id, plan FROM users ORDER BY user_id"
+    bedrock_stub.play(*answer_script(every_user, "Here is every user with their plan."))
+    answer, _ = ask(agent_for(bedrock_stub, warehouse, artifacts), "List every user's plan")
+    # THEN the answer previews the first rows and links a CSV of all of them
+    total = warehouse.query("SELECT count(*) FROM users", 1).rows[0][0]
+    assert answer.table.total_rows == total > len(answer.table.rows)
+    assert answer.table.full_result == answer.artifacts["query_1.csv"]
+    with Path(answer.table.full_result).open() as exported:
+        lines = exported.read().splitlines()
+    assert lines[0] == "user_id,plan" and len(lines) == total + 1
+
+
 def test_a_wrong_column_is_fed_back_and_fixed(bedrock_stub: StubbedBedrock,
                                              warehouse: Warehouse,
                                              artifacts: ArtifactStore) -> None:

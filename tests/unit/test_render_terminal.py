@@ -39,6 +39,13 @@ def test_a_text_only_answer() -> None:
     assert text == "(no answer text)\n\nverified query · 0 in / 0 out tokens · $0.0000 · 0.00 s\n"
 
 
+def test_a_cut_table_gives_the_path_of_the_full_result() -> None:
+    table = Table(columns=["n"], rows=[[1]], total_rows=9, full_result="results/J1/query_1.csv")
+    text = render_answer(Answer(text="t", table=table))
+    assert "Result (first 1 of 9 rows)\n" in text
+    assert "\n  Full result: results/J1/query_1.csv\n" in text
+
+
 def test_markdown_bold_prints_as_plain_words() -> None:
     text = render_answer(Answer(text="**3,888** of __5,000__ users; 2 ** 3 stays"))
     assert text.startswith("3,888 of 5,000 users; 2 ** 3 stays\n")

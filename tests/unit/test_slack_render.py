@@ -108,6 +108,16 @@ def test_the_answer_shows_text_sql_table_badge_links_and_footer() -> None:
     assert_within_slack_limits(reply)
 
 
+def test_a_cut_table_links_the_full_result_beside_its_count() -> None:
+    link = "https://bucket.s3.amazonaws.com/results/j1/query_1.csv?X=1"
+    table = Table(columns=["n"], rows=[[i] for i in range(20)], total_rows=1_234_567,
+                  full_result=link)
+    blocks = [b for m in render_answer(full_answer(table=table), job_id="j").messages
+              for b in m.blocks]
+    contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert f"showing 20 of 1,234,567 rows · <{link}|full CSV>" in contexts
+
+
 def test_an_unverified_answer_has_no_badge_and_a_complete_table_says_its_count() -> None:
     table = Table(columns=["n"], rows=[[1], [2]], total_rows=2)
     text = all_text(render_answer(full_answer(verified=False, table=table), job_id="j"))

@@ -1,0 +1,40 @@
+"""The `databot` command line: every subcommand of DESIGN.md, and a fast --help."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from executor.cli import COMMANDS, build_parser, main
+
+HEAVY = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn")
+
+
+def test_every_documented_subcommand_is_registered() -> None:
+    assert set(COMMANDS) == {"ask", "sql", "python", "worker", "dev", "sign-event"}
+    parser = build_parser()
+    for name in COMMANDS:
+        with pytest.raises(SystemExit) as done:
+            parser.parse_args([name, "--help"])
+        assert done.value.code == 0
+
+
+def test_a_missing_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([])
+    assert done.value.code == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_help_imports_nothing_heavy() -> None:
+    # GIVEN a fresh interpreter WHEN the whole parser is built THEN no heavy library loaded
+    script = (
+        "import json, sys\n"
+        "from executor.cli import build_parser\n"
+        "build_parser()\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout) == []
