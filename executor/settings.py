@@ -15,6 +15,8 @@ Number = TypeVar("Number", int, float)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT = REPO_ROOT / "input"
+# SigV4 presigned URLs live at most 7 days; S3 refuses a longer one only when it is used.
+MAX_LINK_EXPIRY_S = 7 * 24 * 3600
 DEFAULT_MODEL_IDS = (
     "us.anthropic.claude-sonnet-4-20250514-v1:0",
     "us.amazon.nova-pro-v1:0",
@@ -50,7 +52,7 @@ class Settings:
     results_bucket: str | None = None
     results_dir: Path = Path("results")
     # Presigned result links: 7 days by default, SigV4's maximum.
-    results_link_expiry_s: int = 7 * 24 * 3600
+    results_link_expiry_s: int = MAX_LINK_EXPIRY_S
     # IAM role Redshift assumes to UNLOAD full results into RESULTS_BUCKET.
     unload_role_arn: str | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -75,7 +77,7 @@ class Settings:
             warehouse_schemas=_csv(env.get("WAREHOUSE_SCHEMAS")) or defaults.warehouse_schemas,
             redshift_password=env.get("REDSHIFT_PASSWORD") or None,
             redshift_secret_arn=env.get("REDSHIFT_SECRET_ARN") or None,
-            statement_timeout_s=int(env.get("STATEMENT_TIMEOUT_S") or defaults.statement_timeout_s),
+            statement_timeout_s=_positive(env, "STATEMENT_TIMEOUT_S", defaults.statement_timeout_s),
             schema_doc_path=Path(env["SCHEMA_DOC"]) if env.get("SCHEMA_DOC") else None,
             duckdb_memory_limit=env.get("DUCKDB_MEMORY_LIMIT") or defaults.duckdb_memory_limit,
             model_provider=env.get("MODEL_PROVIDER") or _default_provider(env),
@@ -95,9 +97,7 @@ class Settings:
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
             results_bucket=env.get("RESULTS_BUCKET") or None,
             results_dir=Path(env.get("RESULTS_DIR") or defaults.results_dir),
-            results_link_expiry_s=int(
-                env.get("RESULTS_LINK_EXPIRY_S") or defaults.results_link_expiry_s
-            ),
+            results_link_expiry_s=_link_expiry(env),
             unload_role_arn=env.get("UNLOAD_ROLE_ARN") or None,
             slack_api_url=env.get("SLACK_API_URL") or defaults.slack_api_url,
             slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
@@ -128,6 +128,16 @@ def _positive(env: Mapping[str, str], name: str, default: Number) -> Number:
         kind = "a whole number" if isinstance(default, int) else "a number"
         raise ValueError(f"{name} must be {kind} above 0, not {value!r}")
     return number
+
+
+def _link_expiry(env: Mapping[str, str]) -> int:
+    seconds = _positive(env, "RESULTS_LINK_EXPIRY_S", MAX_LINK_EXPIRY_S)
+    if seconds > MAX_LINK_EXPIRY_S:
+        raise ValueError(
+            f"RESULTS_LINK_EXPIRY_S must be at most {MAX_LINK_EXPIRY_S} (7 days, the longest "
+            f"a presigned link can live), not {seconds}"
+        )
+    return seconds
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

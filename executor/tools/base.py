@@ -40,7 +40,7 @@ class ToolContext:
     charts: list[Chart] = field(default_factory=list)
     code: list[CodeRun] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
-    # Where run_python runs code; None: the backend SANDBOX_BACKEND names.
+    # Where run_python runs code (the agent passes the configured one); None: no Python.
     sandbox: Sandbox | None = None
     _tables: list[TableInfo] | None = field(default=None, repr=False)
 

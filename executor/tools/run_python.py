@@ -16,9 +16,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from bot.answer import Chart, CodeRun
-from executor.sandbox import SandboxResult, open_sandbox
+from executor.sandbox import SandboxResult
 from executor.sandbox.inputs import result_parquet
-from executor.settings import Settings
 from executor.tools.base import SavedQuery, Tool, ToolContext, ToolError, ToolInput, ToolOutput
 from executor.tools.make_chart import scratch_dir
 from executor.warehouse.guarded import export_guarded
@@ -60,7 +59,9 @@ def run_python(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
     code = tool_input.get("code")
     if not isinstance(code, str) or not code.strip():
         raise ToolError("`code` must be a non-empty string of Python")
-    sandbox = context.sandbox or open_sandbox(Settings.from_env())
+    sandbox = context.sandbox
+    if sandbox is None:
+        raise ToolError("Python is not available in this job: no sandbox is configured")
     inputs = _inputs(context, tool_input.get("inputs"), sandbox.limits.input_bytes)
     outcome = sandbox.run(code, inputs, None)
     output = _output_text(outcome)

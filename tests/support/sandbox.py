@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from executor.artifacts import open_artifact_store
+from executor.sandbox import open_sandbox
 from executor.settings import REPO_ROOT, Settings
 from executor.tools.base import ToolContext
 from executor.warehouse.base import Warehouse
@@ -60,4 +61,5 @@ def tool_context(sample_warehouse: Warehouse, tmp_path: Path) -> ToolContext:
         warehouse=sample_warehouse,
         artifacts=open_artifact_store(Settings(results_dir=tmp_path / "results")),
         progress=lambda stage: None,
+        sandbox=open_sandbox(Settings()),
     )

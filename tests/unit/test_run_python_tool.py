@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from executor.sandbox import Limits
+from executor.sandbox import Limits, open_sandbox
 from executor.sandbox.local import LocalSandbox
+from executor.settings import Settings
 from executor.tools import registry
 from executor.tools.base import ToolContext, ToolError
 from executor.tools.run_python import TOOL, run_python
@@ -112,7 +113,17 @@ def test_figures_become_charts_and_out_files_links(tool_context: ToolContext) ->
 def test_the_configured_backend_and_limits_apply(
     tool_context: ToolContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN no sandbox in the context: the settings from the environment decide
+    # GIVEN the sandbox the configured settings (here from the environment) give
     monkeypatch.setenv("SANDBOX_WALL_SECONDS", "1")
+    tool_context.sandbox = open_sandbox(Settings.from_env())
     with pytest.raises(ToolError, match="1-second time limit"):
         run_python(tool_context, {"code": "import time\ntime.sleep(30)"})
+
+
+def test_without_a_sandbox_python_is_refused_with_the_reason(
+    tool_context: ToolContext,
+) -> None:
+    tool_context.sandbox = None
+    with pytest.raises(ToolError, match="no sandbox is configured"):
+        run_python(tool_context, {"code": "print(1)"})
+    assert tool_context.code == []

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from executor.settings import DEFAULT_INPUT, Settings
 
 
@@ -34,3 +36,21 @@ def test_bedrock_is_chosen_when_credentials_are_visible() -> None:
                              ).model_provider == "bedrock"
     assert Settings.from_env({"AWS_PROFILE": "dev", "MODEL_PROVIDER": "offline"}
                              ).model_provider == "offline"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("STATEMENT_TIMEOUT_S", "1m", "STATEMENT_TIMEOUT_S must be a whole number above 0, not"),
+        ("STATEMENT_TIMEOUT_S", "0", "STATEMENT_TIMEOUT_S must be a whole number above 0"),
+        ("RESULTS_LINK_EXPIRY_S", "-1", "RESULTS_LINK_EXPIRY_S must be a whole number above 0"),
+        ("RESULTS_LINK_EXPIRY_S", "604801", "RESULTS_LINK_EXPIRY_S must be at most 604800"),
+    ],
+)
+def test_bad_numbers_are_refused_by_name(name: str, value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env({name: value})
+
+
+def test_a_shorter_link_expiry_is_kept() -> None:
+    assert Settings.from_env({"RESULTS_LINK_EXPIRY_S": "3600"}).results_link_expiry_s == 3600
