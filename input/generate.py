@@ -234,7 +234,8 @@ def make_interactions(
     duration = np.maximum(np.round(seconds), 1).astype("int64")
     # Each event starts when the previous one in its session ended.
     ended = np.cumsum(duration)
-    session_first = np.concatenate([[0], np.cumsum(per_session)[:-1]])
+    # Each session's first event; empty, not [0], when the chunk has no sessions.
+    session_first = np.cumsum(per_session) - per_session
     before = ended - duration - np.repeat((ended - duration)[session_first], per_session)
     occurred = start[e_session] + before.astype("timedelta64[s]")
 

@@ -1,8 +1,4 @@
-"""The agent's tool list: every tool module that exists, each exposing `TOOL: Tool`.
-
-describe_tables and run_sql are always there. run_python, make_chart and export_results
-join the list once their modules exist; until then the model is simply not offered them.
-"""
+"""The agent's tool list: each module in TOOLS exposes `TOOL: Tool`, offered in that order."""
 
 from __future__ import annotations
 
@@ -17,8 +13,7 @@ from executor.tools.jsonable import jsonable
 
 logger = Logger(service="databot")
 
-REQUIRED = ("describe_tables", "run_sql")
-OPTIONAL = ("run_python", "make_chart", "export_results")
+TOOLS = ("describe_tables", "run_sql", "run_python", "make_chart", "export_results")
 
 # What the person sees in the thread while a tool runs.
 STAGES: dict[str, str] = {
@@ -31,16 +26,7 @@ STAGES: dict[str, str] = {
 
 
 def build_tools() -> list[Tool]:
-    tools = [_load(name) for name in REQUIRED]
-    for name in OPTIONAL:
-        try:
-            tools.append(_load(name))
-        except ModuleNotFoundError as e:
-            # Only the tool's own module may be missing; a broken import inside it is a bug.
-            if e.name != f"executor.tools.{name}":
-                raise
-            logger.debug("tool=<%s> | not installed, not offered to the model", name)
-    return tools
+    return [_load(name) for name in TOOLS]
 
 
 def _load(name: str) -> Tool:

@@ -49,7 +49,10 @@ class Warehouse(Protocol):
     # sqlglot dialect name: "duckdb" or "redshift".
     dialect: str
 
-    def tables(self) -> list[TableInfo]: ...
+    def tables(self, refresh: bool = False) -> list[TableInfo]:
+        """The tables a query may use, cached by the adapter; `refresh` asks it to re-read
+        them sooner (a query named a table it does not know), as far as its limits allow."""
+        ...
 
     def query(
         self, sql: str, max_rows: int, params: dict[str, Any] | None = None

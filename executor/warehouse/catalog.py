@@ -1,11 +1,15 @@
-"""What both adapters do alike when they describe their tables: sample values for
-low-cardinality text columns, in SQL that DuckDB, PostgreSQL and Redshift all accept."""
+"""What both adapters do alike when they describe their tables: columns with sample
+values for low-cardinality text columns and row counts, in SQL that DuckDB, PostgreSQL
+and Redshift all accept."""
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from executor.warehouse.base import Column, TableInfo
 
 # A text column with at most this many distinct values is a category worth listing.
 LOW_CARDINALITY = 25
@@ -37,3 +41,27 @@ def sample_values(fetch: Fetch, table: str, column: str) -> list[Any]:
     if len(rows) > LOW_CARDINALITY:
         return []
     return [row[0] for row in rows[:SAMPLE_VALUES]]
+
+
+def describe_tables(
+    fetch: Fetch, listed: Iterable[tuple[str | None, str, str, str]]
+) -> list[TableInfo]:
+    """A TableInfo per table of `listed`: (schema or None, table, column, type) rows,
+    ordered by schema, table and column position, as information_schema gives them."""
+    infos = []
+    # Grouped by schema too: the same table name can exist in two configured schemas.
+    for (schema, name), rows in itertools.groupby(listed, key=lambda row: (row[0], row[1])):
+        table = quote_identifier(name)
+        if schema is not None:
+            table = f"{quote_identifier(schema)}.{table}"
+        columns = [
+            Column(
+                name=column,
+                type=type_name,
+                samples=sample_values(fetch, table, column) if is_text_type(type_name) else [],
+            )
+            for _, _, column, type_name in rows
+        ]
+        count = fetch(f"SELECT count(*) FROM {table}")[0][0]
+        infos.append(TableInfo(name=name, columns=columns, row_count=int(count), schema=schema))
+    return infos

@@ -27,8 +27,8 @@ import duckdb
 from aws_lambda_powertools import Logger
 
 from executor.errors import WarehouseError
-from executor.warehouse.base import Column, ExportResult, QueryResult, TableInfo
-from executor.warehouse.catalog import is_text_type, quote_identifier, sample_values
+from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.catalog import describe_tables, quote_identifier
 from executor.warehouse.params import check_params, rewrite_placeholders
 from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
 
@@ -94,10 +94,11 @@ class DuckDBWarehouse:
             except duckdb.Error as e:
                 raise WarehouseError(f"cannot load {csv}: {e}") from e
 
-    def tables(self) -> list[TableInfo]:
+    def tables(self, refresh: bool = False) -> list[TableInfo]:
         """Every table with columns, types, descriptions, row counts and sample values.
 
-        Computed once: the data does not change while the warehouse is open.
+        Computed once: the data does not change while the warehouse is open, so `refresh`
+        has nothing new to read.
         """
         with self._tables_lock:
             if self._tables is None:
@@ -114,23 +115,8 @@ class DuckDBWarehouse:
             def fetch(sql: str) -> list[tuple[Any, ...]]:
                 return cur.execute(sql).fetchall()
 
-            infos = []
-            for name in dict.fromkeys(row[0] for row in listed):
-                table = quote_identifier(name)
-                columns = [
-                    Column(
-                        name=column,
-                        type=data_type,
-                        samples=sample_values(fetch, table, column)
-                        if is_text_type(data_type)
-                        else [],
-                    )
-                    for table_name, column, data_type in listed
-                    if table_name == name
-                ]
-                count = fetch(f"SELECT count(*) FROM {table}")[0][0]
-                infos.append(TableInfo(name=name, columns=columns, row_count=int(count)))
-        return infos
+            # Tables of the current schema go unqualified, so the schema is left out.
+            return describe_tables(fetch, [(None, *row) for row in listed])
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
         started = time.perf_counter()

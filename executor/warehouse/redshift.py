@@ -35,8 +35,8 @@ from aws_lambda_powertools import Logger
 
 from executor.errors import WarehouseError
 from executor.settings import Settings
-from executor.warehouse.base import Column, ExportResult, QueryResult, TableInfo
-from executor.warehouse.catalog import is_text_type, quote_identifier, sample_values
+from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.catalog import describe_tables
 from executor.warehouse.params import check_params
 from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
 
@@ -53,6 +53,8 @@ SSL_MODES = ("disable", "verify-ca", "verify-full")
 SOCKET_TIMEOUT_MARGIN_S = 30
 EXPORT_CHUNK_ROWS = 10_000
 CATALOG_TTL_S = 600.0
+# The shortest interval between catalog reads forced by tables(refresh=True).
+CATALOG_REFRESH_S = 60.0
 # SQLSTATEs meaning the session is gone: connection exceptions, administrator shutdown.
 _DISCONNECT_STATES = ("08", "57P01", "57P02", "57P03")
 
@@ -292,13 +294,21 @@ class RedshiftWarehouse:
 
     # -- the Warehouse interface ------------------------------------------------------------
 
-    def tables(self) -> list[TableInfo]:
-        """Tables of the configured schemas from information_schema, cached for 10 minutes."""
+    def tables(self, refresh: bool = False) -> list[TableInfo]:
+        """Tables of the configured schemas from information_schema, cached for 10 minutes.
+
+        `refresh` (a query named a table the catalog lacks) re-reads it sooner, but at most
+        once a minute, so misspelt names cannot keep the catalog queries running.
+        """
         with self._lock:
-            if self._catalog is None or time.monotonic() - self._catalog[0] > CATALOG_TTL_S:
-                described = self._doc.describe(self._run(self._read_catalog))
-                self._catalog = (time.monotonic(), described)
-            return self._catalog[1]
+            if self._catalog is not None:
+                read_at, cached = self._catalog
+                age = time.monotonic() - read_at
+                if age <= CATALOG_TTL_S and not (refresh and age >= CATALOG_REFRESH_S):
+                    return cached
+            described = self._doc.describe(self._run(self._read_catalog))
+            self._catalog = (time.monotonic(), described)
+            return described
 
     def _read_catalog(self, cursor: Any) -> list[TableInfo]:
         names = {f"schema{i}": schema for i, schema in enumerate(self.schemas)}
@@ -312,25 +322,16 @@ class RedshiftWarehouse:
             "ORDER BY c.table_schema, c.table_name, c.ordinal_position",
             names,
         )
-        listed = [tuple(row) for row in cursor.fetchall()]
+        listed = [
+            (schema, table, column, _type_name(*type_parts))
+            for schema, table, column, *type_parts in cursor.fetchall()
+        ]
 
         def fetch(sql: str) -> list[tuple[Any, ...]]:
             cursor.execute(sql)
             return [tuple(row) for row in cursor.fetchall()]
 
-        infos = []
-        for schema, name in dict.fromkeys((row[0], row[1]) for row in listed):
-            table = f"{quote_identifier(schema)}.{quote_identifier(name)}"
-            columns = []
-            for _, table_name, column, *type_parts in listed:
-                if table_name != name:
-                    continue
-                type_name = _type_name(*type_parts)
-                samples = sample_values(fetch, table, column) if is_text_type(type_name) else []
-                columns.append(Column(name=column, type=type_name, samples=samples))
-            count = fetch(f"SELECT count(*) FROM {table}")[0][0]
-            infos.append(TableInfo(name=name, columns=columns, row_count=int(count), schema=schema))
-        return infos
+        return describe_tables(fetch, listed)
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
         check_params(sql, params)

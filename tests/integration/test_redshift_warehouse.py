@@ -21,8 +21,9 @@ from executor.settings import DEFAULT_INPUT, Settings
 from executor.warehouse import redshift
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.factory import open_warehouse
+from executor.warehouse.guarded import run_guarded
 from executor.warehouse.redshift import RedshiftWarehouse
-from tests.support.postgres import PgBouncer, PostgresServer
+from tests.support.postgres import READER, PgBouncer, PostgresServer
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +70,57 @@ def test_schemas_come_from_the_url_or_the_settings(
     finally:
         only_staging.close()
         both.close()
+
+
+def test_a_table_name_in_two_schemas_keeps_each_tables_own_columns(
+    redshift_settings: Settings,
+) -> None:
+    # GIVEN schemas public and archive, each with a table named users
+    warehouse = RedshiftWarehouse.from_settings(
+        replace(redshift_settings, warehouse_schemas=("public", "archive"))
+    )
+    try:
+        tables = {(t.schema, t.name): t for t in warehouse.tables()}
+    finally:
+        warehouse.close()
+
+    # THEN each users table has only its own columns, samples and row count
+    archived = tables[("archive", "users")]
+    assert [c.name for c in archived.columns] == ["legacy_id", "tier"]
+    assert archived.columns[1].samples == ["gold", "silver"]
+    assert archived.row_count == 3
+    current = tables[("public", "users")]
+    assert "legacy_id" not in {c.name for c in current.columns}
+    assert current.row_count == _csv_rows("users.csv")
+
+
+def test_a_table_created_after_the_catalog_was_read_is_queryable_before_the_ttl(
+    redshift_settings: Settings, postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a warehouse that has read its (empty) schema
+    postgres_server.psql(
+        "DROP SCHEMA IF EXISTS late CASCADE; CREATE SCHEMA late; "
+        f"GRANT USAGE ON SCHEMA late TO {READER};"
+    )
+    warehouse = RedshiftWarehouse.from_settings(
+        replace(redshift_settings, warehouse_schemas=("late",))
+    )
+    try:
+        assert warehouse.tables() == []
+        # WHEN a table is created, and named once the minimum refresh interval (not the
+        # 10-minute TTL) has passed
+        postgres_server.psql(
+            "CREATE TABLE late.orders AS SELECT 7 AS order_id; "
+            f"GRANT SELECT ON late.orders TO {READER};"
+        )
+        monkeypatch.setattr(redshift, "CATALOG_REFRESH_S", 0.0)
+
+        # THEN the guard's refresh re-reads the catalog and the query runs
+        result = run_guarded(warehouse, "SELECT order_id FROM late.orders", max_rows=5)
+        assert result.rows == [(7,)]
+    finally:
+        warehouse.close()
+        postgres_server.psql("DROP SCHEMA late CASCADE;")
 
 
 def test_query_binds_named_parameters_and_returns_typed_rows(

@@ -10,7 +10,8 @@ is missing the tests fail loudly: they are never skipped.
 Fixtures:
 - `postgres_server` (session): the running PostgreSQL with the sample data (input/*.csv)
   loaded into schema `public` of database `dev`, plus a `staging` schema that the
-  warehouse must not list. `.psql(sql)` runs SQL as the superuser.
+  warehouse must not list and an `archive` schema with its own `users` table (other
+  columns). `.psql(sql)` runs SQL as the superuser.
 - `pgbouncer` (session): PgBouncer in front of it; `.url` is a `redshift://` WAREHOUSE_URL
   for the read-only role `databot` (its password: `.password`).
 - `redshift_settings` (per test): `Settings` pointing at PgBouncer, password set,
@@ -107,9 +108,13 @@ def sample_data_sql() -> str:
         # a schema outside the configured ones: must never show up
         "CREATE SCHEMA staging;",
         "CREATE TABLE staging.raw_events (id integer, payload text);",
+        # a second `users`, with other columns, for a warehouse that lists both schemas
+        "CREATE SCHEMA archive;",
+        "CREATE TABLE archive.users (legacy_id integer, tier text);",
+        "INSERT INTO archive.users VALUES (1, 'gold'), (2, 'silver'), (3, 'gold');",
         f"CREATE ROLE {READER} LOGIN;",
-        f"GRANT USAGE ON SCHEMA public, staging TO {READER};",
-        f"GRANT SELECT ON ALL TABLES IN SCHEMA public, staging TO {READER};",
+        f"GRANT USAGE ON SCHEMA public, staging, archive TO {READER};",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public, staging, archive TO {READER};",
     ]
     return "\n".join(statements) + "\n"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,17 +69,18 @@ def test_run_sql_failures_are_tool_errors_and_save_nothing(
     assert tool_context.queries == []
 
 
-def test_the_registry_offers_every_tool_module_that_exists() -> None:
+def test_the_registry_offers_every_tool_with_a_stage() -> None:
     names = [tool.name for tool in registry.build_tools()]
-    assert names[:2] == ["describe_tables", "run_sql"]
-    for name in registry.OPTIONAL:
-        present = Path(registry.__file__).with_name(f"{name}.py").exists()
-        assert (name in names) == present
+    assert names == [
+        "describe_tables", "run_sql", "run_python", "make_chart", "export_results",
+    ]  # fmt: skip
+    assert set(registry.STAGES) == set(names)
 
 
-def test_a_missing_optional_tool_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "OPTIONAL", ("not_written_yet",))
-    assert [tool.name for tool in registry.build_tools()] == ["describe_tables", "run_sql"]
+def test_a_tool_module_that_cannot_import_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "TOOLS", ("describe_tables", "not_written_yet"))
+    with pytest.raises(ModuleNotFoundError, match="not_written_yet"):
+        registry.build_tools()
 
 
 def _tool(run: Any) -> dict[str, Tool]:

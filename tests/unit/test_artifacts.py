@@ -379,7 +379,7 @@ class UnloadingRedshift:
         self.rows = rows
         self.statements: list[str] = []
 
-    def tables(self) -> list[TableInfo]:
+    def tables(self, refresh: bool = False) -> list[TableInfo]:
         return [TableInfo(name="users", columns=[], row_count=self.rows, schema="public")]
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> None:

@@ -175,6 +175,18 @@ def test_larger_runs_span_chunks_with_unique_ids(
     assert (events.groupby("session_id")["user_id"].nunique() == 1).all()
 
 
+def test_a_user_without_sessions_gives_an_empty_interactions_file(
+    generate: ModuleType, tmp_path: Path
+) -> None:
+    # GIVEN a seed whose only user has no sessions
+    counts = generate.generate(tmp_path, n_users=1, seed=6)
+
+    assert counts == {"users": 1, "interactions": 0}
+    assert (tmp_path / "interactions.csv").read_text().splitlines() == [
+        ",".join(INTERACTIONS_COLUMNS)
+    ]
+
+
 def test_seed_changes_the_data(generate: ModuleType, tmp_path: Path) -> None:
     generate.generate(tmp_path / "a", n_users=300, seed=1)
     generate.generate(tmp_path / "b", n_users=300, seed=2)

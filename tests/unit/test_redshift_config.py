@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 
 from executor.errors import WarehouseError
 from executor.settings import Settings
+from executor.warehouse import redshift
 from executor.warehouse.redshift import (
     RedshiftWarehouse,
     SecretPassword,
@@ -103,8 +104,14 @@ class _FakeConnection:
     def execute(self, sql: str, params: Any = None) -> None:
         self.log.append(sql)
 
+    def fetchall(self) -> list[Any]:
+        return []
+
     def commit(self) -> None:
         self.log.append("COMMIT")
+
+    def rollback(self) -> None:
+        self.log.append("ROLLBACK")
 
     def close(self) -> None:
         self.log.append("CLOSE")
@@ -132,6 +139,33 @@ def test_a_connection_gets_the_statement_timeout_and_a_longer_socket_timeout() -
     # THEN the session timeout is set and committed, and the socket waits longer than it
     assert log == ["SET statement_timeout = 45000", "COMMIT", "CLOSE"]
     assert seen[0]["timeout"] > 45 and seen[0]["password"] == "pw"
+
+
+def test_a_forced_catalog_read_waits_for_the_minimum_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a warehouse on a fake driver whose catalog is empty
+    log: list[str] = []
+    warehouse = RedshiftWarehouse(
+        parse_url("redshift://analyst@host/dev"),
+        password=lambda: "pw",
+        connect=lambda **kwargs: _FakeConnection(log),
+    )
+
+    def catalog_reads() -> int:
+        return sum("information_schema.columns" in sql for sql in log)
+
+    # WHEN a refresh is asked for right after the first read, the cache answers
+    warehouse.tables()
+    warehouse.tables(refresh=True)
+    assert catalog_reads() == 1
+
+    # WHEN the minimum interval has passed, only a refresh re-reads before the 10-minute TTL
+    monkeypatch.setattr(redshift, "CATALOG_REFRESH_S", 0.0)
+    warehouse.tables()
+    assert catalog_reads() == 1
+    warehouse.tables(refresh=True)
+    assert catalog_reads() == 2
 
 
 def test_the_secret_password_is_read_from_json_once() -> None:

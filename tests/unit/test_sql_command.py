@@ -36,9 +36,9 @@ class RecordingWarehouse:
         self.calls: list[tuple[str, str]] = []
         self.closed = False
 
-    def tables(self) -> list[TableInfo]:
+    def tables(self, refresh: bool = False) -> list[TableInfo]:
         self.calls.append(("tables", ""))
-        return self.inner.tables()
+        return self.inner.tables(refresh)
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
         self.calls.append(("query", sql))
@@ -233,7 +233,8 @@ def test_run_guarded_caps_the_fetch_and_counts_the_rest(warehouse: RecordingWare
     assert result.total_rows == len(USERS)
     assert result.truncated
     ran = [sql for kind, sql in warehouse.executed]
-    assert ran[0] == "SELECT * FROM users LIMIT 7"
+    # one row past the cap, to tell whether the result was cut off
+    assert ran[0] == "SELECT * FROM users LIMIT 8"
     assert ran[1] == "SELECT COUNT(*) AS row_count FROM (SELECT * FROM users) AS counted"
 
 
@@ -241,6 +242,18 @@ def test_run_guarded_does_not_count_a_result_that_fits(warehouse: RecordingWareh
     result = run_guarded(warehouse, "SELECT DISTINCT device FROM users", max_rows=50)
 
     assert result.total_rows == len(result.rows) == len({r["device"] for r in USERS})
+    assert len(warehouse.executed) == 1
+
+
+def test_run_guarded_does_not_count_a_result_of_exactly_max_rows(
+    warehouse: RecordingWarehouse,
+) -> None:
+    devices = len({r["device"] for r in USERS})
+
+    result = run_guarded(warehouse, "SELECT DISTINCT device FROM users", max_rows=devices)
+
+    assert len(result.rows) == result.total_rows == devices
+    assert not result.truncated
     assert len(warehouse.executed) == 1
 
 
@@ -255,14 +268,24 @@ def test_run_guarded_counts_with_the_same_parameters(warehouse: RecordingWarehou
 
 
 def test_run_guarded_reads_the_schema_once_per_warehouse(
-    duckdb_warehouse: DuckDBWarehouse,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    recording = RecordingWarehouse(duckdb_warehouse)
+    reads: list[DuckDBWarehouse] = []
+    read_catalog = DuckDBWarehouse._read_catalog
 
-    for _ in range(3):
-        run_guarded(recording, "SELECT count(*) FROM users", max_rows=5)
+    def counting_read_catalog(self: DuckDBWarehouse) -> list[TableInfo]:
+        reads.append(self)
+        return read_catalog(self)
 
-    assert [kind for kind, _ in recording.calls].count("tables") == 1
+    monkeypatch.setattr(DuckDBWarehouse, "_read_catalog", counting_read_catalog)
+    warehouse = DuckDBWarehouse(DEFAULT_INPUT)
+    try:
+        for _ in range(3):
+            run_guarded(warehouse, "SELECT count(*) FROM users", max_rows=5)
+    finally:
+        warehouse.close()
+
+    assert reads == [warehouse]
 
 
 def test_run_guarded_refuses_before_running(warehouse: RecordingWarehouse) -> None:
@@ -309,36 +332,39 @@ def test_what_runs_means_what_was_written(duckdb_warehouse: DuckDBWarehouse, sql
 
 
 class GrowingWarehouse:
-    """A warehouse whose tables appear while it is open."""
+    """A warehouse whose tables appear while it is open; like the real adapters it caches
+    its tables and re-reads them when asked to refresh."""
 
     dialect = "duckdb"
 
     def __init__(self) -> None:
         self.names = ["users"]
         self.reads = 0
+        self._tables: list[TableInfo] | None = None
 
-    def tables(self) -> list[TableInfo]:
-        self.reads += 1
-        return [TableInfo(name=name, columns=[], row_count=0) for name in self.names]
+    def tables(self, refresh: bool = False) -> list[TableInfo]:
+        if self._tables is None or refresh:
+            self.reads += 1
+            self._tables = [TableInfo(name=name, columns=[], row_count=0) for name in self.names]
+        return self._tables
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
         return QueryResult(columns=["n"], rows=[(1,)], total_rows=1, elapsed_s=0.0)
 
 
-def test_a_table_created_later_is_seen_after_the_refresh_interval(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_table_created_later_is_seen_once_the_warehouse_re_reads_its_tables() -> None:
     warehouse = GrowingWarehouse()
     run_guarded(warehouse, "SELECT * FROM users", max_rows=5)  # type: ignore[arg-type]
+    run_guarded(warehouse, "SELECT * FROM users", max_rows=5)  # type: ignore[arg-type]
+    assert warehouse.reads == 1
     warehouse.names.append("orders")
 
-    # WHEN the new table is named within the refresh interval, the schema is not re-read
-    with pytest.raises(UnsafeSQL, match="table orders is not allowed"):
-        run_guarded(warehouse, "SELECT * FROM orders", max_rows=5)  # type: ignore[arg-type]
-    assert warehouse.reads == 1
-
-    # WHEN it is named after the interval, the schema is read again and the query runs
-    monkeypatch.setattr("executor.warehouse.guarded._AllowedTables.REFRESH_INTERVAL_S", 0.0)
+    # WHEN a query names the new table, the guard asks the warehouse to re-read its tables
     result = run_guarded(warehouse, "SELECT * FROM orders", max_rows=5)  # type: ignore[arg-type]
     assert result.rows == [(1,)]
     assert warehouse.reads == 2
+
+    # WHEN a table that does not exist is named, it is refused after that one re-read
+    with pytest.raises(UnsafeSQL, match="table nowhere is not allowed"):
+        run_guarded(warehouse, "SELECT * FROM nowhere", max_rows=5)  # type: ignore[arg-type]
+    assert warehouse.reads == 3
