@@ -11,9 +11,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from executor.artifacts.keys import artifact_key
+from executor.settings import MAX_LINK_EXPIRY_S
 
-# SigV4's maximum, and the default expiry of result links.
-MAX_LINK_EXPIRY_S = 7 * 24 * 3600
 # S3's smallest part (except the last) is 5 MiB; 8 MiB parts reach 80 GB within S3's
 # 10,000-part limit while bounding the memory an upload holds.
 PART_SIZE = 8 * 1024 * 1024
