@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Rows an answer's table preview holds, for every engine and renderer: a result with more
+# rows than this gets a link to its whole result.
+PREVIEW_ROWS = 20
+
 
 @dataclass
 class Table:

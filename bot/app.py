@@ -20,8 +20,12 @@ def create_app(
     client: WebClient | None = None,
 ) -> App:
     """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from settings;
-    `client` defaults to a Web API client on `settings.slack_api_url`."""
-    settings.require("signing_secret", "bot_token")
+    `client` defaults to a Web API client on `settings.slack_api_url`.
+
+    The app does not verify request signatures: callers must (SlackIngress does, before
+    Bolt sees the request; Socket Mode requests come over the app's own websocket).
+    """
+    settings.require("bot_token")
     if queue is None:
         settings.require("jobs_queue_url")
         queue = SqsJobQueue(str(settings.jobs_queue_url))
@@ -42,11 +46,11 @@ def create_app(
 
     app = App(
         name="databot",  # without a name Bolt inspects the call stack, slowly
-        signing_secret=settings.signing_secret,
         client=client or WebClient(base_url=settings.slack_api_url),
         authorize=authorize,
         process_before_response=True,
         token_verification_enabled=False,
+        request_verification_enabled=False,  # verified once, by the caller
     )
     SlackIntake(settings, queue, idempotency).register(app)
     return app

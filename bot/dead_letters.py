@@ -12,8 +12,8 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from bot.job import Job, PoisonMessage, ReplyTo
-from bot.job_store import DONE, JobStore
-from bot.replier import ChannelUnreachable, SlackReplier
+from bot.job_store import JobStore
+from bot.replier import ReplyError, SlackReplier, SlackUnavailable
 from bot.slack_render import error_message
 
 logger = Logger(service="databot")
@@ -28,18 +28,19 @@ def notify_dead_letter(
     body: str, message_id: str, *, jobs: JobStore, replier: SlackReplier | None
 ) -> None:
     """Record and announce one dead-lettered job. Slack being unavailable raises (the
-    Lambda retries the record); a channel the bot cannot write to is only logged."""
+    Lambda retries the record); any other Slack refusal is only logged."""
     try:
         job = Job.from_json(body)
     except PoisonMessage as e:
         logger.error("message_id=<%s> | dead-lettered poison message: %s", message_id, e)
         _tell(replier, e.reply_to, message_id, None)
         return
+    # Read only for the placeholder: mark_failed itself refuses a job that is done, even
+    # one a worker finished after this read.
     record = jobs.get(job.job_id)
-    if record is not None and record.status == DONE:
+    if not jobs.mark_failed(job.job_id, FAILURE_REASON, source=job.source):
         logger.info("job_id=<%s> | dead-lettered but already answered", job.job_id)
         return
-    jobs.mark_failed(job.job_id, FAILURE_REASON, source=job.source)
     logger.error("job_id=<%s> | dead-lettered: marked failed", job.job_id)
     placeholder = None
     if record is not None and record.placeholder_channel and record.placeholder_ts:
@@ -60,6 +61,9 @@ def _tell(
         return
     try:
         replier.notify(reply_to, error_message(GAVE_UP, ref), placeholder=placeholder)
-    except ChannelUnreachable as e:
+    except SlackUnavailable:
+        raise
+    except ReplyError as e:
+        # Retrying cannot fix a refusal (not_in_channel, invalid_blocks, not_authed...).
         logger.error("ref=<%s> | cannot tell the person in channel=<%s>: %s", ref,
                      reply_to.channel, e)

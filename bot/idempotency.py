@@ -2,13 +2,14 @@
 
 The record layout is Powertools idempotency's (table key `id`, TTL attribute `expiration`,
 `status` INPROGRESS → COMPLETED, `in_progress_expiration` in epoch milliseconds), written by
-hand so the ack path pays for exactly one conditional write and nothing else:
+hand so the ack path pays for one conditional put and one update and nothing else:
 
 - `claim` is a conditional put: it succeeds for a new key, an expired record, or a claim
   whose invocation died (in progress past `in_progress_expiration`). Otherwise the delivery
   is a duplicate, completed or still being handled, and is acknowledged without work.
 - `complete` marks the work done; `release` deletes the claim when the work failed, so
-  Slack's retry of the same event goes through.
+  Slack's retry of the same event goes through. A `complete` that fails is only logged:
+  the work was done, and the claim turns duplicates away until `in_progress_expiration`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import boto3
+from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
+
+logger = Logger(service="databot")
 
 IN_PROGRESS = "INPROGRESS"
 COMPLETED = "COMPLETED"
@@ -43,7 +47,7 @@ def run_once(store: IdempotencyStore, key: str, action: Callable[[], object]) ->
     """Run `action` unless `key` was already claimed. True when it ran.
 
     When `action` raises, the claim is released and the error propagates, so a retry of
-    the same delivery runs it again.
+    the same delivery runs it again. Failing to mark the claim completed is only logged.
     """
     if not store.claim(key):
         return False
@@ -52,7 +56,11 @@ def run_once(store: IdempotencyStore, key: str, action: Callable[[], object]) ->
     except BaseException:
         store.release(key)
         raise
-    store.complete(key)
+    try:
+        store.complete(key)
+    except IdempotencyUnavailable as e:
+        # The action ran (the job is queued): reporting a failure would be wrong.
+        logger.warning("key=<%s> | claim not marked completed: %s", key, e)
     return True
 
 

@@ -28,7 +28,6 @@ QUEUED = "queued"
 RUNNING = "running"
 DONE = "done"
 FAILED = "failed"
-STATUSES = (QUEUED, RUNNING, DONE, FAILED)
 
 
 @dataclass(frozen=True)
@@ -194,6 +193,7 @@ class JobStore:
         extra_values: dict[str, Any] | None = None,
     ) -> None:
         values = {**values, "updated_at": utc_now_iso()}
+        # Also the names `condition` may use: those of the attributes being set.
         names = {f"#{name}": name for name in values}
         request: dict[str, Any] = {
             "TableName": self._table,
@@ -201,7 +201,7 @@ class JobStore:
             "UpdateExpression": "SET "
             + ", ".join(f"#{n} = :{n}" for n in values)
             + ", expiration = if_not_exists(expiration, :expiration)",
-            "ExpressionAttributeNames": {**names, "#status": "status"} if condition else names,
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": {
                 **{f":{n}": {"S": v} for n, v in values.items()},
                 ":expiration": {"N": str(int(self._clock()) + self._ttl_s)},

@@ -101,7 +101,11 @@ class PromptApi:
             self._queue.send(job)
         except EnqueueFailed:
             logger.exception("job_id=<%s> | not queued", job_id)
-            self._jobs.delete(job_id)
+            try:
+                self._jobs.delete(job_id)
+            except (ClientError, BotoCoreError):
+                # The caller retries with a new job id; this one stays "queued" until its TTL.
+                logger.exception("job_id=<%s> | queued record not deleted", job_id)
             return _error(503, "the job could not be queued; please retry")
         logger.info("job_id=<%s> | queued from the prompt API", job_id)
         status_url = f"{collection}/{job_id}"

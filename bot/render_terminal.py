@@ -6,20 +6,17 @@ paths or links), any Python run, and one line of usage. Standard library only.
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 from bot.answer import Answer, Table, Usage
+from bot.mrkdwn import BOLD
 from bot.table_text import format_table
 
 INDENT = "  "
 
 
-# Markdown emphasis a terminal cannot show: **bold** and __bold__ print as plain words.
-BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-
-
 def render_answer(answer: Answer) -> str:
+    # A terminal cannot show bold: **bold** and __bold__ print as plain words.
     parts = [BOLD.sub(r"\2", answer.text.strip()) or "(no answer text)"]
     for index, sql in enumerate(answer.sql, start=1):
         title = "SQL" if len(answer.sql) == 1 else f"SQL {index}"

@@ -27,6 +27,7 @@ class SlackIngress:
     @classmethod
     def from_settings(cls, settings: IngressSettings) -> SlackIngress:
         settings = settings.with_slack_secrets()
+        settings.require("signing_secret", "bot_token")
         return cls(create_app(settings), str(settings.signing_secret))
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer, Table, Usage
+from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
 from bot.mrkdwn import escape, split_text, to_mrkdwn
 from bot.table_text import format_table
 
@@ -23,7 +23,6 @@ MAX_MESSAGE_CHARS = 40000
 MESSAGE_BUDGET_CHARS = 36000
 # Answer text beyond this many sections is attached as answer.md instead.
 MAX_ANSWER_SECTIONS = 6
-PREVIEW_ROWS = 20
 SUMMARY_CHARS = 300
 
 Block = dict[str, Any]
@@ -74,8 +73,9 @@ def status_message(stage: str) -> SlackMessage:
 def question_message(user_id: str, question: str) -> SlackMessage:
     """A slash command's question, posted into the channel so the answer has a thread."""
     text = f"<@{user_id}> asked: {escape(question)}"
-    pieces = split_text(text, MAX_SECTION_CHARS)
-    return SlackMessage(text=text[:SUMMARY_CHARS], blocks=[section(p) for p in pieces[:1]])
+    # One section only (the answer is in the thread); a cut question says so.
+    first, *rest = split_text(text, MAX_SECTION_CHARS - 1)
+    return SlackMessage(text=text[:SUMMARY_CHARS], blocks=[section(f"{first}…" if rest else first)])
 
 
 def error_message(message: str, job_id: str) -> SlackMessage:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -32,7 +31,7 @@ def _targets() -> tuple[JobStore, SlackReplier | None]:
         if settings.bot_token
         else None
     )
-    return JobStore(str(settings.jobs_table), client=boto3.client("dynamodb")), replier
+    return JobStore(str(settings.jobs_table), ttl_days=settings.job_ttl_days), replier
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -129,3 +129,17 @@ def test_run_once_runs_once_and_again_after_a_failure(
     assert not run_once(store, "Ev1", lambda: runs.append("duplicate"))
 
     assert runs == ["failed", "sent"]
+
+
+def test_run_once_reports_the_action_done_when_completing_the_claim_fails() -> None:
+    class CompleteFails(LocalIdempotency):
+        def complete(self, key: str) -> None:
+            raise IdempotencyUnavailable(f"update_item {key}: throttled")
+
+    store = CompleteFails()
+    runs: list[str] = []
+
+    assert run_once(store, "Ev1", lambda: runs.append("sent"))
+    # The claim stands (in progress), so a retry of the delivery is still a duplicate.
+    assert not run_once(store, "Ev1", lambda: runs.append("duplicate"))
+    assert runs == ["sent"]

@@ -259,6 +259,29 @@ def test_requests_without_a_valid_signature_get_401_and_queue_nothing(
     assert ingress_stack.queued_jobs() == []
 
 
+def test_the_signature_is_checked_once_before_bolt_not_again_by_bolt(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # GIVEN an app whose own settings carry another secret than the one SlackIngress checks
+    handler = ingress_stack.slack(signing_secret="not-the-verified-secret")
+
+    response = handler(signed_event("app_mention"))
+
+    # THEN Bolt did not check the signature again with it: the job is queued
+    assert response["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+def test_the_app_itself_needs_no_signing_secret(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # GIVEN the Bolt app built without any signing secret (as Socket Mode runs it)
+    handler = ingress_stack.slack(signing_secret=None)
+    # WHEN SlackIngress has verified the request THEN the job is queued
+    assert handler(signed_event("app_mention"))["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
 def test_a_signed_body_that_is_not_a_slack_payload_is_400_not_500(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:

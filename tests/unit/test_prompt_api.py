@@ -8,11 +8,12 @@ import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from bot.answer import Answer, Table
 from bot.enqueue import EnqueueFailed
 from bot.job import Job
-from bot.job_store import DONE, FAILED, QUEUED
+from bot.job_store import DONE, FAILED, QUEUED, JobStore
 from tests.support.events import load_event
 from tests.support.ingress import IngressStack
 
@@ -248,3 +249,25 @@ def test_jobs_table_down_is_503_and_queues_nothing(ingress_stack: IngressStack) 
 
     assert response["statusCode"] == 503
     assert ingress_stack.queued_jobs() == []
+
+
+def test_sqs_and_jobs_table_failing_together_is_still_a_json_503(
+    ingress_stack: IngressStack,
+) -> None:
+    class DownQueue:
+        def send(self, job: Job) -> None:
+            raise EnqueueFailed("SQS is unavailable")
+
+    class DeleteFails(JobStore):
+        def delete(self, job_id: str) -> None:
+            raise ClientError(
+                {"Error": {"Code": "InternalServerError", "Message": "down"}}, "DeleteItem"
+            )
+
+    jobs = DeleteFails(str(ingress_stack.settings.jobs_table), client=ingress_stack.aws.dynamodb)
+    api = ingress_stack.prompt_api(queue=DownQueue(), jobs=jobs)
+
+    response = api.handle(load_event("prompt_post"))
+
+    assert response["statusCode"] == 503
+    assert "please retry" in body_of(response)["error"]

@@ -159,3 +159,13 @@ def test_many_blocks_spill_into_continuation_messages() -> None:
 def test_the_question_of_a_slash_command_names_the_person() -> None:
     message = question_message("U42", "revenue <by> month")
     assert message.text == "<@U42> asked: revenue &lt;by&gt; month"
+
+
+def test_a_slash_command_question_too_long_for_one_section_is_marked_cut() -> None:
+    question = " ".join(f"word{n}" for n in range(1000))  # about 7,000 characters
+
+    (block,) = question_message("U42", question).blocks
+
+    shown = block["text"]["text"]
+    assert shown.endswith("…") and len(shown) <= MAX_SECTION_CHARS
+    assert question_message("U42", "short").blocks[0]["text"]["text"] == "<@U42> asked: short"

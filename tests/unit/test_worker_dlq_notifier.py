@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 
+from bot.dead_letters import notify_dead_letter
 from bot.job import Job
-from bot.job_store import DONE, FAILED, JobStore
+from bot.job_store import DONE, FAILED, JobRecord, JobStore
+from bot.replier import SlackReplier, web_client
 from handlers import dlq_notifier
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext, load_event
@@ -97,3 +100,81 @@ def test_slack_down_fails_the_record_for_lambda_to_retry(
     first_id = event["Records"][0]["messageId"]
     assert result == {"batchItemFailures": [{"itemIdentifier": first_id}]}
     assert len(slack_api.accepted("chat.postMessage")) == 1
+
+
+def test_a_slack_refusal_is_logged_not_retried(
+    invoke: Callable[[dict[str, Any]], dict[str, Any]], slack_api: SlackApiStandIn, jobs: JobStore
+) -> None:
+    # GIVEN Slack refusing the message for a reason a retry cannot fix
+    slack_api.fail_next("chat.postMessage", error="invalid_blocks")
+    event = load_event("dlq_message")
+    # WHEN its record is handled
+    result = invoke(event)
+    # THEN the record is done (not retried for the DLQ's retention) and the job failed
+    assert result == {"batchItemFailures": []}
+    assert slack_api.count("chat.postMessage") == 1
+    record = jobs.get(event_job(event).job_id)
+    assert record is not None and record.status == FAILED
+
+
+def test_a_job_answered_while_the_record_is_handled_keeps_its_answer(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn
+) -> None:
+    class AnsweredJustAfterRead(JobStore):
+        """The worker finishes the job between the notifier's read and its write."""
+
+        def get(self, job_id: str) -> JobRecord | None:
+            record = super().get(job_id)
+            self.mark_done(job_id, {"text": "42"})
+            return record
+
+    jobs = AnsweredJustAfterRead(aws_stack.jobs_table, client=boto3.client("dynamodb"))
+    event = load_event("dlq_message")
+    job = event_job(event)
+    jobs.claim(job, attempt=3)
+
+    notify_dead_letter(
+        event["Records"][0]["body"],
+        "m1",
+        jobs=jobs,
+        replier=SlackReplier(web_client(slack_api.token, slack_api.url)),
+    )
+
+    assert slack_api.calls == []
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == DONE and record.answer == {"text": "42"}
+
+
+def test_a_poison_message_is_answered_where_its_reply_address_points(
+    invoke: Callable[[dict[str, Any]], dict[str, Any]], slack_api: SlackApiStandIn
+) -> None:
+    # GIVEN a dead-lettered body that is no job, but whose reply address can still be read
+    event = load_event("dlq_message")
+    body = json.loads(event["Records"][0]["body"])
+    body["version"] = 99
+    event["Records"][0]["body"] = json.dumps(body)
+    # WHEN its record is handled
+    result = invoke(event)
+    # THEN the person is told in the thread, with the message id as reference
+    assert result == {"batchItemFailures": []}
+    (post,) = slack_api.calls_to("chat.postMessage")
+    assert (post.args["channel"], post.args["thread_ts"]) == ("C0001", "1731000000.000100")
+    assert "could not answer this question" in post.args["text"]
+    assert event["Records"][0]["messageId"] in json.dumps(post.args["blocks"])
+
+
+def test_the_failed_record_expires_after_job_ttl_days(
+    invoke: Callable[[dict[str, Any]], dict[str, Any]],
+    aws_stack: AwsStack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JOB_TTL_DAYS", "2")
+    event = load_event("dlq_message")
+    before = int(time.time())
+
+    invoke(event)
+
+    item = boto3.client("dynamodb").get_item(
+        TableName=aws_stack.jobs_table, Key={"job_id": {"S": event_job(event).job_id}}
+    )["Item"]
+    assert before + 2 * 86400 <= int(item["expiration"]["N"]) <= time.time() + 2 * 86400
