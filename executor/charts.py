@@ -27,7 +27,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-KINDS = ("bar", "barh", "line", "area", "scatter", "pie", "histogram")
+# Defined apart so the verified library can check chart specs without matplotlib.
+from executor.chart_spec import KINDS, ChartSpec
+
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 700, 100
 # Tableau 10: distinguishable, colour-blind friendly; grey is kept for "Other".
 PALETTE = (
@@ -56,18 +58,6 @@ _RENDER_LOCK = threading.Lock()
 
 class ChartError(ValueError):
     """The spec does not fit the result; the message says why, in words the model can act on."""
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    kind: str
-    x: str
-    # The numeric column to plot; a histogram bins `x` and takes no y.
-    y: str | None
-    series: str | None = None
-    title: str = ""
-    x_label: str | None = None
-    y_label: str | None = None
 
 
 @dataclass

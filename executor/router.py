@@ -40,12 +40,14 @@ class RoutedEngine:
         return self._model_factory is not None
 
     def answer(self, request: Request) -> Answer:
-        match = self.verified.matcher.match(request.question)
-        if match is not None:
-            return self.verified.answer_match(request, match)
-        if self._model_factory is None:
-            raise NeedsModel(self.verified.needs_model_message())
-        return self._model_engine(self._model_factory).answer(request)
+        try:
+            return self.verified.answer(request)
+        except NeedsModel:
+            if self._model_factory is None:
+                raise
+            factory = self._model_factory
+        # Out of the except block, so the model's own errors are not chained to NeedsModel.
+        return self._model_engine(factory).answer(request)
 
     def _model_engine(self, factory: Callable[[], Engine]) -> Engine:
         """The agent, built on the first question that needs it: a library answer never

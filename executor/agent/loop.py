@@ -16,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.answer import Answer, Table
+from bot.answer import PREVIEW_ROWS, Answer, Table
 from executor.agent.budget import Budget, Limits
 from executor.agent.history import Message, history_messages, user_message
 from executor.agent.models import ConverseClient, ModelChain, RetryPolicy
@@ -35,8 +35,6 @@ from executor.warehouse.base import Warehouse
 
 logger = Logger(service="databot")
 
-# Rows of the last result carried in the Answer's table preview.
-TABLE_ROWS = 100
 INFERENCE_CONFIG = {"maxTokens": 4096, "temperature": 0.0}
 NO_TEXT = "The model returned no answer to this question; try rephrasing it."
 
@@ -228,7 +226,7 @@ class _Job:
         if not self.context.queries:
             return None
         saved = self.context.queries[-1]
-        table = preview_table(saved.result, TABLE_ROWS)
+        table = preview_table(saved.result, PREVIEW_ROWS)
         if table.truncated:
             table.full_result = self._full_result(saved)
         return table

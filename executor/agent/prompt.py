@@ -10,6 +10,7 @@ from datetime import date
 from typing import Protocol
 
 from executor.tools.describe_tables import describe
+from executor.verified import text as verified_text
 from executor.warehouse.base import TableInfo
 
 # Past either size, the prompt carries only the tables most relevant to the question
@@ -105,8 +106,7 @@ def _relevance(table: TableInfo, words: set[str], example_sql: str) -> float:
 
 
 def _words(text: str) -> set[str]:
-    """Lower-case words of three letters or more, with a plural 's' dropped."""
+    """Words of three letters or more, in the singular the verified matcher uses."""
     return {
-        word[:-1] if word.endswith("s") and len(word) > 3 else word
-        for word in re.findall(r"[a-z0-9]{3,}", text.lower())
+        verified_text.singular(word) for word in verified_text.words(text) if len(word) >= 3
     }

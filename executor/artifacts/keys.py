@@ -1,9 +1,11 @@
-"""Artifact names: built from ids and fixed names only, checked so nothing leaves its job's
-folder (results/<job_id>/<name>)."""
+"""Artifact names and job folders: built from ids and fixed names only, checked so nothing
+leaves its job's folder (results/<job_id>/<name>, and the local scratch folder)."""
 
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 PREFIX = "results"
 # Slack event ids, slash-command trigger ids (digits and dots) and UUIDs all fit.
@@ -26,3 +28,9 @@ def checked(kind: str, value: str) -> str:
 def artifact_key(job_id: str, name: str) -> str:
     """results/<job_id>/<name>, after checking both parts."""
     return f"{PREFIX}/{checked('job id', job_id)}/{checked('artifact name', name)}"
+
+
+def scratch_dir(job_id: str) -> Path:
+    """A local folder for this job's files (charts are uploaded to Slack from here); the job
+    id is checked as artifact keys are, so it cannot point outside."""
+    return Path(tempfile.gettempdir()) / "databot" / checked("job id", job_id)

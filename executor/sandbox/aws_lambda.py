@@ -18,7 +18,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from executor.errors import TransientError
 from executor.sandbox.limits import Limits
 from executor.sandbox.result import SandboxFailure, SandboxResult
 
@@ -88,7 +87,9 @@ class LambdaSandbox:
         except ClientError as e:
             code_name = e.response.get("Error", {}).get("Code", "")
             if code_name in _THROTTLED:
-                raise TransientError(f"the sandbox function is busy ({code_name})") from e
+                # A result, not an exception: the model or the person can run it again.
+                logger.warning("sandbox function throttled: %s", code_name)
+                return _failed(f"the sandbox function is busy ({code_name}); try again shortly")
             logger.warning("sandbox function invoke failed: %s", code_name)
             return _failed(f"the sandbox function could not be invoked ({code_name})")
         body = response["Payload"].read()

@@ -7,15 +7,13 @@ saying why, so it can correct the spec.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from bot.answer import Chart
-from executor.artifacts.keys import checked
+from executor.artifacts.keys import scratch_dir
 from executor.charts import KINDS, ChartError, ChartPlan, ChartSpec, draw_chart, plan_chart
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput, ToolOutput
 
@@ -104,12 +102,6 @@ def make_chart(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
             "chart shows part of the data; aggregate in SQL to chart all of it"
         )
     return output
-
-
-def scratch_dir(job_id: str) -> Path:
-    """A local folder for this job's files (charts are uploaded to Slack from here); the job
-    id is checked as artifact keys are, so it cannot point outside."""
-    return Path(tempfile.gettempdir()) / "databot" / checked("job id", job_id)
 
 
 def _single_value(plan: ChartPlan) -> bool:

@@ -16,10 +16,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from bot.answer import Chart, CodeRun
+from executor.artifacts.keys import scratch_dir
 from executor.sandbox import SandboxResult
 from executor.sandbox.inputs import result_parquet
 from executor.tools.base import SavedQuery, Tool, ToolContext, ToolError, ToolInput, ToolOutput
-from executor.tools.make_chart import scratch_dir
 from executor.warehouse.guarded import export_guarded
 
 logger = Logger(service="databot")

@@ -16,13 +16,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.answer import Answer, Chart, Table, Usage
+from bot.answer import PREVIEW_ROWS, Answer, Chart, Usage
 from executor.artifacts import ArtifactStore, save_bundle
 from executor.artifacts.export import export_to_store
 from executor.engine import Request
 from executor.errors import NeedsModel
 from executor.settings import Settings
-from executor.tools.jsonable import jsonable
+from executor.tools.run_sql import preview_table
 from executor.verified.library import Entry, Library
 from executor.verified.matcher import Match, Matcher
 from executor.verified.params import bind, describe
@@ -32,7 +32,6 @@ from executor.warehouse.guarded import run_guarded
 
 logger = Logger(service="databot")
 
-PREVIEW_ROWS = 20
 # Rows fetched for the chart; every entry aggregates, so this is far above any result.
 FETCH_ROWS = 5_000
 SUGGESTIONS = 5
@@ -92,11 +91,7 @@ class VerifiedEngine:
         answer = Answer(
             text=_text(entry, result, filters),
             sql=[_with_values(sql, params)],
-            table=Table(
-                columns=list(result.columns),
-                rows=[jsonable(list(row)) for row in result.rows[:PREVIEW_ROWS]],
-                total_rows=result.total_rows,
-            ),
+            table=preview_table(result, PREVIEW_ROWS),
             verified=True,
         )
         answer.charts = self._charts(request.job_id, entry, result)
@@ -123,10 +118,10 @@ class VerifiedEngine:
     def _charts(self, job_id: str, entry: Entry, result: QueryResult) -> list[Chart]:
         if entry.chart is None or not result.rows:
             return []
-        from executor.charts import ChartError, ChartSpec, render_chart
-        from executor.tools.make_chart import scratch_dir
+        from executor.artifacts.keys import scratch_dir
+        from executor.charts import ChartError, render_chart
 
-        spec = ChartSpec(**asdict(entry.chart))
+        spec = entry.chart
         try:
             path = render_chart(
                 result.columns, result.rows, spec, scratch_dir(job_id) / "chart_1.png"

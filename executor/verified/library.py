@@ -16,13 +16,14 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
+from executor.chart_spec import KINDS as CHART_KINDS
+from executor.chart_spec import ChartSpec
 from executor.settings import DEFAULT_INPUT
 from executor.verified.periods import ALL_TIME, Period, parse_period
 from executor.verified.text import Vocabulary, singular, words
 
 DEFAULT_LIBRARY = DEFAULT_INPUT / "verified_queries.yaml"
 PARAM_TYPES = ("enum", "period", "int")
-CHART_KINDS = ("bar", "line", "area", "scatter", "pie")
 
 
 class LibraryError(ValueError):
@@ -54,15 +55,6 @@ class ParamSpec:
 
 
 @dataclass(frozen=True)
-class ChartDef:
-    kind: str
-    x: str
-    y: str
-    series: str | None = None
-    title: str = ""
-
-
-@dataclass(frozen=True)
 class Entry:
     id: str
     question: str
@@ -72,7 +64,7 @@ class Entry:
     verified_by: str
     verified_at: date
     params: tuple[ParamSpec, ...] = ()
-    chart: ChartDef | None = None
+    chart: ChartSpec | None = None
     # A format string over the first result row's columns, {last[column]} (the last row),
     # {filters} (the values applied, in words) and {rows} (how many rows in all).
     answer: str | None = None
@@ -204,17 +196,24 @@ def _period(text: Any, where: str) -> Period:
     return parsed[0]
 
 
-def _chart(raw: Any, where: str) -> ChartDef:
+def _chart(raw: Any, where: str) -> ChartSpec:
+    """The entry's chart, checked against the renderer's kinds and its rule for y."""
     if not isinstance(raw, dict) or raw.get("kind") not in CHART_KINDS:
         raise LibraryError(f"{where}: kind must be one of {', '.join(CHART_KINDS)}")
-    if not raw.get("x") or not raw.get("y"):
-        raise LibraryError(f"{where}: x and y are required")
-    return ChartDef(
+    if not raw.get("x"):
+        raise LibraryError(f"{where}: x is required")
+    if raw["kind"] == "histogram" and raw.get("y"):
+        raise LibraryError(f"{where}: a histogram bins x and takes no y")
+    if raw["kind"] != "histogram" and not raw.get("y"):
+        raise LibraryError(f"{where}: y is required for a {raw['kind']} chart")
+    return ChartSpec(
         kind=raw["kind"],
         x=str(raw["x"]),
-        y=str(raw["y"]),
+        y=str(raw["y"]) if raw.get("y") else None,
         series=str(raw["series"]) if raw.get("series") else None,
         title=str(raw.get("title", "")),
+        x_label=str(raw["x_label"]) if raw.get("x_label") else None,
+        y_label=str(raw["y_label"]) if raw.get("y_label") else None,
     )
 
 

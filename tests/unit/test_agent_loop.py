@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.answer import PREVIEW_ROWS
 from executor.agent import create_agent
 from executor.agent.budget import Limits
 from executor.agent.loop import REFLECTION_PROMPT, Agent, AgentConfig
@@ -137,6 +138,18 @@ def test_a_result_larger_than_the_preview_is_exported_whole(
     with Path(answer.table.full_result).open() as exported:
         lines = exported.read().splitlines()
     assert lines[0] == "user_id,plan" and len(lines) == total + 1
+
+
+def test_a_result_just_past_the_preview_still_links_the_whole_result(
+        bedrock_stub: StubbedBedrock, warehouse: Warehouse, artifacts: ArtifactStore) -> None:
+    # GIVEN a model whose query returns 50 rows: more than Slack's preview, fewer than 100
+    fifty = "SELECT user_id, plan FROM users ORDER BY user_id LIMIT 50"
+    bedrock_stub.play(*answer_script(fifty, "Here are the first 50 users."))
+    answer, _ = ask(agent_for(bedrock_stub, warehouse, artifacts), "List 50 users' plans")
+    # THEN the preview is the size every renderer shows, and the CSV holds all 50 rows
+    assert (len(answer.table.rows), answer.table.total_rows) == (PREVIEW_ROWS, 50)
+    assert answer.table.full_result == answer.artifacts["query_1.csv"]
+    assert len(Path(answer.table.full_result).read_text().splitlines()) == 51
 
 
 def test_a_wrong_column_is_fed_back_and_fixed(bedrock_stub: StubbedBedrock,

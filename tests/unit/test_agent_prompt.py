@@ -70,6 +70,22 @@ def test_a_large_schema_shows_only_the_relevant_tables_and_names_the_rest() -> N
     assert more.count("table_") == len(tables) - RELEVANT_TABLES
 
 
+def test_a_large_schema_matches_plural_table_names_to_singular_words() -> None:
+    # GIVEN 40 tables, among them products and, after it, product_categories
+    filler = [
+        TableInfo(f"table_{n}", [Column(f"col_{i}", "INTEGER") for i in range(10)], 10)
+        for n in range(38)
+    ]
+    products = TableInfo("products", [Column("product_id", "INTEGER")], 10)
+    categories = TableInfo("product_categories", [Column("product_id", "INTEGER")], 10)
+    tables = [products, categories, *filler]
+    # WHEN the question names a product category
+    prompt = system_prompt(tables, "duckdb", date(2026, 11, 21), "products per category")
+    # THEN "categories" reads as "category" (not "categorie"), so that table comes first
+    described = [json.loads(line)["name"] for line in prompt.splitlines() if line.startswith("{")]
+    assert described[:2] == ["product_categories", "products"]
+
+
 def test_history_alternates_question_and_answer_with_its_sql() -> None:
     turns = [Turn("signups last month?", ["SELECT COUNT(*) FROM users"], "There were 120.")]
     messages = history_messages(turns)

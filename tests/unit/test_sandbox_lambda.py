@@ -15,7 +15,6 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from executor.errors import TransientError
 from executor.sandbox import Limits, SandboxResult, open_sandbox
 from executor.sandbox.aws_lambda import (
     MAX_PAYLOAD_BYTES,
@@ -135,8 +134,10 @@ def test_a_function_crash_is_a_sandbox_failure(lambda_client: tuple[Any, Stubber
 def test_throttling_is_transient(lambda_client: tuple[Any, Stubber]) -> None:
     client, stubber = lambda_client
     stubber.add_client_error("invoke", "TooManyRequestsException", http_status_code=429)
-    with pytest.raises(TransientError, match="busy"):
-        LambdaSandbox(FUNCTION, client=client).run("pass", {})
+    # A failed result the agent hands back to the model, not an exception out of the tool
+    result = LambdaSandbox(FUNCTION, client=client).run("pass", {})
+    assert result.failure is not None and result.failure.kind == "sandbox"
+    assert "busy (TooManyRequestsException); try again shortly" in result.failure.message
 
 
 def test_other_invoke_errors_are_a_failure(lambda_client: tuple[Any, Stubber]) -> None:

@@ -363,6 +363,9 @@ def _broken(raw: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> di
          "outside 1..100"),
         (lambda d: d["entries"][0].update(chart={"kind": "radar", "x": "a", "y": "b"}),
          "kind must be one of"),
+        (lambda d: d["entries"][0].update(chart={"kind": "bar", "x": "a"}), "y is required"),
+        (lambda d: d["entries"][0].update(chart={"kind": "histogram", "x": "a", "y": "b"}),
+         "takes no y"),
         (lambda d: d["vocabulary"]["synonyms"].update(user="customer"), "list of non-empty"),
     ],
 )  # fmt: skip
@@ -372,6 +375,22 @@ def test_library_refuses_mistakes(
     with pytest.raises(LibraryError, match=message) as caught:
         parse_library(_broken(raw_library, change), source="verified_queries.yaml")
     assert "verified_queries.yaml" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("chart", "spec"),
+    [
+        ({"kind": "histogram", "x": "age", "x_label": "Age (years)"},
+         ChartSpec("histogram", "age", None, x_label="Age (years)")),
+        ({"kind": "barh", "x": "city", "y": "n", "y_label": "Users"},
+         ChartSpec("barh", "city", "n", y_label="Users")),
+    ],
+)  # fmt: skip
+def test_library_charts_take_every_kind_the_renderer_draws(
+    raw_library: dict[str, Any], chart: dict[str, Any], spec: ChartSpec
+) -> None:
+    data = _broken(raw_library, lambda d: d["entries"][0].update(chart=chart))
+    assert parse_library(data).entries[0].chart == spec
 
 
 def test_library_file_errors_name_the_file(tmp_path: Any) -> None:
