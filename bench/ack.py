@@ -13,7 +13,6 @@ idempotency stores (no network). Target: median at most 5 ms.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import statistics
 import subprocess
@@ -24,15 +23,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
-from moto.server import ThreadedMotoServer
-
 from bot.signing import sign_event
+from executor.local_aws import LOCAL_CREDENTIALS, LocalStack, create_stack, start_moto_server
 
 REPO = Path(__file__).resolve().parent.parent
 EVENT = REPO / "events" / "app_mention.json"
 SIGNING_SECRET = "bench-signing-secret"
-REGION = "us-east-1"
 COLD_RUNS = 11
 WARM_EVENTS = 2000
 COLD_TARGET = 1.15
@@ -91,12 +87,10 @@ def main() -> None:
 
 
 def cold_start() -> float:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    endpoint, stop = start_moto_server()
     try:
-        env = _lambda_env(f"http://{host}:{port}")
+        stack = create_stack(endpoint, prefix="databot-bench")
+        env = _lambda_env(stack)
         floor, cold = [], []
         with tempfile.TemporaryDirectory(prefix="databot-bench-") as folder:
             event_path = Path(folder) / "event.json"
@@ -105,13 +99,10 @@ def cold_start() -> float:
                 floor.append(_run([sys.executable, "-c", FLOOR], env))
                 event_path.write_text(json.dumps(_signed_mention()))
                 cold.append(_run([sys.executable, "-c", COLD, str(event_path)], env))
-        sqs = _session().client("sqs", endpoint_url=env["AWS_ENDPOINT_URL"])
-        depth = sqs.get_queue_attributes(
-            QueueUrl=env["JOBS_QUEUE_URL"], AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]["ApproximateNumberOfMessages"]
+        depth, _ = stack.queue_depth()
     finally:
-        server.stop()
-    if int(depth) != COLD_RUNS:
+        stop()
+    if depth != COLD_RUNS:
         raise SystemExit(f"expected {COLD_RUNS} queued jobs after the cold starts, got {depth}")
     floor_s, cold_s = statistics.median(floor), statistics.median(cold)
     ratio = cold_s / floor_s
@@ -148,37 +139,16 @@ def warm() -> float:
     return median_ms
 
 
-def _lambda_env(endpoint: str) -> dict[str, str]:
-    """What the ingress Lambda's environment holds, on a fresh queue and table."""
-    session = _session()
-    queue_url = session.client("sqs", endpoint_url=endpoint).create_queue(
-        QueueName="databot-bench-jobs"
-    )["QueueUrl"]
-    session.client("dynamodb", endpoint_url=endpoint).create_table(
-        TableName="databot-bench-idempotency",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-    )
+def _lambda_env(stack: LocalStack) -> dict[str, str]:
+    """What the ingress Lambda's environment holds, on the stack's queue and table."""
+    wanted = {*LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL", "JOBS_QUEUE_URL", "IDEMPOTENCY_TABLE"}
     return {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(REPO),
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        **{name: value for name, value in stack.env.items() if name in wanted},
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_BOT_TOKEN": "xoxb-bench",
-        "JOBS_QUEUE_URL": queue_url,
-        "IDEMPOTENCY_TABLE": "databot-bench-idempotency",
     }
-
-
-def _session() -> boto3.Session:
-    return boto3.Session(
-        region_name=REGION, aws_access_key_id="bench", aws_secret_access_key="bench"
-    )
 
 
 def _signed_mention() -> dict[str, Any]:

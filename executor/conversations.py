@@ -22,7 +22,8 @@ logger = Logger(service="databot")
 
 # The same TTL attribute as the other tables (template.yaml).
 TTL_ATTRIBUTE = "expiration"
-DEFAULT_TTL_S = 7 * 24 * 3600
+DEFAULT_TTL_DAYS = 7
+DEFAULT_TTL_S = DEFAULT_TTL_DAYS * 24 * 3600
 DEFAULT_TOKEN_BUDGET = 2000
 # The most turns read per lookup; the token budget usually stops well before.
 MAX_TURNS_READ = 20

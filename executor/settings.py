@@ -17,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT = REPO_ROOT / "input"
 # SigV4 presigned URLs live at most 7 days; S3 refuses a longer one only when it is used.
 MAX_LINK_EXPIRY_S = 7 * 24 * 3600
+SANDBOX_BACKENDS = ("local", "lambda")
 DEFAULT_MODEL_IDS = (
     "us.anthropic.claude-sonnet-4-20250514-v1:0",
     "us.amazon.nova-pro-v1:0",
@@ -57,6 +58,8 @@ class Settings:
     unload_role_arn: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_bot_token: str | None = None
+    # Secrets Manager secret holding SLACK_BOT_TOKEN, when the token is not set itself.
+    slack_secret_arn: str | None = None
     jobs_queue_url: str | None = None
     jobs_table: str | None = None
     conversations_table: str | None = None
@@ -72,6 +75,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         defaults = cls()
+        sandbox_backend, sandbox_function_name = _sandbox(env, defaults.sandbox_backend)
         return cls(
             warehouse_url=env.get("WAREHOUSE_URL") or defaults.warehouse_url,
             warehouse_schemas=_csv(env.get("WAREHOUSE_SCHEMAS")) or defaults.warehouse_schemas,
@@ -101,11 +105,12 @@ class Settings:
             unload_role_arn=env.get("UNLOAD_ROLE_ARN") or None,
             slack_api_url=env.get("SLACK_API_URL") or defaults.slack_api_url,
             slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_secret_arn=env.get("SLACK_SECRET_ARN") or None,
             jobs_queue_url=env.get("JOBS_QUEUE_URL") or None,
             jobs_table=env.get("JOBS_TABLE") or None,
             conversations_table=env.get("CONVERSATIONS_TABLE") or None,
-            sandbox_backend=env.get("SANDBOX_BACKEND") or defaults.sandbox_backend,
-            sandbox_function_name=env.get("SANDBOX_FUNCTION_NAME") or None,
+            sandbox_backend=sandbox_backend,
+            sandbox_function_name=sandbox_function_name,
             sandbox_uid=int(env["SANDBOX_UID"]) if env.get("SANDBOX_UID") else None,
             sandbox_limits=Limits.from_env(env),
         )
@@ -138,6 +143,20 @@ def _link_expiry(env: Mapping[str, str]) -> int:
             f"a presigned link can live), not {seconds}"
         )
     return seconds
+
+
+def _sandbox(env: Mapping[str, str], default: str) -> tuple[str, str | None]:
+    """SANDBOX_BACKEND and SANDBOX_FUNCTION_NAME, checked at start-up: the sandbox is only
+    opened on the first question that needs a model, too late to find a typo."""
+    backend = env.get("SANDBOX_BACKEND") or default
+    function_name = env.get("SANDBOX_FUNCTION_NAME") or None
+    if backend not in SANDBOX_BACKENDS:
+        raise ValueError(
+            f"SANDBOX_BACKEND must be one of {', '.join(SANDBOX_BACKENDS)}, not {backend!r}"
+        )
+    if backend == "lambda" and function_name is None:
+        raise ValueError("SANDBOX_BACKEND=lambda needs SANDBOX_FUNCTION_NAME, the function to run")
+    return backend, function_name
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -13,16 +13,14 @@ import os
 import sys
 import threading
 
+from executor.commands.worker import add_worker_arguments
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from executor.worker.app import add_worker_arguments
-
     add_worker_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from botocore.exceptions import BotoCoreError
 
     from bot.app import create_app
@@ -41,10 +39,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"databot dev: local AWS (moto) at {endpoint}")
 
     try:
-        # Socket Mode requests come over the app's own websocket, unsigned.
-        ingress = IngressSettings.from_env()
-        ingress = dataclasses.replace(ingress, signing_secret=ingress.signing_secret or "unused")
-        app = create_app(ingress)
+        # Socket Mode requests come over the app's own websocket: no signing secret needed.
+        app = create_app(IngressSettings.from_env())
         worker = worker_from_env(args, bot_token)
     except (SettingsError, ConfigError, WorkerSetupError, BotoCoreError) as e:
         print(f"databot dev: {e}", file=sys.stderr)
@@ -67,19 +63,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _start_local_aws() -> str:
     """moto's server in this process, with databot's resources; their settings go into
-    os.environ so every client built from here on uses them."""
+    os.environ so every client built from here on uses them. It runs until the process
+    exits."""
+    from executor.local_aws import create_stack, start_moto_server
+
     try:
-        from moto.server import ThreadedMotoServer
+        endpoint, _ = start_moto_server()
     except ImportError:
         raise SystemExit(
             "databot dev: JOBS_QUEUE_URL is not set and moto is not installed "
             "(pip install -e '.[dev]', or point JOBS_QUEUE_URL and the tables at AWS)"
         ) from None
-    from executor.local_aws import create_stack
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
     os.environ.update(create_stack(endpoint).env)
     return endpoint

@@ -8,10 +8,34 @@ import sys
 import threading
 from types import FrameType
 
+DEFAULT_ENGINE = "executor.router:build_engine"
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {value!r}")
+    return number
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options `databot worker` and `databot dev` share. Here, not in executor.worker,
+    so building the parser loads neither boto3 nor slack_sdk."""
+    parser.add_argument(
+        "--concurrency", type=positive_int, help="engines run at once (WORKER_CONCURRENCY)"
+    )
+    parser.add_argument(
+        "--engine",
+        default=DEFAULT_ENGINE,
+        help=f"engine factory module:function taking Settings (default {DEFAULT_ENGINE})",
+    )
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from executor.worker.app import add_worker_arguments
-
     add_worker_arguments(parser)
     parser.add_argument("--health-port", type=int, help="port of GET /health (HEALTH_PORT)")
 
@@ -34,9 +58,14 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         worker.stop()
 
+    try:
+        health = HealthServer(worker.config.health_port, worker.health)
+    except OSError as e:
+        print(f"databot worker: cannot serve /health on port {worker.config.health_port}: "
+              f"{e.strerror or e}", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    health = HealthServer(worker.config.health_port, worker.health)
     health.start()
     # The loop runs in a thread so the main thread stays free to take signals.
     loop = threading.Thread(target=worker.run, name="poll")

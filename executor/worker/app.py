@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
-import os
 from collections.abc import Callable
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger
 from botocore.config import Config as BotoConfig
 
 from bot.job_store import JobStore
 from bot.replier import SlackReplier, web_client
 from bot.settings import fetch_slack_secret
-from executor.artifacts import ArtifactStore, open_artifact_store
+from executor.artifacts import open_artifact_store
 from executor.conversations import ConversationStore
 from executor.engine import Engine
 from executor.settings import Settings
@@ -25,8 +25,9 @@ from executor.worker.queue import SqsQueue
 from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
 
+logger = Logger(service="databot")
+
 EngineFactory = Callable[[Settings], Engine]
-DEFAULT_ENGINE = "executor.router:build_engine"
 
 
 class WorkerSetupError(ValueError):
@@ -47,25 +48,16 @@ def load_engine_factory(spec: str) -> EngineFactory:
     return factory
 
 
-def slack_token(settings: Settings, env: dict[str, str] | None = None) -> str | None:
+def slack_token(settings: Settings) -> str | None:
     """SLACK_BOT_TOKEN, or the token in the Secrets Manager secret SLACK_SECRET_ARN."""
-    env = dict(os.environ) if env is None else env
     if settings.slack_bot_token:
         return settings.slack_bot_token
-    secret_arn = env.get("SLACK_SECRET_ARN")
-    if secret_arn:
-        return fetch_slack_secret(secret_arn).get("SLACK_BOT_TOKEN")
-    return None
-
-
-def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options `databot worker` and `databot dev` share."""
-    parser.add_argument("--concurrency", type=int, help="engines run at once (WORKER_CONCURRENCY)")
-    parser.add_argument(
-        "--engine",
-        default=DEFAULT_ENGINE,
-        help=f"engine factory module:function taking Settings (default {DEFAULT_ENGINE})",
-    )
+    if not settings.slack_secret_arn:
+        return None
+    token = fetch_slack_secret(settings.slack_secret_arn).get("SLACK_BOT_TOKEN")
+    if not token:
+        raise WorkerSetupError(f"secret {settings.slack_secret_arn} has no SLACK_BOT_TOKEN")
+    return token
 
 
 def worker_from_env(args: argparse.Namespace, token: str | None, **overrides: Any) -> Worker:
@@ -85,12 +77,10 @@ def build_worker(
     config: WorkerConfig,
     engine: Engine,
     *,
-    session: Any = None,
-    artifacts: ArtifactStore | None = None,
     token: str | None = None,
 ) -> Worker:
-    """A worker on the configured queue and tables; clients come from `session` (a boto3
-    Session) or the default one, so AWS_ENDPOINT_URL is honoured as boto3 honours it."""
+    """A worker on the configured queue and tables; AWS_ENDPOINT_URL is honoured as boto3
+    honours it. Without `token` only API jobs can be answered."""
     missing = [
         name
         for name, value in (("JOBS_QUEUE_URL", settings.jobs_queue_url),
@@ -99,7 +89,10 @@ def build_worker(
     ]
     if missing:
         raise WorkerSetupError(f"missing settings: {', '.join(missing)}")
-    session = session or boto3.Session(region_name=settings.aws_region)
+    if not token:
+        logger.warning("no Slack token (SLACK_BOT_TOKEN or SLACK_SECRET_ARN): only API jobs "
+                       "can be answered; Slack jobs will be recorded failed")
+    session = boto3.Session(region_name=settings.aws_region)
     # Every job thread shares these clients: a connection each, or botocore's pool of 10
     # would reconnect (a TLS handshake on AWS) on most calls.
     pooled = BotoConfig(max_pool_connections=config.max_in_flight + 2)
@@ -117,12 +110,12 @@ def build_worker(
     replier = SlackReplier(web_client(token, settings.slack_api_url)) if token else None
     runner = JobRunner(
         engine,
-        JobStore(str(settings.jobs_table), client=dynamodb),
+        JobStore(str(settings.jobs_table), ttl_days=config.job_ttl_days, client=dynamodb),
         config=config,
         metrics=WorkerMetrics(config.metrics_namespace),
         replier=replier,
         conversations=conversations,
-        artifacts=artifacts if artifacts is not None else open_artifact_store(settings),
+        artifacts=open_artifact_store(settings),
     )
     jobs_queue = SqsQueue(str(settings.jobs_queue_url), client=session.client("sqs", config=pooled))
     return Worker(jobs_queue, runner, config)

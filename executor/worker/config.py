@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from executor.conversations import DEFAULT_TOKEN_BUDGET, DEFAULT_TTL_DAYS
+
 N = TypeVar("N", int, float)
 
 
@@ -39,8 +41,22 @@ class WorkerConfig:
     unexpected_attempts: int = 2
     backoff_base_s: int = 10
     backoff_max_s: int = 900
-    history_token_budget: int = 2000
-    conversation_ttl_days: int = 7
+    history_token_budget: int = DEFAULT_TOKEN_BUDGET
+    conversation_ttl_days: int = DEFAULT_TTL_DAYS
+    # Job records' TTL, as the ingress writes them (bot/settings.py).
+    job_ttl_days: int = 30
+
+    def __post_init__(self) -> None:
+        # Command-line overrides land here too, past from_env's checks.
+        if self.concurrency < 1:
+            raise ConfigError(f"WORKER_CONCURRENCY must be >= 1, got {self.concurrency!r}")
+        if self.heartbeat_s >= self.visibility_s:
+            raise ConfigError(
+                f"WORKER_HEARTBEAT_S must be below WORKER_VISIBILITY_S ({self.visibility_s}), "
+                f"got {self.heartbeat_s!r}"
+            )
+        if not 0 <= self.health_port <= 65535:
+            raise ConfigError(f"HEALTH_PORT must be between 0 and 65535, got {self.health_port!r}")
 
     @property
     def max_in_flight(self) -> int:
@@ -80,6 +96,7 @@ class WorkerConfig:
             conversation_ttl_days=_number(
                 env, "CONVERSATION_TTL_DAYS", d.conversation_ttl_days, int
             ),
+            job_ttl_days=_number(env, "JOB_TTL_DAYS", d.job_ttl_days, int),
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from bot.job_store import JobRecord, JobStore
 from bot.replier import ReplyError, SlackReplier
 from bot.slack_render import error_message
 from executor.artifacts import ArtifactStore
+from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore
 from executor.engine import Engine, Request, Turn
+from executor.errors import UserFacingError
 from executor.worker.config import WorkerConfig
 from executor.worker.failures import Verdict, backoff_s, classify, user_message
 from executor.worker.metrics import WorkerMetrics
@@ -29,6 +32,15 @@ from executor.worker.outbox import Outbox, RecordOutbox, SlackOutbox, first_repl
 from executor.worker.queue import Message
 
 logger = Logger(service="databot")
+
+# Writes of a delivered Slack answer's record: the answer is out, so a failing write is
+# retried here rather than through the queue (which would answer again).
+MARK_DONE_ATTEMPTS = 3
+MARK_DONE_PAUSE_S = 0.5
+
+
+class NoSlackReplier(UserFacingError):
+    """A Slack job reached a worker without a Slack token: no delivery would ever fix that."""
 
 
 class Action(enum.Enum):
@@ -94,11 +106,19 @@ class JobRunner:
 
         logger.info("job_id=<%s> | started (delivery %s, source %s)", job.job_id,
                     message.receive_count, job.source)
+        try:
+            return self._work(job, claim.record, message)
+        finally:
+            # Charts and other files the engine wrote; the replies have read them by now,
+            # and a retry draws them again.
+            shutil.rmtree(scratch_dir(job.job_id), ignore_errors=True)
+
+    def _work(self, job: Job, record: JobRecord, message: Message) -> Outcome:
         self.metrics.job_started()
         started = time.monotonic()
         outbox: Outbox | None = None
         try:
-            outbox = self._outbox(job, claim.record, message)
+            outbox = self._outbox(job, record, message)
             progress = outbox.open()
             history = self._history(job)
             with self.engine_slots:
@@ -108,10 +128,14 @@ class JobRunner:
                 )
             self._store_answer_file(job, answer)
             outbox.answer(answer)
-            self.jobs.mark_done(job.job_id, answer.to_dict())
-            self._remember(job, answer)
+            if isinstance(outbox, RecordOutbox):
+                # An API job's record is its delivery: failing to write it fails the job.
+                self.jobs.mark_done(job.job_id, answer.to_dict())
         except Exception as e:
             return self._failed(job, message, e, outbox, time.monotonic() - started)
+        if not isinstance(outbox, RecordOutbox):
+            self._mark_delivered(job, answer)
+        self._remember(job, answer)
         duration = time.monotonic() - started
         self.metrics.job_succeeded(duration)
         logger.info("job_id=<%s> | done in %.2f s", job.job_id, duration)
@@ -124,7 +148,9 @@ class JobRunner:
                                job.job_id, job.reply_to.kind)
             return RecordOutbox()
         if self.replier is None:
-            raise RuntimeError("a Slack job arrived but SLACK_BOT_TOKEN is not configured")
+            logger.error("job_id=<%s> | a Slack job arrived but this worker has no Slack token "
+                         "(SLACK_BOT_TOKEN or SLACK_SECRET_ARN): recorded failed", job.job_id)
+            raise NoSlackReplier("the worker has no Slack token to reply with")
         return SlackOutbox(
             self.replier,
             self.jobs,
@@ -173,6 +199,22 @@ class JobRunner:
         self.jobs.mark_failed(job.job_id, text)
         self.metrics.job_failed(verdict.value, duration_s)
         return DELETE
+
+    def _mark_delivered(self, job: Job, answer: Answer) -> None:
+        """Record a delivered Slack answer. Never through `_failed`: its retry or failure
+        reply would overwrite the answer, and a redelivery would post it again."""
+        for attempt in range(1, MARK_DONE_ATTEMPTS + 1):
+            try:
+                self.jobs.mark_done(job.job_id, answer.to_dict())
+                return
+            except Exception as e:
+                if attempt == MARK_DONE_ATTEMPTS:
+                    logger.exception("job_id=<%s> | answer delivered but not recorded done; "
+                                     "the record stays running", job.job_id)
+                    return
+                logger.warning("job_id=<%s> | recording the delivered answer failed (%s), "
+                               "trying again", job.job_id, type(e).__name__)
+                time.sleep(MARK_DONE_PAUSE_S * attempt)
 
     def _poison(self, message: Message, error: PoisonMessage) -> Outcome:
         logger.error("message_id=<%s> | poison message dropped: %s", message.message_id, error)

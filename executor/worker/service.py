@@ -102,8 +102,9 @@ class Worker:
 
     def _poll_once(self) -> None:
         free = self._wait_for_free_threads()
-        self._last_poll = self.clock()
         if free == 0 or self._stopping.is_set():
+            # Every thread busy is a live loop; only failing receives make it unhealthy.
+            self._last_poll = self.clock()
             return
         try:
             messages = self.queue.receive(min(free, self.config.batch_size),

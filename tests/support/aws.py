@@ -1,7 +1,7 @@
 """moto's server for SQS, DynamoDB and S3, shared by the test, in-process handlers and
 worker subprocesses.
 
-`moto_server` (session): one `ThreadedMotoServer` on a free port.
+`moto_server` (session): moto's server on a free port (`local_aws.start_moto_server`).
 `aws_stack` (per test): a fresh jobs queue with its DLQ, the three DynamoDB tables and the
 results bucket, with unique names (`executor.local_aws.create_stack`); the environment
 variables every deployable reads (endpoint, fake credentials, queue URL, table names,
@@ -10,13 +10,11 @@ bucket) are set for the test and available as `aws_stack.env` for subprocesses.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
-from executor.local_aws import LocalStack, create_stack
+from executor.local_aws import LocalStack, create_stack, start_moto_server
 
 # Short, so redelivery tests take seconds; the worker's heartbeat keeps live jobs hidden.
 TEST_VISIBILITY_TIMEOUT_S = 2
@@ -28,12 +26,9 @@ AwsStack = LocalStack
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """The endpoint URL of a moto server running for the whole test session."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    endpoint, stop = start_moto_server()
+    yield endpoint
+    stop()
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pytest
 
 from executor.cli import COMMANDS, build_parser, main
 
-HEAVY = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn")
+HEAVY = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn", "boto3",
+         "slack_sdk")
 
 
 def test_every_documented_subcommand_is_registered() -> None:
@@ -38,3 +39,10 @@ def test_help_imports_nothing_heavy() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
     assert json.loads(done.stdout) == []
+
+
+def test_worker_concurrency_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args(["worker", "--concurrency", "0"])
+    assert done.value.code == 2
+    assert "--concurrency: must be a whole number >= 1, got '0'" in capsys.readouterr().err

@@ -52,5 +52,22 @@ def test_bad_numbers_are_refused_by_name(name: str, value: str, message: str) ->
         Settings.from_env({name: value})
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SANDBOX_BACKEND": "lamda"}, "SANDBOX_BACKEND must be one of local, lambda, not 'lamda'"),
+        ({"SANDBOX_BACKEND": "lambda"}, "SANDBOX_BACKEND=lambda needs SANDBOX_FUNCTION_NAME"),
+    ],
+)
+def test_a_wrong_sandbox_backend_is_refused_at_start_up(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(env)
+
+
+def test_the_lambda_sandbox_takes_its_function_name() -> None:
+    settings = Settings.from_env({"SANDBOX_BACKEND": "lambda", "SANDBOX_FUNCTION_NAME": "box"})
+    assert (settings.sandbox_backend, settings.sandbox_function_name) == ("lambda", "box")
+
+
 def test_a_shorter_link_expiry_is_kept() -> None:
     assert Settings.from_env({"RESULTS_LINK_EXPIRY_S": "3600"}).results_link_expiry_s == 3600

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import uuid
+
+import boto3
 import pytest
 
 from executor.cli import main
-from executor.worker.app import WorkerSetupError, load_engine_factory
+from executor.settings import Settings
+from executor.worker.app import WorkerSetupError, build_worker, load_engine_factory, slack_token
+from executor.worker.config import ConfigError, WorkerConfig
+from tests.support.aws import AwsStack
+from tests.support.scripted_engine import ScriptedEngine
+
+SCRIPTED = "tests.support.scripted_engine:scripted_engine_from_env"
 
 
 def test_worker_names_a_malformed_setting(
@@ -46,3 +57,55 @@ def test_dev_needs_both_slack_tokens(
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     assert main(["dev"]) == 2
     assert "SLACK_APP_TOKEN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"WORKER_VISIBILITY_S": "30", "WORKER_HEARTBEAT_S": "30"},
+         "WORKER_HEARTBEAT_S must be below WORKER_VISIBILITY_S (30), got 30.0"),
+        ({"HEALTH_PORT": "70000"}, "HEALTH_PORT must be between 0 and 65535, got 70000"),
+    ],
+)
+def test_worker_refuses_inconsistent_settings(
+    env: dict[str, str], problem: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["worker", "--engine", SCRIPTED]) == 2
+    assert problem in capsys.readouterr().err
+
+
+def test_a_worker_config_is_checked_however_it_is_made() -> None:
+    with pytest.raises(ConfigError, match="WORKER_CONCURRENCY must be >= 1, got 0"):
+        WorkerConfig(concurrency=0)
+
+
+def test_worker_names_a_health_port_in_use(
+    aws_stack: AwsStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the health port taken by another process
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # WHEN the worker starts on it THEN it says so in one line and exits 2
+        assert main(["worker", "--engine", SCRIPTED, "--health-port", str(port)]) == 2
+    assert f"cannot serve /health on port {port}" in capsys.readouterr().err
+
+
+def test_a_slack_secret_without_a_bot_token_is_named(aws_stack: AwsStack) -> None:
+    arn = boto3.client("secretsmanager").create_secret(
+        Name=f"databot-{uuid.uuid4().hex[:8]}",
+        SecretString=json.dumps({"SLACK_SIGNING_SECRET": "s"}),
+    )["ARN"]
+    settings = Settings.from_env({"SLACK_SECRET_ARN": arn})
+    with pytest.raises(WorkerSetupError, match="has no SLACK_BOT_TOKEN"):
+        slack_token(settings)
+
+
+def test_the_worker_writes_job_records_with_the_configured_ttl(aws_stack: AwsStack) -> None:
+    config = WorkerConfig.from_env({"JOB_TTL_DAYS": "3"})
+    worker = build_worker(Settings.from_env(), config, ScriptedEngine(), token="xoxb-1")
+    assert worker.runner.jobs._ttl_s == 3 * 86400

@@ -13,14 +13,17 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from bot.job import Job
 from bot.job_store import DONE, FAILED, RUNNING, JobStore
 from bot.replier import SlackReplier, web_client
 from executor.artifacts import LocalArtifactStore
+from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore
 from executor.engine import Turn
 from executor.errors import TransientError, UnsafeSQL
+from executor.worker import runner as runner_module
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import Message
@@ -60,6 +63,28 @@ def make_runner(
 @pytest.fixture
 def jobs(aws_stack: AwsStack) -> JobStore:
     return JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
+
+
+class ThrottledMarkDone(JobStore):
+    """Every write of a finished answer is throttled."""
+
+    def __init__(self, table_name: str) -> None:
+        super().__init__(table_name, client=boto3.client("dynamodb"))
+        self.mark_done_calls = 0
+
+    def mark_done(self, job_id: str, answer: dict[str, Any]) -> None:
+        self.mark_done_calls += 1
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+            "UpdateItem",
+        )
+
+
+def api_job() -> Job:
+    return Job.from_json(json.dumps({
+        **json.loads(slack_job(source="api").to_json()),
+        "reply_to": {"kind": "api"},
+    }))
 
 
 def final_blocks_text(slack_api: SlackApiStandIn) -> str:
@@ -292,10 +317,7 @@ def test_an_api_job_is_answered_into_the_jobs_table_and_results(
     make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn, jobs: JobStore,
     tmp_path: Path,
 ) -> None:
-    job = Job.from_json(json.dumps({
-        **json.loads(slack_job(source="api").to_json()),
-        "reply_to": {"kind": "api"},
-    }))
+    job = api_job()
     outcome = make_runner().run(message(job.to_json()))
     assert outcome.action is Action.DELETE
     assert slack_api.calls == []
@@ -330,3 +352,63 @@ def test_an_answer_far_over_slack_limits_is_accepted_by_slack(
         assert all(c.response and c.response["ok"] for c in slack_api.calls_to(method)), method
     uploaded = b"".join(c.body for c in slack_api.calls_to("upload"))
     assert text.encode() in uploaded
+
+
+def test_a_delivered_answer_is_kept_when_recording_it_keeps_failing(
+    make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn, aws_stack: AwsStack,
+    jobs: JobStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a jobs table that throttles every write of a finished answer
+    monkeypatch.setattr(runner_module, "MARK_DONE_PAUSE_S", 0.0)
+    runner = make_runner()
+    runner.jobs = throttled = ThrottledMarkDone(aws_stack.jobs_table)
+    job = slack_job()
+    # WHEN the answer has been delivered
+    outcome = runner.run(message(job.to_json()))
+    # THEN the write was retried in place, the message is deleted (no redelivery to post the
+    # answer again), and the answer stays on the placeholder, not overwritten by a retry
+    assert outcome.action is Action.DELETE
+    assert throttled.mark_done_calls == runner_module.MARK_DONE_ATTEMPTS
+    assert "*42* users signed up" in final_blocks_text(slack_api)
+    assert slack_api.count("chat.postMessage") == 1
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == RUNNING
+
+
+def test_an_api_job_whose_answer_cannot_be_recorded_is_retried(
+    make_runner: Callable[..., JobRunner], aws_stack: AwsStack
+) -> None:
+    runner = make_runner()
+    runner.jobs = ThrottledMarkDone(aws_stack.jobs_table)
+    outcome = runner.run(message(api_job().to_json()))
+    assert outcome.action is Action.RETRY
+
+
+def test_a_slack_job_without_a_slack_token_fails_at_once(
+    make_runner: Callable[..., JobRunner], jobs: JobStore
+) -> None:
+    # GIVEN a worker with no Slack token (an API-only deployment)
+    runner = make_runner()
+    runner.replier = None
+    job = slack_job()
+    # WHEN a Slack job reaches it THEN it is not retried: no delivery would have a token
+    outcome = runner.run(message(job.to_json(), receive_count=1))
+    assert outcome.action is Action.DELETE
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == FAILED
+    assert record.error is not None and "no Slack token" in record.error
+
+
+def test_the_job_s_scratch_files_are_removed_once_it_is_answered(
+    make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn
+) -> None:
+    # GIVEN an engine that draws its chart in the job's scratch folder, as the tools do
+    job = slack_job()
+    folder = scratch_dir(job.job_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    # WHEN the job is answered
+    outcome = make_runner(ScriptedEngine(chart_dir=folder)).run(message(job.to_json()))
+    # THEN the chart was uploaded, then its folder removed
+    assert outcome.action is Action.DELETE
+    assert slack_api.calls_to("upload")[0].body.startswith(b"\x89PNG")
+    assert not folder.exists()
