@@ -22,11 +22,28 @@ class WarehouseError(UserFacingError):
 
 
 class NeedsModel(UserFacingError):
-    """The offline engine cannot answer this question; a model (Bedrock) is needed."""
+    """The offline engine cannot answer this question; a model (Bedrock) is needed.
+
+    Its message is for the person asking: what is missing and the closest questions that
+    can be answered now. How to configure the model is for operators only (the CLI prints
+    it, the worker logs it), never for a chat thread.
+    """
+
+    def __init__(self, suggestions: list[str]) -> None:
+        self.suggestions = suggestions
+        lines = "".join(f"\n  • {question}" for question in suggestions)
+        super().__init__(
+            "This question needs the AI model, which is not configured here; an admin can "
+            "enable it." + (f" Questions I can answer now:{lines}" if suggestions else "")
+        )
 
 
 class ModelThrottled(TransientError):
     """Every model in the fallback chain is throttled or unavailable right now."""
+
+
+class ModelUnreachable(TransientError):
+    """No model in the chain could be reached at all (network, DNS, endpoint): not "busy"."""
 
 
 class ModelUnavailable(UserFacingError):

@@ -1,9 +1,12 @@
-"""The engine every caller uses: the verified library first, then the model.
+"""The engine every caller uses: scope first, then the verified library, then the model.
 
-A question the library matches above its threshold is answered from it (exact, instant,
+A request to change data, or a message that is not a question (hello, thanks, what can you
+do), is answered at once in plain words (see `executor.scope`): no model, no query. A
+question the library matches above its threshold is answered from it (exact, instant,
 free). Anything else goes to the Bedrock agent when MODEL_PROVIDER=bedrock, with the
 closest verified entries in its prompt as worked examples; with MODEL_PROVIDER=offline it
-raises NeedsModel, whose message says how to configure Bedrock and what can be asked now.
+raises NeedsModel with the closest questions that can be answered now, and logs for the
+operator how to configure a model.
 """
 
 from __future__ import annotations
@@ -13,17 +16,23 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from bot.answer import Answer
 from executor.artifacts import ArtifactStore, open_artifact_store
 from executor.engine import Engine, Request
 from executor.errors import NeedsModel
+from executor.scope import READ_ONLY_REPLY, SMALL_TALK_REPLY, Scope, classify
 from executor.settings import Settings
 from executor.verified.engine import VerifiedEngine
 from executor.verified.library import Library, load_library
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
 
+logger = Logger(service="databot")
+
 PROVIDERS = ("bedrock", "offline")
+SCOPE_REPLIES = {Scope.WRITE_REQUEST: READ_ONLY_REPLY, Scope.SMALL_TALK: SMALL_TALK_REPLY}
 
 
 class RoutedEngine:
@@ -40,14 +49,26 @@ class RoutedEngine:
         return self._model_factory is not None
 
     def answer(self, request: Request) -> Answer:
+        reply = SCOPE_REPLIES.get(classify(request.question))
+        if reply is not None:
+            return self._scope_answer(reply, request.question)
         try:
             return self.verified.answer(request)
         except NeedsModel:
             if self._model_factory is None:
+                logger.info(
+                    "job_id=<%s> | no verified query matches and no model is configured: "
+                    "set MODEL_PROVIDER=bedrock with AWS credentials, AWS_REGION and MODEL_IDS",
+                    request.job_id,
+                )
                 raise
             factory = self._model_factory
         # Out of the except block, so the model's own errors are not chained to NeedsModel.
         return self._model_engine(factory).answer(request)
+
+    def _scope_answer(self, reply: str, question: str) -> Answer:
+        examples = "".join(f"\n  • {q}" for q in self.verified.suggestions(question)[:3])
+        return Answer(text=reply + examples)
 
     def _model_engine(self, factory: Callable[[], Engine]) -> Engine:
         """The agent, built on the first question that needs it: a library answer never

@@ -25,14 +25,21 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
+    ProfileNotFound,
 )
 
-from executor.agent.configure import how_to_configure
-from executor.errors import ModelThrottled, ModelUnavailable
+from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable
 from executor.settings import Settings
 
 logger = Logger(service="databot")
 
+# Codes that say who is asking may not use the model, or is not who they claim to be.
+DENIED_CODES = frozenset({
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+})
 RETRYABLE_CODES = frozenset({
     "ThrottlingException",
     "ServiceUnavailableException",
@@ -73,8 +80,10 @@ def bedrock_client(settings: Settings) -> Any:
                     "bedrock-runtime", region_name=settings.aws_region, config=config
                 )
             except NoRegionError as e:
+                raise ModelUnavailable("Bedrock needs an AWS region: set AWS_REGION") from e
+            except ProfileNotFound as e:
                 raise ModelUnavailable(
-                    f"Bedrock needs an AWS region.\n{how_to_configure(settings)}"
+                    f"AWS_PROFILE names a profile that does not exist ({e})"
                 ) from e
         return _clients[key]
 
@@ -98,7 +107,8 @@ class RetryPolicy:
 class _Failure:
     model_id: str
     reason: str
-    transient: bool
+    # "busy" (throttled, not ready), "unreachable" (no connection), "denied" or "refused".
+    kind: str
 
 
 class ModelChain:
@@ -129,10 +139,7 @@ class ModelChain:
                 self._failures.append(outcome)
                 continue
             return outcome, model_id
-        summary = "; ".join(f"{f.model_id}: {f.reason}" for f in self._failures)
-        if any(f.transient for f in self._failures):
-            raise ModelThrottled(f"every model is busy or unavailable right now ({summary})")
-        raise ModelUnavailable(f"no model in MODEL_IDS accepted the request ({summary})")
+        raise _chain_error(self._failures)
 
     def _try(self, model_id: str, request: dict[str, Any]) -> dict[str, Any] | _Failure:
         policy = self._policy
@@ -145,9 +152,11 @@ class ModelChain:
                 if error.get("Code") not in RETRYABLE_CODES:
                     logger.error("job_id=<%s>, model=<%s> | model refused the request, moving "
                                  "to the next model: %s", self._job_id, model_id, reason)
-                    return _Failure(model_id, reason, transient=False)
+                    denied = error.get("Code") in DENIED_CODES
+                    return _Failure(model_id, reason, "denied" if denied else "refused")
+                kind = "busy"
             except (HTTPClientError, ConnectionError) as e:
-                reason = f"{type(e).__name__}: {e}"
+                reason, kind = f"{type(e).__name__}: {e}", "unreachable"
             except (NoCredentialsError, PartialCredentialsError) as e:
                 # No model can be reached without credentials: say so instead of falling back.
                 raise ModelUnavailable(f"no usable AWS credentials for Bedrock ({e})") from e
@@ -158,4 +167,23 @@ class ModelChain:
                 policy.sleep(delay)
         logger.warning("job_id=<%s>, model=<%s> | still failing after %s attempts, moving to "
                        "the next model: %s", self._job_id, model_id, policy.attempts, reason)
-        return _Failure(model_id, reason, transient=True)
+        return _Failure(model_id, reason, kind)
+
+
+def _chain_error(failures: list[_Failure]) -> Exception:
+    """One line naming why no model answered: busy, unreachable, not allowed, or refused."""
+    summary = "; ".join(f"{f.model_id}: {f.reason}" for f in failures)
+    kinds = {f.kind for f in failures}
+    if "busy" in kinds:
+        return ModelThrottled(f"every model is busy right now ({summary})")
+    if "unreachable" in kinds:
+        return ModelUnreachable(
+            f"Bedrock could not be reached: check the network, AWS_REGION and any "
+            f"AWS_ENDPOINT_URL ({summary})"
+        )
+    if kinds == {"denied"}:
+        return ModelUnavailable(
+            f"the AWS identity may not use these models: check its credentials and its "
+            f"bedrock:InvokeModel permission and model access ({summary})"
+        )
+    return ModelUnavailable(f"no model in MODEL_IDS accepted the request ({summary})")

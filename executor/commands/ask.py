@@ -2,11 +2,12 @@
 embedded default) warehouse, engine and artifact store.
 
 Prints the answer, its SQL, the table preview, and the paths or links of its chart and
-files; `--json` prints the Answer as JSON instead.
+files; `--json` prints the Answer as JSON instead. `--list` prints every verified question.
 
-Exit codes: 0 answered; 3 the question needs a model and none is configured (the message
-says how to configure Bedrock and lists questions answered now); 1 any other error (its
-message on stderr); 2 a bad command line.
+Exit codes: 0 answered (a refusal to change data and a reply to small talk are answers);
+3 the question needs a model and none is configured (stdout: the closest questions
+answered now; stderr: how to configure Bedrock); 1 any other error (one line on stderr);
+2 a bad command line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,16 +24,33 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from bot.answer import Answer
     from executor.settings import Settings
 
 EXIT_ANSWERED = 0
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_NEEDS_MODEL = 3
 
 
+def list_questions(out: TextIO) -> int:
+    """Every verified question, with its entry id: what is answered without a model."""
+    from executor.verified.library import load_library
+
+    library = load_library()
+    for entry in library.entries:
+        print(f"{entry.question}  ({entry.id})", file=out)
+    print(f"\n{len(library.entries)} verified questions; each is also understood in other "
+          "words and for other countries or periods.", file=out)
+    return EXIT_ANSWERED
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("question", type=_question, help="the question, in quotes")
+    parser.add_argument("question", type=_question, nargs="?", help="the question, in quotes")
     parser.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    parser.add_argument(
+        "--list", action="store_true", help="list every question answered without a model"
+    )
     parser.add_argument(
         "--today",
         type=_date,
@@ -44,6 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from executor.settings import Settings
 
+    if args.list:
+        return list_questions(sys.stdout)
+    if args.question is None:
+        print("databot ask: give a question, or --list", file=sys.stderr)
+        return EXIT_USAGE
     return ask(
         args.question,
         Settings.from_env(),
@@ -83,6 +107,7 @@ def _ask(
     err: TextIO,
 ) -> int:
     from bot.render_terminal import render_answer
+    from executor.artifacts.keys import scratch_dir
     from executor.engine import Request
     from executor.errors import DatabotError, NeedsModel
     from executor.router import build_engine
@@ -103,8 +128,11 @@ def _ask(
         )
         answer = engine.answer(Request(job_id=job_id, question=question, progress=_progress(err)))
     except NeedsModel as e:
-        payload = {"needs_model": True, "message": str(e)}
+        from executor.agent.configure import how_to_configure
+
+        payload = {"needs_model": True, "message": str(e), "suggestions": e.suggestions}
         print(json.dumps(payload, indent=2) if as_json else str(e), file=out)
+        print(how_to_configure(settings), file=err)
         return EXIT_NEEDS_MODEL
     except (DatabotError, ValueError) as e:
         return _fail(err, str(e))
@@ -113,11 +141,20 @@ def _ask(
         return _fail(err, f"something went wrong (ref {job_id})")
     finally:
         warehouse.close()
+        # Charts are drawn in a scratch folder, then stored; only the stored copies remain.
+        shutil.rmtree(scratch_dir(job_id), ignore_errors=True)
+    _forget_scratch_paths(answer)
     if as_json:
         print(json.dumps(jsonable(answer.to_dict()), indent=2, ensure_ascii=False), file=out)
     else:
         print(render_answer(answer), end="", file=out)
     return EXIT_ANSWERED
+
+
+def _forget_scratch_paths(answer: Answer) -> None:
+    """Point each chart at its stored copy: the scratch folder it was drawn in is gone."""
+    for chart in answer.charts:
+        chart.path = chart.url or chart.path
 
 
 class _CurrentStderr:

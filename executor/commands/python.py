@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="where figures and out/ files go (default: RESULTS_DIR/python)",
+        help="where figures and out/ files are saved (default: RESULTS_DIR/python)",
     )
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
 
@@ -61,10 +61,11 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         return _fail(EXIT_USAGE, str(e))
     result = sandbox.run(code, inputs)
+    saved = _save(result, args.out or settings.results_dir / "python")
     if args.json:
-        print(json.dumps(_summary(result), indent=2))
+        print(json.dumps(_summary(result, saved), indent=2))
     else:
-        _print(result, args.out or settings.results_dir / "python")
+        _print(result, saved)
     return _exit_code(result)
 
 
@@ -88,7 +89,20 @@ def _query_inputs(settings: object, specs: list[tuple[str, Path]]) -> dict[str, 
     return inputs
 
 
-def _print(result: SandboxResult, out_dir: Path) -> None:
+def _save(result: SandboxResult, out_dir: Path) -> dict[str, Path]:
+    """Write every figure and out/ file under `out_dir`; name → where it really is. A name
+    that would leave the folder is kept to its last part."""
+    saved: dict[str, Path] = {}
+    for produced in [*result.figures, *result.files]:
+        parts = [p for p in Path(produced.name).parts if p not in ("", ".", "..", "/")]
+        target = out_dir.joinpath(*parts) if parts else out_dir / "unnamed"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(produced.data)
+        saved[produced.name] = target.resolve()
+    return saved
+
+
+def _print(result: SandboxResult, saved: dict[str, Path]) -> None:
     if result.stdout:
         print(result.stdout, end="" if result.stdout.endswith("\n") else "\n")
     if result.stdout_truncated:
@@ -97,22 +111,22 @@ def _print(result: SandboxResult, out_dir: Path) -> None:
         print(result.stderr, end="", file=sys.stderr)
     if result.result is not None:
         print(f"result: {json.dumps(result.result)}")
-    for produced in [*result.figures, *result.files]:
-        target = out_dir / produced.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(produced.data)
-        print(f"saved {target}")
+    for path in saved.values():
+        print(f"saved {path}")
     for note in result.notes:
         print(f"note: {note}")
     if result.failure is not None:
         print(f"databot python: {result.failure.describe()}", file=sys.stderr)
 
 
-def _summary(result: SandboxResult) -> dict[str, object]:
-    """The result as JSON, with file contents replaced by their sizes."""
+def _summary(result: SandboxResult, saved: dict[str, Path]) -> dict[str, object]:
+    """The result as JSON, with file contents replaced by their sizes and saved paths."""
     data = result.to_dict()
     for key in ("figures", "files"):
-        data[key] = [{"name": f.name, "bytes": len(f.data)} for f in getattr(result, key)]
+        data[key] = [
+            {"name": f.name, "bytes": len(f.data), "path": str(saved[f.name])}
+            for f in getattr(result, key)
+        ]
     return data
 
 

@@ -1,4 +1,5 @@
-"""`databot sql "SQL"`: run SQL through the guarded path the agent uses.
+"""`databot sql "SQL"` or `databot sql FILE.sql`: run SQL through the guarded path the agent
+uses. A saved `query_N.sql` from an answer runs as saved.
 
 Exit codes: 0 done; 1 the database refused or failed (its message on stderr); 2 the SQL
 guard refused the statement (its one-line reason on stderr, nothing executed) or the
@@ -21,7 +22,11 @@ DEFAULT_MAX_ROWS = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("sql", help="one SELECT statement (WITH … SELECT and UNION allowed)")
+    parser.add_argument(
+        "sql",
+        type=_sql_text,
+        help="one SELECT statement (WITH … SELECT and UNION allowed), or a .sql file holding one",
+    )
     parser.add_argument(
         "--max-rows",
         type=_positive_int,
@@ -62,14 +67,14 @@ def run(args: argparse.Namespace) -> int:
             exported = export_guarded(warehouse, args.sql, args.export, params=params)
             seconds = time.perf_counter() - started
             print(
-                f"exported {exported.rows:,} rows to {exported.location} in {seconds:.2f} s"
+                f"exported {_rows(exported.rows)} to {exported.location} in {seconds:.2f} s"
                 f" ({exported.rows / max(seconds, 1e-9):,.0f} rows/s)"
             )
         else:
             result = run_guarded(warehouse, args.sql, max_rows=args.max_rows, params=params)
             print(format_table(result.columns, result.rows))
             shown = f"showing {len(result.rows):,} of " if result.truncated else ""
-            print(f"\n{shown}{result.total_rows:,} rows in {result.elapsed_s:.2f} s")
+            print(f"\n{shown}{_rows(result.total_rows)} in {result.elapsed_s:.2f} s")
     except UnsafeSQL as e:
         return _fail(2, f"refused: {e}")
     except WarehouseError as e:
@@ -77,6 +82,21 @@ def run(args: argparse.Namespace) -> int:
     finally:
         warehouse.close()
     return 0
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'' if count == 1 else 's'}"
+
+
+def _sql_text(text: str) -> str:
+    """The statement itself, or the contents of the .sql file it names."""
+    if not text.strip().lower().endswith(".sql") or "\n" in text:
+        return text
+    path = Path(text.strip())
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise argparse.ArgumentTypeError(f"cannot read SQL file {text!r}: {e}") from e
 
 
 def _fail(code: int, message: str) -> int:

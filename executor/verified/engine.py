@@ -1,5 +1,5 @@
 """The offline engine: answers a question from the verified-query library, at zero model
-cost, or raises NeedsModel saying how to configure one and what it can answer now.
+cost, or raises NeedsModel with the closest questions it can answer now.
 
 An answer runs the entry's SQL through the guarded path with the question's values bound
 as parameters, and comes back like any other: text, SQL, table preview, the entry's chart,
@@ -27,8 +27,10 @@ from executor.verified.library import Entry, Library
 from executor.verified.matcher import Match, Matcher
 from executor.verified.params import bind, describe
 from executor.verified.transpile import to_dialect
+from executor.verified.wording import country_name, sentence
 from executor.warehouse.base import QueryResult, Warehouse
 from executor.warehouse.guarded import run_guarded
+from executor.warehouse.params import with_literals
 
 logger = Logger(service="databot")
 
@@ -64,7 +66,7 @@ class VerifiedEngine:
     def answer(self, request: Request) -> Answer:
         match = self.matcher.match(request.question)
         if match is None:
-            raise NeedsModel(self.needs_model_message())
+            raise NeedsModel(self.suggestions(request.question))
         return self.answer_match(request, match)
 
     def examples(self, question: str) -> list[WorkedExample]:
@@ -90,7 +92,7 @@ class VerifiedEngine:
         filters = describe(entry, match.values, today)
         answer = Answer(
             text=_text(entry, result, filters),
-            sql=[_with_values(sql, params)],
+            sql=[with_literals(sql, params)],
             table=preview_table(result, PREVIEW_ROWS),
             verified=True,
         )
@@ -102,18 +104,14 @@ class VerifiedEngine:
         answer.artifacts |= save_bundle(self.artifacts, request.job_id, request.question, answer)
         return answer
 
-    def needs_model_message(self) -> str:
-        from executor.agent.configure import how_to_configure
-
-        # A spread over the library rather than its first few (all about signups).
+    def suggestions(self, question: str) -> list[str]:
+        """The verified questions closest to `question`, so a person who asked something
+        else sees what can be answered now; a spread over the library when none is close."""
+        closest = self.matcher.closest(question, k=SUGGESTIONS)
+        if closest:
+            return [entry.question for entry in closest]
         step = max(1, len(self.library.entries) // SUGGESTIONS)
-        picked = self.library.entries[::step][:SUGGESTIONS]
-        questions = "\n".join(f"  - {entry.question}" for entry in picked)
-        return (
-            f"This question needs a model.\n{how_to_configure(self.settings)}\n\n"
-            f"Questions answered now, without a model ({len(self.library.entries)} in all, "
-            f"each also in other words and for other countries or periods):\n{questions}"
-        )
+        return [entry.question for entry in self.library.entries[::step][:SUGGESTIONS]]
 
     def _charts(self, job_id: str, entry: Entry, result: QueryResult) -> list[Chart]:
         if entry.chart is None or not result.rows:
@@ -154,29 +152,23 @@ def _summary(entry: Entry, result: QueryResult, filters: str) -> str:
         return f"No rows matched{filters}."
     if entry.answer is None:
         return _rows(result.total_rows, filters)
-    first = dict(zip(result.columns, result.rows[0], strict=True))
-    last = dict(zip(result.columns, result.rows[-1], strict=True))
+    first = _readable(dict(zip(result.columns, result.rows[0], strict=True)))
+    last = _readable(dict(zip(result.columns, result.rows[-1], strict=True)))
     try:
-        return entry.answer.format(
+        return sentence(entry.answer.format(
             **first, first=first, last=last, filters=filters, rows=result.total_rows
-        )
+        ))
     except (KeyError, IndexError, TypeError, ValueError):
         # A NULL where the template formats a number, say: fall back to plain words.
         logger.warning("entry=<%s> | answer template did not fit the result", entry.id)
     return _rows(result.total_rows, filters)
 
 
+def _readable(row: dict[str, Any]) -> dict[str, Any]:
+    """A result row with its country names as they read in a sentence."""
+    return {name: country_name(value) if name == "country" else value
+            for name, value in row.items()}
+
+
 def _rows(count: int, filters: str) -> str:
     return f"{count:,} row{'' if count == 1 else 's'}{filters}."
-
-
-def _with_values(sql: str, params: dict[str, Any]) -> str:
-    """The SQL as run, headed by the values bound to its parameters."""
-    if not params:
-        return sql
-    values = ", ".join(f":{name} = {_literal(value)}" for name, value in params.items())
-    return f"-- {values}\n{sql}"
-
-
-def _literal(value: Any) -> str:
-    return str(value) if isinstance(value, int) else f"'{value}'"

@@ -12,6 +12,7 @@ from typing import Any
 from executor.verified.library import Entry
 from executor.verified.periods import Period
 from executor.verified.text import Slot
+from executor.verified.wording import country_name
 
 
 class ParamMismatch(Exception):
@@ -65,5 +66,7 @@ def describe(entry: Entry, values: dict[str, Any], today: date) -> str:
             if value.kind != "all_time":
                 parts.append(f"over {value.describe(today)}")
         elif param.type == "enum":
-            parts.append(param.label.format(value=value, source=param.source.replace("_", " ")))
+            parts.append(param.label.format(
+                value=country_name(value), source=param.source.replace("_", " ")
+            ))
     return "".join(f" {part}" for part in parts)

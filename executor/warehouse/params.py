@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from executor.errors import WarehouseError
@@ -62,3 +63,30 @@ def rewrite_placeholders(sql: str, render: Callable[[str], str]) -> str:
         return render(name) if name else match.group(0)
 
     return _TOKENS.sub(replace, sql)
+
+
+def with_literals(sql: str, params: Mapping[str, Any]) -> str:
+    """`sql` with its placeholders written as SQL literals, headed by a comment naming them:
+    what an answer shows and saves, so the saved query runs as it is. Never executed by
+    databot itself, which binds values instead."""
+    if not params:
+        return sql
+    literals = {name: sql_literal(value) for name, value in params.items()}
+    header = ", ".join(f":{name} = {literal}" for name, literal in literals.items())
+    body = rewrite_placeholders(sql, lambda name: literals[name])
+    return f"-- parameters, written in below: {header}\n{body}"
+
+
+def sql_literal(value: Any) -> str:
+    """A value as a standard SQL literal (dates typed, quotes doubled)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"

@@ -6,12 +6,12 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from executor.agent.configure import how_to_configure
 from executor.agent.models import ModelChain, RetryPolicy, bedrock_client
 from executor.agent.pricing import PriceTable
-from executor.errors import ModelThrottled, ModelUnavailable
+from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable, TransientError
 from executor.settings import Settings
 from tests.support.scripted_model import ScriptedModel, client_error, says
 
@@ -73,6 +73,38 @@ def test_every_model_busy_is_a_transient_error() -> None:
                           + [client_error("AccessDeniedException")])
     with pytest.raises(ModelThrottled, match="model-a: ThrottlingException"):
         chain(model, [], attempts=2).converse(**REQUEST)
+
+
+def test_no_network_is_unreachable_not_busy() -> None:
+    # GIVEN no model endpoint can be reached at all
+    down = EndpointConnectionError(endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com")
+    model = ScriptedModel([down] * 4)
+    # WHEN the chain gives up THEN it says unreachable (and retries later), never "busy"
+    with pytest.raises(ModelUnreachable) as raised:
+        chain(model, [], attempts=2).converse(**REQUEST)
+    message = str(raised.value)
+    assert message.startswith("Bedrock could not be reached: check the network, AWS_REGION")
+    assert "busy" not in message and "\n" not in message
+    assert isinstance(raised.value, TransientError)
+
+
+def test_missing_permissions_are_named_in_one_line() -> None:
+    model = ScriptedModel([client_error("AccessDeniedException", "not authorized"),
+                           client_error("AccessDeniedException", "not authorized")])
+    with pytest.raises(ModelUnavailable) as raised:
+        chain(model, []).converse(**REQUEST)
+    message = str(raised.value)
+    assert message.startswith("the AWS identity may not use these models")
+    assert "bedrock:InvokeModel" in message and "\n" not in message
+
+
+def test_an_unknown_aws_profile_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a session reads AWS_PROFILE once
+    with pytest.raises(ModelUnavailable, match="AWS_PROFILE names a profile that does not exist"):
+        bedrock_client(Settings(aws_region="us-east-1", bedrock_read_timeout_s=62.0))
 
 
 def test_every_model_refusing_is_a_permanent_error_naming_each() -> None:
@@ -162,7 +194,7 @@ def test_a_missing_region_says_how_to_configure_bedrock(monkeypatch: pytest.Monk
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
     settings = Settings(bedrock_read_timeout_s=61.0)
-    with pytest.raises(ModelUnavailable, match=r"(?s)needs an AWS region.*AWS_REGION"):
+    with pytest.raises(ModelUnavailable, match=r"^Bedrock needs an AWS region: set AWS_REGION$"):
         bedrock_client(settings)
 
 

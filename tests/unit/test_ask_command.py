@@ -1,5 +1,5 @@
 """`databot ask`: what it prints and its exit codes (0 answered, 3 needs a model, 1 error,
-2 bad command line), on the embedded defaults."""
+2 bad command line), on the embedded defaults; `--list`; refusals and small talk."""
 
 from __future__ import annotations
 
@@ -77,21 +77,93 @@ def test_today_anchors_relative_periods(embedded_env: Path) -> None:
     code, out, _ = _run("signups in the last 7 days", "--today", "2025-03-10")
     assert code == 0
     assert "over the last 7 days (2025-03-03 to 2025-03-09)" in out
-    assert "-- :start_date = '2025-03-03', :end_date = '2025-03-10'" in out
+    assert ":start_date = DATE '2025-03-03', :end_date = DATE '2025-03-10'" in out
+    assert "signup_date >= DATE '2025-03-03'" in out and ":start_date\n" not in out
 
 
-def test_needs_a_model_exits_3_and_says_how(embedded_env: Path) -> None:
+def test_needs_a_model_exits_3_with_close_questions_and_operator_steps_apart(
+    embedded_env: Path,
+) -> None:
+    # GIVEN no model WHEN a question outside the library is asked
     code, out, err = _run("Which users are likely to churn next month?")
-    assert (code, err) == (3, "")
-    assert out.startswith("This question needs a model.")
-    assert "MODEL_PROVIDER=bedrock" in out and "How many users signed up?" in out
+    # THEN stdout is what a person may read (no AWS set-up), stderr tells the operator how
+    assert code == 3
+    assert out.startswith("This question needs the AI model, which is not configured here")
+    assert "AWS_PROFILE" not in out and "MODEL_PROVIDER" not in out
+    assert "churn" in out.split("answer now:", 1)[1].lower()
+    assert "MODEL_PROVIDER=bedrock" in err and "AWS_PROFILE" in err
+
+
+def test_suggestions_follow_the_question(embedded_env: Path) -> None:
+    # GIVEN two unrelated unanswerable questions WHEN asked THEN each gets its own suggestions
+    _, about_revenue, _ = _run("what will revenue be by category next quarter?", "--json")
+    _, about_devices, _ = _run("which device has the slowest page loads?", "--json")
+    revenue, devices = (json.loads(out)["suggestions"] for out in (about_revenue, about_devices))
+    assert revenue != devices
+    assert any("revenue" in q.lower() for q in revenue)
+    assert any("device" in q.lower() for q in devices)
 
 
 def test_needs_a_model_as_json(embedded_env: Path) -> None:
     code, out, _ = _run("Which users are likely to churn next month?", "--json")
     payload = json.loads(out)
     assert code == 3 and payload["needs_model"] is True
-    assert "configure Amazon Bedrock" in payload["message"]
+    assert "not configured here" in payload["message"] and payload["suggestions"]
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["delete all users", "Please drop the interactions table",
+     "can you update user 42's plan to pro?", "run DELETE FROM users WHERE plan = 'free'"],
+)
+def test_requests_to_change_data_are_refused_without_a_model(
+    embedded_env: Path, request_text: str
+) -> None:
+    # GIVEN no model WHEN someone asks to change data THEN databot says it only reads
+    code, out, _ = _run(request_text)
+    assert code == 0
+    assert out.startswith("databot only reads data")
+    assert "needs" not in out.split("\n", 1)[0] and "\nSQL\n" not in out
+
+
+def test_small_talk_gets_a_scope_statement(embedded_env: Path) -> None:
+    code, out, _ = _run("hi there!")
+    assert code == 0 and out.startswith("Hi! I'm databot") and "I only read data" in out
+
+
+def test_no_scratch_folder_is_left_and_chart_paths_exist(embedded_env: Path) -> None:
+    # GIVEN a question answered with a chart WHEN asked as JSON
+    code, out, _ = _run("signups per month", "--json")
+    answer = json.loads(out)
+    # THEN every path it reports exists, and its scratch folder is gone
+    assert code == 0 and answer["charts"]
+    for chart in answer["charts"]:
+        assert Path(chart["path"]).is_file()
+        assert Path(chart["path"]).is_relative_to(embedded_env.resolve())
+    job_id = Path(answer["artifacts"]["answer.json"]).parent.name
+    from executor.artifacts.keys import scratch_dir
+
+    assert not scratch_dir(job_id).exists()
+
+
+def test_list_prints_every_verified_question(capsys: pytest.CaptureFixture[str]) -> None:
+    from executor.verified.library import load_library
+
+    parser = argparse.ArgumentParser(prog="databot ask")
+    ask.add_arguments(parser)
+    assert ask.run(parser.parse_args(["--list"])) == 0
+    out = capsys.readouterr().out
+    entries = load_library().entries
+    for entry in entries:
+        assert f"{entry.question}  ({entry.id})" in out
+    assert f"{len(entries)} verified questions" in out
+
+
+def test_no_question_and_no_list_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="databot ask")
+    ask.add_arguments(parser)
+    assert ask.run(parser.parse_args([])) == 2
+    assert "give a question, or --list" in capsys.readouterr().err
 
 
 def test_a_warehouse_that_cannot_open_exits_1(

@@ -49,14 +49,20 @@ def test_runs_a_file_with_a_query_input(files: Path, capsys: pytest.CaptureFixtu
     assert f"saved {out / 'plans.csv'}" in printed
 
 
-def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_output_lists_the_files_it_really_saved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN code that writes a file WHEN run with --json and --out
     script = tmp_path / "small.py"
     script.write_text("print('hi')\n(OUT / 'a.txt').write_text('abc')\nresult = {'n': 3}\n")
-    code = databot_python(str(script), "--json")
+    code = databot_python(str(script), "--json", "--out", str(tmp_path / "saved"))
     shown = json.loads(capsys.readouterr().out)
+    # THEN the JSON lists the file with the path it was saved at, and it is there
     assert code == 0 and shown["failure"] is None
     assert shown["stdout"] == "hi\n" and shown["result"] == {"n": 3}
-    assert shown["files"] == [{"name": "a.txt", "bytes": 3}]
+    saved = tmp_path.resolve() / "saved" / "a.txt"
+    assert shown["files"] == [{"name": "a.txt", "bytes": 3, "path": str(saved)}]
+    assert saved.read_text() == "abc"
 
 
 def test_an_exception_exits_1_with_the_traceback(

@@ -70,8 +70,33 @@ def test_offline_without_a_match_needs_a_model(
 ) -> None:
     engine = _engine(offline_settings, verified_library, duckdb_sample)
     assert engine.uses_model is False
-    with pytest.raises(NeedsModel, match="This question needs a model"):
+    with pytest.raises(NeedsModel, match="needs the AI model, which is not configured here"):
         engine.answer(Request(job_id="r3", question="revenue per user by country"))
+
+
+@pytest.mark.parametrize("configured", [False, True])
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [("delete every churned user", "databot only reads data"),
+     ("DROP TABLE users", "databot only reads data"),
+     ("thanks!", "Hi! I'm databot")],
+)
+def test_out_of_scope_requests_get_a_plain_reply_without_model_or_query(
+    offline_settings: Settings,
+    verified_library: Library,
+    duckdb_sample: DuckDBWarehouse,
+    configured: bool,
+    text: str,
+    reply: str,
+) -> None:
+    # GIVEN a model that has nothing to say, or no model
+    model = ScriptedModel([]) if configured else None
+    engine = _engine(offline_settings, verified_library, duckdb_sample, model)
+    # WHEN a request to change data, or small talk, arrives
+    answer = engine.answer(Request(job_id="r6", question=text))
+    # THEN it is answered in plain words, with no SQL run and no model called
+    assert answer.text.startswith(reply) and answer.sql == [] and answer.verified is False
+    assert model is None or model.requests == []
 
 
 def test_library_answers_even_when_bedrock_is_misconfigured(
@@ -93,7 +118,7 @@ def test_library_answers_even_when_bedrock_is_misconfigured(
     # WHEN a covered question is asked THEN the library answers it
     assert engine.answer(Request(job_id="r4", question="users by plan")).verified is True
     # and only a question for the model says what is missing
-    with pytest.raises(ModelUnavailable, match="Bedrock needs an AWS region"):
+    with pytest.raises(ModelUnavailable, match=r"Bedrock needs an AWS region: set AWS_REGION$"):
         engine.answer(Request(job_id="r5", question="revenue per user by country"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,39 @@ def test_prints_the_first_rows_and_the_total(
         assert line.split(maxsplit=1) == [row["user_id"], row["country"]]
     assert f"showing 3 of {len(USERS):,} rows" in out
     assert warehouse.closed
+
+
+def test_a_single_row_reads_as_one_row(
+    warehouse: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert databot_sql("SELECT COUNT(*) AS n FROM users") == 0
+    assert "\n1 row in " in capsys.readouterr().out
+
+
+def test_a_saved_query_file_runs_as_saved(
+    warehouse: RecordingWarehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a query saved with its parameters written in as literals
+    from executor.warehouse.params import with_literals
+
+    sql = "SELECT COUNT(*) AS n FROM users WHERE country = :country AND signup_date >= :start"
+    saved = tmp_path / "query_1.sql"
+    saved.write_text(with_literals(sql, {"country": "France", "start": date(2025, 1, 1)}) + ";\n")
+    # WHEN the file path is given to databot sql
+    assert databot_sql(str(saved)) == 0
+    # THEN it runs and gives what the parameterised query gives
+    expected = sum(
+        1 for row in USERS if row["country"] == "France" and row["signup_date"] >= "2025-01-01"
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].strip() == str(expected)
+
+
+def test_a_missing_sql_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        databot_sql("/nonexistent/query_9.sql")
+    assert caught.value.code == 2
+    assert "cannot read SQL file '/nonexistent/query_9.sql'" in capsys.readouterr().err
 
 
 def test_a_small_result_is_shown_whole(capsys: pytest.CaptureFixture[str], warehouse: Any) -> None:

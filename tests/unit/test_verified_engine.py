@@ -38,9 +38,13 @@ def test_verified_answer_has_everything(verified_engine: VerifiedEngine) -> None
     assert answer.usage.model_id is None
     assert "this quarter (2026-10-01 to 2026-11-21)" in answer.text
     assert "signups_by_week" in answer.text and stages == ["Running a verified query"]
-    # the SQL as run, in DuckDB's dialect, headed by its bound values
+    # the SQL as run, in DuckDB's dialect, its values written in and named in a comment
     (sql,) = answer.sql
-    assert sql.startswith("-- :start_date = '2026-10-01', :end_date = '2026-11-22'\n")
+    assert sql.startswith(
+        "-- parameters, written in below: :start_date = DATE '2026-10-01', "
+        ":end_date = DATE '2026-11-22'\n"
+    )
+    assert "signup_date >= DATE '2026-10-01'" in sql and ":start_date\n" not in sql
     assert "DATE_TRUNC('WEEK', signup_date)" in sql
     # the table preview, the chart and the full CSV
     assert answer.table is not None and answer.table.columns == ["week", "signups"]
@@ -58,7 +62,13 @@ def test_verified_answer_has_everything(verified_engine: VerifiedEngine) -> None
     bundle = json.loads(Path(answer.artifacts["answer.json"]).read_text())
     assert bundle["verified"] is True and bundle["question"] == "weekly signups this quarter"
     assert bundle["charts"][0]["spec"]["kind"] == "line"
-    assert Path(answer.artifacts["query_1.sql"]).read_text().startswith("-- :start_date")
+    saved = Path(answer.artifacts["query_1.sql"]).read_text()
+    assert saved.startswith("-- parameters, written in below: :start_date = DATE '2026-10-01'")
+    # which runs as saved and gives the same rows
+    rerun = verified_engine.warehouse.query(saved.rstrip().rstrip(";"), 100)
+    assert [[str(v) for v in row] for row in rerun.rows] == [
+        [str(v) for v in row] for row in answer.table.rows
+    ]
 
 
 def test_preview_is_cut_but_the_csv_is_whole(verified_engine: VerifiedEngine) -> None:
@@ -76,16 +86,21 @@ def test_an_empty_result_says_so(verified_engine: VerifiedEngine) -> None:
     assert answer.charts == [] and answer.table is not None and answer.table.total_rows == 0
 
 
-def test_unmatched_question_needs_a_model(verified_engine: VerifiedEngine) -> None:
+def test_unmatched_question_needs_a_model_and_suggests_close_questions(
+    verified_engine: VerifiedEngine,
+) -> None:
+    # GIVEN a question outside the library WHEN asked offline
     with pytest.raises(NeedsModel) as caught:
         verified_engine.answer(Request(job_id="job-4", question="which users will churn next?"))
+    # THEN the message is for the person: no operator set-up, the closest questions instead
     message = str(caught.value)
-    assert message.startswith("This question needs a model.")
-    for needed in ("MODEL_PROVIDER=bedrock", "MODEL_IDS", "AWS_REGION", "AWS_PROFILE"):
-        assert needed in message
-    listed = [line.removeprefix("  - ") for line in message.splitlines() if line.startswith("  - ")]
+    assert message.startswith("This question needs the AI model, which is not configured here")
+    for operator_only in ("MODEL_PROVIDER", "MODEL_IDS", "AWS_REGION", "AWS_PROFILE"):
+        assert operator_only not in message
     questions = {entry.question for entry in verified_engine.library.entries}
-    assert len(set(listed) & questions) >= 3
+    assert caught.value.suggestions and set(caught.value.suggestions) <= questions
+    assert all(f"• {q}" in message for q in caught.value.suggestions)
+    assert any("churn" in q.lower() for q in caught.value.suggestions)
 
 
 def test_examples_for_the_model_are_in_the_warehouse_dialect(
@@ -127,3 +142,13 @@ def test_a_template_or_chart_that_does_not_fit_falls_back(
     assert answer.text.startswith("1 row.\n\nVerified answer (`refunds`")
     assert answer.table is not None and answer.table.rows == [[None]]
     assert answer.charts == [] and "result.csv" in answer.artifacts
+
+
+def test_country_names_read_naturally(verified_engine: VerifiedEngine) -> None:
+    # GIVEN the sample data, where the United States has the most users
+    question = "which country has the most users?"
+    answer = verified_engine.answer(Request(job_id="job-9", question=question))
+    # THEN the sentence reads "The United States has …", and a filter "in the United Kingdom"
+    assert answer.text.startswith("The United States has the most users")
+    in_uk = verified_engine.answer(Request(job_id="job-10", question="signups in the UK"))
+    assert " in the United Kingdom" in in_uk.text
