@@ -6,7 +6,15 @@ class DatabotError(Exception):
 
 
 class UserFacingError(DatabotError):
-    """A permanent problem the person can act on; its message is shown in the thread as is."""
+    """A permanent problem the person can act on; its message is shown in the thread as is.
+
+    `detail` is the operator's version (the CLI prints it, logs carry it); it is the message
+    itself unless the set-up advice in it is not for a chat thread.
+    """
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 class TransientError(DatabotError):
@@ -47,7 +55,15 @@ class ModelUnreachable(TransientError):
 
 
 class ModelUnavailable(UserFacingError):
-    """No model in the fallback chain accepts the request (access denied, unknown id, ...)."""
+    """No model in the fallback chain accepts the request (access denied, unknown id, a
+    profile or region missing). The person reads that the model is unavailable; what to fix
+    is in `detail`, for the operator."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            "The AI model is not available here right now; an admin can check its set-up.",
+            detail=detail,
+        )
 
 
 class BudgetExceeded(DatabotError):

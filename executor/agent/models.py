@@ -80,9 +80,9 @@ def bedrock_client(settings: Settings) -> Any:
                     "bedrock-runtime", region_name=settings.aws_region, config=config
                 )
             except NoRegionError as e:
-                raise ModelUnavailable("Bedrock needs an AWS region: set AWS_REGION") from e
+                raise _unavailable("Bedrock needs an AWS region: set AWS_REGION") from e
             except ProfileNotFound as e:
-                raise ModelUnavailable(
+                raise _unavailable(
                     f"AWS_PROFILE names a profile that does not exist ({e})"
                 ) from e
         return _clients[key]
@@ -159,7 +159,7 @@ class ModelChain:
                 reason, kind = f"{type(e).__name__}: {e}", "unreachable"
             except (NoCredentialsError, PartialCredentialsError) as e:
                 # No model can be reached without credentials: say so instead of falling back.
-                raise ModelUnavailable(f"no usable AWS credentials for Bedrock ({e})") from e
+                raise _unavailable(f"no usable AWS credentials for Bedrock ({e})") from e
             if attempt < policy.attempts:
                 delay = policy.delay(attempt)
                 logger.warning("job_id=<%s>, model=<%s>, attempt=<%s> | %s; retrying in %.2fs",
@@ -182,8 +182,14 @@ def _chain_error(failures: list[_Failure]) -> Exception:
             f"AWS_ENDPOINT_URL ({summary})"
         )
     if kinds == {"denied"}:
-        return ModelUnavailable(
+        return _unavailable(
             f"the AWS identity may not use these models: check its credentials and its "
             f"bedrock:InvokeModel permission and model access ({summary})"
         )
-    return ModelUnavailable(f"no model in MODEL_IDS accepted the request ({summary})")
+    return _unavailable(f"no model in MODEL_IDS accepted the request ({summary})")
+
+
+def _unavailable(detail: str) -> ModelUnavailable:
+    """The error for the person, with what to fix logged for the operator."""
+    logger.error("no model can answer: %s", detail)
+    return ModelUnavailable(detail)

@@ -109,7 +109,7 @@ def _ask(
     from bot.render_terminal import render_answer
     from executor.artifacts.keys import scratch_dir
     from executor.engine import Request
-    from executor.errors import DatabotError, NeedsModel
+    from executor.errors import DatabotError, NeedsModel, UserFacingError
     from executor.router import build_engine
     from executor.tools.jsonable import jsonable
     from executor.warehouse.factory import open_warehouse
@@ -134,6 +134,8 @@ def _ask(
         print(json.dumps(payload, indent=2) if as_json else str(e), file=out)
         print(how_to_configure(settings), file=err)
         return EXIT_NEEDS_MODEL
+    except UserFacingError as e:
+        return _fail(err, e.detail)
     except (DatabotError, ValueError) as e:
         return _fail(err, str(e))
     except Exception:

@@ -215,3 +215,22 @@ def test_run_reads_the_environment(embedded_env: Path, capsys: pytest.CaptureFix
     ask.add_arguments(parser)
     assert ask.run(parser.parse_args(["users by plan", "--json"])) == 0
     assert json.loads(capsys.readouterr().out)["table"]["columns"] == ["plan", "users", "pct"]
+
+
+def test_a_misconfigured_profile_is_one_line_naming_the_cause(
+    embedded_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN Bedrock chosen with an AWS profile that does not exist
+    import boto3
+
+    monkeypatch.setenv("MODEL_PROVIDER", "bedrock")
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    monkeypatch.setattr("executor.agent.models._clients", {})
+    # WHEN a question for the model is asked
+    code, out, err = _run("Which users are likely to churn next month?")
+    # THEN one line on stderr names the cause
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert err.startswith("databot ask: AWS_PROFILE names a profile that does not exist")
