@@ -67,3 +67,17 @@ def test_imports_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_numbers_read_the_same_in_every_column() -> None:
+    # GIVEN counts, ids, percentages with one decimal, and amounts
+    table = format_table(
+        ["item_id", "year", "buyers", "pct", "revenue", "share"],
+        [[3017, 2026, 13911, Decimal("54.6"), 70023.5, 0.0123],
+         [1001, 2025, 974, Decimal("8.0"), 12.0, 0.5]],
+    )  # fmt: skip
+    _, _, first, second = table.splitlines()
+    # THEN counts get separators, ids and years do not; a column shows the decimals its
+    # values need, amounts always two
+    assert first.split() == ["3017", "2026", "13,911", "54.6", "70,023.50", "0.0123"]
+    assert second.split() == ["1001", "2025", "974", "8.0", "12.00", "0.5"]
