@@ -79,13 +79,12 @@ def _halve_largest_list(value: Any) -> bool:
 
 
 def _lists(value: Any) -> list[list[Any]]:
-    children = value if isinstance(value, list) else (
-        list(value.values()) if isinstance(value, dict) else []
-    )
-    found = [value] if isinstance(value, list) else []
-    for child in children:
-        found += _lists(child)
-    return found
+    """Every list in `value`, itself included, outermost first."""
+    if isinstance(value, dict):
+        return [found for item in value.values() for found in _lists(item)]
+    if isinstance(value, list):
+        return [value, *(found for item in value for found in _lists(item))]
+    return []
 
 
 def _dump(value: Any) -> str:
