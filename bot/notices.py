@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.mrkdwn import escape
+
 EXAMPLE_QUESTIONS = (
     "how many users signed up each month this year?",
     "which countries bring the most revenue from purchases?",
@@ -29,4 +31,5 @@ def too_long(problem: str) -> str:
 
 def working_on_it(question: str, preview_chars: int = 200) -> str:
     preview = question if len(question) <= preview_chars else question[:preview_chars] + "…"
-    return f"Working on it:\n>{preview}"
+    # The question is the person's text: Slack must not read mentions or links in it.
+    return f"Working on it:\n>{escape(preview)}"

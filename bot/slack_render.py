@@ -1,5 +1,10 @@
 """An Answer as Slack messages: Block Kit within Slack's limits, plus the files to upload.
 
+Every text here that did not come from this module (answer text, SQL, table cells, chart
+and file titles, error and progress messages, questions) passes through `escape` or
+`to_mrkdwn`; the only Slack markup written is databot's own: `Link`s to its results and
+`mention`s of the person asking (see bot/mrkdwn.py).
+
 Limits respected (Slack rejects anything over them with `invalid_blocks` or
 `msg_too_long`): at most 50 blocks per message, 3,000 characters per section or context
 element, 40,000 characters of text per message. Content beyond what a thread should
@@ -13,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
-from bot.mrkdwn import escape, split_text, to_mrkdwn
+from bot.mrkdwn import Link, clip, escape, mention, split_text, to_mrkdwn
 from bot.table_text import format_table
 
 MAX_BLOCKS = 50
@@ -24,6 +29,7 @@ MESSAGE_BUDGET_CHARS = 36000
 # Answer text beyond this many sections is attached as answer.md instead.
 MAX_ANSWER_SECTIONS = 6
 SUMMARY_CHARS = 300
+MAX_TITLE_CHARS = 250
 
 Block = dict[str, Any]
 
@@ -66,21 +72,22 @@ def placeholder() -> SlackMessage:
 
 def status_message(stage: str) -> SlackMessage:
     """The placeholder's text while the engine works: ":hourglass: Running SQL (2nd try)"."""
-    text = f":hourglass_flowing_sand: {escape(stage)[:SUMMARY_CHARS]}"
+    text = f":hourglass_flowing_sand: {clip(escape(stage), SUMMARY_CHARS)}"
     return SlackMessage(text=text, blocks=[context(text)])
 
 
 def question_message(user_id: str, question: str) -> SlackMessage:
     """A slash command's question, posted into the channel so the answer has a thread."""
-    text = f"<@{user_id}> asked: {escape(question)}"
+    text = f"{mention(user_id)} asked: {escape(question)}"
     # One section only (the answer is in the thread); a cut question says so.
     first, *rest = split_text(text, MAX_SECTION_CHARS - 1)
-    return SlackMessage(text=text[:SUMMARY_CHARS], blocks=[section(f"{first}…" if rest else first)])
+    return SlackMessage(text=clip(text, SUMMARY_CHARS),
+                        blocks=[section(f"{first}…" if rest else first)])
 
 
 def error_message(message: str, job_id: str) -> SlackMessage:
     """A failure the person should read: the message, and the reference for support."""
-    text = f":warning: {escape(message)}"[: MAX_SECTION_CHARS - 100]
+    text = clip(f":warning: {escape(message)}", MAX_SECTION_CHARS - 100)
     return SlackMessage(text=text, blocks=[section(text), context(f"ref `{escape(job_id)}`")])
 
 
@@ -104,7 +111,8 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
         blocks += [section(piece) for piece in split_text(_links(answer.artifacts), 2900)]
     blocks.append(context(footer(answer.usage, job_id)))
     files += [
-        SlackFile(filename=Path(chart.path).name, title=chart.title or "Chart", path=chart.path)
+        SlackFile(filename=Path(chart.path).name, title=file_title(chart.title or "Chart"),
+                  path=chart.path)
         for chart in answer.charts
     ]
     return SlackReply(messages=_paginate(blocks, _summary(answer.text)), files=files)
@@ -112,13 +120,18 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
 
 def footer(usage: Usage, job_id: str) -> str:
     parts = [
-        f"model `{usage.model_id}`" if usage.model_id else "no model",
+        f"model `{escape(usage.model_id)}`" if usage.model_id else "no model",
         f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens",
         f"${usage.cost_usd:.4f}",
         f"{usage.seconds:.1f} s",
         f"ref `{escape(job_id)}`",
     ]
     return " · ".join(parts)
+
+
+def file_title(title: str) -> str:
+    """An uploaded file's title: one line, escaped like every other text Slack shows."""
+    return clip(escape(" ".join(title.split())), MAX_TITLE_CHARS)
 
 
 def _answer_text(text: str, files: list[SlackFile]) -> list[Block]:
@@ -168,15 +181,14 @@ def _links(artifacts: dict[str, str]) -> str:
 
 
 def _link(where: str, label: str) -> str:
-    """A URL as a Slack link; a local path (local runs) as code."""
+    """One of databot's own results: a URL as a Slack link; a local path (local runs) as code."""
     if where.startswith(("https://", "http://")):
-        return f"<{where}|{escape(label)}>"
+        return Link(where, label).mrkdwn()
     return f"{escape(label)}: `{escape(where)}`"
 
 
 def _summary(text: str) -> str:
-    flat = escape(" ".join(text.split()))
-    return flat if len(flat) <= SUMMARY_CHARS else flat[: SUMMARY_CHARS - 1] + "…"
+    return clip(escape(" ".join(text.split())), SUMMARY_CHARS)
 
 
 def _paginate(blocks: list[Block], summary: str) -> list[SlackMessage]:

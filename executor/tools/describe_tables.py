@@ -1,12 +1,24 @@
-"""describe_tables: list the warehouse's tables, or describe some of them column by column."""
+"""describe_tables: list the warehouse's tables, or describe some of them column by column.
+
+`describe` is also what the system prompt shows of each table, so its caps are the
+prompt's: names, types and descriptions on one line and cut to a size, at most
+SAMPLE_VALUES sample values of SAMPLE_CHARS each (executor/warehouse/catalog.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput, ToolOutput
+from executor.tools.bounded import one_line
 from executor.tools.jsonable import jsonable
 from executor.warehouse.base import TableInfo
+from executor.warehouse.catalog import SAMPLE_CHARS, SAMPLE_VALUES
+
+# Longer than any sensible identifier, type or description; beyond, it is noise or worse.
+NAME_CHARS = 128
+TYPE_CHARS = 64
+DESCRIPTION_CHARS = 400
 
 SPEC: dict[str, Any] = {
     "name": "describe_tables",
@@ -50,21 +62,28 @@ def describe(table: TableInfo) -> dict[str, Any]:
     """A table in full: what the prompt shows for each table and what the tool returns."""
     columns = []
     for column in table.columns:
-        entry: dict[str, Any] = {"name": column.name, "type": column.type}
+        entry: dict[str, Any] = {
+            "name": one_line(column.name, NAME_CHARS),
+            "type": one_line(column.type, TYPE_CHARS),
+        }
         if column.description:
-            entry["description"] = column.description
+            entry["description"] = one_line(column.description, DESCRIPTION_CHARS)
         if column.samples:
-            entry["sample_values"] = jsonable(column.samples)
+            entry["sample_values"] = [
+                one_line(str(jsonable(value)), SAMPLE_CHARS)
+                for value in column.samples[:SAMPLE_VALUES]
+            ]
         columns.append(entry)
     return {**_summary(table), "columns": columns}
 
 
 def _summary(table: TableInfo) -> dict[str, Any]:
-    summary: dict[str, Any] = {"name": table.name, "row_count": table.row_count}
+    summary: dict[str, Any] = {"name": one_line(table.name, NAME_CHARS),
+                               "row_count": table.row_count}
     if table.schema:
-        summary["schema"] = table.schema
+        summary["schema"] = one_line(table.schema, NAME_CHARS)
     if table.description:
-        summary["description"] = table.description
+        summary["description"] = one_line(table.description, DESCRIPTION_CHARS)
     return summary
 
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 
 from executor.errors import UserFacingError
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput
-from executor.tools.jsonable import jsonable
+from executor.tools.bounded import ERROR_CHARS, cut, for_model
 
 logger = Logger(service="databot")
 
@@ -46,7 +46,8 @@ def call_tool(
 ) -> dict[str, Any]:
     """Run one `toolUse` block and return its `toolResult` block; never raises.
 
-    Output goes back as a `json` block, data for the model to read, never as instructions.
+    Output goes back as a `json` block, data for the model to read, never as instructions,
+    and within the caps of executor/tools/bounded.py, as do error messages.
     """
     name = tool_use["name"]
     result: dict[str, Any] = {"toolUseId": tool_use["toolUseId"]}
@@ -59,9 +60,10 @@ def call_tool(
             raise ToolError("the tool input must be a JSON object")
         output = tool.run(context, tool_input)
     except (ToolError, UserFacingError) as e:
-        return {"toolResult": {**result, "content": [{"text": str(e)}], "status": "error"}}
+        error = cut(str(e), ERROR_CHARS)
+        return {"toolResult": {**result, "content": [{"text": error}], "status": "error"}}
     except Exception as e:
         logger.exception("job_id=<%s>, tool=<%s> | tool failed", context.job_id, name)
         message = f"the {name} tool failed unexpectedly ({type(e).__name__}); try another way"
         return {"toolResult": {**result, "content": [{"text": message}], "status": "error"}}
-    return {"toolResult": {**result, "content": [{"json": jsonable(output)}], "status": "success"}}
+    return {"toolResult": {**result, "content": [{"json": for_model(output)}], "status": "success"}}

@@ -1,6 +1,10 @@
 """What both adapters do alike when they describe their tables: columns with sample
 values for low-cardinality text columns and row counts, in SQL that DuckDB, PostgreSQL
-and Redshift all accept."""
+and Redshift all accept.
+
+Sample values are data anyone could have written: at most SAMPLE_VALUES of them, each
+read no longer than SAMPLE_CHARS + 1 characters (the database cuts it, so a 400 KB value
+never leaves it whole); describe_tables shows them on one line, as quoted JSON."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from executor.warehouse.base import Column, TableInfo
 LOW_CARDINALITY = 25
 # How many of its values (the most frequent first) the schema shows.
 SAMPLE_VALUES = 12
+# How much of a sample value is shown (a longer one is cut and ends in '…').
+SAMPLE_CHARS = 60
 
 Fetch = Callable[[str], list[tuple[Any, ...]]]
 _TEXT_TYPE = re.compile(r"char|text|string", re.IGNORECASE)
@@ -29,14 +35,16 @@ def is_text_type(type_name: str) -> bool:
 
 
 def sample_values(fetch: Fetch, table: str, column: str) -> list[Any]:
-    """The most frequent values of `column` if it has few distinct ones, else [].
+    """The most frequent values of `column` if it has few distinct ones, else []; of a
+    longer value, only its first SAMPLE_CHARS + 1 characters (so a cut can be seen).
 
-    `table` is the already-quoted (and schema-qualified) table name.
+    `table` is the already-quoted (and schema-qualified) table name. Values are grouped by
+    their first SAMPLE_CHARS + 1 characters: enough to tell a category from free text.
     """
     col = quote_identifier(column)
     rows = fetch(
-        f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL "
-        f"GROUP BY {col} ORDER BY count(*) DESC, {col} LIMIT {LOW_CARDINALITY + 1}"
+        f"SELECT SUBSTRING({col}, 1, {SAMPLE_CHARS + 1}) FROM {table} WHERE {col} IS NOT NULL "
+        f"GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT {LOW_CARDINALITY + 1}"
     )
     if len(rows) > LOW_CARDINALITY:
         return []
