@@ -40,8 +40,9 @@ from aws_lambda_powertools import Logger
 
 from executor.errors import WarehouseError
 from executor.settings import Settings
-from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables
+from executor.warehouse.csv_cells import neutralise_cell
 from executor.warehouse.guard import is_read_only
 from executor.warehouse.params import check_params
 from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
@@ -372,6 +373,20 @@ class RedshiftWarehouse:
         result: QueryResult = self._run(work, retry=is_read_only(sql, self.dialect))
         return result
 
+    def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
+        check_params(sql, params)
+        body = sql.strip().rstrip(";").rstrip()
+
+        def work(cursor: Any) -> list[ResultColumn]:
+            cursor.execute(f"SELECT * FROM ({body}) AS described LIMIT 0", params or None)
+            return [
+                ResultColumn(d[0], free_text=d[1] not in FIXED_SHAPE_TYPES)
+                for d in cursor.description or []
+            ]
+
+        columns: list[ResultColumn] = self._run(work, retry=is_read_only(body, self.dialect))
+        return columns
+
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
         """Stream the whole result to CSV or Parquet through a server-side cursor, in chunks."""
         open_writer = EXPORT_WRITERS.get(path.suffix.lower())
@@ -469,17 +484,20 @@ ChunkWriter = Callable[[list[str], list[Any], list[int]], None]
 
 @contextmanager
 def _csv_writer(path: Path) -> Iterator[ChunkWriter]:
-    """CSV in the sample data's conventions: empty for NULL, true/false, ISO dates."""
+    """CSV in the sample data's conventions (empty for NULL, true/false, ISO dates), its
+    cells neutralised against formula injection."""
     with open(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
+        # RFC 4180 line ends: the csv module quotes a field only for characters of its line
+        # terminator, so with "\n" alone a value holding "\r" would split its row.
+        writer = csv.writer(out, lineterminator="\r\n")
         started = False
 
         def write(columns: list[str], rows: list[Any], type_codes: list[int]) -> None:
             nonlocal started
             if not started:
-                writer.writerow(columns)
+                writer.writerow([neutralise_cell(c) for c in columns])
                 started = True
-            writer.writerows([_csv_value(v) for v in row] for row in rows)
+            writer.writerows([neutralise_cell(_csv_value(v)) for v in row] for row in rows)
 
         yield write
 
@@ -493,6 +511,10 @@ def _csv_value(value: Any) -> Any:
         return value.isoformat()
     return value
 
+
+# Type OIDs of numbers, booleans, dates and times: their printed values cannot start with
+# a formula character (see csv_cells).
+FIXED_SHAPE_TYPES = frozenset({16, 20, 21, 23, 26, 700, 701, 1700, 1082, 1083, 1114, 1184, 1266})
 
 # Type OIDs → Arrow types. NUMERIC has no fixed scale in a result (avg() returns many
 # digits), so Parquet gets it as DOUBLE; CSV keeps it exact. Other types become text.
