@@ -305,17 +305,15 @@ class RedshiftWarehouse:
 
     def _run(self, work: Callable[[Any], Any], *, retry: bool) -> Any:
         """Run `work(cursor)`; if the connection broke under it and `retry` says the work
-        only reads, once more on a fresh connection. Never a third time."""
-        attempts = 2 if retry else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                with self._transaction() as cursor:
-                    return work(cursor)
-            except _Disconnected as e:
-                if attempt == attempts:
-                    raise WarehouseError(f"lost the connection to Redshift: {e}") from e
-                logger.warning("redshift connection broke (%s); re-opening it and retrying", e)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        only reads, once more on a fresh connection (that attempt is not retried)."""
+        try:
+            with self._transaction() as cursor:
+                return work(cursor)
+        except _Disconnected as e:
+            if not retry:
+                raise WarehouseError(f"lost the connection to Redshift: {e}") from e
+            logger.warning("redshift connection broke (%s); re-opening it and retrying", e)
+        return self._run(work, retry=False)
 
     # -- the Warehouse interface ------------------------------------------------------------
 
