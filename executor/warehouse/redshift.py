@@ -253,7 +253,7 @@ class RedshiftWarehouse:
                 )
                 conn.commit()
             except Exception as e:
-                if not isinstance(e, redshift_connector.Error) and not _is_disconnect(e):
+                if not _from_the_connection(e):
                     raise
                 if conn is not None:
                     _close_quietly(conn)
@@ -299,7 +299,7 @@ class RedshiftWarehouse:
                     try:
                         conn.rollback()
                     except Exception as e:
-                        if not isinstance(e, redshift_connector.Error) and not _is_disconnect(e):
+                        if not _from_the_connection(e):
                             raise
                         self._drop_connection()
 
@@ -373,7 +373,7 @@ class RedshiftWarehouse:
 
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
         check_params(sql, params)
-        body = sql.strip().rstrip(";").rstrip()
+        body = _body(sql)
 
         def work(cursor: Any) -> list[ResultColumn]:
             cursor.execute(f"SELECT * FROM ({body}) AS described LIMIT 0", params or None)
@@ -392,7 +392,7 @@ class RedshiftWarehouse:
             raise ValueError(f"export path must end in {' or '.join(EXPORT_WRITERS)}: {path}")
         check_params(sql, params)
         started = time.perf_counter()
-        body = sql.strip().rstrip(";").rstrip()
+        body = _body(sql)
 
         def work(cursor: Any) -> int:
             cursor.execute(f"DECLARE databot_export NO SCROLL CURSOR FOR {body}", params or None)
@@ -448,6 +448,16 @@ def _is_disconnect(error: BaseException) -> bool:
     if isinstance(error, _TRANSPORT_ERRORS):
         return True
     return isinstance(error, OSError) and error.errno in _NETWORK_ERRNOS
+
+
+def _from_the_connection(error: BaseException) -> bool:
+    """Raised by the driver or its socket (as opposed to a bug, or a local file's error)."""
+    return isinstance(error, redshift_connector.Error) or _is_disconnect(error)
+
+
+def _body(sql: str) -> str:
+    """The statement without trailing semicolons, so that it can be wrapped."""
+    return sql.strip().rstrip(";").rstrip()
 
 
 def _close_quietly(conn: Any) -> None:
