@@ -19,7 +19,7 @@ DEB_PACKAGES := pgbouncer libseccomp2
 # ... and the benchmarks: GNU time measures peak memory (/usr/bin/time -v).
 BENCH_DEB_PACKAGES := time
 
-.PHONY: demo test lint typecheck template-check system-deps bench-deps bench clean
+.PHONY: demo test test-repeat lint typecheck template-check system-deps bench-deps bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,24 @@ build-SlackEventsFunction build-PromptApiFunction build-DlqNotifierFunction:
 
 test: $(INSTALLED) system-deps lint typecheck template-check $(WHEELHOUSE)/.complete
 	$(BIN)/pytest
+
+# The integration and end-to-end tests N times in a row (`make test-repeat N=20`): a test
+# that passes only most of the time shows up here. Exits non-zero if any run failed.
+N ?= 5
+test-repeat: $(INSTALLED) system-deps
+	@[[ "$(N)" =~ ^[1-9][0-9]*$$ ]] || { echo "N must be a whole number of runs, not '$(N)'"; exit 2; }
+	@failed=0; \
+	for run in $$(seq 1 $(N)); do \
+		started=$$(date +%s); \
+		if $(BIN)/pytest tests/integration tests/e2e -q -p no:cacheprovider; then \
+			echo "test-repeat: run $$run of $(N) passed in $$(( $$(date +%s) - started )) s"; \
+		else \
+			failed=$$((failed + 1)); \
+			echo "test-repeat: run $$run of $(N) FAILED in $$(( $$(date +%s) - started )) s"; \
+		fi; \
+	done; \
+	echo "test-repeat: $(N) runs, $$failed failed"; \
+	[ "$$failed" -eq 0 ]
 
 bench: $(INSTALLED) system-deps bench-deps
 	$(BIN)/python -m bench

@@ -7,6 +7,10 @@ Through the SQL guard, then the cheapest route the warehouse and store allow:
   itself (UNLOAD), the worker only links it;
 - S3 store otherwise: the warehouse streams to a temporary file that is uploaded in
   multipart chunks, then deleted.
+
+Every route writes a CSV's cells neutralised against formula injection
+(executor.warehouse.csv_cells): the adapters' own exports do it, and an UNLOAD to CSV
+selects from the query wrapped in the same rule.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from executor.artifacts.local import LocalArtifactStore
 from executor.artifacts.s3 import S3ArtifactStore
 from executor.artifacts.store import ArtifactStore
 from executor.warehouse.base import Warehouse
+from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.guarded import export_guarded, guard
 
 logger = Logger(service="databot")
@@ -99,8 +104,10 @@ def _unload(
     prefix = store.key(job_id, f"{stem}_")
     checked_sql = guard(warehouse, sql)
     query = checked_sql.sql
-    if checked_sql.statement.args.get("limit") is not None:
-        # UNLOAD refuses a LIMIT on the outer SELECT; nested, it is accepted.
+    if suffix == "csv":
+        # The wrapper also nests any LIMIT, which UNLOAD refuses on the outer SELECT.
+        query = neutralising_select(query, warehouse.result_columns(query), warehouse.dialect)
+    elif checked_sql.statement.args.get("limit") is not None:
         query = f"SELECT * FROM ({query}) AS limited"
     statement = unload_statement(
         query,

@@ -39,6 +39,17 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class ResultColumn:
+    """A column of a query's result, known before the rows are read."""
+
+    name: str
+    # Its values print as free text (strings, JSON, intervals, ...) that may start with any
+    # character; numbers, booleans, dates and times print in fixed shapes, and a leading
+    # minus sign there is a number's, not a formula's.
+    free_text: bool
+
+
+@dataclass(frozen=True)
 class ExportResult:
     location: str
     rows: int
@@ -59,7 +70,12 @@ class Warehouse(Protocol):
     ) -> QueryResult: ...
 
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
-        """Stream the whole result to a CSV or Parquet file (by extension), never all in memory."""
+        """Stream the whole result to a CSV or Parquet file (by extension), never all in memory.
+        A CSV's cells are neutralised against formula injection (executor.warehouse.csv_cells)."""
+        ...
+
+    def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
+        """The columns `sql` returns, in order, read without fetching any row."""
         ...
 
     def close(self) -> None: ...

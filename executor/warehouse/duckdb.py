@@ -27,8 +27,9 @@ import duckdb
 from aws_lambda_powertools import Logger
 
 from executor.errors import WarehouseError
-from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables, quote_identifier
+from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.params import check_params, rewrite_placeholders
 from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
 
@@ -36,6 +37,12 @@ logger = Logger(service="databot")
 
 DATABASE_SUFFIXES = (".duckdb", ".db")
 EXPORT_FORMATS = {".csv": "(FORMAT csv, HEADER true)", ".parquet": "(FORMAT parquet)"}
+# Types whose printed values cannot start with a formula character (see csv_cells).
+FIXED_SHAPE_TYPES = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN", "DATE",
+    "TIME", "TIMESTAMP",
+)  # fmt: skip
 
 
 class DuckDBWarehouse:
@@ -144,9 +151,26 @@ class DuckDBWarehouse:
             # Row order still follows any ORDER BY; without one, not keeping insertion
             # order lets COPY stream with less buffering.
             cur.execute("SET SESSION preserve_insertion_order = false")
-            copied = self._execute(cur, f"COPY ({_strip(sql)}) TO {target} {options}", params)
+            query = _strip(sql)
+            if path.suffix.lower() == ".csv":
+                columns = self._result_columns(cur, query, params)
+                query = neutralising_select(query, columns, self.dialect)
+            copied = self._execute(cur, f"COPY ({query}) TO {target} {options}", params)
             rows = int(copied.fetchall()[0][0])
         return ExportResult(str(path), rows, time.perf_counter() - started)
+
+    def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
+        with self._cursor() as cur:
+            return self._result_columns(cur, _strip(sql), params)
+
+    def _result_columns(
+        self, cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None
+    ) -> list[ResultColumn]:
+        described = self._execute(cur, f"SELECT * FROM ({sql}) AS described LIMIT 0", params)
+        return [
+            ResultColumn(name, free_text=not str(type_).startswith(FIXED_SHAPE_TYPES))
+            for name, type_, *_ in described.description or []
+        ]
 
     def close(self) -> None:
         self._con.close()

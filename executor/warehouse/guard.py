@@ -181,6 +181,16 @@ def check_sql(sql: str, dialect: str, *, allowed: Collection[str]) -> CheckedSQL
     return CheckedSQL(sql=generated, dialect=dialect, tables=tables, statement=statement)
 
 
+def is_read_only(sql: str, dialect: str) -> bool:
+    """Whether `sql` is one query the guard would accept as read-only, whatever its tables:
+    an adapter re-runs only such a statement after its connection broke."""
+    try:
+        _check_nodes(_single_statement(sql, dialect))
+    except (UnsafeSQL, RecursionError):
+        return False
+    return True
+
+
 def _single_statement(sql: str, dialect: str) -> exp.Query:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]

@@ -10,14 +10,19 @@ REDSHIFT_SECRET_ARN (key `password`), fetched once with an injected client and c
 One connection is reused across queries behind a lock (queries from the worker's
 threads run one at a time on it), with `statement_timeout` set for the session. Every
 query runs in a transaction that is rolled back afterwards, so nothing is ever
-committed. A connection that breaks (network, server restart, terminated backend) is
-re-opened and the query retried once.
+committed. A connection that breaks (a terminated backend, a server or PgBouncer restart,
+a network reset or a silent network) is dropped and re-opened with the session settings;
+a read-only statement (what the SQL guard admits) is then retried once, anything else
+fails. A statement timeout is the server's answer on a live session, never retried.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,8 +40,10 @@ from aws_lambda_powertools import Logger
 
 from executor.errors import WarehouseError
 from executor.settings import Settings
-from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables
+from executor.warehouse.csv_cells import neutralise_cell
+from executor.warehouse.guard import is_read_only
 from executor.warehouse.params import check_params
 from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
 
@@ -55,8 +62,18 @@ EXPORT_CHUNK_ROWS = 10_000
 CATALOG_TTL_S = 600.0
 # The shortest interval between catalog reads forced by tables(refresh=True).
 CATALOG_REFRESH_S = 60.0
-# SQLSTATEs meaning the session is gone: connection exceptions, administrator shutdown.
+# SQLSTATEs meaning the session is gone: connection exceptions (PgBouncer reports its own
+# losses as 08P01), administrator or crash shutdown, a server not yet accepting sessions.
 _DISCONNECT_STATES = ("08", "57P01", "57P02", "57P03")
+# The driver wraps some socket failures (InterfaceError "BrokenPipe: server socket closed",
+# "connection is closed"; OperationalError "connection time out") but lets the socket
+# file's own errors through raw: a reset, a write to a closed socket, a read past the
+# socket timeout, a TLS stream cut short, and a short read that fails to unpack a header.
+_TRANSPORT_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError, struct.error)
+_NETWORK_ERRNOS = frozenset(
+    {errno.ENETDOWN, errno.ENETUNREACH, errno.ENETRESET, errno.EHOSTDOWN, errno.EHOSTUNREACH,
+     errno.ENOTCONN, errno.ETIMEDOUT}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -225,6 +242,7 @@ class RedshiftWarehouse:
     def _connection(self) -> Any:
         if self._conn is None:
             started = time.perf_counter()
+            conn = None
             try:
                 args = connect_args(self.target, self._password())
                 args["timeout"] = int(self.statement_timeout_s) + SOCKET_TIMEOUT_MARGIN_S
@@ -234,7 +252,11 @@ class RedshiftWarehouse:
                     f"SET statement_timeout = {int(self.statement_timeout_s * 1000)}"
                 )
                 conn.commit()
-            except redshift_connector.Error as e:
+            except Exception as e:
+                if not _from_the_connection(e):
+                    raise
+                if conn is not None:
+                    _close_quietly(conn)
                 raise WarehouseError(
                     f"cannot connect to Redshift at {self.target.host}: {_message(e)}"
                 ) from e
@@ -249,48 +271,49 @@ class RedshiftWarehouse:
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # it is already broken; closing is best effort
-                logger.debug("closing a broken redshift connection failed", exc_info=True)
+            _close_quietly(conn)
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
         """A cursor in a transaction that is always rolled back; errors as WarehouseError.
 
         A broken connection is dropped (so the next call re-opens it) and reported as
-        `_Disconnected`.
+        `_Disconnected`. Other errors (a file the export cannot write) pass through as
+        they are, after the rollback.
         """
         with self._lock:
             conn = self._connection()
-            cursor = conn.cursor()
-            cursor.paramstyle = "named"
             try:
+                cursor = conn.cursor()
+                cursor.paramstyle = "named"
                 yield cursor
-            except redshift_connector.Error as e:
+            except Exception as e:
                 if _is_disconnect(e):
                     self._drop_connection()
                     raise _Disconnected(_message(e)) from e
-                raise WarehouseError(_message(e)) from e
+                if isinstance(e, redshift_connector.Error):
+                    raise WarehouseError(_message(e)) from e
+                raise
             finally:
                 if self._conn is conn:
                     try:
                         conn.rollback()
-                    except redshift_connector.Error:
+                    except Exception as e:
+                        if not _from_the_connection(e):
+                            raise
                         self._drop_connection()
 
-    def _run(self, work: Callable[[Any], Any]) -> Any:
-        """Run `work(cursor)`; once more on a fresh connection if the first one broke."""
+    def _run(self, work: Callable[[Any], Any], *, retry: bool) -> Any:
+        """Run `work(cursor)`; if the connection broke under it and `retry` says the work
+        only reads, once more on a fresh connection (that attempt is not retried)."""
         try:
             with self._transaction() as cursor:
                 return work(cursor)
         except _Disconnected as e:
+            if not retry:
+                raise WarehouseError(f"lost the connection to Redshift: {e}") from e
             logger.warning("redshift connection broke (%s); re-opening it and retrying", e)
-        try:
-            with self._transaction() as cursor:
-                return work(cursor)
-        except _Disconnected as e:
-            raise WarehouseError(f"lost the connection to Redshift: {e}") from e
+        return self._run(work, retry=False)
 
     # -- the Warehouse interface ------------------------------------------------------------
 
@@ -306,7 +329,7 @@ class RedshiftWarehouse:
                 age = time.monotonic() - read_at
                 if age <= CATALOG_TTL_S and not (refresh and age >= CATALOG_REFRESH_S):
                     return cached
-            described = self._doc.describe(self._run(self._read_catalog))
+            described = self._doc.describe(self._run(self._read_catalog, retry=True))
             self._catalog = (time.monotonic(), described)
             return described
 
@@ -345,8 +368,22 @@ class RedshiftWarehouse:
             total = max(cursor.rowcount, len(rows))
             return QueryResult(columns, rows, total, time.perf_counter() - started)
 
-        result: QueryResult = self._run(work)
+        result: QueryResult = self._run(work, retry=is_read_only(sql, self.dialect))
         return result
+
+    def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
+        check_params(sql, params)
+        body = _body(sql)
+
+        def work(cursor: Any) -> list[ResultColumn]:
+            cursor.execute(f"SELECT * FROM ({body}) AS described LIMIT 0", params or None)
+            return [
+                ResultColumn(d[0], free_text=d[1] not in FIXED_SHAPE_TYPES)
+                for d in cursor.description or []
+            ]
+
+        columns: list[ResultColumn] = self._run(work, retry=is_read_only(body, self.dialect))
+        return columns
 
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
         """Stream the whole result to CSV or Parquet through a server-side cursor, in chunks."""
@@ -355,7 +392,7 @@ class RedshiftWarehouse:
             raise ValueError(f"export path must end in {' or '.join(EXPORT_WRITERS)}: {path}")
         check_params(sql, params)
         started = time.perf_counter()
-        body = sql.strip().rstrip(";").rstrip()
+        body = _body(sql)
 
         def work(cursor: Any) -> int:
             cursor.execute(f"DECLARE databot_export NO SCROLL CURSOR FOR {body}", params or None)
@@ -372,7 +409,7 @@ class RedshiftWarehouse:
             cursor.execute("CLOSE databot_export")
             return written
 
-        rows: int = self._run(work)
+        rows: int = self._run(work, retry=is_read_only(body, self.dialect))
         return ExportResult(str(path), rows, time.perf_counter() - started)
 
     def close(self) -> None:
@@ -397,20 +434,47 @@ class _Disconnected(Exception):
     """The connection broke under a statement; the caller may retry on a new one."""
 
 
-def _is_disconnect(error: redshift_connector.Error) -> bool:
-    if isinstance(error, redshift_connector.InterfaceError | redshift_connector.OperationalError):
+def _is_disconnect(error: BaseException) -> bool:
+    """Whether `error` means the session is gone (as opposed to the server refusing or
+    cancelling a statement on a live session, e.g. 57014 for a statement timeout)."""
+    if isinstance(error, redshift_connector.Error):
+        state = _field(error, "C")
+        if state:
+            return state.startswith(_DISCONNECT_STATES)
+        # Without a server response these two are the driver's own socket failures.
+        return isinstance(
+            error, redshift_connector.InterfaceError | redshift_connector.OperationalError
+        )
+    if isinstance(error, _TRANSPORT_ERRORS):
         return True
-    return _field(error, "C").startswith(_DISCONNECT_STATES)
+    return isinstance(error, OSError) and error.errno in _NETWORK_ERRNOS
 
 
-def _field(error: redshift_connector.Error, code: str) -> str:
+def _from_the_connection(error: BaseException) -> bool:
+    """Raised by the driver or its socket (as opposed to a bug, or a local file's error)."""
+    return isinstance(error, redshift_connector.Error) or _is_disconnect(error)
+
+
+def _body(sql: str) -> str:
+    """The statement without trailing semicolons, so that it can be wrapped."""
+    return sql.strip().rstrip(";").rstrip()
+
+
+def _close_quietly(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # it is already broken; closing is best effort
+        logger.debug("closing a broken redshift connection failed", exc_info=True)
+
+
+def _field(error: BaseException, code: str) -> str:
     """A field of the server's error response (C: SQLSTATE, M: message), if there is one."""
     detail = error.args[0] if error.args else None
     return str(detail.get(code, "")) if isinstance(detail, dict) else ""
 
 
-def _message(error: redshift_connector.Error) -> str:
-    return _field(error, "M") or str(error)
+def _message(error: BaseException) -> str:
+    return _field(error, "M") or str(error) or type(error).__name__
 
 
 def _type_name(data_type: str, length: int | None, precision: int | None, scale: int | None) -> str:
@@ -428,17 +492,20 @@ ChunkWriter = Callable[[list[str], list[Any], list[int]], None]
 
 @contextmanager
 def _csv_writer(path: Path) -> Iterator[ChunkWriter]:
-    """CSV in the sample data's conventions: empty for NULL, true/false, ISO dates."""
+    """CSV in the sample data's conventions (empty for NULL, true/false, ISO dates), its
+    cells neutralised against formula injection."""
     with open(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
+        # RFC 4180 line ends: the csv module quotes a field only for characters of its line
+        # terminator, so with "\n" alone a value holding "\r" would split its row.
+        writer = csv.writer(out, lineterminator="\r\n")
         started = False
 
         def write(columns: list[str], rows: list[Any], type_codes: list[int]) -> None:
             nonlocal started
             if not started:
-                writer.writerow(columns)
+                writer.writerow([neutralise_cell(c) for c in columns])
                 started = True
-            writer.writerows([_csv_value(v) for v in row] for row in rows)
+            writer.writerows([neutralise_cell(_csv_value(v)) for v in row] for row in rows)
 
         yield write
 
@@ -452,6 +519,10 @@ def _csv_value(value: Any) -> Any:
         return value.isoformat()
     return value
 
+
+# Type OIDs of numbers, booleans, dates and times: their printed values cannot start with
+# a formula character (see csv_cells).
+FIXED_SHAPE_TYPES = frozenset({16, 20, 21, 23, 26, 700, 701, 1700, 1082, 1083, 1114, 1184, 1266})
 
 # Type OIDs → Arrow types. NUMERIC has no fixed scale in a result (avg() returns many
 # digits), so Parquet gets it as DOUBLE; CSV keeps it exact. Other types become text.

@@ -84,4 +84,4 @@ def test_an_app_mention_is_answered_in_its_thread(
     # AND the job is done and its message gone from the queue
     record = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb")).get("Ev08ABCDEF")
     assert record is not None and record.status == DONE
-    wait_for(lambda: aws_stack.queue_depth() == (0, 0), 10, "an empty queue")
+    wait_for(lambda: aws_stack.queue_depth() == (0, 0), 30, "an empty queue")

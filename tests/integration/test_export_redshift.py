@@ -21,8 +21,16 @@ from executor.artifacts.s3 import s3_client
 from executor.commands import sql as sql_command
 from executor.errors import UnsafeSQL, WarehouseError
 from executor.settings import DEFAULT_INPUT
+from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.guarded import run_guarded
 from executor.warehouse.redshift import RedshiftWarehouse
+from tests.support.formula_cells import (
+    EXPECTED_HEADER,
+    TEXT_CELLS,
+    expected_rows,
+    formula_cells_sql,
+    read_csv,
+)
 from tests.support.postgres import PgBouncer
 
 pytestmark = pytest.mark.integration
@@ -195,3 +203,53 @@ def test_an_export_that_fails_in_the_database_stores_nothing(
 
     assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
     assert not list(Path(tempfile.gettempdir()).glob("databot-export-*"))
+
+
+def test_redshift_csv_export_neutralises_text_cells_and_keeps_negative_numbers(
+    redshift_warehouse: RedshiftWarehouse, tmp_path: Path
+) -> None:
+    # GIVEN formula-like text, "-5" as text, NULLs, unicode and negative numbers
+    # (exported directly: the guard regenerates Redshift literals with \' escapes,
+    # which the PostgreSQL stand-in does not read)
+    path = tmp_path / "result.csv"
+
+    # WHEN the client-side export (a server-side cursor, written in Python) writes them
+    exported = redshift_warehouse.export(formula_cells_sql(), path)
+
+    # THEN every text cell a spreadsheet would evaluate starts with a quote; numbers do not
+    assert read_csv(path) == (EXPECTED_HEADER, expected_rows())
+    assert exported.rows == len(TEXT_CELLS)
+
+
+def test_redshift_describes_which_result_columns_are_free_text(
+    redshift_warehouse: RedshiftWarehouse,
+) -> None:
+    columns = redshift_warehouse.result_columns(
+        "SELECT user_id, country, signup_date, is_active, revenue, event_type "
+        "FROM users JOIN interactions USING (user_id) WHERE plan = :plan",
+        {"plan": "pro"},
+    )
+
+    assert [(c.name, c.free_text) for c in columns] == [
+        ("user_id", False), ("country", True), ("signup_date", False), ("is_active", False),
+        ("revenue", False), ("event_type", True),
+    ]  # fmt: skip
+
+
+def test_the_unload_wrapper_neutralises_in_redshift_sql(
+    redshift_warehouse: RedshiftWarehouse,
+) -> None:
+    # GIVEN the SELECT an UNLOAD to CSV would run (UNLOAD itself needs a real Redshift;
+    # PostgreSQL lacks VARCHAR(MAX), so only that cast is swapped for TEXT here)
+    sql = formula_cells_sql()
+    wrapped = neutralising_select(sql, redshift_warehouse.result_columns(sql), "redshift")
+    assert wrapped.count("VARCHAR(MAX)") == 3  # the one text column, cast three times
+
+    # WHEN it runs
+    result = redshift_warehouse.query(wrapped.replace("VARCHAR(MAX)", "TEXT"), 100)
+
+    # THEN it returns exactly the cells the client-side writers produce
+    assert result.columns == EXPECTED_HEADER
+    assert [
+        ["" if value is None else str(value) for value in row] for row in result.rows
+    ] == expected_rows()

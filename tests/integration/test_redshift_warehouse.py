@@ -3,8 +3,10 @@ holding the sample data (fixtures in tests/support/postgres.py)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +16,7 @@ from typing import Any
 import boto3
 import pyarrow.parquet as pq
 import pytest
+import redshift_connector
 from moto import mock_aws
 
 from executor.errors import WarehouseError
@@ -23,7 +26,7 @@ from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.factory import open_warehouse
 from executor.warehouse.guarded import run_guarded
 from executor.warehouse.redshift import RedshiftWarehouse
-from tests.support.postgres import READER, PgBouncer, PostgresServer
+from tests.support.postgres import READER, PgBouncer, PostgresServer, free_port, run_pgbouncer
 
 pytestmark = pytest.mark.integration
 
@@ -203,10 +206,214 @@ def test_a_terminated_backend_is_reconnected_and_the_next_query_succeeds(
         assert killed.strip() == "t"
 
         # THEN the next query succeeds, on a new backend with the session settings again
-        result = warehouse.query("SELECT pg_backend_pid(), current_setting('statement_timeout')", 1)
-        second_pid, timeout = result.rows[0]
+        (second_pid,) = warehouse.query("SELECT pg_backend_pid()", 1).rows[0]
         assert second_pid != first_pid
-        assert timeout == "5s"
+        assert warehouse.query("SHOW statement_timeout", 1).rows == [("5s",)]
+    finally:
+        warehouse.close()
+
+
+class Connections:
+    """redshift_connector.connect, keeping each connection so that a test can break it
+    where the network would: the driver's socket stream, or the driver itself."""
+
+    def __init__(self) -> None:
+        self.opened: list[Any] = []
+        # Installed on every new connection when set: a failure that never heals.
+        self.break_each: Callable[[Any], None] | None = None
+
+    def __call__(self, **kwargs: Any) -> Any:
+        conn = redshift_connector.connect(**kwargs)
+        self.opened.append(conn)
+        if self.break_each is not None:
+            self.break_each(conn)
+        return conn
+
+
+def reading_fails_with(error: BaseException) -> Callable[[Any], None]:
+    def install(conn: Any) -> None:
+        def read(size: int = -1) -> bytes:
+            raise error
+
+        conn._read = read
+
+    return install
+
+
+def writing_fails_with(error: BaseException) -> Callable[[Any], None]:
+    def install(conn: Any) -> None:
+        def write(data: bytes) -> int:
+            raise error
+
+        conn._write = write
+
+    return install
+
+
+def reading_returns(data: bytes) -> Callable[[Any], None]:
+    """The stream ends (b"") or stops part-way through a message header."""
+
+    def install(conn: Any) -> None:
+        conn._read = lambda size=-1: data
+
+    return install
+
+
+def the_driver_raises(error: BaseException) -> Callable[[Any], None]:
+    def install(conn: Any) -> None:
+        def execute(*args: Any, **kwargs: Any) -> None:
+            raise error
+
+        conn.execute = execute
+
+    return install
+
+
+@pytest.fixture
+def connections() -> Connections:
+    return Connections()
+
+
+@pytest.fixture
+def breakable(pgbouncer: PgBouncer, connections: Connections) -> Iterator[RedshiftWarehouse]:
+    """A warehouse whose connections the test can break (5 s statement timeout)."""
+    warehouse = RedshiftWarehouse(
+        redshift.parse_url(pgbouncer.url),
+        password=lambda: pgbouncer.password,
+        statement_timeout_s=5,
+        connect=connections,
+    )
+    yield warehouse
+    warehouse.close()
+
+
+BROKEN_CONNECTIONS = {
+    "reset on read": reading_fails_with(ConnectionResetError(104, "Connection reset by peer")),
+    "reset on write": writing_fails_with(ConnectionResetError(104, "Connection reset by peer")),
+    "broken pipe on write": writing_fails_with(BrokenPipeError(32, "Broken pipe")),
+    "socket timeout on read": reading_fails_with(TimeoutError("timed out")),
+    "network unreachable": writing_fails_with(OSError(errno.ENETUNREACH, "unreachable")),
+    "end of stream": reading_returns(b""),
+    "stream cut inside a header": reading_returns(b"Z\x00"),
+    "driver network error": the_driver_raises(redshift_connector.InterfaceError("network error")),
+    "driver connection closed": the_driver_raises(
+        redshift_connector.InterfaceError("connection is closed")
+    ),
+    "driver connection time out": the_driver_raises(
+        redshift_connector.OperationalError("connection time out", TimeoutError())
+    ),
+    "server connection failure": the_driver_raises(
+        redshift_connector.ProgrammingError({"C": "08006", "M": "connection failure"})
+    ),
+    "pgbouncer lost its server": the_driver_raises(
+        redshift_connector.ProgrammingError({"C": "08P01", "M": "server conn crashed?"})
+    ),
+    "administrator shutdown": the_driver_raises(
+        redshift_connector.ProgrammingError({"C": "57P01", "M": "terminating connection"})
+    ),
+}
+
+
+@pytest.mark.parametrize("breaking", BROKEN_CONNECTIONS.values(), ids=BROKEN_CONNECTIONS.keys())
+def test_a_read_is_retried_once_on_a_new_connection_however_the_old_one_broke(
+    breakable: RedshiftWarehouse, connections: Connections, breaking: Callable[[Any], None]
+) -> None:
+    # GIVEN a connected warehouse whose connection then breaks
+    assert breakable.query("SELECT 1", 1).rows == [(1,)]
+    breaking(connections.opened[0])
+
+    # WHEN the next read-only query runs
+    result = breakable.query("SELECT count(*) FROM users WHERE plan = :plan", 1, {"plan": "pro"})
+
+    # THEN it ran again on a second connection, which has the session settings
+    assert result.rows[0][0] > 0
+    assert len(connections.opened) == 2
+    assert breakable.query("SHOW statement_timeout", 1).rows == [("5s",)]
+    assert len(connections.opened) == 2
+
+
+def test_a_connection_that_breaks_again_fails_after_one_retry(
+    breakable: RedshiftWarehouse, connections: Connections
+) -> None:
+    # GIVEN a network that resets every connection once it is set up
+    assert breakable.query("SELECT 1", 1).rows == [(1,)]
+    reset = reading_fails_with(ConnectionResetError(104, "Connection reset by peer"))
+    reset(connections.opened[0])
+    connections.break_each = lambda conn: _after_setup(conn, reset)
+
+    # WHEN a query runs, THEN it fails clearly after exactly one new connection
+    with pytest.raises(WarehouseError, match="lost the connection to Redshift"):
+        breakable.query("SELECT 1", 1)
+    assert len(connections.opened) == 2
+
+
+def _after_setup(conn: Any, breaking: Callable[[Any], None]) -> Any:
+    """Break `conn` once the warehouse has set its session up (SET statement_timeout)."""
+    commit = conn.commit
+
+    def commit_then_break() -> None:
+        commit()
+        breaking(conn)
+
+    conn.commit = commit_then_break
+    return conn
+
+
+def test_a_statement_that_is_not_read_only_is_never_retried(
+    breakable: RedshiftWarehouse, connections: Connections
+) -> None:
+    # GIVEN a broken connection
+    assert breakable.query("SELECT 1", 1).rows == [(1,)]
+    reading_fails_with(ConnectionResetError(104, "Connection reset by peer"))(connections.opened[0])
+
+    # WHEN a statement that writes runs (the guard never lets one through)
+    with pytest.raises(WarehouseError, match="lost the connection to Redshift"):
+        breakable.query("CREATE TEMP TABLE scratch AS SELECT 1 AS x", 1)
+
+    # THEN it was not run again; the next query gets a new connection
+    assert len(connections.opened) == 1
+    assert breakable.query("SELECT 2", 1).rows == [(2,)]
+    assert len(connections.opened) == 2
+
+
+def test_a_statement_timeout_is_not_a_broken_connection(
+    pgbouncer: PgBouncer, connections: Connections
+) -> None:
+    warehouse = RedshiftWarehouse(
+        redshift.parse_url(pgbouncer.url),
+        password=lambda: pgbouncer.password,
+        statement_timeout_s=1,
+        connect=connections,
+    )
+    try:
+        (pid,) = warehouse.query("SELECT pg_backend_pid()", 1).rows[0]
+        # WHEN a read-only query runs past the statement timeout
+        with pytest.raises(WarehouseError, match="statement timeout"):
+            warehouse.query("SELECT pg_sleep(3)", 1)
+
+        # THEN it was neither retried nor its connection dropped
+        assert len(connections.opened) == 1
+        assert warehouse.query("SELECT pg_backend_pid()", 1).rows == [(pid,)]
+    finally:
+        warehouse.close()
+
+
+def test_a_pgbouncer_restart_is_survived(postgres_server: PostgresServer, tmp_path: Path) -> None:
+    # GIVEN a warehouse connected through its own PgBouncer
+    port = free_port()
+    workdir = postgres_server.workdir / f"pgbouncer-{port}"
+    with run_pgbouncer(postgres_server, workdir, port) as bouncer:
+        warehouse = RedshiftWarehouse(
+            redshift.parse_url(bouncer.url), password=lambda: bouncer.password
+        )
+        (first_pid,) = warehouse.query("SELECT pg_backend_pid()", 1).rows[0]
+    try:
+        # WHEN PgBouncer stops and starts again on the same port
+        with run_pgbouncer(postgres_server, workdir, port):
+            # THEN the next query succeeds on a new server connection
+            (second_pid,) = warehouse.query("SELECT pg_backend_pid()", 1).rows[0]
+            assert second_pid != first_pid
+            assert warehouse.query("SELECT count(*) FROM users", 1).rows == [(5_000,)]
     finally:
         warehouse.close()
 

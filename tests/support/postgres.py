@@ -14,6 +14,8 @@ Fixtures:
   columns). `.psql(sql)` runs SQL as the superuser.
 - `pgbouncer` (session): PgBouncer in front of it; `.url` is a `redshift://` WAREHOUSE_URL
   for the read-only role `databot` (its password: `.password`).
+- `run_pgbouncer(postgres_server, workdir, port)`: a context manager running one more
+  PgBouncer (a test that restarts it gets its own, so the shared one stays up).
 - `redshift_settings` (per test): `Settings` pointing at PgBouncer, password set,
   statement timeout 5 s.
 - `redshift_warehouse` (session): a connected `RedshiftWarehouse` on those settings,
@@ -31,6 +33,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -155,14 +158,19 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def pgbouncer(postgres_server: PostgresServer) -> Iterator[PgBouncer]:
     """PgBouncer on a free local port, forwarding `dev` to the test PostgreSQL."""
+    with run_pgbouncer(postgres_server, postgres_server.workdir / "pgbouncer", free_port()) as pb:
+        yield pb
+
+
+@contextmanager
+def run_pgbouncer(postgres_server: PostgresServer, workdir: Path, port: int) -> Iterator[PgBouncer]:
+    """PgBouncer on `port` with its files in `workdir`, stopped (SIGTERM) on leaving."""
     executable = next(filter(None, map(shutil.which, PGBOUNCER_CANDIDATES)), None)
     if executable is None:
         pytest.fail(
             "pgbouncer is not installed: run `make system-deps` (apt-get install pgbouncer)"
         )
-    workdir = postgres_server.workdir / "pgbouncer"
-    workdir.mkdir()
-    port = free_port()
+    workdir.mkdir(exist_ok=True)
     (workdir / "userlist.txt").write_text(f'"{READER}" "{READER_PASSWORD}"\n')
     (workdir / "pgbouncer.ini").write_text(
         "[databases]\n"
@@ -182,7 +190,7 @@ def pgbouncer(postgres_server: PostgresServer) -> Iterator[PgBouncer]:
         for path in [workdir, *workdir.iterdir()]:
             os.chown(path, entry.pw_uid, entry.pw_gid)
     # Its output goes to a file: a pipe nobody reads would fill up and stall it.
-    with open(workdir / "stderr.log", "w") as stderr:
+    with open(workdir / "stderr.log", "a") as stderr:
         process = subprocess.Popen(
             [executable, str(workdir / "pgbouncer.ini")],
             user=user,

@@ -10,6 +10,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -33,9 +34,17 @@ from executor.errors import UnsafeSQL
 from executor.settings import DEFAULT_INPUT, Settings
 from executor.tools.base import SavedQuery, ToolContext, ToolError
 from executor.tools.export_results import export_results
-from executor.warehouse.base import TableInfo
+from executor.warehouse.base import ResultColumn, TableInfo
+from executor.warehouse.csv_cells import neutralise_cell, neutralising_select
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import run_guarded
+from tests.support.formula_cells import (
+    EXPECTED_HEADER,
+    TEXT_CELLS,
+    expected_rows,
+    formula_cells_sql,
+    read_csv,
+)
 
 BUCKET = "databot-results-test"
 MIB = 1024 * 1024
@@ -341,6 +350,87 @@ def test_export_refuses_bad_names(
     assert list(tmp_path.iterdir()) == []
 
 
+# --- CSV injection ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("cell", "expected"), TEXT_CELLS)
+def test_a_text_cell_starting_like_a_formula_is_prefixed_with_a_quote(
+    cell: str | None, expected: str
+) -> None:
+    assert (neutralise_cell(cell) or "") == expected
+
+
+@pytest.mark.parametrize("number", [-5, -2.5, Decimal("-0.10"), 0])
+def test_numbers_are_never_neutralised(number: Any) -> None:
+    assert neutralise_cell(number) is number
+
+
+def test_duckdb_csv_export_neutralises_text_cells_and_keeps_negative_numbers(
+    duckdb_warehouse: DuckDBWarehouse, tmp_path: Path
+) -> None:
+    # GIVEN a result with formula-like text, "-5" as text, NULLs, unicode and negative numbers
+    path = tmp_path / "cells.csv"
+
+    # WHEN DuckDB's COPY exports it
+    result = duckdb_warehouse.export(formula_cells_sql(), path)
+
+    # THEN every text cell that a spreadsheet would evaluate starts with a quote
+    assert result.rows == len(TEXT_CELLS)
+    assert read_csv(path) == (EXPECTED_HEADER, expected_rows())
+
+
+def test_the_full_result_file_is_neutralised_too(
+    duckdb_warehouse: DuckDBWarehouse, tmp_path: Path
+) -> None:
+    # WHEN the result goes to a job's artifacts as result.csv (verified answers, full results)
+    exported = export_to_store(
+        duckdb_warehouse, LocalArtifactStore(tmp_path), "Ev1", formula_cells_sql(), "result.csv"
+    )
+
+    # THEN it holds the neutralised cells
+    assert read_csv(Path(exported.link)) == (EXPECTED_HEADER, expected_rows())
+
+
+def test_duckdb_parquet_export_keeps_the_values_as_they_are(
+    duckdb_warehouse: DuckDBWarehouse, tmp_path: Path
+) -> None:
+    # GIVEN Parquet, a typed format no spreadsheet evaluates
+    path = tmp_path / "cells.parquet"
+
+    duckdb_warehouse.export(formula_cells_sql(), path)
+
+    assert pq.read_table(path).column("cell").to_pylist() == [cell for cell, _ in TEXT_CELLS]
+
+
+def test_duckdb_describes_which_result_columns_are_free_text(
+    duckdb_warehouse: DuckDBWarehouse,
+) -> None:
+    columns = duckdb_warehouse.result_columns(
+        "SELECT 1 AS n, 2.5 AS d, 'x' AS s, DATE '2025-01-01' AS day, true AS b, "
+        "INTERVAL 1 DAY AS i, plan FROM users WHERE plan = :plan",
+        {"plan": "pro"},
+    )
+
+    assert [(c.name, c.free_text) for c in columns] == [
+        ("n", False), ("d", False), ("s", True), ("day", False), ("b", False), ("i", True),
+        ("plan", True),
+    ]  # fmt: skip
+
+
+def test_the_sql_wrapper_keeps_columns_of_the_same_name_apart(
+    duckdb_warehouse: DuckDBWarehouse, tmp_path: Path
+) -> None:
+    # GIVEN a result with two columns called "v", one text and one numeric
+    path = tmp_path / "same_names.csv"
+
+    # WHEN it is exported as CSV
+    duckdb_warehouse.export("SELECT '=1' AS v, -1 AS v", path)
+
+
+    # THEN each keeps its own rule (COPY itself names the second one v_1, as without the wrapper)
+    assert read_csv(path) == (["v", "v_1"], [["'=1", "-1"]])
+
+
 def test_unload_statement_quotes_the_query_as_a_redshift_literal() -> None:
     statement = unload_statement(
         r"SELECT 'it''s' AS a, 'back\slash' AS b FROM users",
@@ -378,9 +468,14 @@ class UnloadingRedshift:
         self.client = client
         self.rows = rows
         self.statements: list[str] = []
+        self.described: list[str] = []
 
     def tables(self, refresh: bool = False) -> list[TableInfo]:
         return [TableInfo(name="users", columns=[], row_count=self.rows, schema="public")]
+
+    def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
+        self.described.append(sql)
+        return [ResultColumn("user_id", free_text=False), ResultColumn("country", free_text=True)]
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> None:
         self.statements.append(sql)
@@ -420,11 +515,30 @@ def test_unload_nests_an_outer_limit_which_redshift_refuses(s3: Any) -> None:
     warehouse = UnloadingRedshift(s3, rows=10)
     store = s3_store(s3, unload_role_arn=UNLOAD_ROLE)
 
-    unload(warehouse, store, "SELECT * FROM users LIMIT 10", "q.csv")
+    unload(warehouse, store, "SELECT * FROM users LIMIT 10", "q.parquet")
 
     assert warehouse.statements[0].startswith(
         "UNLOAD ('SELECT * FROM (SELECT * FROM users LIMIT 10) AS limited') "
     )
+
+
+def test_unload_to_csv_selects_through_the_neutralising_wrapper(s3: Any) -> None:
+    # GIVEN Redshift with an UNLOAD role, and a query with a text and a numeric column
+    warehouse = UnloadingRedshift(s3, rows=10)
+    store = s3_store(s3, unload_role_arn=UNLOAD_ROLE)
+    sql = "SELECT user_id, country FROM users LIMIT 10"
+
+    # WHEN it is exported as CSV
+    unload(warehouse, store, sql, "q.csv")
+
+    # THEN UNLOAD runs the query wrapped in the same rule (its LIMIT nested, as UNLOAD needs),
+    # the text column neutralised in SQL and the numeric one left alone
+    assert warehouse.described == [sql]
+    wrapped = neutralising_select(sql, warehouse.result_columns(sql), "redshift")
+    quoted = wrapped.replace("'", "''")
+    assert warehouse.statements[0].startswith(f"UNLOAD ('{quoted}') ")
+    assert 'q.c0 AS "user_id"' in wrapped
+    assert "CAST(q.c1 AS VARCHAR(MAX))" in wrapped
 
 
 def test_unload_is_refused_by_the_guard_like_any_export(s3: Any) -> None:

@@ -1,13 +1,18 @@
 """Redshift configuration without a server: WAREHOUSE_URL parsing, the arguments handed to
-redshift-connector (password, TLS, IAM cluster or serverless), and the secret password."""
+redshift-connector (password, TLS, IAM cluster or serverless), the secret password, and
+which errors mean a broken connection."""
 
 from __future__ import annotations
 
+import errno
 import json
+import ssl
+import struct
 from typing import Any
 
 import boto3
 import pytest
+import redshift_connector
 from botocore.stub import Stubber
 
 from executor.errors import WarehouseError
@@ -197,3 +202,39 @@ def test_a_secret_without_a_password_field_is_refused_without_echoing_it() -> No
         with pytest.raises(WarehouseError, match="not a JSON object with a 'password'") as caught:
             SecretPassword(ARN, client=client)()
     assert "not-json-but-secret" not in str(caught.value)
+
+
+BROKEN = {
+    "reset": ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+    "broken pipe": BrokenPipeError(errno.EPIPE, "Broken pipe"),
+    "socket timeout": TimeoutError("timed out"),
+    "tls stream cut": ssl.SSLEOFError(8, "EOF occurred in violation of protocol"),
+    "host unreachable": OSError(errno.EHOSTUNREACH, "No route to host"),
+    "short header": struct.error("unpack requires a buffer of 5 bytes"),
+    "driver socket closed": redshift_connector.InterfaceError("BrokenPipe: server socket closed"),
+    "driver time out": redshift_connector.OperationalError("connection time out"),
+    "connection failure": redshift_connector.ProgrammingError({"C": "08006", "M": "x"}),
+    "pgbouncer protocol": redshift_connector.ProgrammingError({"C": "08P01", "M": "x"}),
+    "terminated": redshift_connector.ProgrammingError({"C": "57P01", "M": "x"}),
+}
+NOT_BROKEN = {
+    "statement timeout": redshift_connector.ProgrammingError(
+        {"C": "57014", "M": "canceling statement due to statement timeout"}
+    ),
+    "syntax error": redshift_connector.ProgrammingError({"C": "42601", "M": "x"}),
+    "bad password": redshift_connector.InterfaceError({"C": "28000", "M": "x"}),
+    "disk full while writing an export": OSError(errno.ENOSPC, "No space left on device"),
+    "a bug": ValueError("not a network problem"),
+}
+
+
+@pytest.mark.parametrize("error", BROKEN.values(), ids=BROKEN.keys())
+def test_every_shape_of_a_lost_session_counts_as_a_broken_connection(error: Exception) -> None:
+    assert redshift._is_disconnect(error)
+
+
+@pytest.mark.parametrize("error", NOT_BROKEN.values(), ids=NOT_BROKEN.keys())
+def test_answers_from_a_live_session_and_local_failures_are_not_broken_connections(
+    error: Exception,
+) -> None:
+    assert not redshift._is_disconnect(error)
