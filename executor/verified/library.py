@@ -146,8 +146,15 @@ def _vocabulary(data: Any, source: str) -> Vocabulary:
             data.get("abbreviations"), f"{source}: vocabulary.abbreviations"
         )
     }
+    markers = _strings(data.get("markers") or [], f"{source}: vocabulary.markers")
     return Vocabulary(
-        synonyms, values, frozenset(dimensions), frozenset(statistics), shapes, abbreviations
+        synonyms,
+        values,
+        frozenset(dimensions),
+        frozenset(statistics),
+        shapes,
+        abbreviations,
+        frozenset(markers),
     )
 
 

@@ -19,14 +19,13 @@ from typing import Any
 
 from executor.verified.periods import parse_period
 
-# Words that carry no meaning for telling questions apart ("how many", "the", "what").
-# Words that change a question (total, number, count, list, each, per) are not here:
-# the vocabulary gives them a role.
+# Words that carry no meaning for telling questions apart ("the", "what"). Words that
+# change a question (total, number, count, list, per, when, where, who) are not here.
 _STOPWORDS = """a about all an and any are as at be been broken by can could did do does
     doe for from get give had has have how hows i in into is it its last many me much my
     of on or our over past please show so tell than that the their them there these they
-    this those through to up us via was we were what whats when where which whose will with
-    would you your each every"""
+    this those through to up us via was we were what whats which whose will with would
+    you your each every"""
 STOPWORDS = frozenset(_STOPWORDS.split())
 _NUMBERS = """zero one two three four five six seven eight nine ten eleven twelve thirteen
     fourteen fifteen sixteen seventeen eighteen nineteen twenty"""
@@ -42,6 +41,11 @@ SHAPES = ("number", "series", "ranking", "list")
 # "per X": a rate over X ("revenue per purchase"), unless X is a grouping ("per country").
 PER = "per"
 TOTAL = "total"
+# "who bought?" asks for people; "users who bought" only qualifies the users.
+WHO = "who"
+# "vs" between two values only joins them ("France vs Spain"); elsewhere it asks for a
+# comparison ("revenue vs last month"), which is a statistic no entry declares.
+VERSUS = "versus"
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,9 @@ class Vocabulary:
     dimensions: the words that name how a result is grouped (country, plan, monthly...).
     statistics: the words that turn a metric into another (average, median, share...).
     shapes: a word → the answer shape it asks for ("top" → ranking, "list" → list).
-    abbreviations: a word → the words it stands for, applied before anything else."""
+    abbreviations: a word → the words it stands for, applied before anything else.
+    markers: the words that ask to group by the column they go with ("by", "each",
+    "breakdown"); a column named without one is the thing listed ("products in toys")."""
 
     synonyms: Mapping[str, str]
     values: Mapping[str, Mapping[str, str]]
@@ -100,6 +106,7 @@ class Vocabulary:
     statistics: frozenset[str] = frozenset()
     shapes: Mapping[str, str] = field(default_factory=dict)
     abbreviations: Mapping[str, str] = field(default_factory=dict)
+    markers: frozenset[str] = frozenset()
 
 
 def words(text: str) -> list[str]:
@@ -152,6 +159,7 @@ class Normaliser:
 
     def parse(self, text: str) -> Intent:
         tokens = self._without_column_words(self._replace_phrases(self._key(text)))
+        marked = any(token in self.vocabulary.markers for token in tokens)
         content: list[str] = []
         slots: list[Slot] = []
         i = 0
@@ -178,6 +186,12 @@ class Normaliser:
                 if self._is_content(following) and following not in self.vocabulary.dimensions:
                     _add(content, f"{PER}_{following}")
                     i += 1
+            elif token == WHO:
+                if not (i and self._is_content(tokens[i - 1])):
+                    _add(content, "list")
+            elif token == VERSUS:
+                if not (i and tokens[i - 1].startswith("@") and following.startswith("@")):
+                    _add(content, VERSUS)
             elif (
                 token in self.vocabulary.dimensions
                 and tokens[i - 1 : i] == [TOTAL]
@@ -185,12 +199,13 @@ class Normaliser:
             ):
                 # "how many countries": the column is counted, not grouped by.
                 _add(content, f"{TOTAL}_{token}")
-            elif token not in STOPWORDS:
+            elif token not in STOPWORDS and token not in self.vocabulary.markers:
                 _add(content, token)
             i += 1
-        return self._intent(*self._enumerations_as_groupings(content, slots))
+        content, slots, enumerated = self._enumerations_as_groupings(content, slots)
+        return self._intent(content, slots, marked or enumerated)
 
-    def _intent(self, content: list[str], slots: list[Slot]) -> Intent:
+    def _intent(self, content: list[str], slots: list[Slot], marked: bool) -> Intent:
         vocabulary = self.vocabulary
         metric, statistic, grouping, shapes = set(), set(), set(), set()
         for word in content:
@@ -203,22 +218,27 @@ class Normaliser:
             elif word not in vocabulary.shapes:
                 metric.add(word)
         meaning = Meaning(
-            frozenset(metric), frozenset(statistic), frozenset(grouping), _shape(shapes, grouping)
+            frozenset(metric),
+            frozenset(statistic),
+            frozenset(grouping),
+            _shape(shapes, grouping, marked),
         )
         return Intent(tuple(content), tuple(slots), meaning)
 
     def _enumerations_as_groupings(
         self, content: list[str], slots: list[Slot]
-    ) -> tuple[list[str], list[Slot]]:
+    ) -> tuple[list[str], list[Slot], bool]:
         """Every value of a list ("free, pro and enterprise") asks by that column; some of
         them ("France vs Spain") stay a filter with several values, which no entry takes."""
+        enumerated = False
         for kind, count in self._value_count.items():
             named = {slot.value for slot in slots if slot.kind == kind}
             if count > 1 and len(named) == count:
                 slots = [slot for slot in slots if slot.kind != kind]
+                enumerated = True
                 for word in self._column_word[kind].split():
                     _add(content, word)
-        return content, slots
+        return content, slots, enumerated
 
     def _without_column_words(self, tokens: list[str]) -> list[str]:
         """ "the toys category", "the paid search channel": the word names the value's
@@ -274,12 +294,17 @@ class Normaliser:
         return out
 
 
-def _shape(shapes: set[str], grouping: set[str]) -> str:
-    """A list beats a series beats a ranking; any other grouping ranks its groups."""
-    for shape in ("list", "series", "ranking"):
+def _shape(shapes: set[str], grouping: set[str], marked: bool) -> str:
+    """A time grouping or "trend" asks for a series; "top", "most" for a ranking, even
+    of a list ("list the top 10 items"); "list", "who" for a list. Otherwise a column asks
+    for a ranking of its groups when a marker says so ("by country"), and is the thing
+    listed when none does ("products in toys"); no column asks for a single number."""
+    for shape in ("series", "ranking", "list"):
         if shape in shapes:
             return shape
-    return "ranking" if grouping else "number"
+    if grouping:
+        return "ranking" if marked else "list"
+    return "number"
 
 
 def _all_phrases(vocabulary: Vocabulary) -> Iterable[str]:
@@ -291,6 +316,7 @@ def _all_phrases(vocabulary: Vocabulary) -> Iterable[str]:
     yield from vocabulary.dimensions
     yield from vocabulary.statistics
     yield from vocabulary.shapes
+    yield from vocabulary.markers
 
 
 def _add(content: list[str], word: str) -> None:
