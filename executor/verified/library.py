@@ -5,8 +5,8 @@ missing field, an id used twice, SQL that does not parse as Redshift or uses a
 placeholder no parameter binds, an unknown value list, an intent naming a word of the
 wrong kind) and names the entry and field.
 
-Each entry ends up with the meanings it answers (metric, statistic, grouping, shape):
-from its `intent` declaration, or, for an entry without one, from its own phrasings.
+An entry's `intent` declaration becomes the meanings it answers (metric, statistic,
+grouping, shape), read with the same parser as questions.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ class Entry:
     # A format string over the first result row's columns, {last[column]} (the last row),
     # {filters} (the values applied, in words) and {rows} (how many rows in all).
     answer: str | None = None
-    # What the entry answers; filters and period handling are its params.
+    # What the entry answers (filters and period handling are its params); empty when
+    # undeclared, and the matcher then takes what its own phrasings ask.
     meanings: frozenset[Meaning] = frozenset()
 
     @property
@@ -180,11 +181,8 @@ def _entry(raw: Any, normaliser: Normaliser, where: str) -> Entry:
         str(raw["question"]),
         _strings(raw["paraphrases"], f"{where}: paraphrases"),
     )
-    if raw.get("intent") is None:
-        # Undeclared (an entry verified from chat, say): it answers what its phrasings ask.
-        meanings = frozenset(normaliser.parse(text).meaning for text in (question, *paraphrases))
-    else:
-        meanings = _meanings(raw["intent"], normaliser, f"{where}: intent")
+    intent = raw.get("intent")
+    meanings = frozenset() if intent is None else _meanings(intent, normaliser, f"{where}: intent")
     entry = Entry(
         id=str(raw["id"]),
         question=question,

@@ -48,15 +48,17 @@ class Matcher:
     def __init__(self, library: Library) -> None:
         self.library = library
         self._normaliser = Normaliser(library.vocabulary)
-        self._by_meaning: dict[Meaning, list[Entry]] = {}
-        for entry in library.entries:
-            for meaning in entry.meanings:
-                self._by_meaning.setdefault(meaning, []).append(entry)
         self._phrasings: list[tuple[Entry, Intent]] = [
             (entry, self._normaliser.parse(text))
             for entry in library.entries
             for text in entry.phrasings
         ]
+        self._by_meaning: dict[Meaning, list[Entry]] = {}
+        for entry in library.entries:
+            # An undeclared entry (one verified from chat, say) answers what its phrasings ask.
+            meanings = entry.meanings or {p.meaning for e, p in self._phrasings if e is entry}
+            for meaning in meanings:
+                self._by_meaning.setdefault(meaning, []).append(entry)
         n = len(self._phrasings)
         df = Counter(token for _, parsed in self._phrasings for token in set(parsed.tokens))
         # BM25's idf; a word no phrasing uses weighs as much as the rarest word.

@@ -164,46 +164,48 @@ class Normaliser:
         slots: list[Slot] = []
         i = 0
         while i < len(tokens):
-            token = tokens[i]
-            period = parse_period(tokens, i)
-            if period is not None:
-                slots.append(Slot("period", period[0]))
-                i += period[1]
-                continue
-            following = tokens[i + 1] if i + 1 < len(tokens) else ""
-            if token.startswith("@"):
-                kind, _, value = token[1:].partition("=")
-                slots.append(Slot(kind, value))
-            elif (token in RANKING_WORDS and following.isdigit()) or (
-                token.isdigit() and following in RANKING_WORDS
-            ):
-                _add(content, "top")
-                slots.append(Slot("top", int(token if token.isdigit() else following)))
-                i += 1
-            elif token.isdigit():
-                slots.append(Slot("number", int(token)))
-            elif token == PER:
-                if self._is_content(following) and following not in self.vocabulary.dimensions:
-                    _add(content, f"{PER}_{following}")
-                    i += 1
-            elif token == WHO:
-                if not (i and self._is_content(tokens[i - 1])):
-                    _add(content, "list")
-            elif token == VERSUS:
-                if not (i and tokens[i - 1].startswith("@") and following.startswith("@")):
-                    _add(content, VERSUS)
-            elif (
-                token in self.vocabulary.dimensions
-                and tokens[i - 1 : i] == [TOTAL]
-                and (self.vocabulary.shapes.get(token) != "series")
-            ):
-                # "how many countries": the column is counted, not grouped by.
-                _add(content, f"{TOTAL}_{token}")
-            elif token not in STOPWORDS and token not in self.vocabulary.markers:
-                _add(content, token)
-            i += 1
+            i += self._take(tokens, i, content, slots)
         content, slots, enumerated = self._enumerations_as_groupings(content, slots)
         return self._intent(content, slots, marked or enumerated)
+
+    def _take(self, tokens: list[str], i: int, content: list[str], slots: list[Slot]) -> int:
+        """Reads the word at i (and those it governs) into content or slots; returns how
+        many words it used."""
+        token, following = tokens[i], _at(tokens, i + 1)
+        previous = tokens[i - 1] if i else ""
+        period = parse_period(tokens, i)
+        if period is not None:
+            slots.append(Slot("period", period[0]))
+            return period[1]
+        if token.startswith("@"):
+            kind, _, value = token[1:].partition("=")
+            slots.append(Slot(kind, value))
+        elif token in RANKING_WORDS and following.isdigit():
+            _add(content, "top")
+            slots.append(Slot("top", int(following)))
+            return 2
+        elif token.isdigit() and following in RANKING_WORDS:
+            _add(content, "top")
+            slots.append(Slot("top", int(token)))
+            return 2
+        elif token.isdigit():
+            slots.append(Slot("number", int(token)))
+        elif token == PER:
+            if self._is_content(following) and following not in self.vocabulary.dimensions:
+                _add(content, f"{PER}_{following}")
+                return 2
+        elif token == WHO:
+            if not self._is_content(previous):
+                _add(content, "list")
+        elif token == VERSUS:
+            if not (previous.startswith("@") and following.startswith("@")):
+                _add(content, VERSUS)
+        elif previous == TOTAL and self._is_column(token):
+            # "how many countries": the column is counted, not grouped by.
+            _add(content, f"{TOTAL}_{token}")
+        elif token not in STOPWORDS and token not in self.vocabulary.markers:
+            _add(content, token)
+        return 1
 
     def _intent(self, content: list[str], slots: list[Slot], marked: bool) -> Intent:
         vocabulary = self.vocabulary
@@ -245,13 +247,16 @@ class Normaliser:
         column, it does not ask to group by it."""
 
         def names_column(i: int) -> bool:
-            neighbours = [t for t in (tokens[i - 1] if i else "", _at(tokens, i + 1))]
             return any(
                 t.startswith("@") and self._column_word.get(t[1:].partition("=")[0]) == tokens[i]
-                for t in neighbours
+                for t in (tokens[i - 1] if i else "", _at(tokens, i + 1))
             )
 
         return [t for i, t in enumerate(tokens) if not names_column(i)]
+
+    def _is_column(self, token: str) -> bool:
+        """A dimension that names a column rather than a time unit (monthly, daily)."""
+        return token in self.vocabulary.dimensions and self.vocabulary.shapes.get(token) != "series"
 
     def _is_content(self, token: str) -> bool:
         return (

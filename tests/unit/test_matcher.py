@@ -155,6 +155,11 @@ def _fits(entry: Entry, kinds: tuple[str, ...], library: Library) -> bool:
     return True
 
 
+def test_every_library_entry_declares_what_it_answers(verified_library: Library) -> None:
+    undeclared = [entry.id for entry in verified_library.entries if not entry.meanings]
+    assert undeclared == []
+
+
 def test_no_question_can_reach_two_entries(verified_library: Library) -> None:
     # GIVEN every pair of entries that declare a meaning in common
     kinds = ("period", "top", *verified_library.vocabulary.values)
