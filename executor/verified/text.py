@@ -176,6 +176,10 @@ class Normaliser:
         period = parse_period(tokens, i)
         if period is not None:
             slots.append(Slot("period", period[0]))
+            if self._marked(tokens, i):
+                # "each of the last 6 months": by month, over the last 6 months.
+                for word in self._phrases.get(("each", period[0].unit), ("", "each_x"))[1].split():
+                    _add(content, word)
             return period[1]
         if token.startswith("@"):
             kind, _, value = token[1:].partition("=")
@@ -253,6 +257,12 @@ class Normaliser:
             )
 
         return [t for i, t in enumerate(tokens) if not names_column(i)]
+
+    def _marked(self, tokens: list[str], i: int) -> bool:
+        """Whether a marker ("each", "per") governs the words from i ("each of the ...")."""
+        while i and tokens[i - 1] in ("of", "the", "for", "over", "in"):
+            i -= 1
+        return bool(i) and tokens[i - 1] in self.vocabulary.markers
 
     def _is_column(self, token: str) -> bool:
         """A dimension that names a column rather than a time unit (monthly, daily)."""

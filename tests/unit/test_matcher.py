@@ -322,6 +322,12 @@ def test_an_entry_without_a_declaration_answers_what_its_phrasings_ask() -> None
         ("users per country",
          Meaning(frozenset({"user"}), grouping=frozenset({"country"}), shape="ranking")),
         ("revenue in the toys category", Meaning(frozenset({"revenue"}))),
+        ("products in toys", Meaning(frozenset(), grouping=frozenset({"item"}), shape="list")),
+        ("who signed up last week?", Meaning(frozenset({"signup"}), shape="list")),
+        ("users who signed up last week", Meaning(frozenset({"user", "signup"}))),
+        ("revenue vs last month", Meaning(frozenset({"revenue"}), frozenset({"versus"}))),
+        ("revenue for each of the last 6 months",
+         Meaning(frozenset({"revenue"}), grouping=frozenset({"monthly"}), shape="series")),
     ],
 )  # fmt: skip
 def test_parse_places_every_word(
