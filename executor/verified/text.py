@@ -177,8 +177,10 @@ class Normaliser:
         if period is not None:
             slots.append(Slot("period", period[0]))
             if self._marked(tokens, i):
-                # "each of the last 6 months": by month, over the last 6 months.
-                for word in self._phrases.get(("each", period[0].unit), ("", "each_x"))[1].split():
+                # "each of the last 6 months": by month, over the last 6 months. Without a
+                # word for that grouping, one no declaration explains.
+                grouping = self._phrases.get(("each", period[0].unit))
+                for word in grouping[1].split() if grouping else [f"each_{period[0].unit}"]:
                     _add(content, word)
             return period[1]
         if token.startswith("@"):
