@@ -2,13 +2,18 @@
 
 Loading refuses a library with any mistake a person could make while editing it (a
 missing field, an id used twice, SQL that does not parse as Redshift or uses a
-placeholder no parameter binds, an unknown value list) and names the entry and field.
+placeholder no parameter binds, an unknown value list, an intent naming a word of the
+wrong kind) and names the entry and field.
+
+An entry's `intent` declaration becomes the meanings it answers (metric, statistic,
+grouping, shape), read with the same parser as questions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,7 @@ from executor.chart_spec import KINDS as CHART_KINDS
 from executor.chart_spec import ChartSpec
 from executor.settings import DEFAULT_INPUT
 from executor.verified.periods import ALL_TIME, Period, parse_period
-from executor.verified.text import Vocabulary, singular, words
+from executor.verified.text import SHAPES, Meaning, Normaliser, Vocabulary, singular, words
 
 DEFAULT_LIBRARY = DEFAULT_INPUT / "verified_queries.yaml"
 PARAM_TYPES = ("enum", "period", "int")
@@ -68,6 +73,9 @@ class Entry:
     # A format string over the first result row's columns, {last[column]} (the last row),
     # {filters} (the values applied, in words) and {rows} (how many rows in all).
     answer: str | None = None
+    # What the entry answers (filters and period handling are its params); empty when
+    # undeclared, and the matcher then takes what its own phrasings ask.
+    meanings: frozenset[Meaning] = frozenset()
 
     @property
     def phrasings(self) -> tuple[str, ...]:
@@ -98,13 +106,14 @@ def parse_library(data: Any, source: str = "library") -> Library:
     if not isinstance(data, dict):
         raise LibraryError(f"{source}: expected a mapping with 'vocabulary' and 'entries'")
     vocabulary = _vocabulary(data.get("vocabulary") or {}, source)
+    normaliser = Normaliser(vocabulary)
     raw_entries = data.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
         raise LibraryError(f"{source}: 'entries' must be a non-empty list")
     entries: list[Entry] = []
     for index, raw in enumerate(raw_entries):
         where = f"{source}: entry {raw.get('id') if isinstance(raw, dict) else index!r}"
-        entry = _entry(raw, vocabulary, where)
+        entry = _entry(raw, normaliser, where)
         if any(e.id == entry.id for e in entries):
             raise LibraryError(f"{where}: id used twice")
         entries.append(entry)
@@ -124,10 +133,34 @@ def _vocabulary(data: Any, source: str) -> Vocabulary:
                 aliases[alias] = str(value)
         values[str(kind)] = aliases
     dimensions = _strings(data.get("dimensions") or [], f"{source}: vocabulary.dimensions")
-    return Vocabulary(synonyms, values, frozenset(dimensions))
+    statistics = _strings(data.get("statistics") or [], f"{source}: vocabulary.statistics")
+    shapes: dict[str, str] = {}
+    for shape, listed_words in _mapping(data.get("shapes"), f"{source}: vocabulary.shapes"):
+        if shape not in SHAPES:
+            raise LibraryError(f"{source}: vocabulary.shapes.{shape}: one of {', '.join(SHAPES)}")
+        shapes |= dict.fromkeys(
+            _strings(listed_words, f"{source}: vocabulary.shapes.{shape}"), shape
+        )
+    abbreviations = {
+        word: str(expansion)
+        for word, expansion in _mapping(
+            data.get("abbreviations"), f"{source}: vocabulary.abbreviations"
+        )
+    }
+    markers = _strings(data.get("markers") or [], f"{source}: vocabulary.markers")
+    return Vocabulary(
+        synonyms,
+        values,
+        frozenset(dimensions),
+        frozenset(statistics),
+        shapes,
+        abbreviations,
+        frozenset(markers),
+    )
 
 
-def _entry(raw: Any, vocabulary: Vocabulary, where: str) -> Entry:
+def _entry(raw: Any, normaliser: Normaliser, where: str) -> Entry:
+    vocabulary = normaliser.vocabulary
     if not isinstance(raw, dict):
         raise LibraryError(f"{where}: must be a mapping")
     missing = [
@@ -144,10 +177,16 @@ def _entry(raw: Any, vocabulary: Vocabulary, where: str) -> Entry:
         for name, spec in _mapping(raw.get("params"), f"{where}: params")
     )
     chart = raw.get("chart")
+    question, paraphrases = (
+        str(raw["question"]),
+        _strings(raw["paraphrases"], f"{where}: paraphrases"),
+    )
+    intent = raw.get("intent")
+    meanings = frozenset() if intent is None else _meanings(intent, normaliser, f"{where}: intent")
     entry = Entry(
         id=str(raw["id"]),
-        question=str(raw["question"]),
-        paraphrases=_strings(raw["paraphrases"], f"{where}: paraphrases"),
+        question=question,
+        paraphrases=paraphrases,
         sql=str(raw["sql"]).strip(),
         explanation=" ".join(str(raw["explanation"]).split()),
         verified_by=str(raw["verified_by"]),
@@ -155,9 +194,65 @@ def _entry(raw: Any, vocabulary: Vocabulary, where: str) -> Entry:
         params=params,
         chart=_chart(chart, f"{where}: chart") if chart else None,
         answer=str(raw["answer"]) if raw.get("answer") else None,
+        meanings=meanings,
     )
     _check_sql(entry, where)
     return entry
+
+
+def _meanings(raw: Any, normaliser: Normaliser, where: str) -> frozenset[Meaning]:
+    """The declared intent's forms: each metric alternative with each statistic (or the
+    statistic the alternative names itself), the grouping and the shape.
+
+    Alternatives are written in the library's words and read by the question parser, so a
+    declaration and a question agree by construction; "(user)" marks an optional word."""
+    if not isinstance(raw, dict) or not raw.get("metric") or raw.get("shape") not in SHAPES:
+        raise LibraryError(f"{where}: needs metric (a list) and shape ({', '.join(SHAPES)})")
+    vocabulary = normaliser.vocabulary
+    grouping = frozenset(singular(w) for w in _phrases(raw.get("grouping") or [], where))
+    if grouping - vocabulary.dimensions:
+        raise LibraryError(
+            f"{where}: grouping {sorted(grouping - vocabulary.dimensions)} "
+            "is not in vocabulary.dimensions"
+        )
+    statistics = [
+        _form(text, normaliser, f"{where}: statistic")
+        for text in _phrases(raw.get("statistic", _default_statistic(vocabulary)), where)
+    ]
+    if any(metric for metric, _ in statistics):
+        raise LibraryError(f"{where}: statistic names a metric word")
+    meanings: set[Meaning] = set()
+    for text in _phrases(raw["metric"], where):
+        for variant in _optional_variants(text):
+            metric, own = _form(variant, normaliser, f"{where}: metric {text!r}")
+            for statistic in [own] if own else [s for _, s in statistics]:
+                meanings.add(Meaning(metric, statistic, grouping, str(raw["shape"])))
+    return frozenset(meanings)
+
+
+def _default_statistic(vocabulary: Vocabulary) -> list[str]:
+    """None named, or "total" (a plain count or sum said out loud)."""
+    return ["", "total"] if "total" in vocabulary.statistics else [""]
+
+
+def _form(text: str, normaliser: Normaliser, where: str) -> tuple[frozenset[str], frozenset[str]]:
+    intent = normaliser.parse(text)
+    if intent.slots or intent.meaning.grouping or intent.meaning.shape != "number":
+        raise LibraryError(f"{where}: names a value, grouping or shape; declare those apart")
+    return intent.meaning.metric, intent.meaning.statistic
+
+
+def _optional_variants(text: str) -> list[str]:
+    """ "(user) signup" → "user signup" and "signup"."""
+    parts = text.split()
+    options = [(p[1:-1], "") if p.startswith("(") and p.endswith(")") else (p,) for p in parts]
+    return [" ".join(w for w in choice if w) for choice in product(*options)]
+
+
+def _phrases(data: Any, where: str) -> list[str]:
+    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+        raise LibraryError(f"{where}: must be a list of strings")
+    return [str(item) for item in data]
 
 
 def _param(name: str, spec: Any, vocabulary: Vocabulary, where: str) -> ParamSpec:

@@ -367,6 +367,20 @@ def _broken(raw: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> di
         (lambda d: d["entries"][0].update(chart={"kind": "histogram", "x": "a", "y": "b"}),
          "takes no y"),
         (lambda d: d["vocabulary"]["synonyms"].update(user="customer"), "list of non-empty"),
+        (lambda d: d["entries"][0].update(intent={"metric": ["signup"]}),
+         "needs metric .* and shape"),
+        (lambda d: d["entries"][0].update(intent={"metric": ["signup"], "shape": "table"}),
+         "needs metric .* and shape"),
+        (lambda d: d["entries"][0].update(
+            intent={"metric": ["signup"], "grouping": ["planet"], "shape": "ranking"}),
+         r"grouping \['planet'\] is not in vocabulary.dimensions"),
+        (lambda d: d["entries"][0].update(
+            intent={"metric": ["signups by month"], "shape": "series"}),
+         "names a value, grouping or shape"),
+        (lambda d: d["entries"][0].update(
+            intent={"metric": ["signup"], "statistic": ["revenue"], "shape": "number"}),
+         "statistic names a metric word"),
+        (lambda d: d["vocabulary"]["shapes"].update(table=["tabular"]), "one of number, series"),
     ],
 )  # fmt: skip
 def test_library_refuses_mistakes(
