@@ -141,8 +141,10 @@ class SlackOutbox:
             return None
         try:
             return self._reconcile()
-        except ChannelUnreachable:
-            # open() meets the same refusal and decides (response_url or the end).
+        except ChannelUnreachable as e:
+            # No history scope, or no channel (open() meets that refusal and decides).
+            logger.warning("job_id=<%s> | cannot read the thread back (%s): an earlier "
+                           "delivery's replies may be repeated", self._job.job_id, e.error)
             return None
 
     def open(self) -> Progress:
