@@ -144,6 +144,15 @@ class Posted:
     file_names: tuple[str, ...] = ()
 
 
+def find_marked(posted: list[Posted], job_id: str, kind: str, *, part: int = 0) -> Posted | None:
+    """The first message marked as `kind` (and `part`) of this job."""
+    for message in posted:
+        marker = message.marker
+        if marker and marker.job_id == job_id and marker.kind == kind and marker.part == part:
+            return message
+    return None
+
+
 @dataclass(frozen=True)
 class Thread:
     """Where a job's replies go: a channel and the thread's parent message."""

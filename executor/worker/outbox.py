@@ -32,11 +32,11 @@ from bot.job_store import JobRecord, JobStore
 from bot.replier import (
     ChannelUnreachable,
     Marker,
-    Posted,
     ReplyError,
     SlackReplier,
     Thread,
     ThrottledStatus,
+    find_marked,
 )
 from bot.slack_render import (
     SlackFile,
@@ -274,15 +274,15 @@ class SlackOutbox:
         job_id = self._job.job_id
         if self._thread.thread_ts is None:
             recent = self._replier.scan(self._thread, max_pages=1)
-            asked = _find(recent, job_id, "question")
+            asked = find_marked(recent, job_id, "question")
             if asked is None:
                 # The placeholder goes under the question: none of it was posted.
                 return None
             self._thread = Thread(self._thread.channel, asked.ts)
         posted = self._replier.scan(self._thread)
-        head = _find(posted, job_id, "answer", part=0)
+        head = find_marked(posted, job_id, "answer", part=0)
         if head is None:
-            earlier = _find(posted, job_id, "placeholder")
+            earlier = find_marked(posted, job_id, "placeholder")
             if earlier is not None and earlier.ts != self._placeholder_ts:
                 logger.info("job_id=<%s> | found the placeholder %s an earlier delivery "
                             "posted", job_id, earlier.ts)
@@ -293,8 +293,8 @@ class SlackOutbox:
         logger.info("job_id=<%s> | an earlier delivery already answered (message %s)", job_id,
                     head.ts)
         assert head.marker is not None
-        if _find(posted, job_id, "note") is not None:
-            return Delivery(("noted by an earlier delivery",))
+        if find_marked(posted, job_id, "note") is not None:
+            return Delivery(("what an earlier delivery noted as missing",))
         sent_parts = {p.marker.part for p in posted
                       if p.marker and p.marker.job_id == job_id and p.marker.kind == "answer"}
         missing: list[str] = []
@@ -308,15 +308,6 @@ class SlackOutbox:
     def _stop_progress(self) -> None:
         if self._status is not None:
             self._status.close()
-
-
-def _find(posted: list[Posted], job_id: str, kind: str, *, part: int = 0) -> Posted | None:
-    """The first message marked as `kind` (and `part`) of this job."""
-    for message in posted:
-        marker = message.marker
-        if marker and marker.job_id == job_id and marker.kind == kind and marker.part == part:
-            return message
-    return None
 
 
 def _messages_left(count: int) -> str:
