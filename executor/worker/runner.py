@@ -123,24 +123,25 @@ class JobRunner:
         self.metrics.job_started()
         started = time.monotonic()
         outbox: Outbox | None = None
+        answer: Answer | None = None
         try:
             outbox = self._outbox(job, record, message)
-            earlier = outbox.earlier_answer()
-            if earlier is not None:
-                # A killed delivery put the answer out: it is not sent or computed again.
-                return self._finish(job, None, earlier, started)
-            progress = outbox.open()
-            history = self._history(job)
-            with self.engine_slots:
-                answer = self.engine.answer(
-                    Request(job_id=job.job_id, question=job.text, history=history,
-                            progress=progress)
-                )
-            self._store_answer_file(job, answer)
-            delivery = outbox.answer(answer)
-            if isinstance(outbox, RecordOutbox):
-                # An API job's record is its delivery: failing to write it fails the job.
-                self.jobs.mark_done(job.job_id, answer.to_dict())
+            # A killed delivery may have put the answer out: then it is not computed or
+            # sent again.
+            delivery = outbox.earlier_answer()
+            if delivery is None:
+                progress = outbox.open()
+                history = self._history(job)
+                with self.engine_slots:
+                    answer = self.engine.answer(
+                        Request(job_id=job.job_id, question=job.text, history=history,
+                                progress=progress)
+                    )
+                self._store_answer_file(job, answer)
+                delivery = outbox.answer(answer)
+                if isinstance(outbox, RecordOutbox):
+                    # An API job's record is its delivery: failing to write it fails the job.
+                    self.jobs.mark_done(job.job_id, answer.to_dict())
         except Exception as e:
             return self._failed(job, message, e, outbox, time.monotonic() - started)
         return self._finish(job, answer, delivery, started,
