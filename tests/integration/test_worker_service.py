@@ -261,9 +261,10 @@ def test_the_default_engine_answers_verified_questions_and_explains_the_others(
     assert "*5,000* users signed up" in by_thread["1730000000.000001"]
     assert "result.csv" in by_thread["1730000000.000001"]
     assert ":warning:" in by_thread["1730000000.000002"]
+    # (the record is written after the files that follow the answer)
     jobs = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
-    assert [getattr(jobs.get(j.job_id), "status", None) for j in (verified, other)] == [
-        DONE, FAILED]
+    wait_for(lambda: [getattr(jobs.get(j.job_id), "status", None)
+                      for j in (verified, other)] == [DONE, FAILED], 10, "done and failed")
 
 
 # The fault-injection run: reproducible from the seed.
