@@ -4,7 +4,8 @@ A message reaches the DLQ after `maxReceiveCount` deliveries that all failed pas
 (throttling, outages) or died with their worker. The job is marked failed in
 JOBS_TABLE (unless it was answered after all), and the person reads, on the job's
 placeholder or in the thread, that the question could not be answered, with the job id
-as reference.
+as reference. An answer already in the thread (its worker died before recording it) is
+never overwritten: the job is recorded done instead.
 """
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from bot.job import Job, PoisonMessage, ReplyTo
-from bot.job_store import JobStore
-from bot.replier import ReplyError, SlackReplier, SlackUnavailable
+from bot.job_store import JobRecord, JobStore
+from bot.replier import (
+    ChannelUnreachable,
+    ReplyError,
+    SlackReplier,
+    SlackUnavailable,
+    Thread,
+    find_marked,
+)
 from bot.slack_render import error_message
 
 logger = Logger(service="databot")
@@ -38,6 +46,11 @@ def notify_dead_letter(
     # Read only for the placeholder: mark_failed itself refuses a job that is done, even
     # one a worker finished after this read.
     record = jobs.get(job.job_id)
+    if record is not None and replier is not None and _answer_is_out(replier, job, record):
+        logger.info("job_id=<%s> | dead-lettered after its answer went out: recorded done",
+                    job.job_id)
+        jobs.mark_done(job.job_id, None)
+        return
     if not jobs.mark_failed(job.job_id, FAILURE_REASON, source=job.source):
         logger.info("job_id=<%s> | dead-lettered but already answered", job.job_id)
         return
@@ -46,6 +59,21 @@ def notify_dead_letter(
     if record is not None and record.placeholder_channel and record.placeholder_ts:
         placeholder = (record.placeholder_channel, record.placeholder_ts)
     _tell(replier, job.reply_to, job.job_id, placeholder)
+
+
+def _answer_is_out(replier: SlackReplier, job: Job, record: JobRecord) -> bool:
+    """Whether a worker put the job's answer in its thread (a marked message). Slack being
+    unavailable raises; a thread the bot cannot read counts as no answer."""
+    thread_ts = record.reply_thread_ts or job.reply_to.thread_ts
+    if record.finished or record.claims == 0 or not thread_ts:
+        return False
+    channel = record.placeholder_channel or str(job.reply_to.channel)
+    try:
+        posted = replier.scan(Thread(channel, thread_ts))
+    except ChannelUnreachable as e:
+        logger.warning("job_id=<%s> | cannot read the thread back: %s", job.job_id, e)
+        return False
+    return find_marked(posted, job.job_id, "answer") is not None
 
 
 def _tell(

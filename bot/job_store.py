@@ -8,8 +8,11 @@ failed by updating `status`, `updated_at` and `answer` or `error`.
 
 The worker's claim (`claim`) is conditional on the SQS receive count (`attempt`): a
 redelivered message claims the job again only when it is newer than the last claim and
-the job is not finished, so a job is answered once. The placeholder message's channel
-and ts (`placeholder_channel`, `placeholder_ts`) are kept so a restarted job reuses it.
+the job is not finished, so a job is answered once. Each claim adds one to `claims`: a
+job claimed more than once may have replies from an earlier, killed delivery in its
+thread, which the worker looks for before posting anything. The placeholder message's
+channel and ts (`placeholder_channel`, `placeholder_ts`) are kept so a restarted job
+reuses it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ class JobRecord:
     answer: dict[str, Any] | None = None
     error: str | None = None
     attempt: int = 0
+    # How many deliveries claimed the job, this one included.
+    claims: int = 0
     placeholder_channel: str | None = None
     placeholder_ts: str | None = None
     # The thread the replies go under (for a slash command: the question the worker posted).
@@ -67,6 +72,7 @@ class JobRecord:
             answer=json.loads(answer) if answer else None,
             error=text("error"),
             attempt=int(item["attempt"]["N"]) if "attempt" in item else 0,
+            claims=int(item["claims"]["N"]) if "claims" in item else 0,
             placeholder_channel=text("placeholder_channel"),
             placeholder_ts=text("placeholder_ts"),
             reply_thread_ts=text("reply_thread_ts"),
@@ -129,6 +135,7 @@ class JobStore:
                 Key={"job_id": {"S": job.job_id}},
                 UpdateExpression=(
                     "SET #status = :running, attempt = :attempt, updated_at = :now, "
+                    "claims = if_not_exists(claims, :zero) + :one, "
                     "#source = if_not_exists(#source, :source), "
                     "question = if_not_exists(question, :question), "
                     "created_at = if_not_exists(created_at, :now), "
@@ -144,6 +151,8 @@ class JobStore:
                     ":running": {"S": RUNNING},
                     ":queued": {"S": QUEUED},
                     ":attempt": {"N": str(attempt)},
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
                     ":now": {"S": utc_now_iso()},
                     ":source": {"S": job.source},
                     ":question": {"S": job.text},
@@ -165,8 +174,13 @@ class JobStore:
             values["reply_thread_ts"] = thread_ts
         self._set(job_id, values)
 
-    def mark_done(self, job_id: str, answer: dict[str, Any]) -> None:
-        self._set(job_id, {"status": DONE, "answer": _bounded_answer_json(answer)})
+    def mark_done(self, job_id: str, answer: dict[str, Any] | None) -> None:
+        """Record the job done; `answer` is None when a takeover found the answer already
+        in the thread (the killed delivery that sent it never recorded it)."""
+        values = {"status": DONE}
+        if answer is not None:
+            values["answer"] = _bounded_answer_json(answer)
+        self._set(job_id, values)
 
     def mark_failed(self, job_id: str, error: str, *, source: str | None = None) -> bool:
         """Record a failure; False when the job was already done (its answer stands)."""

@@ -5,16 +5,22 @@ Every call goes through slack_sdk's `WebClient` with its retry handlers: a 429 w
 What is left after that is raised as one of two errors the worker classifies:
 `SlackUnavailable` (passing: retry the job later) and `ChannelUnreachable` (permanent:
 the bot cannot write there; the job ends with a log line, or goes to `response_url`).
+
+A message the worker writes for a job carries a `Marker` as Slack message metadata
+(invisible to people): the job's id and which part of its reply the message is. Reading
+a thread back (`scan`) finds what an earlier, killed delivery of the job already posted,
+so a takeover reuses it instead of posting it again.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.error import URLError
 
 from aws_lambda_powertools import Logger
@@ -26,10 +32,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 from bot.job import ReplyTo
-from bot.slack_render import SlackFile, SlackMessage, SlackReply, status_message
+from bot.slack_render import SlackFile, SlackMessage, status_message
 
 logger = Logger(service="databot")
 
@@ -50,6 +57,9 @@ UNREACHABLE_ERRORS = frozenset(
     }
 )
 SLACK_TIMEOUT_S = 10
+EVENT_PREFIX = "databot_"
+# Messages per page when reading a thread or a channel back.
+SCAN_PAGE = 200
 T = TypeVar("T")
 
 
@@ -88,6 +98,62 @@ def web_client(token: str, base_url: str, *, max_retries: int = 3) -> WebClient:
 
 
 @dataclass(frozen=True)
+class Marker:
+    """Metadata naming the job a message belongs to. `kind` is the message's role
+    (question, placeholder, answer, note; the metadata's event_type is `databot_<kind>`),
+    `part` its place among the answer's messages. The answer's first message also lists
+    the whole reply (`messages`, `files`), so a takeover can tell what is missing."""
+
+    kind: str
+    job_id: str
+    part: int = 0
+    messages: int = 0
+    files: tuple[str, ...] = ()
+
+    def metadata(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"job_id": self.job_id, "part": self.part}
+        if self.messages:
+            # Slack's event_payload holds strings, numbers and objects: names go joined.
+            payload.update(messages=self.messages, files="/".join(self.files))
+        return {"event_type": f"{EVENT_PREFIX}{self.kind}", "event_payload": payload}
+
+    @classmethod
+    def read(cls, metadata: object) -> Marker | None:
+        if not isinstance(metadata, dict):
+            return None
+        event_type = str(metadata.get("event_type") or "")
+        payload = metadata.get("event_payload")
+        if not event_type.startswith(EVENT_PREFIX) or not isinstance(payload, dict):
+            return None
+        files = str(payload.get("files") or "")
+        return cls(
+            kind=event_type.removeprefix(EVENT_PREFIX),
+            job_id=str(payload.get("job_id") or ""),
+            part=int(payload.get("part") or 0),
+            messages=int(payload.get("messages") or 0),
+            files=tuple(files.split("/")) if files else (),
+        )
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message read back from Slack: its ts, its marker if it has one, its files' names."""
+
+    ts: str
+    marker: Marker | None
+    file_names: tuple[str, ...] = ()
+
+
+def find_marked(posted: list[Posted], job_id: str, kind: str, *, part: int = 0) -> Posted | None:
+    """The first message marked as `kind` (and `part`) of this job."""
+    for message in posted:
+        marker = message.marker
+        if marker and marker.job_id == job_id and marker.kind == kind and marker.part == part:
+            return message
+    return None
+
+
+@dataclass(frozen=True)
 class Thread:
     """Where a job's replies go: a channel and the thread's parent message."""
 
@@ -100,7 +166,7 @@ class SlackReplier:
         self.client = client
         self.max_retries = max_retries
 
-    def post(self, thread: Thread, message: SlackMessage) -> str:
+    def post(self, thread: Thread, message: SlackMessage, *, marker: Marker | None = None) -> str:
         """Post into the thread (or the channel when thread_ts is None); return its ts."""
         response = _call(
             lambda: self.client.chat_postMessage(
@@ -109,16 +175,47 @@ class SlackReplier:
                 text=message.text,
                 blocks=message.blocks or None,
                 unfurl_links=False,
+                metadata=marker.metadata() if marker else None,
             )
         )
         return str(response["ts"])
 
-    def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+    def update(
+        self, channel: str, ts: str, message: SlackMessage, *, marker: Marker | None = None
+    ) -> None:
+        """Replace a message; with `marker`, its metadata too (a job's message says which
+        part of the reply it now is, so a status written over an answer is seen as such)."""
         _call(
             lambda: self.client.chat_update(
-                channel=channel, ts=ts, text=message.text, blocks=message.blocks
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks,
+                metadata=marker.metadata() if marker else None,
             )
         )
+
+    def scan(self, thread: Thread, *, max_pages: int | None = None) -> list[Posted]:
+        """The messages of a thread (conversations.replies), or of the channel when
+        thread_ts is None (conversations.history, newest first), with their markers."""
+        found: list[Posted] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            page = functools.partial(self._read_page, thread, cursor)
+            response = _call(page)
+            for raw in response.get("messages") or []:
+                names = tuple(str(f.get("name") or "") for f in raw.get("files") or [])
+                found.append(Posted(str(raw.get("ts")), Marker.read(raw.get("metadata")), names))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            pages += 1
+            if not cursor or (max_pages is not None and pages >= max_pages):
+                return found
+
+    def _read_page(self, thread: Thread, cursor: str | None) -> SlackResponse:
+        if thread.thread_ts is None:
+            return self.client.conversations_history(
+                channel=thread.channel, include_all_metadata=True, limit=SCAN_PAGE, cursor=cursor)
+        return self.client.conversations_replies(
+            channel=thread.channel, ts=thread.thread_ts, include_all_metadata=True,
+            limit=SCAN_PAGE, cursor=cursor)
 
     def upload(self, thread: Thread, file: SlackFile) -> None:
         """Upload a file into the thread with files_upload_v2 (never the retired files.upload)."""
@@ -132,19 +229,6 @@ class SlackReplier:
                 content=content,
             )
         )
-
-    def deliver(self, thread: Thread, reply: SlackReply, *, placeholder_ts: str | None) -> None:
-        """The final answer: it replaces the placeholder, continuations follow in the
-        thread, then the files (charts, long text) are uploaded."""
-        first, *rest = reply.messages
-        if placeholder_ts:
-            self.update(thread.channel, placeholder_ts, first)
-        else:
-            self.post(thread, first)
-        for message in rest:
-            self.post(thread, message)
-        for file in reply.files:
-            self.upload(thread, file)
 
     def notify(
         self,
@@ -209,8 +293,10 @@ class ThrottledStatus:
         job_id: str,
         interval_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        marker: Marker | None = None,
     ) -> None:
         self._replier = replier
+        self._marker = marker
         self._channel = channel
         self._ts = ts
         self._job_id = job_id
@@ -252,7 +338,8 @@ class ThrottledStatus:
                     return
                 self._next_at = self._clock() + self._interval_s
             try:
-                self._replier.update(self._channel, self._ts, status_message(stage))
+                self._replier.update(self._channel, self._ts, status_message(stage),
+                                     marker=self._marker)
             except ReplyError as e:
                 logger.warning("job_id=<%s> | progress update failed: %s", self._job_id, e)
 

@@ -1,6 +1,7 @@
 """Job metrics as CloudWatch EMF (Powertools Metrics): started, succeeded, failed,
-duration, queue-to-first-reply latency. Off when no namespace is configured, so tests and
-local runs write nothing; the counts are also kept in memory for /health."""
+partial deliveries, duration, queue-to-first-reply latency. Off when no namespace is
+configured, so tests and local runs write nothing; the counts are also kept in memory
+for /health."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ class WorkerMetrics:
 
     def job_retried(self) -> None:
         self._emit("JobsRetried", MetricUnit.Count, 1)
+
+    def partial_delivery(self) -> None:
+        """An answer went out but a continuation or a file did not (told in the thread)."""
+        self._emit("PartialDeliveries", MetricUnit.Count, 1)
 
     def first_reply(self, latency_s: float) -> None:
         self._emit("QueueToFirstReply", MetricUnit.Seconds, latency_s)

@@ -28,7 +28,13 @@ from executor.errors import UserFacingError
 from executor.worker.config import WorkerConfig
 from executor.worker.failures import Verdict, backoff_s, classify, user_message
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.outbox import Outbox, RecordOutbox, SlackOutbox, first_reply_timer
+from executor.worker.outbox import (
+    Delivery,
+    Outbox,
+    RecordOutbox,
+    SlackOutbox,
+    first_reply_timer,
+)
 from executor.worker.queue import Message
 
 logger = Logger(service="databot")
@@ -117,25 +123,49 @@ class JobRunner:
         self.metrics.job_started()
         started = time.monotonic()
         outbox: Outbox | None = None
+        answer: Answer | None = None
         try:
             outbox = self._outbox(job, record, message)
-            progress = outbox.open()
-            history = self._history(job)
-            with self.engine_slots:
-                answer = self.engine.answer(
-                    Request(job_id=job.job_id, question=job.text, history=history,
-                            progress=progress)
-                )
-            self._store_answer_file(job, answer)
-            outbox.answer(answer)
-            if isinstance(outbox, RecordOutbox):
-                # An API job's record is its delivery: failing to write it fails the job.
-                self.jobs.mark_done(job.job_id, answer.to_dict())
+            # A killed delivery may have put the answer out: then it is not computed or
+            # sent again.
+            delivery = outbox.earlier_answer()
+            if delivery is None:
+                progress = outbox.open()
+                history = self._history(job)
+                with self.engine_slots:
+                    answer = self.engine.answer(
+                        Request(job_id=job.job_id, question=job.text, history=history,
+                                progress=progress)
+                    )
+                self._store_answer_file(job, answer)
+                delivery = outbox.answer(answer)
+                if isinstance(outbox, RecordOutbox):
+                    # An API job's record is its delivery: failing to write it fails the job.
+                    self.jobs.mark_done(job.job_id, answer.to_dict())
         except Exception as e:
             return self._failed(job, message, e, outbox, time.monotonic() - started)
-        if not isinstance(outbox, RecordOutbox):
+        return self._finish(job, answer, delivery, started,
+                            recorded=isinstance(outbox, RecordOutbox))
+
+    def _finish(
+        self,
+        job: Job,
+        answer: Answer | None,
+        delivery: Delivery,
+        started: float,
+        *,
+        recorded: bool = False,
+    ) -> Outcome:
+        """The answer is out (`answer` None: an earlier delivery sent it): record it, count
+        a partial delivery, remember the turn. Nothing here can send the job back."""
+        if delivery.missing:
+            logger.warning("job_id=<%s> | partial delivery: %s", job.job_id,
+                           "; ".join(delivery.missing))
+            self.metrics.partial_delivery()
+        if not recorded:
             self._mark_delivered(job, answer)
-        self._remember(job, answer)
+        if answer is not None:
+            self._remember(job, answer)
         duration = time.monotonic() - started
         self.metrics.job_succeeded(duration)
         logger.info("job_id=<%s> | done in %.2f s", job.job_id, duration)
@@ -200,12 +230,12 @@ class JobRunner:
         self.metrics.job_failed(verdict.value, duration_s)
         return DELETE
 
-    def _mark_delivered(self, job: Job, answer: Answer) -> None:
+    def _mark_delivered(self, job: Job, answer: Answer | None) -> None:
         """Record a delivered Slack answer. Never through `_failed`: its retry or failure
         reply would overwrite the answer, and a redelivery would post it again."""
         for attempt in range(1, MARK_DONE_ATTEMPTS + 1):
             try:
-                self.jobs.mark_done(job.job_id, answer.to_dict())
+                self.jobs.mark_done(job.job_id, answer.to_dict() if answer else None)
                 return
             except Exception as e:
                 if attempt == MARK_DONE_ATTEMPTS:

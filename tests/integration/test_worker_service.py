@@ -1,10 +1,12 @@
 """The worker service against moto's server and the Slack stand-in: concurrency, heartbeat,
-crash and SIGTERM redelivery (worker subprocesses), health, and the road to the DLQ."""
+crash and SIGTERM redelivery (worker subprocesses), health, the road to the DLQ, and a
+load test with SIGKILLs and injected Slack and DynamoDB faults."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import signal
 import threading
 import time
@@ -19,6 +21,7 @@ import pytest
 from bot.job import Job
 from bot.job_store import DONE, FAILED, JobStore
 from executor.errors import TransientError
+from executor.local_aws import create_stack
 from executor.settings import Settings
 from executor.worker.app import build_worker
 from executor.worker.config import WorkerConfig
@@ -26,6 +29,7 @@ from executor.worker.service import Worker
 from handlers import dlq_notifier
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext
+from tests.support.fault_proxy import fault_proxy
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import WorkerProcess, slack_job, wait_for
@@ -103,7 +107,8 @@ def test_the_heartbeat_keeps_a_long_job_from_being_redelivered(
     in_process_worker(engine)
     in_process_worker(engine)
     wait_for(lambda: answers(slack_api), 20, "the answer")
-    time.sleep(1)
+    # (once its message is deleted nothing can deliver it again)
+    wait_for(lambda: aws_stack.queue_depth() == (0, 0), 10, "the message deleted")
     # THEN it was delivered and answered once
     assert len(engine.requests) == 1
     assert slack_api.count("chat.postMessage") == 1
@@ -256,6 +261,81 @@ def test_the_default_engine_answers_verified_questions_and_explains_the_others(
     assert "*5,000* users signed up" in by_thread["1730000000.000001"]
     assert "result.csv" in by_thread["1730000000.000001"]
     assert ":warning:" in by_thread["1730000000.000002"]
+    # (the record is written after the files that follow the answer)
     jobs = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
-    assert [getattr(jobs.get(j.job_id), "status", None) for j in (verified, other)] == [
-        DONE, FAILED]
+    wait_for(lambda: [getattr(jobs.get(j.job_id), "status", None)
+                      for j in (verified, other)] == [DONE, FAILED], 10, "done and failed")
+
+
+# The fault-injection run: reproducible from the seed.
+FAULT_SEED = 20261130
+LOAD_JOBS = 50
+LOAD_KILLS = 3
+# Share of Slack Web API calls and of DynamoDB requests answered with an injected fault.
+FAULT_SHARE = 0.08
+
+
+def test_under_load_killed_workers_and_injected_faults_leave_exactly_one_answer_per_job(
+    worker_process: Callable[..., WorkerProcess], moto_server: str, slack_api: SlackApiStandIn,
+    record_property: Callable[[str, object], None],
+) -> None:
+    # GIVEN 50 jobs in their own threads, a queue that does not dead-letter them early,
+    # Slack answering a seeded share of calls with 429 / 5xx / ok:false, and DynamoDB
+    # (through a proxy in front of moto) a seeded share with throttling / 5xx
+    rng = random.Random(FAULT_SEED)
+    stack = create_stack(moto_server, visibility_timeout_s=2, max_receive_count=50)
+    jobs = [slack_job(thread_ts=f"1730000001.{n:06d}") for n in range(LOAD_JOBS)]
+    send(stack, *jobs)
+    slack_api.inject_faults(FAULT_SHARE, seed=FAULT_SEED)
+    started = time.monotonic()
+    with fault_proxy(moto_server, share=FAULT_SHARE, seed=FAULT_SEED + 1) as dynamodb:
+        env = {**stack.env, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb.url,
+               "WORKER_CONCURRENCY": "8", "TEST_ENGINE_DELAY_S": "0.05"}
+        worker = worker_process(**env)
+        # WHEN the worker is killed with SIGKILL three times, each after a seeded number
+        # of further Slack calls, and restarted each time
+        for kill in range(LOAD_KILLS):
+            target = len(slack_api.calls) + rng.randint(15, 60)
+            wait_for(lambda at=target: len(slack_api.calls) >= at, 60,  # type: ignore[misc]
+                     f"kill {kill + 1}'s moment")
+            worker.process.send_signal(signal.SIGKILL)
+            worker.process.wait(timeout=10)
+            worker = worker_process(**env)
+        records = JobStore(stack.jobs_table, client=stack.client("dynamodb"))
+
+        def all_done() -> bool:
+            return all(getattr(records.get(j.job_id), "status", None) == DONE for j in jobs)
+
+        wait_for(all_done, 120, "every job recorded done")
+        wait_for(lambda: stack.queue_depth() == (0, 0), 30, "an empty queue")
+    elapsed = time.monotonic() - started
+    # THEN every thread holds exactly one placeholder, which now shows the answer, the
+    # chart at most once (a note says so when it is missing), and nothing was dead-lettered
+    placeholders: dict[str, int] = {}
+    answers_in: dict[str, int] = {}
+    notes = 0
+    for job in jobs:
+        thread_ts = str(job.reply_to.thread_ts)
+        thread = slack_api.thread("C0001", thread_ts)
+        placeholders[thread_ts] = sum(
+            1 for c in slack_api.accepted("chat.postMessage")
+            if c.args.get("thread_ts") == thread_ts and "Working on it" in c.args["text"])
+        answers_in[thread_ts] = sum(1 for m in thread if "users signed up" in json.dumps(m.blocks))
+        job_notes = sum(1 for m in thread if "could not be delivered" in m.text)
+        charts = sum(1 for m in thread if m.files)
+        notes += job_notes
+        assert (charts, job_notes) in ((1, 0), (0, 1)), thread_ts
+        assert not any("hourglass" in m.text for m in thread), thread_ts
+    assert set(placeholders.values()) == {1}, placeholders
+    assert set(answers_in.values()) == {1}, answers_in
+    assert stack.queue_depth(stack.dlq_url) == (0, 0)
+    summary = {
+        "jobs": LOAD_JOBS, "kills": LOAD_KILLS, "seconds": round(elapsed, 1),
+        "slack_faults": dict(slack_api.injected), "dynamodb_faults": dict(dynamodb.injected),
+        "dynamodb_forwarded": dynamodb.forwarded, "slack_calls": len(slack_api.calls),
+        "answers_per_thread": sorted(set(answers_in.values())),
+        "placeholders_per_thread": sorted(set(placeholders.values())),
+        "partial_delivery_notes": notes,
+    }
+    record_property("fault_injection", json.dumps(summary))
+    assert sum(slack_api.injected.values()) > 0 and sum(dynamodb.injected.values()) > 0

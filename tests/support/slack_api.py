@@ -3,12 +3,21 @@
 A small threaded HTTP server on 127.0.0.1 that records every call (method, arguments,
 token, raw body) and answers the way Slack does for the methods databot uses:
 auth.test, chat.postMessage, chat.update, chat.postEphemeral, files.getUploadURLExternal,
-the upload URL it hands out, files.completeUploadExternal, and POSTs to response_url
-paths. It enforces Slack's message limits (50 blocks, 3,000 characters per section,
-40,000 per message text), so a test fails the way Slack would reject the message.
+the upload URL it hands out, files.completeUploadExternal, conversations.replies,
+conversations.history, and POSTs to response_url paths. It enforces Slack's message
+limits (50 blocks, 3,000 characters per section, 40,000 per message text), so a test
+fails the way Slack would reject the message.
+
+It keeps the messages it accepted (`messages`, `thread()`): chat.update edits one, a
+completed upload shares its files as a message in the thread, and message `metadata`
+(event_type, event_payload) is kept and returned by conversations.replies / .history
+when `include_all_metadata` is set, as Slack does.
 
 Failures on demand: `fail_next("chat.postMessage", error="not_in_channel")` or
-`fail_next("chat.update", status=429, retry_after=1)`.
+`fail_next("chat.update", status=429, retry_after=1)`. Failures at random:
+`inject_faults(share=0.1, seed=7)` answers a seeded share of calls with a 429 and
+Retry-After, a 5xx, or HTTP 200 `ok: false`; `injected` counts them by kind. An injected
+failure is not applied (Slack did not take the message).
 
 Usage in a test:
 
@@ -22,8 +31,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,9 +76,42 @@ class _Failure:
 
 
 @dataclass
+class Message:
+    """A message as the stand-in keeps it (the shape conversations.replies returns)."""
+
+    ts: str
+    channel: str
+    thread_ts: str | None
+    text: str = ""
+    blocks: list[Any] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self, with_metadata: bool) -> dict[str, Any]:
+        shown: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text,
+                                 "blocks": self.blocks, "bot_id": "BBOT"}
+        if self.thread_ts:
+            shown["thread_ts"] = self.thread_ts
+        if self.files:
+            shown["files"] = self.files
+        if with_metadata and self.metadata:
+            shown["metadata"] = self.metadata
+        return shown
+
+
+# Injected fault kinds: what the answer looks like.
+FAULT_KINDS = ("429", "5xx", "ok_false")
+
+
+@dataclass
 class SlackApiStandIn:
     token: str = BOT_TOKEN
     calls: list[SlackCall] = field(default_factory=list)
+    messages: dict[str, Message] = field(default_factory=dict)
+    injected: Counter[str] = field(default_factory=Counter)
+    _fault_share: float = 0.0
+    _fault_rng: random.Random = field(default_factory=random.Random)
+    _file_names: dict[str, str] = field(default_factory=dict)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -132,6 +176,20 @@ class SlackApiStandIn:
                 _Failure(status=status, error=error, retry_after=retry_after, remaining=times)
             )
 
+    def inject_faults(self, share: float, *, seed: int) -> None:
+        """From now on answer `share` of the Web API calls (picked by a seeded RNG) with a
+        429 (Retry-After: 1), a 500/503, or `ok: false` with `internal_error`."""
+        with self._lock:
+            self._fault_share = share
+            self._fault_rng = random.Random(seed)
+
+    def thread(self, channel: str, thread_ts: str) -> list[Message]:
+        """The replies in a thread, oldest first (the parent not included)."""
+        with self._lock:
+            return sorted((m for m in self.messages.values()
+                           if m.channel == channel and m.thread_ts == thread_ts),
+                          key=lambda m: float(m.ts))
+
     def calls_to(self, method: str) -> list[SlackCall]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -146,6 +204,7 @@ class SlackApiStandIn:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.messages.clear()
             self._failures.clear()
 
     # ---- the server side -------------------------------------------------------------
@@ -171,7 +230,7 @@ class SlackApiStandIn:
         call = SlackCall(method=method, args=args, token=token, body=body, path=split.path)
         with self._lock:
             self.calls.append(call)
-            failure = self._take_failure(method)
+            failure = self._take_failure(method) or self._random_failure(method)
 
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
@@ -198,6 +257,21 @@ class SlackApiStandIn:
             queue.pop(0)
         return failure
 
+    def _random_failure(self, method: str) -> _Failure | None:
+        if method == "response_url" or self._fault_rng.random() >= self._fault_share:
+            return None
+        kind = self._fault_rng.choice(FAULT_KINDS)
+        self.injected[kind] += 1
+        if kind == "429":
+            return _Failure(status=429, error="ratelimited", retry_after=1, remaining=1)
+        if kind == "5xx":
+            return _Failure(status=self._fault_rng.choice((500, 503)), error="fatal_error",
+                            retry_after=None, remaining=1)
+        return _Failure(status=200, error="internal_error", retry_after=None, remaining=1)
+
+    def _new_ts(self) -> str:
+        return f"1731000000.{next(self._ts):06d}"
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0001"}
@@ -206,25 +280,70 @@ class SlackApiStandIn:
             if problem:
                 return {"ok": False, "error": problem}
             if method == "chat.update":
+                self._edit(args)
                 return {"ok": True, "channel": args["channel"], "ts": args.get("ts"), "text": ""}
-            ts = f"1731000000.{next(self._ts):06d}"
+            ts = self._new_ts()
             if method == "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}
+            self.messages[ts] = Message(ts, args["channel"], args.get("thread_ts") or None,
+                                        args.get("text") or "", _json_arg(args.get("blocks")),
+                                        _json_arg(args.get("metadata")))
             return {"ok": True, "channel": args["channel"], "ts": ts, "message": {"ts": ts}}
         if method == "files.getUploadURLExternal":
             if not args.get("filename") or not str(args.get("length") or "").isdigit():
                 return {"ok": False, "error": "invalid_arguments"}
             file_id = f"F{next(self._ts):08d}"
+            self._file_names[file_id] = str(args["filename"])
             return {"ok": True, "upload_url": f"{self.base}{UPLOAD_PREFIX}{file_id}",
                     "file_id": file_id}
         if method == "files.completeUploadExternal":
-            files = args.get("files")
-            files = json.loads(files) if isinstance(files, str) else files
-            uploaded = {c.args["file_id"] for c in self.calls_to("upload")}
-            if not files or any(f.get("id") not in uploaded for f in files):
-                return {"ok": False, "error": "file_not_found"}
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+            return self._share_files(args)
+        if method in ("conversations.replies", "conversations.history"):
+            return self._read(method, args)
         return {"ok": False, "error": "unknown_method"}
+
+    def _edit(self, args: dict[str, Any]) -> None:
+        ts = str(args.get("ts"))
+        message = self.messages.setdefault(ts, Message(ts, args["channel"], None))
+        message.text = args.get("text") or ""
+        message.blocks = _json_arg(args.get("blocks")) or []
+        if args.get("metadata"):
+            # Without `metadata` an edit keeps the message's metadata.
+            message.metadata = _json_arg(args["metadata"])
+
+    def _share_files(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = _json_arg(args.get("files"))
+        uploaded = {c.args["file_id"] for c in self.calls_to("upload")}
+        if not files or any(f.get("id") not in uploaded for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        shared = [{"id": f["id"], "name": self._file_names.get(f["id"], ""),
+                   "title": f.get("title")} for f in files]
+        if args.get("channel_id"):
+            ts = self._new_ts()
+            self.messages[ts] = Message(ts, args["channel_id"], args.get("thread_ts") or None,
+                                        files=shared)
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
+
+    def _read(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        if method == "conversations.replies":
+            parent = self.messages.get(str(args.get("ts")))
+            found = ([parent] if parent else []) + [
+                m for m in self.messages.values() if m.thread_ts == args.get("ts")
+                and m.channel == channel]
+            found.sort(key=lambda m: float(m.ts))
+        else:
+            found = sorted((m for m in self.messages.values()
+                            if m.channel == channel and m.thread_ts is None),
+                           key=lambda m: -float(m.ts))
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = found[start:start + limit]
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+        more = start + limit < len(found)
+        return {"ok": True, "messages": [m.as_json(with_metadata) for m in page],
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 def _parse_args(query: str, body: bytes, content_type: str) -> dict[str, Any]:
@@ -238,6 +357,11 @@ def _parse_args(query: str, body: bytes, content_type: str) -> dict[str, Any]:
     elif "application/x-www-form-urlencoded" in content_type:
         args.update(parse_qsl(body.decode()))
     return args
+
+
+def _json_arg(value: Any) -> Any:
+    """An argument sent as a JSON string (form-encoded calls) or already parsed (JSON)."""
+    return json.loads(value) if isinstance(value, str) and value else value
 
 
 def _message_problem(args: dict[str, Any]) -> str | None:

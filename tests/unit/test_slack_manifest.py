@@ -21,6 +21,9 @@ METHOD_SCOPES = {
     "files_upload_v2": "files:write",
 }
 EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history"}
+# Reading a thread or channel back needs the history scope of every conversation type.
+READ_METHODS = ("conversations_replies", "conversations_history")
+READ_SCOPES = {"channels:history", "groups:history", "im:history", "mpim:history"}
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,8 @@ def test_scopes_are_exactly_what_the_code_uses(manifest: dict[str, Any]) -> None
     assert {"chat_postMessage", "files_upload_v2"} <= called
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     needed = {METHOD_SCOPES[m] for m in called} | {EVENT_SCOPES[e] for e in events} | {"commands"}
+    if any(re.search(rf"\.{method}\(", sources) for method in READ_METHODS):
+        needed |= READ_SCOPES
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(needed)
 
 

@@ -3,11 +3,17 @@ interval, the latest held stage wins, nothing after close."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from bot.replier import SlackReplier, ThrottledStatus, web_client
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import wait_for
+
+
+def no_timer_pending() -> bool:
+    """No held stage is waiting to be sent (every status timer thread has ended)."""
+    return not any(isinstance(t, threading.Timer) for t in threading.enumerate())
 
 
 def status_for(slack_api: SlackApiStandIn, interval_s: float) -> ThrottledStatus:
@@ -31,7 +37,7 @@ def test_updates_are_throttled_and_the_latest_stage_is_shown(slack_api: SlackApi
     texts = [c.args["text"] for c in slack_api.calls_to("chat.update")]
     assert texts == [":hourglass_flowing_sand: Reading the schema",
                      ":hourglass_flowing_sand: Drawing a chart"]
-    time.sleep(0.6)
+    wait_for(no_timer_pending, 2, "no stage held")
     assert slack_api.count("chat.update") == 2
 
 
@@ -51,7 +57,7 @@ def test_nothing_is_sent_after_close(slack_api: SlackApiStandIn) -> None:
     status("Running SQL")
     status.close()
     status("Drawing a chart")
-    time.sleep(0.4)
+    wait_for(no_timer_pending, 2, "the held stage's timer to end")
     assert slack_api.count("chat.update") == 1
 
 
