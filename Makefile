@@ -9,6 +9,16 @@ INSTALLED := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
+# checkov, the infrastructure scanner, also pins its own dependencies.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
+# The template as deployed with every option on (a customer managed key, versioning, access
+# logs, an alarm topic): linted and scanned as well as the defaults.
+TEMPLATE_OPTIONS := .aws-sam/template-options.yaml
+TEMPLATE_OPTION_VALUES := KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab \
+	EnableBucketVersioning=true AccessLogBucketName=databot-access-logs \
+	AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:databot-alarms
 export SAM_CLI_TELEMETRY := 0
 # Wheels of the worker image's requirements, so the image test installs them offline.
 WHEELHOUSE := .wheelhouse
@@ -58,11 +68,24 @@ $(WHEELHOUSE)/.complete: requirements/worker.txt pyproject.toml $(INSTALLED)
 		-r requirements/worker.txt 'setuptools>=68' wheel
 	touch $@
 
-# The SAM template: CloudFormation's linter, then SAM's own validation (both offline).
-template-check: $(INSTALLED) $(SAM)
-	$(BIN)/cfn-lint template.yaml
-	$(SAM) validate --lint --template template.yaml
-	$(SAM) validate --template template.yaml --region us-east-1
+$(CHECKOV):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+
+$(TEMPLATE_OPTIONS): template.yaml scripts/template_variant.py
+	mkdir -p $(dir $@)
+	$(PYTHON) scripts/template_variant.py template.yaml $@ $(TEMPLATE_OPTION_VALUES)
+
+# The SAM template, with its defaults and with every option on: CloudFormation's linter,
+# SAM's own validation and checkov's security scan (all offline; suppressions carry their
+# reason in each resource's Metadata).
+template-check: $(INSTALLED) $(SAM) $(CHECKOV) $(TEMPLATE_OPTIONS)
+	for t in template.yaml $(TEMPLATE_OPTIONS); do \
+		$(BIN)/cfn-lint $$t; \
+		$(SAM) validate --lint --template $$t; \
+		$(SAM) validate --template $$t --region us-east-1; \
+		$(CHECKOV) --file $$t --framework cloudformation --compact --quiet --skip-download; \
+	done
 
 # `sam build` calls these (BuildMethod: makefile): each ingress Lambda gets bot/ and handlers/
 # plus only handlers/requirements.txt, as Linux wheels for the Lambda runtime.
@@ -102,4 +125,4 @@ bench-%: $(INSTALLED) system-deps bench-deps
 	$(BIN)/python -m bench $*
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(WHEELHOUSE) results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(WHEELHOUSE) results .pytest_cache .mypy_cache .ruff_cache
