@@ -112,7 +112,10 @@ def build_worker(
         engine,
         JobStore(str(settings.jobs_table), ttl_days=config.job_ttl_days, client=dynamodb),
         config=config,
-        metrics=WorkerMetrics(config.metrics_namespace),
+        metrics=WorkerMetrics(
+            config.metrics_namespace,
+            primary_model=settings.model_ids[0] if settings.model_ids else None,
+        ),
         replier=replier,
         conversations=conversations,
         artifacts=open_artifact_store(settings),

@@ -1,7 +1,11 @@
 """Job metrics as CloudWatch EMF (Powertools Metrics): started, succeeded, failed,
-partial deliveries, duration, queue-to-first-reply latency. Off when no namespace is
-configured, so tests and local runs write nothing; the counts are also kept in memory
-for /health."""
+partial deliveries, duration, queue-to-first-reply and queue-to-answer latency, and per
+answer whether it was verified, what it cost, whether a fallback model gave it and how many
+Python runs failed; model errors. Off when no namespace is configured, so tests and local
+runs write nothing; the counts are also kept in memory for /health.
+
+The stack's dashboard and alarms (template.yaml) read these names, in namespace
+POWERTOOLS_METRICS_NAMESPACE with the dimension service=databot-worker."""
 
 from __future__ import annotations
 
@@ -11,12 +15,16 @@ from collections import Counter
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from bot.answer import Answer
+
 SERVICE = "databot-worker"
 
 
 class WorkerMetrics:
-    def __init__(self, namespace: str | None) -> None:
+    def __init__(self, namespace: str | None, *, primary_model: str | None = None) -> None:
         self._metrics = Metrics(namespace=namespace, service=SERVICE) if namespace else None
+        # The first of MODEL_IDS: an answer from any other model came from a fallback.
+        self._primary_model = primary_model
         # Powertools keeps one metric set per process: add and flush under one lock.
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
@@ -39,6 +47,25 @@ class WorkerMetrics:
 
     def first_reply(self, latency_s: float) -> None:
         self._emit("QueueToFirstReply", MetricUnit.Seconds, latency_s)
+
+    def answered(self, answer: Answer | None, latency_s: float) -> None:
+        """An answer is out, `latency_s` after its question was queued; `answer` is None
+        when an earlier delivery sent it (then only the latency is known)."""
+        self._emit("QueueToAnswer", MetricUnit.Seconds, latency_s)
+        if answer is None:
+            return
+        self._emit("AnswersVerified", MetricUnit.Count, int(answer.verified))
+        self._emit("AnswerCost", MetricUnit.NoUnit, answer.usage.cost_usd)
+        model = answer.usage.model_id
+        if model and self._primary_model and model != self._primary_model:
+            self._emit("ModelFallbacks", MetricUnit.Count, 1)
+        failed_runs = sum(1 for run in answer.code if run.error)
+        if failed_runs:
+            self._emit("SandboxFailures", MetricUnit.Count, failed_runs)
+
+    def model_error(self) -> None:
+        """A job failed, or is retried, because no model could answer it."""
+        self._emit("ModelErrors", MetricUnit.Count, 1)
 
     def _emit(
         self,

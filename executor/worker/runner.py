@@ -24,7 +24,7 @@ from executor.artifacts import ArtifactStore
 from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore
 from executor.engine import Engine, Request, Turn
-from executor.errors import UserFacingError
+from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable, UserFacingError
 from executor.worker.config import WorkerConfig
 from executor.worker.failures import Verdict, backoff_s, classify, user_message
 from executor.worker.metrics import WorkerMetrics
@@ -144,7 +144,7 @@ class JobRunner:
                     self.jobs.mark_done(job.job_id, answer.to_dict())
         except Exception as e:
             return self._failed(job, message, e, outbox, time.monotonic() - started)
-        return self._finish(job, answer, delivery, started,
+        return self._finish(job, answer, delivery, started, message,
                             recorded=isinstance(outbox, RecordOutbox))
 
     def _finish(
@@ -153,6 +153,7 @@ class JobRunner:
         answer: Answer | None,
         delivery: Delivery,
         started: float,
+        message: Message,
         *,
         recorded: bool = False,
     ) -> Outcome:
@@ -168,6 +169,7 @@ class JobRunner:
             self._remember(job, answer)
         duration = time.monotonic() - started
         self.metrics.job_succeeded(duration)
+        self.metrics.answered(answer, max(time.time() - message.sent_at, 0.0))
         logger.info("job_id=<%s> | done in %.2f s", job.job_id, duration)
         return DELETE
 
@@ -199,6 +201,8 @@ class JobRunner:
         duration_s: float,
     ) -> Outcome:
         verdict = classify(error)
+        if isinstance(error, ModelThrottled | ModelUnavailable | ModelUnreachable):
+            self.metrics.model_error()
         attempts_left = message.receive_count < self.config.unexpected_attempts
         if verdict is Verdict.UNEXPECTED and attempts_left:
             verdict = Verdict.TRANSIENT
