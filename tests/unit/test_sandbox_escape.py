@@ -257,14 +257,14 @@ def test_a_huge_out_file_is_left_out() -> None:
     result = run(code, limits=Limits(out_bytes=MB))
     assert result.ok, result.failure
     assert [f.name for f in result.files] == ["ok.txt"]
-    assert any(note.startswith("huge.bin: left out") for note in result.notes)
+    assert any(note.startswith("out/huge.bin: left out") for note in result.notes)
 
 
 def test_too_many_out_files_are_left_out() -> None:
     code = "for i in range(5):\n    (OUT / f'{i}.txt').write_text(str(i))"
     result = run(code, limits=Limits(out_files=3))
     assert [f.name for f in result.files] == ["0.txt", "1.txt", "2.txt"]
-    assert "3.txt: left out, over the 3-file limit" in result.notes
+    assert "out/3.txt: left out, over the 3-file limit" in result.notes
 
 
 def test_without_confinement_nothing_runs() -> None:
