@@ -54,7 +54,8 @@ class Walk:
     """Every entry under the folder `root` (a descriptor), depth first and by name within
     a folder, up to max_entries entries and max_depth levels. Folders are entered only when
     `enter` says so, and only if they are still the folder lstat saw. Afterwards, `stopped`
-    says which cap cut the walk short, and `refused` lists the folders not entered."""
+    says which cap cut the walk short, and `refused` lists, with why, the folders not
+    entered and the mount points skipped."""
 
     def __init__(
         self,
@@ -91,11 +92,11 @@ class Walk:
                 continue
             self.seen += 1
             entry = Entry(f"{prefix}{name}", name, fd, info)
+            if info.st_dev != device:  # a mount point: another file system's files
+                self.refused.append((entry.path, "on another file system, not followed"))
+                continue
             yield entry
             if not stat.S_ISDIR(info.st_mode) or not self.enter(entry):
-                continue
-            if info.st_dev != device:
-                self.refused.append((entry.path, "on another file system, not followed"))
                 continue
             if depth >= self.max_depth:
                 self.stopped = f"more than {self.max_depth} levels of folders"
