@@ -102,13 +102,8 @@ def test_machine_learning_model_from_the_interactions_table(
     assert metrics["roc_auc"] > 0.7 and metrics["accuracy"] > metrics["baseline_accuracy"]
     # The model and report from out/, beside the reproducible bundle of the SQL it ran
     # and the whole feature table (its preview shows only the first rows).
-    assert set(answer.artifacts) == {
-        "churn_model.joblib",
-        "report.md",
-        "answer.json",
-        "query_1.sql",
-        "query_1.csv",
-    }
+    assert set(answer.artifacts) == {"churn_model.joblib", "report.md", "answer.json",
+                                     "query_1.sql", "query_1.csv"}
     report = Path(answer.artifacts["report.md"]).read_text()
     assert (
         f"ROC AUC {metrics['roc_auc']:.3f} (baseline {metrics['baseline_roc_auc']:.3f})" in report
