@@ -79,9 +79,13 @@ class Walk:
 
     def _walk(self, fd: int, prefix: str, depth: int, device: int) -> Iterator[Entry]:
         room = self.max_entries - self.seen
-        with os.scandir(fd) as listing:
-            # One past the room left is enough to know the cap is passed.
-            names = sorted(entry.name for entry in islice(listing, room + 1))
+        try:
+            with os.scandir(fd) as listing:
+                # One past the room left is enough to know the cap is passed.
+                names = sorted(entry.name for entry in islice(listing, room + 1))
+        except OSError:
+            self.refused.append((prefix.rstrip("/"), "could not be listed"))
+            return
         for name in names:
             if self.seen >= self.max_entries:
                 self.stopped = f"more than {self.max_entries} entries"
@@ -89,6 +93,9 @@ class Walk:
             try:
                 info = _lstat(fd, name)
             except FileNotFoundError:
+                continue
+            except OSError:
+                self.refused.append((f"{prefix}{name}", "could not be examined"))
                 continue
             self.seen += 1
             entry = Entry(f"{prefix}{name}", name, fd, info)
@@ -107,9 +114,6 @@ class Walk:
                 continue
             except Refused as e:
                 self.refused.append((entry.path, str(e)))
-                continue
-            except OSError:
-                self.refused.append((entry.path, "could not be opened"))
                 continue
             try:
                 yield from self._walk(child, f"{entry.path}/", depth + 1, device)
@@ -171,7 +175,9 @@ class _Collector:
                     self._take(entry, prefix + entry.path, where)
                 elif not stat.S_ISDIR(entry.info.st_mode):
                     notes.append(f"{where}: {describe(entry.info.st_mode)}")
-            notes += [f"{label}/{path}: {reason}" for path, reason in walk.refused]
+            notes += [
+                f"{label}/{path}".rstrip("/") + f": {reason}" for path, reason in walk.refused
+            ]
             if walk.stopped:
                 notes.append(f"{label}: {walk.stopped}, the rest left out")
         finally:

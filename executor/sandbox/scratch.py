@@ -58,12 +58,15 @@ def identity(info: os.stat_result) -> tuple[int, int]:
 
 def open_dir(parent: int, name: str, expected: os.stat_result | None = None) -> int:
     """A descriptor of the folder `name` in `parent`, which must be a real folder (not a
-    symlink to one) and, when `expected` is given, the very one that lstat saw."""
+    symlink to one) and, when `expected` is given, the very one that lstat saw. Raises
+    Refused, or FileNotFoundError when there is no such entry."""
     try:
         fd = os.open(name, DIR_FLAGS, dir_fd=parent)
+    except FileNotFoundError:
+        raise
     except OSError as e:
         if e.errno not in (errno.ENOTDIR, errno.ELOOP):
-            raise
+            raise Refused("could not be opened") from e
         try:
             now = os.stat(name, dir_fd=parent, follow_symlinks=False)
         except OSError:
@@ -102,22 +105,28 @@ def read_regular(parent: int, name: str, cap: int, expected: os.stat_result | No
             raise Refused("a symlink, not followed") from e
         raise Refused("could not be read") from e
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise Refused(describe(info.st_mode))
-        if info.st_nlink != 1:  # the other name may be anywhere on the file system
-            raise Refused("a hard link, not read")
-        if expected is not None and identity(info) != identity(expected):
-            raise Refused("changed while it was read")
-        chunks, size = [], 0
-        while size <= cap:  # read from the descriptor: a file that grows stays capped
-            chunk = os.read(fd, min(cap + 1 - size, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        return _read_capped(fd, cap, expected)
+    except OSError as e:
+        raise Refused("could not be read") from e
     finally:
         os.close(fd)
+
+
+def _read_capped(fd: int, cap: int, expected: os.stat_result | None) -> bytes:
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise Refused(describe(info.st_mode))
+    if info.st_nlink != 1:  # the other name may be anywhere on the file system
+        raise Refused("a hard link, not read")
+    if expected is not None and identity(info) != identity(expected):
+        raise Refused("changed while it was read")
+    chunks, size = [], 0
+    while size <= cap:  # read from the descriptor: a file that grows stays capped
+        chunk = os.read(fd, min(cap + 1 - size, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
     if size > cap:
         raise Refused(f"grew past the {cap}-byte limit while it was read")
     return b"".join(chunks)
@@ -272,15 +281,14 @@ def _remove_files(fd: int) -> list[str]:
 
 
 def _open_for_removal(parent: int, name: str) -> int:
-    """The subfolder, even when the code took its owner's read permission away."""
+    """The subfolder, made 0700 first when the code took its owner's rights away. An
+    O_PATH descriptor needs no rights on the folder; it cannot be fchmod-ed, but its /proc
+    link can be chmod-ed, and the folder opened through it without a second lookup."""
+    flags = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    handle = os.open(name, flags, dir_fd=parent)
     try:
-        return open_dir(parent, name)
-    except PermissionError:
-        handle = os.open(
-            name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent
-        )
-        try:  # an O_PATH descriptor cannot be fchmod-ed, but its /proc link can be chmod-ed
+        if stat.S_IMODE(os.fstat(handle).st_mode) & _PRIVATE_DIR != _PRIVATE_DIR:
             os.chmod(f"/proc/self/fd/{handle}", _PRIVATE_DIR)
-        finally:
-            os.close(handle)
-        return open_dir(parent, name)
+        return os.open(".", DIR_FLAGS, dir_fd=handle)
+    finally:
+        os.close(handle)

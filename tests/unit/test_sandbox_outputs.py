@@ -370,6 +370,27 @@ def test_out_swapped_after_it_was_opened_keeps_reading_the_original(
     assert names(found.files) == ["ok.txt"]
 
 
+def test_an_entry_that_cannot_be_examined_is_a_note_not_a_crash(
+    scratch: Scratch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an entry whose lstat fails (as it does in a folder without search permission)
+    (scratch.path / OUT / "hidden.txt").write_text("x")
+    real = outputs._lstat
+
+    def refusing(parent: int, name: str) -> os.stat_result:
+        if name == "hidden.txt":
+            raise PermissionError(13, "Permission denied")
+        return real(parent, name)
+
+    monkeypatch.setattr(outputs, "_lstat", refusing)
+    # WHEN collected / THEN the rest is read and the entry is noted
+    found = gather(scratch)
+    assert names(found.files) == ["ok.txt"]
+    assert "out/hidden.txt: could not be examined" in found.notes
+    # AND the size check, which cannot see all of the folder, says its size is unknown
+    assert disk_usage(scratch.fd) is None
+
+
 # --- the scratch size check uses the same walker ---
 
 
