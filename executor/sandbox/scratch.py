@@ -151,6 +151,8 @@ class Scratch:
         info = os.fstat(fd)
         if info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) != _PRIVATE_DIR:
             os.close(fd)
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
             raise RuntimeError(f"the scratch folder {path} is not this process's private folder")
         scratch = cls(path, fd, owner if os.geteuid() == 0 else None)
         scratch._hand_over(fd)

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from executor.sandbox import SandboxResult, run
+from executor.sandbox import Limits, SandboxResult, run
 from executor.sandbox.aws_lambda import handle_invocation
 from tests.support.sandbox import Outside
 
@@ -41,6 +41,10 @@ TRAPS: dict[str, tuple[str, str]] = {
     ),
     "the state folder is a symlink": (
         "import shutil\nshutil.rmtree('.databot')\nos.symlink(OUTSIDE, '.databot')",
+        "",
+    ),
+    "the envelope is a symlink to one outside": (
+        "os.symlink(OUTSIDE + '/envelope.json', '.databot/envelope.json')",
         "",
     ),
     "a hard link to a file outside": (
@@ -105,6 +109,18 @@ def test_the_lambda_function_collects_with_the_same_walker(outside: Outside) -> 
     result = SandboxResult.from_dict(json.loads(json.dumps(answered)))
     assert outside.leaked_into(result) == []
     assert expected_note in result.notes
+
+
+@pytest.mark.timeout(60)
+def test_an_envelope_that_is_a_named_pipe_blocks_nobody() -> None:
+    # GIVEN code that leaves a named pipe where its envelope goes (the child's own write
+    # to it then waits for a reader that never comes)
+    code = "import os\nos.mkfifo('.databot/envelope.json')"
+    # WHEN it runs
+    result = run(code, limits=Limits(wall_seconds=2))
+    # THEN the run ends at its time limit and the worker does not wait on the pipe
+    assert result.failure is not None and result.failure.kind == "timeout"
+    assert result.elapsed_s < 10
 
 
 def test_notes_the_code_writes_itself_are_capped() -> None:
