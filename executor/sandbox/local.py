@@ -218,7 +218,9 @@ class LocalSandbox:
                     pipe.close()
         cpu_used = usage.ru_utime + usage.ru_stime
         envelope = _read_envelope(scratch)
-        notes = [str(n) for n in (envelope or {}).get("notes") or []]
+        # The envelope is written by the code's own process: its notes are the code's too.
+        envelope_notes = (envelope or {}).get("notes")
+        notes = [str(n) for n in envelope_notes] if isinstance(envelope_notes, list) else []
         result = SandboxResult(
             stdout=stdout.text(),
             stderr=stderr.text(),
@@ -247,7 +249,6 @@ class LocalSandbox:
             ]
             result.files = found.files
             notes += found.notes
-        # The envelope is written by the code's own process, so its notes are the code's too.
         result.notes = clip_notes(notes)
         logger.debug(
             "sandbox run | exit=<%s> failure=<%s> elapsed_s=<%s> cpu_s=<%.2f>",

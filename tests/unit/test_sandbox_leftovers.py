@@ -123,6 +123,22 @@ def test_an_envelope_that_is_a_named_pipe_blocks_nobody() -> None:
     assert result.elapsed_s < 10
 
 
+def test_an_envelope_the_code_forged_is_only_data() -> None:
+    # GIVEN code that replaces the bootstrap's envelope with one of the wrong shapes
+    code = textwrap.dedent("""
+        import json, sys
+        def forged(envelope):
+            with open('.databot/envelope.json', 'w') as f:
+                json.dump({'notes': 5, 'figure_titles': 'x', 'result': 1, 'failure': None}, f)
+        sys.modules['__main__']._write_envelope = forged
+    """)
+    # WHEN it runs
+    result = run(code)
+    # THEN the worker reads what it can and ignores the rest
+    assert result.ok, result.failure
+    assert result.result == 1 and result.notes == []
+
+
 def test_notes_the_code_writes_itself_are_capped() -> None:
     # GIVEN code that leaves a hundred named pipes in out/
     code = "import os, sys\nfor i in range(100):\n    os.mkfifo(f'out/p{i:03}')\n"
