@@ -3,6 +3,9 @@ with nothing but its logs), which runs the local backend inside itself.
 
 Both ends live here: `LambdaSandbox` invokes the function from the worker, and
 `handle_invocation` is what the function does with the event (handlers/python_sandbox.py).
+Inside the function, the scratch folder and what the code leaves in it are handled by the
+local backend's own code (executor.sandbox.scratch and .outputs), so both backends refuse
+the same things.
 The event and the response are JSON: {"code", "inputs": {name: base64 Parquet}, "limits"}
 in, SandboxResult.to_dict() out.
 """

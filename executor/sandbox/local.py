@@ -1,8 +1,10 @@
 """The local backend: the code runs in a confined child process of this one.
 
-The child gets a fresh scratch directory (deleted afterwards), an environment built from
-nothing, its own process group, and confines itself (executor.sandbox.confine) before the
-code runs. This side enforces the wall clock, the output caps and the scratch size.
+The child gets a fresh, private scratch folder (executor.sandbox.scratch: 0700, reached
+through a descriptor, removed afterwards), an environment built from nothing, its own
+process group, and confines itself (executor.sandbox.confine) before the code runs. This
+side enforces the wall clock, the output caps and the scratch size, and reads what the
+code left behind without following anything out of the folder (executor.sandbox.outputs).
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ import json
 import os
 import re
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -30,8 +30,9 @@ from aws_lambda_powertools import Logger
 
 from executor.sandbox import bootstrap
 from executor.sandbox.limits import Limits
-from executor.sandbox.outputs import collect, disk_usage, read_capped
+from executor.sandbox.outputs import MAX_DEPTH, MAX_ENTRIES, clip_notes, collect, disk_usage
 from executor.sandbox.result import SandboxFailure, SandboxResult
+from executor.sandbox.scratch import Scratch
 
 logger = Logger(service="databot")
 
@@ -51,7 +52,8 @@ _CHILD_PACKAGES = (
     "scipy",
 )
 _POLL_S = 0.2
-_MAX_SCRATCH_ENTRIES = 10_000
+_ENVELOPE_BYTES = 16 * 1024 * 1024
+_TITLE_CHARS = 200
 _PR_SET_DUMPABLE = 4
 
 
@@ -163,28 +165,22 @@ class LocalSandbox:
         if bad:
             raise ValueError(f"input names must be Python identifiers: {', '.join(bad)}")
         protect_environment()
-        scratch = Path(tempfile.mkdtemp(prefix="databot-sandbox-", dir=self.scratch_root))
-        try:
+        with Scratch.create(self.scratch_root, owner=self.run_as) as scratch:
             self._prepare(scratch, code, inputs)
             return self._execute(scratch, limits)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
 
-    def _prepare(self, scratch: Path, code: str, inputs: Mapping[str, bytes]) -> None:
-        (scratch / bootstrap.CODE_FILE).write_text(code, encoding="utf-8")
+    def _prepare(self, scratch: Scratch, code: str, inputs: Mapping[str, bytes]) -> None:
+        scratch.write_file(bootstrap.CODE_FILE, code.encode("utf-8"))
         for folder in (bootstrap.INPUTS_DIR, bootstrap.OUT_DIR, bootstrap.STATE_DIR, "tmp"):
-            (scratch / folder).mkdir()
-        mpl_config = scratch / bootstrap.STATE_DIR / "matplotlib"
-        mpl_config.mkdir()
+            scratch.make_dir(folder)
+        mpl_config = f"{bootstrap.STATE_DIR}/matplotlib"
+        scratch.make_dir(mpl_config)
         for font_list in _font_lists():
-            shutil.copyfile(font_list, mpl_config / font_list.name)
+            scratch.write_file(f"{mpl_config}/{font_list.name}", font_list.read_bytes())
         for name, data in inputs.items():
-            (scratch / bootstrap.INPUTS_DIR / f"{name}.parquet").write_bytes(data)
-        if self.run_as is not None and os.geteuid() == 0:
-            for path in [scratch, *scratch.rglob("*")]:
-                os.lchown(path, self.run_as, self.run_as)
+            scratch.write_file(f"{bootstrap.INPUTS_DIR}/{name}.parquet", data)
 
-    def _execute(self, scratch: Path, limits: Limits) -> SandboxResult:
+    def _execute(self, scratch: Scratch, limits: Limits) -> SandboxResult:
         config = {
             "limits": limits.to_dict(),
             "uid": self.run_as,
@@ -202,8 +198,8 @@ class LocalSandbox:
                 "executor.sandbox.bootstrap",
                 json.dumps(config),
             ],
-            cwd=scratch,
-            env=child_environment(scratch),
+            cwd=scratch.path,
+            env=child_environment(scratch.path),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -212,7 +208,7 @@ class LocalSandbox:
         )
         stdout, stderr = _Capture(limits.stdout_bytes), _Capture(limits.stderr_bytes)
         try:
-            stopped = _supervise(proc, scratch, limits, stdout, stderr, started)
+            stopped = _supervise(proc, scratch.fd, limits, stdout, stderr, started)
         finally:  # whatever happened here, the child does not outlive this call
             _kill_group(proc.pid)
             _, status, usage = os.wait4(proc.pid, 0)
@@ -222,6 +218,9 @@ class LocalSandbox:
                     pipe.close()
         cpu_used = usage.ru_utime + usage.ru_stime
         envelope = _read_envelope(scratch)
+        # The envelope is written by the code's own process: its notes are the code's too.
+        envelope_notes = (envelope or {}).get("notes")
+        notes = [str(n) for n in envelope_notes] if isinstance(envelope_notes, list) else []
         result = SandboxResult(
             stdout=stdout.text(),
             stderr=stderr.text(),
@@ -232,21 +231,25 @@ class LocalSandbox:
         result.failure = stopped or _failure(envelope, proc.returncode, cpu_used, limits)
         if envelope is not None:
             result.result = envelope.get("result")
-            result.notes.extend(str(n) for n in envelope.get("notes") or [])
             logger.debug("sandbox landlock_abi=<%s>", envelope.get("landlock_abi"))
         if result.failure is None or result.failure.kind == "exception":
             found = collect(
-                scratch / bootstrap.FIGURES_DIR,
-                scratch / bootstrap.OUT_DIR,
+                scratch.fd,
+                bootstrap.FIGURES_DIR,
+                bootstrap.OUT_DIR,
                 limits.out_bytes,
                 limits.out_files,
             )
             titles = (envelope or {}).get("figure_titles") or {}
+            if not isinstance(titles, dict):
+                titles = {}
             result.figures = [
-                replace(figure, title=str(titles.get(figure.name, ""))) for figure in found.figures
+                replace(figure, title=str(titles.get(figure.name, ""))[:_TITLE_CHARS])
+                for figure in found.figures
             ]
             result.files = found.files
-            result.notes.extend(found.notes)
+            notes += found.notes
+        result.notes = clip_notes(notes)
         logger.debug(
             "sandbox run | exit=<%s> failure=<%s> elapsed_s=<%s> cpu_s=<%.2f>",
             proc.returncode,
@@ -259,7 +262,7 @@ class LocalSandbox:
 
 def _supervise(
     proc: subprocess.Popen[bytes],
-    scratch: Path,
+    scratch: int,
     limits: Limits,
     stdout: _Capture,
     stderr: _Capture,
@@ -294,11 +297,12 @@ def _supervise(
             if time.monotonic() < next_disk_check:
                 continue
             next_disk_check = time.monotonic() + _POLL_S
-            if disk_usage(scratch, _MAX_SCRATCH_ENTRIES) > limits.scratch_bytes:
+            used = disk_usage(scratch)
+            if used is None or used > limits.scratch_bytes:
                 return SandboxFailure(
                     "disk_limit",
-                    f"stopped: the scratch directory grew past {limits.scratch_bytes} bytes "
-                    f"or {_MAX_SCRATCH_ENTRIES} files",
+                    f"stopped: the scratch directory grew past {limits.scratch_bytes} bytes, "
+                    f"{MAX_ENTRIES} files or {MAX_DEPTH} levels of folders, or hid part of itself",
                 )
     finally:
         selector.close()
@@ -315,8 +319,8 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _read_envelope(scratch: Path) -> dict[str, Any] | None:
-    data = read_capped(scratch / bootstrap.ENVELOPE, 16 * 1024 * 1024)
+def _read_envelope(scratch: Scratch) -> dict[str, Any] | None:
+    data = scratch.read_file(bootstrap.ENVELOPE, _ENVELOPE_BYTES)
     if data is None:
         return None
     try:

@@ -1,8 +1,13 @@
-"""Reading what the sandboxed code left behind, from the parent's side, without trusting it.
+"""Reading what the sandboxed code left behind, from the worker's side, without trusting it.
 
-The child is dead when this runs, but everything in the scratch directory was written by
-untrusted code: symlinks are never followed, only regular files with a single link are
-read, and every read is capped.
+One walker serves both reads of the scratch folder: its size while the code runs, and the
+figures and out/ files after it ends (in the worker, and inside the sandbox Lambda, which
+runs the same local backend). It starts from the scratch folder's descriptor and opens
+every folder by name relative to its parent with O_NOFOLLOW (executor.sandbox.scratch), so
+a symlink anywhere, the roots included, a folder swapped for a symlink mid-walk, or a
+mount can never take it outside the run's folder. Only regular files with a single link
+and a printable name are read, each read capped; pipes, sockets and devices are never
+opened; the entries listed, the depth, the files, the bytes and the notes are all capped.
 """
 
 from __future__ import annotations
@@ -10,12 +15,110 @@ from __future__ import annotations
 import mimetypes
 import os
 import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from itertools import islice
 
 from executor.sandbox.result import SandboxFile
+from executor.sandbox.scratch import Refused, describe, open_beneath, open_dir, read_regular
 
 FIGURE_SUFFIX = ".png"
+# Entries listed and folder levels entered in one walk: past either, the scratch folder
+# counts as over its size limit and collection stops.
+MAX_ENTRIES = 10_000
+MAX_DEPTH = 32
+# A collected file's path, in characters.
+MAX_NAME_CHARS = 200
+# Notes handed back, and characters in each.
+MAX_NOTES = 20
+NOTE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str  # from the walk's root, "/"-separated
+    name: str  # its name in `parent`
+    parent: int  # descriptor of its folder, open while the walk is at this entry
+    info: os.stat_result  # its lstat
+
+
+def _lstat(parent: int, name: str) -> os.stat_result:
+    return os.stat(name, dir_fd=parent, follow_symlinks=False)
+
+
+def _enter_all(entry: Entry) -> bool:
+    return True
+
+
+class Walk:
+    """Every entry under the folder `root` (a descriptor), depth first and by name within
+    a folder, up to max_entries entries and max_depth levels. Folders are entered only when
+    `enter` says so, and only if they are still the folder lstat saw. Afterwards, `stopped`
+    says which cap cut the walk short, and `refused` lists, with why, the folders not
+    entered and the mount points skipped."""
+
+    def __init__(
+        self,
+        root: int,
+        *,
+        max_entries: int = MAX_ENTRIES,
+        max_depth: int = MAX_DEPTH,
+        enter: Callable[[Entry], bool] = _enter_all,
+    ) -> None:
+        self.root = root
+        self.max_entries = max_entries
+        self.max_depth = max_depth
+        self.enter = enter
+        self.seen = 0
+        self.stopped: str | None = None
+        self.refused: list[tuple[str, str]] = []
+
+    def __iter__(self) -> Iterator[Entry]:
+        device = os.fstat(self.root).st_dev
+        yield from self._walk(self.root, "", 1, device)
+
+    def _walk(self, fd: int, prefix: str, depth: int, device: int) -> Iterator[Entry]:
+        room = self.max_entries - self.seen
+        try:
+            with os.scandir(fd) as listing:
+                # One past the room left is enough to know the cap is passed.
+                names = sorted(entry.name for entry in islice(listing, room + 1))
+        except OSError:
+            self.refused.append((prefix.rstrip("/"), "could not be listed"))
+            return
+        for name in names:
+            if self.seen >= self.max_entries:
+                self.stopped = f"more than {self.max_entries} entries"
+                return
+            try:
+                info = _lstat(fd, name)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                self.refused.append((f"{prefix}{name}", "could not be examined"))
+                continue
+            self.seen += 1
+            entry = Entry(f"{prefix}{name}", name, fd, info)
+            if info.st_dev != device:  # a mount point: another file system's files
+                self.refused.append((entry.path, "on another file system, not followed"))
+                continue
+            yield entry
+            if not stat.S_ISDIR(info.st_mode) or not self.enter(entry):
+                continue
+            if depth >= self.max_depth:
+                self.stopped = f"more than {self.max_depth} levels of folders"
+                continue
+            try:
+                child = open_dir(fd, name, info)
+            except FileNotFoundError:
+                continue
+            except Refused as e:
+                self.refused.append((entry.path, str(e)))
+                continue
+            try:
+                yield from self._walk(child, f"{entry.path}/", depth + 1, device)
+            finally:
+                os.close(child)
 
 
 @dataclass
@@ -25,91 +128,101 @@ class Collected:
     notes: list[str] = field(default_factory=list)
 
 
-def read_capped(path: Path, cap: int) -> bytes | None:
-    """The file's bytes if it is a regular, singly-linked file of at most `cap` bytes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size > cap:
-            return None
-        data = f.read(cap + 1)
-    return data if len(data) <= cap else None
+def printable(path: str) -> bool:
+    """Whether the path can be shown as it is: printable (no newlines, control or
+    undecodable characters) and not over-long."""
+    return len(path) <= MAX_NAME_CHARS and path.isprintable()
 
 
-def _walk(root: Path, label: str, notes: list[str]) -> list[tuple[str, Path, int]]:
-    """(name, path, size) of the regular files under root, depth first, sorted by name."""
-    found: list[tuple[str, Path, int]] = []
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        return found
-    for entry in entries:
-        name = f"{label}/{entry.name}" if label else entry.name
-        if entry.is_symlink():
-            notes.append(f"out/{name}: a symlink, not followed")
-        elif entry.is_dir(follow_symlinks=False):
-            found.extend(_walk(Path(entry.path), name, notes))
-        elif entry.is_file(follow_symlinks=False):
-            info = entry.stat(follow_symlinks=False)
-            if info.st_nlink != 1:
-                notes.append(f"out/{name}: a hard link, not read")
-            else:
-                found.append((name, Path(entry.path), info.st_size))
-        else:
-            notes.append(f"out/{name}: not a regular file, not read")
-    return found
+def collect(
+    scratch: int, figures_dir: str, out_dir: str, max_bytes: int, max_files: int
+) -> Collected:
+    """Figures (the saved ones, under figures_dir, and .png files in out_dir) and the other
+    out_dir files, both relative to the scratch folder's descriptor, within one budget of
+    bytes and files; whatever is left out is named in the notes."""
+    collector = _Collector(max_bytes, max_files)
+    collector.gather(scratch, figures_dir, "figures", "figures/")
+    collector.gather(scratch, out_dir, "out", "")
+    return collector.collected
 
 
-def collect(figures_dir: Path, out_dir: Path, max_bytes: int, max_files: int) -> Collected:
-    """Figures (saved figures and .png files in out/) and the other out/ files, within
-    one budget of bytes and files; whatever does not fit is named in the notes."""
-    collected = Collected()
-    candidates = [
-        (f"figures/{name}", path, size) for name, path, size in _walk(figures_dir, "", [])
-    ]
-    candidates += _walk(out_dir, "", collected.notes)
-    budget = max_bytes
-    for name, path, size in candidates:
-        if len(collected.figures) + len(collected.files) >= max_files:
-            collected.notes.append(f"{name}: left out, over the {max_files}-file limit")
-            continue
-        data = read_capped(path, budget) if size <= budget else None
-        if data is None:
+class _Collector:
+    def __init__(self, max_bytes: int, max_files: int) -> None:
+        self.collected = Collected()
+        self.max_bytes = max_bytes
+        self.max_files = max_files
+        self.budget = max_bytes
+
+    def gather(self, scratch: int, relative: str, label: str, prefix: str) -> None:
+        """The files under `relative`, named prefix + their path, noted as label/path."""
+        notes = self.collected.notes
+        try:
+            root = open_beneath(scratch, relative)
+        except FileNotFoundError:
+            return
+        except Refused as e:
+            notes.append(f"{label}: {e}")
+            return
+        try:
+            walk = Walk(root, enter=lambda entry: printable(entry.path))
+            for entry in walk:
+                where = f"{label}/{entry.path}"
+                if not printable(entry.path):
+                    notes.append(
+                        f"{label}/{entry.path[:60]!a}: an unprintable or long name, left out"
+                    )
+                elif stat.S_ISREG(entry.info.st_mode):
+                    self._take(entry, prefix + entry.path, where)
+                elif not stat.S_ISDIR(entry.info.st_mode):
+                    notes.append(f"{where}: {describe(entry.info.st_mode)}")
+            notes += [
+                f"{label}/{path}".rstrip("/") + f": {reason}" for path, reason in walk.refused
+            ]
+            if walk.stopped:
+                notes.append(f"{label}: {walk.stopped}, the rest left out")
+        finally:
+            os.close(root)
+
+    def _take(self, entry: Entry, name: str, where: str) -> None:
+        """Read one file if it fits in what is left of the budget."""
+        collected = self.collected
+        if len(collected.figures) + len(collected.files) >= self.max_files:
+            collected.notes.append(f"{where}: left out, over the {self.max_files}-file limit")
+            return
+        size = entry.info.st_size
+        if size > self.budget:
             collected.notes.append(
-                f"{name}: left out, {size} bytes with {budget} left of the {max_bytes}-byte limit"
-                if size > budget
-                else f"{name}: could not be read"
+                f"{where}: left out, {size} bytes with {self.budget} left of the "
+                f"{self.max_bytes}-byte limit"
             )
-            continue
-        budget -= len(data)
+            return
+        try:
+            data = read_regular(entry.parent, entry.name, self.budget, entry.info)
+        except Refused as e:
+            collected.notes.append(f"{where}: {e}")
+            return
+        self.budget -= len(data)
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         target = collected.figures if name.endswith(FIGURE_SUFFIX) else collected.files
         target.append(SandboxFile(name=name, data=data, content_type=content_type))
-    return collected
 
 
-def disk_usage(root: Path, max_entries: int) -> int:
-    """Bytes allocated under root (sparse files count what they use); a tree with more
-    than max_entries entries counts as unbounded."""
-    total, entries, stack = 0, 0, [root]
-    while stack:
-        try:
-            iterator = os.scandir(stack.pop())
-        except OSError:
-            continue
-        with iterator:
-            for entry in iterator:
-                entries += 1
-                if entries > max_entries:
-                    return 1 << 62
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                total += info.st_blocks * 512
-                if stat.S_ISDIR(info.st_mode):
-                    stack.append(Path(entry.path))
-    return total
+def disk_usage(scratch: int) -> int | None:
+    """Bytes allocated under the scratch folder's descriptor (sparse files count what they
+    use); None when it cannot be measured: too many entries, too deep, or a folder that
+    cannot be entered."""
+    walk = Walk(scratch)
+    total = sum(entry.info.st_blocks * 512 for entry in walk)
+    return None if walk.stopped or walk.refused else total
+
+
+def clip_notes(notes: list[str]) -> list[str]:
+    """At most MAX_NOTES notes of at most NOTE_CHARS characters each, and a count of the
+    rest: the code decides how many there are."""
+    kept = [
+        note if len(note) <= NOTE_CHARS else note[: NOTE_CHARS - 1] + "…"
+        for note in notes[:MAX_NOTES]
+    ]
+    if len(notes) > MAX_NOTES:
+        kept.append(f"{len(notes) - MAX_NOTES} more notes left out")
+    return kept

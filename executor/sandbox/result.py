@@ -70,7 +70,7 @@ class SandboxResult:
     result: Any = None
     figures: list[SandboxFile] = field(default_factory=list)
     files: list[SandboxFile] = field(default_factory=list)
-    # Things the sandbox left out, for the reader: "out/link: symlink, not followed".
+    # Things the sandbox left out, for the reader: "out/link: a symlink, not followed".
     notes: list[str] = field(default_factory=list)
     failure: SandboxFailure | None = None
     elapsed_s: float = 0.0

@@ -1,15 +1,19 @@
 """What a model writes for the sandbox's acceptance cases and the machine-learning case,
-shared by the sandbox, tool, command and agent tests, plus a tool context over the sample data."""
+shared by the sandbox, tool, command and agent tests, plus a tool context over the sample data,
+and a folder of secrets outside the sandbox for the tests that try to reach it."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from executor.artifacts import open_artifact_store
-from executor.sandbox import open_sandbox
+from executor.sandbox import SandboxResult, open_sandbox
 from executor.settings import REPO_ROOT, Settings
 from executor.tools.base import ToolContext
 from executor.warehouse.base import Warehouse
@@ -63,3 +67,34 @@ def tool_context(sample_warehouse: Warehouse, tmp_path: Path) -> ToolContext:
         progress=lambda stage: None,
         sandbox=open_sandbox(Settings()),
     )
+
+
+@dataclass(frozen=True)
+class Outside:
+    """A folder outside any scratch folder, holding a secret in every shape collection reads:
+    a text file, a PNG, a figures folder and a crafted envelope."""
+
+    path: Path
+    secret: str
+
+    def leaked_into(self, result: SandboxResult) -> list[str]:
+        """Where the secret (or the outside folder's listing) shows up in a result."""
+        token = self.secret.encode()
+        found = [f.name for f in [*result.figures, *result.files] if token in f.data]
+        found += [f.name for f in [*result.figures, *result.files] if "secret" in f.name]
+        text = {"stdout": result.stdout, "stderr": result.stderr, "notes": result.notes}
+        text["result"] = json.dumps(result.result)
+        found += [field for field, value in text.items() if self.secret in str(value)]
+        return found
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Outside:
+    secret = "s3cr3t-" + uuid.uuid4().hex
+    folder = tmp_path / "outside"
+    (folder / "figures").mkdir(parents=True)
+    (folder / "secret.txt").write_text(secret)
+    (folder / "secret.png").write_bytes(b"\x89PNG " + secret.encode())
+    (folder / "figures" / "secret.png").write_bytes(b"\x89PNG " + secret.encode())
+    (folder / "envelope.json").write_text(json.dumps({"result": secret, "notes": [secret]}))
+    return Outside(folder, secret)
