@@ -726,3 +726,55 @@ def _dockerfile_cmd(name: str) -> str:
     match = re.search(r'^CMD \["([^"]+)"\]', text, re.M)
     assert match, f"{name} has no CMD"
     return match.group(1)
+
+
+def _emitted_worker_metrics(capsys: pytest.CaptureFixture[str]) -> set[str]:
+    """The metric names the worker writes as EMF, from every WorkerMetrics method."""
+    from bot.answer import Answer, CodeRun, Usage
+    from executor.worker.metrics import SERVICE, WorkerMetrics
+
+    capsys.readouterr()
+    metrics = WorkerMetrics("databot", primary_model="model-a")
+    metrics.job_started()
+    metrics.job_succeeded(1.0)
+    metrics.job_failed("permanent", 1.0)
+    metrics.job_retried()
+    metrics.partial_delivery()
+    metrics.first_reply(0.5)
+    metrics.model_error()
+    fallback = Answer(text="t", code=[CodeRun(code="1/0", output="", error="ZeroDivisionError")],
+                      usage=Usage(model_id="model-b", cost_usd=0.02))
+    metrics.answered(fallback, 4.0)
+    names: set[str] = set()
+    for line in capsys.readouterr().out.splitlines():
+        document = json.loads(line)
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "databot" and directive["Dimensions"] == [["service"]]
+        assert document["service"] == SERVICE
+        names |= {metric["Name"] for metric in directive["Metrics"]}
+    return names
+
+
+def test_dashboard_and_alarm_metrics_are_ones_the_worker_emits(
+    full: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN every metric the worker writes
+    from executor.worker.metrics import SERVICE
+
+    emitted = _emitted_worker_metrics(capsys)
+    # WHEN the dashboard and the alarms name metrics in the worker's namespace
+    named = {m[1] for m in _dashboard_metrics(full) if m[0] == "databot"}
+    for alarm in full.of_type("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        metrics = [props] if "MetricName" in props else [
+            m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m
+        ]
+        for metric in metrics:
+            if metric["Namespace"] == "databot":
+                named.add(metric["MetricName"])
+                assert metric["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
+    shown = [m for m in _dashboard_metrics(full) if m[0] == "databot"]
+    assert all(m[2:4] == ["service", SERVICE] for m in shown)
+    # THEN each of them is one the worker really writes
+    assert named and named <= emitted, named - emitted
+    assert {"ModelFallbacks", "SandboxFailures", "AnswerCost", "QueueToAnswer"} <= emitted
