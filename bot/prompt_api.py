@@ -71,7 +71,9 @@ class PromptApi:
                 400, f"request body is {request.body_bytes:,} bytes; the limit is {limit:,}"
             )
         try:
-            payload = json.loads(request.body)
+            payload = json.loads(request.text())
+        except BadEvent as e:
+            return _error(400, str(e))
         except ValueError as e:
             return _error(400, f"request body is not valid JSON: {e}")
         prompt = payload.get("prompt") if isinstance(payload, dict) else None
