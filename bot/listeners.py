@@ -59,7 +59,7 @@ class SlackIntake:
         ack()
         question = question_from_event(body)
         if question is None or not question.key:
-            logger.debug("event_id=<%s> | ignored, nothing to answer", body.get("event_id"))
+            logger.info("event_id=<%s> | ignored, nothing to answer", body.get("event_id"))
             return
         retry = _first(request.headers.get(RETRY_NUM_HEADER))
         admission = self._admission(question)

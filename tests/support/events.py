@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,19 @@ def load_event(name: str) -> dict[str, Any]:
     """A fresh copy of events/<name>.json; `name` may carry the .json suffix or not."""
     path = EVENTS_DIR / (name if name.endswith(".json") else f"{name}.json")
     event: dict[str, Any] = json.loads(path.read_text())
+    return event
+
+
+def with_body(name: str, body: str | bytes, content_type: str | None = None) -> dict[str, Any]:
+    """events/<name>.json carrying `body` instead of its own: bytes go base64-encoded, as API
+    Gateway sends a body that is not text; `content_type` replaces the content-type header."""
+    event = load_event(name)
+    if isinstance(body, bytes):
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    else:
+        event["body"], event["isBase64Encoded"] = body, False
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
     return event
 
 
