@@ -19,7 +19,7 @@ from bot.http_events import BadEvent, HttpRequest, json_response, parse_http_eve
 from bot.listeners import RETRY_NUM_HEADER
 from bot.settings import IngressSettings
 from bot.signing import is_signed
-from bot.slack_payloads import IGNORED_KINDS, MalformedPayload, check_payload
+from bot.slack_payloads import IGNORED_KINDS, MalformedPayload, bolt_readable, check_payload
 
 logger = Logger(service="databot")
 
@@ -51,7 +51,7 @@ class SlackIngress:
             )
             return _not_signed()
         try:
-            body = request.text()
+            body = bolt_readable(request.text(), request.header("content-type"))
             kind = check_payload(body, request.header("content-type"))
         except (BadEvent, MalformedPayload) as e:
             logger.warning(

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import pytest
 
@@ -111,6 +111,19 @@ def test_slash_command_is_acked_with_the_question_and_queued(
     assert job.text == "top 5 categories by revenue in 2026"
     assert job.reply_to.response_url is not None
     assert ingress_stack.slack_api.calls == []
+
+
+@pytest.mark.parametrize("text", ["average+payload+size", "payload", "payload%3D1+vs+payload"])
+def test_a_slash_command_that_mentions_payload_is_still_read(
+    ingress_stack: IngressStack, signed_event: SignedEvent, text: str
+) -> None:
+    # GIVEN a question with the word Bolt takes for an interactivity form
+    response = ingress_stack.slack()(signed_event(command_saying(text)))
+
+    # THEN it is read as the command it is, with its text unchanged
+    assert response["body"].startswith("Working on it")
+    [job] = ingress_stack.queued_jobs()
+    assert job.text == unquote_plus(text)
 
 
 def test_slash_command_name_is_configurable(
