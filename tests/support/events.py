@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 
@@ -16,6 +17,20 @@ def load_event(name: str) -> dict[str, Any]:
     path = EVENTS_DIR / (name if name.endswith(".json") else f"{name}.json")
     event: dict[str, Any] = json.loads(path.read_text())
     return event
+
+
+def slack_payload(name: str) -> dict[str, Any]:
+    """The Slack payload inside events/<name>.json: its JSON body, its form's fields, or a
+    form's `payload` field decoded (interactivity)."""
+    event = load_event(name)
+    body = event["body"]
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    if body.startswith("{"):
+        payload: dict[str, Any] = json.loads(body)
+        return payload
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    return json.loads(form["payload"]) if "payload" in form else dict(form)
 
 
 def with_body(name: str, body: str | bytes, content_type: str | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 from bot.http_events import parse_http_event
 from bot.slack_payloads import MAX_DEPTH, MalformedPayload, check_payload
 from handlers import slack_events
-from tests.support.events import LambdaContext, load_event, with_body
+from tests.support.events import LambdaContext, load_event, slack_payload, with_body
 from tests.support.ingress import IngressStack
 from tests.support.signing import signed
 
@@ -24,19 +24,14 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
 
-def slack_body(name: str) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(load_event(name)["body"])
-    return body
-
-
 def mention(**changes: Any) -> str:
     """The sample app_mention's body with top-level fields replaced (None removes one)."""
-    return _changed(slack_body("app_mention"), changes)
+    return _changed(slack_payload("app_mention"), changes)
 
 
 def mention_event(**changes: Any) -> str:
     """The sample app_mention's body with fields of its `event` replaced."""
-    body = slack_body("app_mention")
+    body = slack_payload("app_mention")
     body["event"] = json.loads(_changed(body["event"], changes))
     return json.dumps(body)
 
@@ -54,23 +49,8 @@ def interactive(payload: Any) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-BLOCK_ACTIONS = {
-    "type": "block_actions",
-    "team": {"id": "T0001"},
-    "user": {"id": "U0001", "team_id": "T0001"},
-    "api_app_id": "A0DATABOT",
-    "trigger_id": "8109375029481.1795284400.aa",
-    "actions": [{"action_id": "open_results", "block_id": "b1", "type": "button"}],
-}
-COMMAND = {
-    "command": "/ask",
-    "text": "how many users?",
-    "team_id": "T0001",
-    "user_id": "U0001",
-    "channel_id": "C0001",
-    "trigger_id": "8109375029481.1795284400.bb",
-    "response_url": "https://hooks.slack.com/commands/T0001/1/x",
-}
+BLOCK_ACTIONS = slack_payload("block_actions")
+COMMAND = slack_payload("slash_command")
 
 
 def command_without(*names: str) -> str:
@@ -250,6 +230,7 @@ def test_every_sample_slack_event_passes_the_shape_check() -> None:
         "app_mention_function_url",
         "app_mention_retry",
         "app_mention_slack_connect",
+        "block_actions",
         "message_bot",
         "message_changed",
         "message_im",
@@ -275,3 +256,70 @@ def test_nesting_is_limited_before_any_recursion() -> None:
         check_payload(within, JSON)  # deep enough to pass the depth check, fails on fields
     with pytest.raises(MalformedPayload, match="nests deeper"):
         check_payload(beyond, JSON)
+
+
+# Every JSON type in every field of every sample: the class, not the examples above.
+ANY_JSON = [None, 0, 1.5, True, "", "x", [], [None], ["id"], {}, {"id": 1}, {"id": "X"}]
+REMOVED = object()
+
+
+def field_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every field and list item inside `value`."""
+    if isinstance(value, dict):
+        items: list[tuple[Any, Any]] = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return []
+    paths: list[tuple[Any, ...]] = []
+    for key, child in items:
+        paths.append((*prefix, key))
+        paths.extend(field_paths(child, (*prefix, key)))
+    return paths
+
+
+def replaced(payload: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    copy: dict[str, Any] = json.loads(json.dumps(payload))
+    parent: Any = copy
+    for key in path[:-1]:
+        parent = parent[key]
+    if value is REMOVED:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return copy
+
+
+@pytest.mark.parametrize(
+    "name", ["app_mention_slack_connect", "message_changed", "url_verification", "block_actions"]
+)
+def test_no_field_of_any_type_makes_a_signed_sample_a_server_error(
+    ingress_stack: IngressStack, name: str
+) -> None:
+    # GIVEN a sample Slack payload, and every field in it replaced by each JSON type in turn
+    handler = ingress_stack.slack()
+    payload = slack_payload(name)
+    outcomes: dict[int, int] = {}
+    for path in field_paths(payload):
+        for value in [*ANY_JSON, REMOVED]:
+            body = json.dumps(replaced(payload, path, value))
+            if name == "block_actions":
+                body = interactive(json.loads(body))
+
+            # WHEN it is delivered, signed
+            status = handler(signed(with_body(name, body)))["statusCode"]
+
+            # THEN it is answered (or refused as malformed), never a server error
+            assert status in (200, 400), (path, value, status)
+            outcomes[status] = outcomes.get(status, 0) + 1
+    assert outcomes[400] > 0 and outcomes[200] > 0
+
+
+def test_no_field_of_a_slash_command_missing_or_emptied_makes_a_server_error(
+    ingress_stack: IngressStack,
+) -> None:
+    handler = ingress_stack.slack()
+    for name in COMMAND:
+        for form in ({**COMMAND, name: ""}, {k: v for k, v in COMMAND.items() if k != name}):
+            status = handler(signed(with_body("slash_command", urlencode(form), FORM)))
+            assert status["statusCode"] in (200, 400), name
