@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_plus, urlencode
+from urllib.parse import unquote_plus
 
 import pytest
 
