@@ -48,18 +48,25 @@ class HttpRequest:
 
 
 def parse_http_event(event: Mapping[str, Any]) -> HttpRequest:
-    context = event.get("requestContext") or {}
-    method = (context.get("http") or {}).get("method") or context.get("httpMethod") or ""
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    """The request in `event`. Parts of the wrong type (only a hand-made event has them)
+    read as absent, so the caller answers 4xx rather than failing."""
+    context = _mapping(event.get("requestContext"))
+    http = _mapping(context.get("http"))
+    method = http.get("method") or context.get("httpMethod") or ""
+    headers = {str(k).lower(): str(v) for k, v in _mapping(event.get("headers")).items()}
     return HttpRequest(
-        method=method.upper(),
-        path=event.get("rawPath") or (context.get("http") or {}).get("path") or "/",
+        method=str(method).upper(),
+        path=str(event.get("rawPath") or http.get("path") or "/"),
         headers=headers,
         raw_body=_body_bytes(event),
         domain=context.get("domainName"),
-        path_parameters=dict(event.get("pathParameters") or {}),
+        path_parameters={str(k): str(v) for k, v in _mapping(event.get("pathParameters")).items()},
         request_context=dict(context),
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _body_bytes(event: Mapping[str, Any]) -> bytes:

@@ -15,7 +15,7 @@ import pytest
 
 from bot.http_events import parse_http_event
 from bot.slack_payloads import MAX_DEPTH, MalformedPayload, check_payload
-from handlers import slack_events
+from handlers import prompt_api, slack_events
 from tests.support.events import LambdaContext, load_event, slack_payload, with_body
 from tests.support.ingress import IngressStack
 from tests.support.signing import signed
@@ -323,3 +323,39 @@ def test_no_field_of_a_slash_command_missing_or_emptied_makes_a_server_error(
         for form in ({**COMMAND, name: ""}, {k: v for k, v in COMMAND.items() if k != name}):
             status = handler(signed(with_body("slash_command", urlencode(form), FORM)))
             assert status["statusCode"] in (200, 400), name
+
+
+def odd(name: str, **parts: Any) -> dict[str, Any]:
+    """events/<name>.json with parts of the Lambda event itself replaced."""
+    event = load_event(name)
+    event.update(parts)
+    return event
+
+
+ODD_EVENTS = [
+    ("no_request_context", odd("app_mention", requestContext=None)),
+    ("request_context_string", odd("app_mention", requestContext="POST")),
+    ("http_list", odd("app_mention", requestContext={"http": ["POST"]})),
+    ("headers_list", odd("app_mention", headers=[["content-type", "application/json"]])),
+    ("no_headers", odd("app_mention", headers=None)),
+    ("no_body", odd("app_mention", body=None)),
+    ("body_not_base64", odd("slash_command", body="%%%")),
+    ("body_not_ascii_base64", odd("slash_command", body="é==")),
+    ("path_parameters_list", odd("prompt_get", pathParameters=["job_id"])),
+]
+
+
+@pytest.mark.parametrize("event", [e for _, e in ODD_EVENTS], ids=[i for i, _ in ODD_EVENTS])
+def test_odd_lambda_events_are_refused_not_crashed(
+    lambda_env: IngressStack, event: dict[str, Any]
+) -> None:
+    # GIVEN a Lambda event of a shape API Gateway does not send
+    # WHEN it reaches either entry point
+    responses = [
+        slack_events.handler(event, LambdaContext()),
+        prompt_api.handler(event, LambdaContext()),
+    ]
+
+    # THEN both entry points answer with a client error and do nothing
+    assert all(400 <= response["statusCode"] < 500 for response in responses), responses
+    assert lambda_env.queued_jobs() == []
