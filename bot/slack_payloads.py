@@ -145,7 +145,7 @@ def check_payload(body: str, content_type: str | None) -> str:
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         raise MalformedPayload(f"the body is not valid JSON: {e}") from None
     if not isinstance(payload, dict):
-        raise MalformedPayload(f"the body is a JSON {_type_name(payload)}, not an object")
+        raise MalformedPayload(f"the body is {_a(payload)} in JSON, not an object")
     if not payload:
         raise MalformedPayload("the body is empty")
     _check_depth(payload)
@@ -205,31 +205,46 @@ def _require(obj: Mapping[str, Any], path: str, *names: str) -> None:
             raise MalformedPayload(f"{path}.{name} is missing or empty")
 
 
-def _check(value: Any, spec: Any, path: str) -> None:
+# A field's path, built only when a message needs it: (parent path, key), or the root's name.
+Path = tuple[Any, str | int] | str
+
+
+def _check(value: Any, spec: Any, path: Path) -> None:
     if value is None:
         return
     if isinstance(spec, Fields):
         if not isinstance(value, dict):
-            raise MalformedPayload(f"{path} must be an object, not a {_type_name(value)}")
-        for name, field_spec in spec.items():
-            _check(value.get(name), field_spec, f"{path}.{name}")
+            raise MalformedPayload(f"{_text(path)} must be an object, not {_a(value)}")
+        for name in spec.keys() & value.keys():
+            _check(value[name], spec[name], (path, name))
     elif isinstance(spec, ListOf):
         if not isinstance(value, list):
-            raise MalformedPayload(f"{path} must be a list, not a {_type_name(value)}")
+            raise MalformedPayload(f"{_text(path)} must be a list, not {_a(value)}")
         for index, item in enumerate(value):
             if item is None:
-                raise MalformedPayload(f"{path}[{index}] is null")
-            _check(item, spec.item, f"{path}[{index}]")
+                raise MalformedPayload(f"{_text((path, index))} is null")
+            _check(item, spec.item, (path, index))
     elif isinstance(spec, AnyOf):
+        if any(isinstance(option, type) and isinstance(value, option) for option in spec.options):
+            return
         for option in spec.options:
+            if isinstance(option, type):
+                continue
             try:
                 _check(value, option, path)
             except MalformedPayload:
                 continue
             return
-        raise MalformedPayload(f"{path} has an unexpected {_type_name(value)}")
+        raise MalformedPayload(f"{_text(path)} cannot be {_a(value)}")
     elif not isinstance(value, spec):
-        raise MalformedPayload(f"{path} must be a {_type_name(spec())}, not a {_type_name(value)}")
+        raise MalformedPayload(f"{_text(path)} must be {_a(spec())}, not {_a(value)}")
+
+
+def _text(path: Path) -> str:
+    if isinstance(path, str):
+        return path
+    parent, key = path
+    return f"{_text(parent)}[{key}]" if isinstance(key, int) else f"{_text(parent)}.{key}"
 
 
 def _check_depth(payload: dict[str, Any]) -> None:
@@ -242,13 +257,14 @@ def _check_depth(payload: dict[str, Any]) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
-def _type_name(value: Any) -> str:
+def _a(value: Any) -> str:
+    """What JSON calls `value`'s type, with its article: "a string", "an object"."""
     return {
-        dict: "object",
-        list: "list",
-        str: "string",
-        bool: "boolean",
-        int: "number",
-        float: "number",
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
         type(None): "null",
     }.get(type(value), type(value).__name__)
