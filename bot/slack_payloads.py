@@ -162,7 +162,7 @@ def _media_type(content_type: str | None) -> str | None:
 
 def _kind(payload: Mapping[str, Any]) -> str:
     # The order Bolt routes in: the SSL check, then commands, then typed payloads.
-    if SSL_CHECK in payload:
+    if payload.get(SSL_CHECK) == "1":  # what Bolt's SslCheck answers
         return SSL_CHECK
     if SLASH_COMMAND in payload:
         return SLASH_COMMAND

@@ -111,6 +111,7 @@ MALFORMED: list[tuple[str, str | bytes, str]] = [
     ("form_command_no_team_id", command_without("team_id"), FORM),
     ("json_command_with_number", json.dumps({**COMMAND, "user_id": 5}), JSON),
     ("form_garbage", "a=b&c", FORM),
+    ("ssl_check_not_one", "ssl_check=0&token=x", FORM),
     ("form_array_text", "[1, 2]", FORM),
     ("payload_not_json", "payload=%7Bnot", FORM),
     ("payload_empty", "payload=", FORM),
