@@ -11,6 +11,8 @@ from bot.idempotency import DynamoDBIdempotency, IdempotencyStore
 from bot.listeners import SlackIntake
 from bot.settings import IngressSettings
 
+BOLT_APP_NAME = "databot-slack"
+
 
 def create_app(
     settings: IngressSettings,
@@ -45,7 +47,10 @@ def create_app(
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
 
     app = App(
-        name="databot",  # without a name Bolt inspects the call stack, slowly
+        # Without a name Bolt inspects the call stack, slowly. Bolt resets the level of the
+        # logger named after the app to the root's (WARNING on Lambda), so the name must not
+        # be the Powertools service's ("databot"), or every INFO line of the ingress is lost.
+        name=BOLT_APP_NAME,
         client=client or WebClient(base_url=settings.slack_api_url),
         authorize=authorize,
         process_before_response=True,

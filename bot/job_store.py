@@ -2,7 +2,8 @@
 
 Item layout (key `job_id`, S): `status` (queued | running | done | failed), `source`,
 `question`, `created_at` and `updated_at` (ISO 8601 UTC), `answer` (the Answer's `to_dict()`
-as a JSON string, once done), `error` (once failed), `expiration` (TTL, epoch seconds).
+as a JSON string, once done), `error` (once failed), `expiration` (TTL, epoch seconds),
+`owner` (the prompt API's caller, whose IAM ARN alone may read the job back).
 The prompt API writes the "queued" item; the worker moves it through running to done or
 failed by updating `status`, `updated_at` and `answer` or `error`.
 
@@ -50,6 +51,7 @@ class JobRecord:
     placeholder_ts: str | None = None
     # The thread the replies go under (for a slash command: the question the worker posted).
     reply_thread_ts: str | None = None
+    owner: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -76,6 +78,7 @@ class JobRecord:
             placeholder_channel=text("placeholder_channel"),
             placeholder_ts=text("placeholder_ts"),
             reply_thread_ts=text("reply_thread_ts"),
+            owner=text("owner"),
         )
 
 
@@ -101,9 +104,9 @@ class JobStore:
         self._client = client or boto3.client("dynamodb")
         self._clock = clock
 
-    def put_queued(self, job: Job) -> None:
-        """Record `job` as queued. A job_id that is already recorded is a ClientError
-        (ConditionalCheckFailedException): job ids are never reused."""
+    def put_queued(self, job: Job, *, owner: str | None = None) -> None:
+        """Record `job` as queued, and `owner` when given. A job_id that is already recorded
+        is a ClientError (ConditionalCheckFailedException): job ids are never reused."""
         now = utc_now_iso()
         self._client.put_item(
             TableName=self._table,
@@ -115,6 +118,7 @@ class JobStore:
                 "created_at": {"S": now},
                 "updated_at": {"S": now},
                 "expiration": {"N": str(int(self._clock()) + self._ttl_s)},
+                **({"owner": {"S": owner}} if owner is not None else {}),
             },
             ConditionExpression="attribute_not_exists(job_id)",
         )

@@ -4,7 +4,9 @@ The app runs with `process_before_response=True`, so everything here happens bef
 gets its answer. The only network calls are the idempotency write and the SQS send; the
 exceptions are the short notices for an event that cannot become a job (empty, too long,
 not allowed), posted with one chat.postEphemeral because an Events API response body is
-never shown to anyone (see docs/ingress.md).
+never shown to anyone (see docs/ingress.md). A mention or DM from someone of another
+organisation that is not let in is dropped with a log line and no notice: nothing is posted
+to outsiders in a shared channel. A slash command's refusal is its private ack.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.enqueue import EnqueueFailed, JobQueue, enqueue_once
 from bot.idempotency import IdempotencyStore, IdempotencyUnavailable, run_once
 from bot.notices import NOT_ALLOWED, NOT_QUEUED, too_long, usage_hint, working_on_it
 from bot.questions import length_problem
-from bot.settings import IngressSettings
+from bot.settings import Admission, IngressSettings
 from bot.slack_questions import (
     SlackQuestion,
     bot_user_id,
@@ -57,10 +59,20 @@ class SlackIntake:
         ack()
         question = question_from_event(body)
         if question is None or not question.key:
-            logger.debug("event_id=<%s> | ignored, nothing to answer", body.get("event_id"))
+            logger.info("event_id=<%s> | ignored, nothing to answer", body.get("event_id"))
             return
-        notice = self._notice(question, _how_to_ask(body))
         retry = _first(request.headers.get(RETRY_NUM_HEADER))
+        admission = self._admission(question)
+        if admission is Admission.EXTERNAL:
+            logger.info(
+                "job_id=<%s>, asker_team=<%s>, team=<%s> | dropped: the asker is from another"
+                " organisation and ALLOW_EXTERNAL_TEAMS is off",
+                question.key,
+                question.asker_team_id,
+                question.team_id,
+            )
+            return
+        notice = self._notice(question, admission, _how_to_ask(body))
         if notice is None:
             queued = enqueue_once(question.to_job(), self._queue, self._idempotency)
             logger.info(
@@ -87,7 +99,15 @@ class SlackIntake:
 
     def on_command(self, command: dict[str, Any], ack: Ack) -> None:
         question = question_from_command(command)
-        notice = self._notice(question, self._settings.slash_command)
+        admission = self._admission(question)
+        if admission is not Admission.ADMITTED:
+            logger.info(
+                "job_id=<%s>, asker_team=<%s> | command refused: %s",
+                question.key,
+                question.asker_team_id,
+                admission.value,
+            )
+        notice = self._notice(question, admission, self._settings.slash_command)
         if notice is not None or not question.key:
             ack(notice or NOT_QUEUED)
             return
@@ -101,14 +121,23 @@ class SlackIntake:
         logger.info("job_id=<%s> | command %s", question.key, "queued" if queued else "duplicate")
         ack(working_on_it(question.text))
 
-    def _notice(self, question: SlackQuestion, how_to_ask: str) -> str | None:
+    def _notice(self, question: SlackQuestion, admission: Admission, how_to_ask: str) -> str | None:
         """What to tell the person instead of queueing a job, or None to queue it."""
-        if not self._settings.allows(question.team_id, question.channel, question.user_id):
+        if admission is not Admission.ADMITTED:
             return NOT_ALLOWED
         if not question.text:
             return usage_hint(how_to_ask)
         problem = length_problem(question.text, self._settings.max_question_chars)
         return too_long(problem) if problem else None
+
+    def _admission(self, question: SlackQuestion) -> Admission:
+        return self._settings.admits(
+            team_id=question.team_id,
+            asker_team_id=question.asker_team_id,
+            home_team_ids=question.home_team_ids,
+            channel=question.channel,
+            user_id=question.user_id,
+        )
 
 
 def acknowledge(ack: Ack) -> None:

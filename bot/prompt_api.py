@@ -1,7 +1,11 @@
 """The plain HTTP API for clients other than chat: `POST /prompt` queues a job,
 `GET /prompt/{job_id}` reports its status and, once done, the Answer as JSON.
 
-Authentication is API Gateway's (IAM); this code trusts the caller it is handed.
+Authentication is API Gateway's (IAM); this code trusts the caller it is handed
+(`requestContext.authorizer.iam.userArn`). A job is shown only to the caller that created
+it: the ARN is recorded on the job at `POST` and compared at `GET`, and any other caller,
+or one without an identity, gets the same 404 as for an unknown id, so a job's existence
+is not revealed either.
 """
 
 from __future__ import annotations
@@ -61,19 +65,27 @@ class PromptApi:
         if job_id is None and request.method == "POST":
             return self.submit(request, collection)
         if job_id is not None and request.method == "GET":
-            return self.status(job_id)
+            return self.status(job_id, _caller(request))
         return _error(405, f"{request.method} is not supported on {request.path}")
 
     def submit(self, request: HttpRequest, collection: str) -> dict[str, Any]:
+        caller = _caller(request)
+        if caller is None:
+            logger.warning("refused a prompt without an IAM caller identity")
+            return _error(403, "the request carries no IAM caller identity")
         limit = self._settings.max_body_bytes
         if request.body_bytes > limit:
             return _error(
                 400, f"request body is {request.body_bytes:,} bytes; the limit is {limit:,}"
             )
         try:
-            payload = json.loads(request.body)
+            payload = json.loads(request.text())
+        except BadEvent as e:
+            return _error(400, str(e))
         except ValueError as e:
             return _error(400, f"request body is not valid JSON: {e}")
+        except RecursionError:
+            return _error(400, "request body is not valid JSON: it nests too deeply")
         prompt = payload.get("prompt") if isinstance(payload, dict) else None
         if not isinstance(prompt, str) or not prompt.strip():
             return _error(400, 'the body must be a JSON object with a non-empty "prompt" string')
@@ -87,13 +99,13 @@ class PromptApi:
             job_id=job_id,
             source="api",
             conversation_id=f"api:{job_id}",
-            user_id=_caller(request),
+            user_id=caller,
             text=prompt,
             reply_to=ReplyTo(kind="api"),
             received_at=utc_now_iso(),
         )
         try:
-            self._jobs.put_queued(job)
+            self._jobs.put_queued(job, owner=caller)
         except (ClientError, BotoCoreError):
             logger.exception("job_id=<%s> | jobs table unavailable", job_id)
             return _error(503, "the job could not be recorded; please retry")
@@ -113,7 +125,7 @@ class PromptApi:
             status_url = f"https://{request.domain}{status_url}"
         return json_response(202, {"job_id": job_id, "status": QUEUED, "status_url": status_url})
 
-    def status(self, job_id: str) -> dict[str, Any]:
+    def status(self, job_id: str, caller: str | None) -> dict[str, Any]:
         if not _is_uuid(job_id):
             return _error(400, f"job id must be a UUID, got {job_id!r}")
         try:
@@ -123,6 +135,9 @@ class PromptApi:
             return _error(503, "job status is unavailable; please retry")
         # Jobs from Slack share the table; they are not this API's to show.
         if record is None or record.source != "api":
+            return _error(404, f"no job {job_id}")
+        if caller is None or record.owner != caller:
+            logger.info("job_id=<%s> | status asked by a caller other than its owner", job_id)
             return _error(404, f"no job {job_id}")
         return json_response(
             200,
@@ -146,9 +161,13 @@ def _route(request: HttpRequest) -> tuple[str, str | None] | None:
     return None
 
 
-def _caller(request: HttpRequest) -> str:
-    iam = (request.request_context.get("authorizer") or {}).get("iam") or {}
-    return str(iam.get("userArn") or iam.get("userId") or "api")
+def _caller(request: HttpRequest) -> str | None:
+    """The IAM ARN API Gateway authenticated (HTTP API payload 2.0), or None. The full ARN:
+    for an assumed role it names the session too (an Identity Center user's is their name)."""
+    authorizer = request.request_context.get("authorizer")
+    iam = authorizer.get("iam") if isinstance(authorizer, dict) else None
+    arn = iam.get("userArn") if isinstance(iam, dict) else None
+    return arn if isinstance(arn, str) and arn else None
 
 
 def _is_uuid(value: str) -> bool:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 import boto3
@@ -22,6 +23,15 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
+
+
+class Admission(Enum):
+    """Whether the allowlists let a question through, and if not, whether the asker is
+    from another organisation (their refusal is not posted where others can see)."""
+
+    ADMITTED = "admitted"
+    REFUSED = "refused"
+    EXTERNAL = "external"
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,11 @@ class IngressSettings:
     allowed_team_ids: frozenset[str] = frozenset()
     allowed_channel_ids: frozenset[str] = frozenset()
     allowed_user_ids: frozenset[str] = frozenset()
+    # People whose own team is neither the installing team nor in allowed_team_ids (Slack
+    # Connect guests from other organisations) are refused unless this is on.
+    allow_external_teams: bool = False
+    # The installing workspace, for payloads that do not name it (slash commands).
+    slack_team_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
@@ -71,18 +86,44 @@ class IngressSettings:
             allowed_team_ids=_id_set(env.get("ALLOWED_TEAM_IDS")),
             allowed_channel_ids=_id_set(env.get("ALLOWED_CHANNEL_IDS")),
             allowed_user_ids=_id_set(env.get("ALLOWED_USER_IDS")),
+            allow_external_teams=_flag(env, "ALLOW_EXTERNAL_TEAMS"),
+            slack_team_id=env.get("SLACK_TEAM_ID") or None,
         )
 
-    def allows(self, team_id: str, channel: str, user_id: str) -> bool:
-        """Whether the allowlists (each optional: empty allows everyone) admit this asker."""
-        return all(
+    def admits(
+        self,
+        *,
+        team_id: str,
+        asker_team_id: str,
+        home_team_ids: Set[str],
+        channel: str,
+        user_id: str,
+    ) -> Admission:
+        """Whether a question may be queued. `team_id` is the team the request was delivered
+        for, `asker_team_id` the asker's own team (or enterprise), `home_team_ids` the teams
+        and enterprises the payload names as the app's installation.
+
+        The asker is external when their team is none of the installation's (nor
+        `slack_team_id`) and not listed in `allowed_team_ids`; when nothing names the
+        installation, the asker cannot be told apart and is not taken to be external. Both
+        the delivery's team and the asker's must pass `allowed_team_ids`; each allowlist is
+        optional (empty allows everyone).
+        """
+        homes = set(home_team_ids) | ({self.slack_team_id} if self.slack_team_id else set())
+        asker_team = asker_team_id or team_id
+        external = bool(homes) and asker_team not in homes | self.allowed_team_ids
+        admitted = (not external or self.allow_external_teams) and all(
             not allowed or value in allowed
             for allowed, value in (
                 (self.allowed_team_ids, team_id),
+                (self.allowed_team_ids, asker_team),
                 (self.allowed_channel_ids, channel),
                 (self.allowed_user_ids, user_id),
             )
         )
+        if admitted:
+            return Admission.ADMITTED
+        return Admission.EXTERNAL if external else Admission.REFUSED
 
     def with_slack_secrets(self, *, client: Any = None) -> IngressSettings:
         """These settings with the Slack credentials filled in from Secrets Manager when
@@ -136,6 +177,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be a positive integer, got {raw!r}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "false", "0", "no"):
+        return False
+    if raw in ("true", "1", "yes"):
+        return True
+    raise SettingsError(f"{name} must be true or false, got {env.get(name)!r}")
 
 
 def _id_set(value: str | None) -> frozenset[str]:

@@ -1,6 +1,12 @@
 """What a Slack payload asks, read without any API call: mentions, DMs and slash commands.
 
 Pure functions of the payload, so each event kind and each ignored kind is tested on its own.
+They read payloads whose shape bot/slack_payloads.py has checked.
+
+Who asks matters as much as what: in a Slack Connect channel the envelope's `team_id` is
+the installing workspace, while the person may belong to another organisation. Their own
+team is `event.user_team` (else `event.team`) for events; a slash command's `team_id` is
+already the asker's ("where the user was"), and it names no installation.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from bot.questions import strip_bot_mention
 @dataclass(frozen=True)
 class SlackQuestion:
     """One question asked in Slack. `key` is the idempotency key and job id: the event's
-    `event_id`, or the command's `trigger_id`."""
+    `event_id`, or the command's `trigger_id`. `team_id` is the team the request was
+    delivered for (replies go there); `asker_team_id` the asker's own team or enterprise;
+    `home_team_ids` the teams and enterprises the payload names as the app's installation."""
 
     key: str
     team_id: str
@@ -25,6 +33,8 @@ class SlackQuestion:
     text: str
     thread_ts: str | None = None
     response_url: str | None = None
+    asker_team_id: str = ""
+    home_team_ids: frozenset[str] = frozenset()
 
     @property
     def conversation_id(self) -> str:
@@ -72,13 +82,16 @@ def question_from_event(body: Mapping[str, Any]) -> SlackQuestion | None:
         return None
     if kind not in ("app_mention", "message"):
         return None
+    team_id = str(body.get("team_id") or event.get("team") or "")
     return SlackQuestion(
         key=str(body.get("event_id") or ""),
-        team_id=str(body.get("team_id") or event.get("team") or ""),
+        team_id=team_id,
         channel=str(event.get("channel") or ""),
         user_id=str(event["user"]),
         text=strip_bot_mention(str(event.get("text") or ""), own_id),
         thread_ts=event.get("thread_ts") or event.get("ts"),
+        asker_team_id=str(event.get("user_team") or event.get("team") or team_id),
+        home_team_ids=_installation_ids(body),
     )
 
 
@@ -92,4 +105,17 @@ def question_from_command(command: Mapping[str, Any]) -> SlackQuestion:
         user_id=str(command.get("user_id") or ""),
         text=str(command.get("text") or "").strip(),
         response_url=command.get("response_url"),
+        asker_team_id=str(command.get("team_id") or ""),
+    )
+
+
+def _installation_ids(body: Mapping[str, Any]) -> frozenset[str]:
+    """The teams and enterprises an event names as the app's installation: the envelope's
+    `team_id` and `enterprise_id`, and those of each of its `authorizations`."""
+    sources = [body, *(body.get("authorizations") or [])]
+    return frozenset(
+        str(source[name])
+        for source in sources
+        for name in ("team_id", "enterprise_id")
+        if source.get(name)
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 
@@ -14,6 +16,33 @@ def load_event(name: str) -> dict[str, Any]:
     """A fresh copy of events/<name>.json; `name` may carry the .json suffix or not."""
     path = EVENTS_DIR / (name if name.endswith(".json") else f"{name}.json")
     event: dict[str, Any] = json.loads(path.read_text())
+    return event
+
+
+def slack_payload(name: str) -> dict[str, Any]:
+    """The Slack payload inside events/<name>.json: its JSON body, its form's fields, or a
+    form's `payload` field decoded (interactivity)."""
+    event = load_event(name)
+    body = event["body"]
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    if body.startswith("{"):
+        payload: dict[str, Any] = json.loads(body)
+        return payload
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    return json.loads(form["payload"]) if "payload" in form else dict(form)
+
+
+def with_body(name: str, body: str | bytes, content_type: str | None = None) -> dict[str, Any]:
+    """events/<name>.json carrying `body` instead of its own: bytes go base64-encoded, as API
+    Gateway sends a body that is not text; `content_type` replaces the content-type header."""
+    event = load_event(name)
+    if isinstance(body, bytes):
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    else:
+        event["body"], event["isBase64Encoded"] = body, False
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
     return event
 
 

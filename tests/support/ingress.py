@@ -6,10 +6,14 @@ client, shared by the module's tests (building clients is the slow part).
 settings pointing at them and at a Slack Web API stand-in (tests/support/slack_api.py).
 `ingress_stack.slack()` builds the Slack handler's request path, `ingress_stack.prompt_api()`
 the prompt API's.
+`ingress_logs` (per test): the log records the ingress writes during the test.
+`lambda_env` (per test): the Lambda entry points as Lambda runs them, built from
+`ingress_stack.env` on their first call, as in a new container.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -28,6 +32,7 @@ from bot.prompt_api import PromptApi
 from bot.settings import IngressSettings
 from bot.slack_ingress import SlackIngress
 from executor.local_aws import LOCAL_CREDENTIALS
+from handlers import prompt_api, slack_events
 from tests.support.events import LambdaContext
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackApiStandIn
@@ -118,6 +123,47 @@ class SlackHandler:
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
         return self.ingress.handle(event, LambdaContext())
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def ingress_logs() -> Iterator[list[logging.LogRecord]]:
+    """The records of the ingress's Powertools logger (service "databot") in this test."""
+    handler = _Records()
+    logger = logging.getLogger("databot")
+    level = logger.level
+    logger.setLevel(logging.INFO)  # the level a deployed Lambda logs at
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+@pytest.fixture
+def fresh_handlers() -> Iterator[None]:
+    """Each test is a new container: the cached app and API are built again."""
+    slack_events._ingress.cache_clear()
+    prompt_api._api.cache_clear()
+    yield
+    slack_events._ingress.cache_clear()
+    prompt_api._api.cache_clear()
+
+
+@pytest.fixture
+def lambda_env(
+    ingress_stack: IngressStack, fresh_handlers: None, monkeypatch: pytest.MonkeyPatch
+) -> IngressStack:
+    for name, value in ingress_stack.env.items():
+        monkeypatch.setenv(name, value)
+    return ingress_stack
 
 
 @pytest.fixture(scope="module")

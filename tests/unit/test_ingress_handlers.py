@@ -4,10 +4,10 @@ request, once per container, in an interpreter that never loads the worker's lib
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -22,16 +22,6 @@ from tests.support.signing import SIGNING_SECRET, SignedEvent, signed
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY_MODULES = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn")
-
-
-@pytest.fixture
-def fresh_handlers() -> Iterator[None]:
-    """Each test is a new container: the cached app and API are built again."""
-    slack_events._ingress.cache_clear()
-    prompt_api._api.cache_clear()
-    yield
-    slack_events._ingress.cache_clear()
-    prompt_api._api.cache_clear()
 
 
 def test_slack_handler_fetches_its_secret_once_per_container(
@@ -147,3 +137,18 @@ def test_cold_start_imports_none_of_the_workers_libraries(aws_stack: AwsStack) -
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome == {"status": 200, "heavy": []}
     assert aws_stack.queue_depth() == (1, 0)
+
+
+def test_building_the_app_keeps_the_ingress_logging_at_info(
+    lambda_env: IngressStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the ingress logger at INFO, and a root logger at WARNING as on Lambda
+    service = logging.getLogger("databot")
+    monkeypatch.setattr(service, "level", logging.INFO)
+    monkeypatch.setattr(logging.root, "level", logging.WARNING)
+
+    # WHEN a new container builds the app and handles a request
+    slack_events.handler(signed("app_mention"), LambdaContext())
+
+    # THEN the ingress still logs its INFO lines (Bolt did not reset the level to the root's)
+    assert service.getEffectiveLevel() == logging.INFO

@@ -16,7 +16,7 @@ from tests.support.events import load_event
 
 
 def body_of(name: str) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(parse_http_event(load_event(name)).body)
+    body: dict[str, Any] = json.loads(parse_http_event(load_event(name)).text())
     return body
 
 
@@ -88,7 +88,7 @@ def test_the_bots_user_id_comes_from_authorizations() -> None:
 
 
 def test_slash_command_job_answers_in_the_channel_or_through_response_url() -> None:
-    command = dict(parse_qsl(parse_http_event(load_event("slash_command")).body))
+    command = dict(parse_qsl(parse_http_event(load_event("slash_command")).text()))
 
     job = question_from_command(command).to_job()
 

@@ -58,7 +58,7 @@ def test_databot_sign_event_prints_a_valid_fresh_signature_without_heavy_imports
     event = json.loads(result.stdout)
     request = parse_http_event(event)
     assert int(request.headers["x-slack-request-timestamp"]) >= before
-    assert SignatureVerifier(SIGNING_SECRET).is_valid_request(request.body, request.headers)
+    assert SignatureVerifier(SIGNING_SECRET).is_valid_request(request.text(), request.headers)
     # Everything but the two signature headers is the sample event, untouched.
     original = load_event("slash_command")
     for name in ("x-slack-request-timestamp", "x-slack-signature"):
@@ -71,7 +71,7 @@ def test_sign_event_reads_stdin_with_a_dash() -> None:
 
     assert result.returncode == 0, result.stderr
     request = parse_http_event(json.loads(result.stdout))
-    assert SignatureVerifier(SIGNING_SECRET).is_valid_request(request.body, request.headers)
+    assert SignatureVerifier(SIGNING_SECRET).is_valid_request(request.text(), request.headers)
 
 
 def run_command(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

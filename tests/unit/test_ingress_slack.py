@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -113,6 +113,19 @@ def test_slash_command_is_acked_with_the_question_and_queued(
     assert ingress_stack.slack_api.calls == []
 
 
+@pytest.mark.parametrize("text", ["average+payload+size", "payload", "payload%3D1+vs+payload"])
+def test_a_slash_command_that_mentions_payload_is_still_read(
+    ingress_stack: IngressStack, signed_event: SignedEvent, text: str
+) -> None:
+    # GIVEN a question with the word Bolt takes for an interactivity form
+    response = ingress_stack.slack()(signed_event(command_saying(text)))
+
+    # THEN it is read as the command it is, with its text unchanged
+    assert response["body"].startswith("Working on it")
+    [job] = ingress_stack.queued_jobs()
+    assert job.text == unquote_plus(text)
+
+
 def test_slash_command_name_is_configurable(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
@@ -175,18 +188,7 @@ def test_events_the_bot_must_not_answer_are_acked_and_queue_nothing(
 def test_button_clicks_are_acknowledged(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
-    event = load_event("slash_command")
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T0001"},
-        "user": {"id": "U0001"},
-        "api_app_id": "A0DATABOT",
-        "trigger_id": "8109375029481.1795284400.aa",
-        "actions": [{"action_id": "open_results", "type": "button", "value": "x"}],
-    }
-    event["body"] = base64.b64encode(urlencode({"payload": json.dumps(payload)}).encode()).decode()
-
-    response = ingress_stack.slack()(signed_event(event))
+    response = ingress_stack.slack()(signed_event("block_actions"))
 
     assert response["statusCode"] == 200
     assert ingress_stack.queued_jobs() == []

@@ -271,3 +271,107 @@ def test_sqs_and_jobs_table_failing_together_is_still_a_json_503(
 
     assert response["statusCode"] == 503
     assert "please retry" in body_of(response)["error"]
+
+
+# ---- a job is shown only to the caller that created it ------------------------------------
+
+REPORTING = "arn:aws:sts::123456789012:assumed-role/reporting/reporting"
+OTHER_ROLE = "arn:aws:sts::123456789012:assumed-role/marketing/marketing"
+OTHER_SESSION = "arn:aws:sts::123456789012:assumed-role/reporting/someone-else"
+
+
+def as_caller(event: dict[str, Any], user_arn: str | None) -> dict[str, Any]:
+    """The event with API Gateway's IAM identity replaced (None: no identity at all)."""
+    if user_arn is None:
+        event["requestContext"].pop("authorizer", None)
+    else:
+        event["requestContext"]["authorizer"]["iam"]["userArn"] = user_arn
+    return event
+
+
+def test_the_creator_is_recorded_as_the_jobs_owner(ingress_stack: IngressStack) -> None:
+    job_id = body_of(ingress_stack.prompt_api().handle(load_event("prompt_post")))["job_id"]
+
+    record = ingress_stack.job_store().get(job_id)
+
+    assert record is not None
+    assert record.owner == REPORTING
+
+
+@pytest.mark.parametrize("other", [OTHER_ROLE, OTHER_SESSION, None, ""])
+def test_another_caller_gets_the_same_404_as_for_an_unknown_job(
+    ingress_stack: IngressStack, other: str | None
+) -> None:
+    # GIVEN a job created by the reporting role
+    api = ingress_stack.prompt_api()
+    job_id = body_of(api.handle(load_event("prompt_post")))["job_id"]
+    assert api.handle(get(job_id))["statusCode"] == 200
+
+    # WHEN another principal (or a request without an identity) asks for it
+    response = api.handle(as_caller(get(job_id), other))
+
+    # THEN it looks exactly like a job that does not exist
+    unknown_id = str(uuid.uuid4())
+    unknown = api.handle(get(unknown_id))
+    assert response["statusCode"] == unknown["statusCode"] == 404
+    assert response["headers"] == unknown["headers"]
+    assert body_of(response) == {"error": f"no job {job_id}"}
+    assert body_of(unknown) == {"error": f"no job {unknown_id}"}
+
+
+def test_each_caller_sees_only_its_own_jobs(ingress_stack: IngressStack) -> None:
+    # GIVEN two principals that each submitted a prompt
+    api = ingress_stack.prompt_api()
+    mine = body_of(api.handle(load_event("prompt_post")))["job_id"]
+    theirs = body_of(api.handle(as_caller(load_event("prompt_post"), OTHER_ROLE)))["job_id"]
+
+    # THEN each reads its own job and not the other's
+    statuses = {
+        (caller, job): api.handle(as_caller(get(job), caller))["statusCode"]
+        for caller in (REPORTING, OTHER_ROLE)
+        for job in (mine, theirs)
+    }
+    assert statuses == {
+        (REPORTING, mine): 200,
+        (REPORTING, theirs): 404,
+        (OTHER_ROLE, mine): 404,
+        (OTHER_ROLE, theirs): 200,
+    }
+
+
+def test_a_job_recorded_without_an_owner_is_shown_to_no_one(ingress_stack: IngressStack) -> None:
+    # GIVEN an API job item written without an owner (before owners were recorded)
+    job_id = str(uuid.uuid4())
+    job = Job.from_json(
+        json.dumps(
+            {
+                "version": 1,
+                "job_id": job_id,
+                "source": "api",
+                "conversation_id": f"api:{job_id}",
+                "user_id": REPORTING,
+                "text": "q",
+                "reply_to": {"kind": "api"},
+                "received_at": "2026-11-21T18:00:00Z",
+            }
+        )
+    )
+    ingress_stack.job_store().put_queued(job)
+
+    # THEN not even the caller named in it can read it
+    assert ingress_stack.prompt_api().handle(get(job_id))["statusCode"] == 404
+
+
+def test_a_prompt_without_a_caller_identity_is_refused(ingress_stack: IngressStack) -> None:
+    response = ingress_stack.prompt_api().handle(as_caller(load_event("prompt_post"), None))
+
+    assert response["statusCode"] == 403
+    assert "IAM caller identity" in body_of(response)["error"]
+    assert ingress_stack.queued_jobs() == []
+
+
+def test_a_deeply_nested_prompt_body_is_400(ingress_stack: IngressStack) -> None:
+    response = ingress_stack.prompt_api(max_body_bytes=100_000).handle(post("[" * 50_000))
+
+    assert response["statusCode"] == 400
+    assert ingress_stack.queued_jobs() == []
