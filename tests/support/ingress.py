@@ -14,6 +14,7 @@ the prompt API's.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -36,6 +37,30 @@ from handlers import prompt_api, slack_events
 from tests.support.events import LambdaContext
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackApiStandIn
+
+
+class SerialWrites:
+    """A DynamoDB client whose writes run one at a time. DynamoDB applies a conditional
+    write atomically; moto's in-process backend checks the condition and writes in two
+    steps, so two threads could both pass it. The lock restores DynamoDB's guarantee, so
+    a concurrency test fails only for the product's own races."""
+
+    WRITES = frozenset({"put_item", "update_item", "delete_item", "transact_write_items"})
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name not in self.WRITES:
+            return attribute
+
+        def serialised(**kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(**kwargs)
+
+        return serialised
 
 
 @dataclass(frozen=True)
@@ -173,7 +198,9 @@ def ingress_aws() -> Iterator[AwsClients]:
             patch.setenv(name, value)
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
         with mock_aws():
-            yield AwsClients(sqs=boto3.client("sqs"), dynamodb=boto3.client("dynamodb"))
+            yield AwsClients(
+                sqs=boto3.client("sqs"), dynamodb=SerialWrites(boto3.client("dynamodb"))
+            )
 
 
 @pytest.fixture(scope="module")
