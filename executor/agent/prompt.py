@@ -1,5 +1,6 @@
-"""The system prompt: grounded in the warehouse's dialect, today's date, the tables and
-their columns, and the verified queries closest to the question as worked examples."""
+"""The system prompt: grounded in the warehouse's dialect, today's date and the data's as-of
+date with the period rules (docs/periods.md), the tables and their columns, and the
+verified queries closest to the question as worked examples."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Protocol
 
 from executor.tools.describe_tables import describe
 from executor.verified import text as verified_text
+from executor.verified.periods import anchor_day
 from executor.warehouse.base import TableInfo
 
 # Past either size, the prompt carries only the tables most relevant to the question
@@ -52,7 +54,19 @@ The final answer: a few sentences of plain words in Slack-friendly markdown. Giv
 numbers with their units, and say which filters and time range you used. Do not repeat the \
 whole result table: it is shown under your answer, with the SQL.
 
-Today's date is {today}."""
+Today's date is {today}.{data_end}
+
+Periods (the rules the verified queries follow too):
+- Count periods back from {anchor}. "Last N days" is the N whole days before it; "last \
+week/month/quarter/year" and "last N weeks/months/..." (or "past ...") are whole calendar \
+units before the current one (weeks start on Monday), never the current one; "this \
+week/month/year" and "... to date" are the current unit up to {anchor}.
+- Group by whole calendar units (DATE_TRUNC) and filter on the same boundaries, so that no \
+bucket holds only a few days.
+- The current week, month, quarter or year is partial: label it ("Nov 2026, through the \
+20th") in the text and never present it as a full period. For "the latest month", give the \
+latest full month and the current one "so far".
+- Say which dates the answer covers, and that the data runs to {anchor}."""
 
 DIALECT_NOTES = {
     "duckdb": "DuckDB SQL",
@@ -66,9 +80,17 @@ def system_prompt(
     today: date,
     question: str,
     examples: Sequence[Example] = (),
+    *,
+    as_of: date | None = None,
 ) -> str:
+    """`as_of`: the latest date in the tables (executor/warehouse/as_of.py), when known."""
+    data_end = f" The data runs to {as_of.isoformat()}." if as_of is not None else ""
     rules = RULES.format(
-        dialect=dialect, dialect_note=DIALECT_NOTES.get(dialect, dialect), today=today.isoformat()
+        dialect=dialect,
+        dialect_note=DIALECT_NOTES.get(dialect, dialect),
+        today=today.isoformat(),
+        data_end=data_end,
+        anchor=anchor_day(today, as_of).isoformat(),
     )
     shown, others = _split_tables(tables, question, examples)
     parts = [rules, "Tables (JSON):", *(json.dumps(describe(table)) for table in shown)]

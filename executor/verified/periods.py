@@ -15,7 +15,6 @@ three whole months, never two and a bit.
 
 from __future__ import annotations
 
-import calendar
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,15 +79,15 @@ def unit_start(day: date, unit: Unit) -> date:
     return date(day.year, month, 1)
 
 
-def _shift(day: date, unit: Unit, n: int) -> date:
+def _shift(start: date, unit: Unit, n: int) -> date:
+    """The start of the unit n units after the one starting at `start`."""
     if unit == "day":
-        return day + timedelta(days=n)
+        return start + timedelta(days=n)
     if unit == "week":
-        return day + timedelta(weeks=n)
-    months = day.year * 12 + day.month - 1 + n * _MONTHS_PER[unit]
+        return start + timedelta(weeks=n)
+    months = start.year * 12 + start.month - 1 + n * _MONTHS_PER[unit]
     year, month0 = divmod(months, 12)
-    # The same day of the month, or the month's last day when it is shorter.
-    return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+    return date(year, month0 + 1, 1)
 
 
 def parse_period(tokens: list[str], i: int) -> tuple[Period, int] | None:

@@ -96,7 +96,7 @@ def test_the_answer_shows_text_sql_table_badge_links_and_footer() -> None:
     assert len(reply.messages) == 1
     assert "*12,345* users signed up" in text
     assert "SELECT count(*) FROM users" in text
-    assert "Country 19" in text and "showing 20 of 12,345 rows" in text
+    assert "Country 19" in text and "first 20 of 12,345 rows" in text
     assert "Verified query" in text
     assert "<https://bucket.s3.amazonaws.com/results/j1/results.csv?X=1|results.csv>" in text
     assert "results/j1/local.parquet" in text
@@ -115,7 +115,7 @@ def test_a_cut_table_links_the_full_result_beside_its_count() -> None:
     blocks = [b for m in render_answer(full_answer(table=table), job_id="j").messages
               for b in m.blocks]
     contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
-    assert f"showing 20 of 1,234,567 rows · <{link}|full CSV>" in contexts
+    assert f"first 20 of 1,234,567 rows · <{link}|full CSV>" in contexts
 
 
 def test_an_unverified_answer_has_no_badge_and_a_complete_table_says_its_count() -> None:

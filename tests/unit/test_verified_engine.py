@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -36,11 +37,11 @@ def test_verified_answer_has_everything(verified_engine: VerifiedEngine) -> None
         0,
     )
     assert answer.usage.model_id is None
-    assert "this quarter (2026-10-01 to 2026-11-21)" in answer.text
+    assert "this quarter (2026-10-01 to 2026-11-20)" in answer.text
     assert "signups_by_week" in answer.text and stages == ["Running a verified query"]
     # the SQL as run, in DuckDB's dialect, headed by its bound values
     (sql,) = answer.sql
-    assert sql.startswith("-- :start_date = '2026-10-01', :end_date = '2026-11-22'\n")
+    assert sql.startswith("-- :start_date = '2026-10-01', :end_date = '2026-11-21'\n")
     assert "DATE_TRUNC('WEEK', signup_date)" in sql
     # the table preview, the chart and the full CSV
     assert answer.table is not None and answer.table.columns == ["week", "signups"]
@@ -70,9 +71,16 @@ def test_preview_is_cut_but_the_csv_is_whole(verified_engine: VerifiedEngine) ->
 
 
 def test_an_empty_result_says_so(verified_engine: VerifiedEngine) -> None:
-    # GIVEN a period after the data ends WHEN asked THEN it says no rows, and draws nothing
-    answer = verified_engine.answer(Request(job_id="job-3", question="signups per week today"))
-    assert answer.text.startswith("No rows matched over today (2026-11-21).")
+    # GIVEN a "today" before the data begins
+    engine = VerifiedEngine(
+        verified_engine.library,
+        verified_engine.warehouse,
+        verified_engine.artifacts,
+        today=lambda: date(2023, 6, 1),
+    )
+    # WHEN asked THEN it says no rows, and draws nothing
+    answer = engine.answer(Request(job_id="job-3", question="signups per week today"))
+    assert answer.text.startswith("No rows matched over today (2023-06-01).")
     assert answer.charts == [] and answer.table is not None and answer.table.total_rows == 0
 
 

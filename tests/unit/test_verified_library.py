@@ -122,12 +122,18 @@ def _churn(users: pd.DataFrame, key: pd.Series, name: str) -> pd.DataFrame:
 
 
 def _retention(users: pd.DataFrame, interactions: pd.DataFrame) -> pd.DataFrame:
+    # Active in days 30 to 59 after signup; only cohorts whose last member has had day 59.
     joined = interactions[["user_id", "occurred_at"]].merge(users[["user_id", "signup_date"]])
-    late = joined[joined.occurred_at >= joined.signup_date + pd.Timedelta(days=30)]
-    retained = users.user_id.isin(late.user_id)
-    grouped = users.assign(cohort=_month(users.signup_date), retained=retained).groupby("cohort")
-    frame = grouped.agg(users=("user_id", "size"), retained=("retained", "sum")).reset_index()
-    return frame.assign(retention_pct=_pct(frame.retained, frame.users))
+    since = joined.occurred_at - joined.signup_date
+    window = joined[(since >= pd.Timedelta(days=30)) & (since < pd.Timedelta(days=60))]
+    retained = users.user_id.isin(window.user_id)
+    cohort_end = users.signup_date.dt.to_period("M").dt.end_time.dt.normalize()
+    ripe = cohort_end + pd.Timedelta(days=59) <= interactions.occurred_at.max().normalize()
+    grouped = users.assign(cohort=_month(users.signup_date), retained=retained)[ripe]
+    frame = grouped.groupby("cohort").agg(users=("user_id", "size"), retained=("retained", "sum"))
+    frame = frame.reset_index()
+    # SQL's ROUND takes a half up (45 of 144 is 31.25%: 31.3), pandas' to even.
+    return frame.assign(retention_pct=(100.0 * frame.retained / frame.users + 1e-9).round(1))
 
 
 def _sessions(interactions: pd.DataFrame) -> pd.DataFrame:
@@ -204,7 +210,7 @@ CASES: list[tuple[str, str, Expected]] = [
      lambda u, i: _per_period(_between(i, "occurred_at", "2026-10-22", "2026-11-21"),
                               lambda s: s.dt.date, "day", "occurred_at", "active_users")),
     ("weekly_active_users", "WAU",
-     lambda u, i: _per_period(_between(i, "occurred_at", "2026-08-29", "2026-11-21"),
+     lambda u, i: _per_period(_between(i, "occurred_at", "2026-08-24", "2026-11-16"),
                               _week, "week", "occurred_at", "active_users")),
     ("monthly_active_users", "MAU",
      lambda u, i: _per_period(i, _month, "month", "occurred_at", "active_users")),
