@@ -101,3 +101,13 @@ def test_history_keeps_only_the_latest_turns() -> None:
     messages = history_messages(turns)
     assert len(messages) == 2 * MAX_TURNS
     assert messages[0]["content"][0]["text"] == "question 3"
+
+
+def test_prompt_gives_the_period_rules_from_the_datas_as_of_date() -> None:
+    # GIVEN data that ends ten days before today
+    prompt = system_prompt([USERS], "duckdb", date(2026, 11, 30), "q", as_of=date(2026, 11, 20))
+    # THEN periods count back from the data's end, in whole calendar units, partial ones named
+    assert "The data runs to 2026-11-20." in prompt
+    assert "Count periods back from 2026-11-20." in prompt
+    assert "whole calendar units before the current one" in prompt
+    assert "never present it as a full period" in prompt

@@ -67,3 +67,14 @@ def test_imports_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_as_of_date_and_the_latest_rows_are_named() -> None:
+    # GIVEN an answer over the latest 2 of 35 months, with the data's as-of date
+    rows = [["2026-10-01", 3], ["2026-11-01 (through the 20th)", 1]]
+    table = Table(["month", "n"], rows, total_rows=35, selection="latest", unit="months")
+    # WHEN printed
+    text = render_answer(Answer(text="t", table=table, as_of="2026-11-20"))
+    # THEN the preview says which rows it holds, and the date the data runs to is stated
+    assert "Result (latest 2 of 35 months)\n" in text
+    assert "\n\nData as of 2026-11-20\n\nmodel (none)" in text

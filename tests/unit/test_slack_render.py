@@ -67,6 +67,7 @@ def full_answer(**overrides: object) -> Answer:
         verified=True,
         usage=Usage(model_id="us.anthropic.claude-sonnet-4", input_tokens=12034,
                     output_tokens=512, cost_usd=0.0438, seconds=7.25),
+        as_of="2026-11-20",
     )
     for name, value in overrides.items():
         setattr(answer, name, value)
@@ -104,6 +105,7 @@ def test_the_answer_shows_text_sql_table_badge_links_and_footer() -> None:
     assert "us.anthropic.claude-sonnet-4" in footer
     assert "12,034 in / 512 out tokens" in footer
     assert "$0.0438" in footer and "7.2 s" in footer and "ref `Ev123`" in footer
+    assert footer.startswith("data as of 2026-11-20 · ")
     assert [f.path for f in reply.files] == ["/tmp/signups.png"]
     assert_within_slack_limits(reply)
 

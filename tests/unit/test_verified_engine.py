@@ -135,3 +135,79 @@ def test_a_template_or_chart_that_does_not_fit_falls_back(
     assert answer.text.startswith("1 row.\n\nVerified answer (`refunds`")
     assert answer.table is not None and answer.table.rows == [[None]]
     assert answer.charts == [] and "result.csv" in answer.artifacts
+
+
+# --- periods, partial periods, as-of dates, previews -------------------------------------
+
+
+def test_last_3_months_by_month_are_three_whole_months(verified_engine: VerifiedEngine) -> None:
+    # GIVEN a monthly question over "the last 3 months", asked the day after the data ends
+    request = Request(job_id="job-6", question="revenue by month for the last 3 months")
+    # WHEN answered
+    answer = verified_engine.answer(request)
+    # THEN it covers the three whole calendar months before the current one, nothing more
+    assert answer.table is not None
+    assert [row[0] for row in answer.table.rows] == ["2026-08-01", "2026-09-01", "2026-10-01"]
+    assert "the last 3 months (2026-08-01 to 2026-10-31)" in answer.text
+    assert "in Oct 2026, the latest full month" in answer.text and "so far" not in answer.text
+
+
+def test_the_current_month_is_labelled_partial_and_never_the_headline(
+    verified_engine: VerifiedEngine,
+) -> None:
+    # GIVEN monthly signups over all time; the data ends on 2026-11-20
+    answer = verified_engine.answer(Request(job_id="job-7", question="signups by month"))
+    # THEN the headline gives October, the latest full month, and November "so far"
+    assert answer.text.startswith(
+        "Signups per month: **362** in Oct 2026, the latest full month; 35 months in all. "
+        "Nov 2026 so far (through the 20th): 254."
+    )
+    # the table shows the latest months, the last one labelled partial, and says so
+    table = answer.table
+    assert table is not None and table.caption() == "latest 20 of 35 months"
+    assert table.rows[-1] == ["2026-11-01 (through the 20th)", 254]
+    assert table.rows[-2] == ["2026-10-01", 362]
+    # and the answer states the data's as-of date
+    assert answer.as_of == "2026-11-20"
+
+
+def test_periods_count_back_from_the_data_end_when_it_is_older_than_today(
+    verified_engine: VerifiedEngine,
+) -> None:
+    # GIVEN a real date ten days after the data ends
+    engine = VerifiedEngine(
+        verified_engine.library,
+        verified_engine.warehouse,
+        verified_engine.artifacts,
+        today=lambda: date(2026, 11, 30),
+    )
+    # WHEN asked about "the last 7 days" and "this month"
+    week = engine.answer(Request(job_id="job-8", question="signups in the last 7 days"))
+    month = engine.answer(Request(job_id="job-9", question="signups this month"))
+    # THEN the periods end where the data ends, not on empty days
+    assert "the last 7 days (2026-11-13 to 2026-11-19)" in week.text
+    assert "this month (2026-11-01 to 2026-11-20)" in month.text
+    assert week.as_of == month.as_of == "2026-11-20"
+
+
+def test_retention_leaves_out_cohorts_too_young_for_a_full_window(
+    verified_engine: VerifiedEngine,
+) -> None:
+    # GIVEN the data ends on 2026-11-20: a September signup has not had day 59 yet
+    answer = verified_engine.answer(Request(job_id="job-10", question="retention by cohort"))
+    # THEN the newest cohort shown is August, and the answer says why the rest are missing
+    assert answer.table is not None and answer.table.rows[-1][0] == "2026-08-01"
+    assert "left out" in answer.text and "days 30 to 59" in answer.text
+
+
+def test_a_ranking_preview_shows_the_top_rows_and_says_so(
+    verified_engine: VerifiedEngine,
+) -> None:
+    # GIVEN a ranking longer than the preview
+    answer = verified_engine.answer(Request(job_id="job-11", question="top 50 items"))
+    # THEN the preview holds the top rows and names them
+    table = answer.table
+    assert table is not None and table.total_rows == 50
+    assert table.caption() == f"top {PREVIEW_ROWS} of 50 rows by revenue"
+    revenues = [row[2] for row in table.rows]
+    assert revenues == sorted(revenues, reverse=True)
