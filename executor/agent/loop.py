@@ -157,14 +157,15 @@ class _Job:
         agent, request = self.agent, self.request
         logger.info("job_id=<%s> | agent started", request.job_id)
         request.progress("Reading the schema")
-        tables = self.context.tables()
         prompt = system_prompt(
-            tables,
+            self.context.tables(),
             agent.warehouse.dialect,
             agent.today(),
             request.question,
             agent.examples_for(request.question),
-            as_of=tables_as_of(agent.warehouse, [t.name for t in tables], agent.today()),
+            data_as_of=lambda shown: tables_as_of(
+                agent.warehouse, [table.name for table in shown], agent.today()
+            ),
         )
         system = [{"text": prompt}]
         self.messages = [*history_messages(request.history), user_message(request.question)]

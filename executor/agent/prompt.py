@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -81,9 +81,12 @@ def system_prompt(
     question: str,
     examples: Sequence[Example] = (),
     *,
-    as_of: date | None = None,
+    data_as_of: Callable[[Sequence[TableInfo]], date | None] | None = None,
 ) -> str:
-    """`as_of`: the latest date in the tables (executor/warehouse/as_of.py), when known."""
+    """`data_as_of`: the latest date in the given tables (executor/warehouse/as_of.py),
+    asked only of the tables the prompt shows."""
+    shown, others = _split_tables(tables, question, examples)
+    as_of = data_as_of(shown) if data_as_of is not None else None
     data_end = f" The data runs to {as_of.isoformat()}." if as_of is not None else ""
     rules = RULES.format(
         dialect=dialect,
@@ -92,7 +95,6 @@ def system_prompt(
         data_end=data_end,
         anchor=anchor_day(today, as_of).isoformat(),
     )
-    shown, others = _split_tables(tables, question, examples)
     parts = [rules, "Tables (JSON):", *(json.dumps(describe(table)) for table in shown)]
     if others:
         names = ", ".join(table.name for table in others)

@@ -99,6 +99,8 @@ def make_chart(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
         "kind": plan.kind,
         "spec": asdict(spec),
         "notes": plan.notes,
+        # What the chart's subtitle says, for the answer to say too.
+        "data_as_of": as_of.isoformat() if as_of else None,
     }
     if result.truncated:
         output["warning"] = (
