@@ -14,7 +14,7 @@ from executor.artifacts import LocalArtifactStore
 from executor.engine import Request
 from executor.errors import NeedsModel
 from executor.verified.engine import PREVIEW_ROWS, VerifiedEngine
-from executor.verified.library import parse_library
+from executor.verified.library import Library, parse_library
 from executor.warehouse.duckdb import DuckDBWarehouse
 from tests.support.verified import TODAY
 
@@ -211,3 +211,29 @@ def test_a_ranking_preview_shows_the_top_rows_and_says_so(
     assert table.caption() == f"top {PREVIEW_ROWS} of 50 rows by revenue"
     revenues = [row[2] for row in table.rows]
     assert revenues == sorted(revenues, reverse=True)
+
+
+def test_funnel_stages_are_nested_so_rates_have_the_right_denominator(
+    verified_library: Library, tmp_path: Path
+) -> None:
+    # GIVEN a viewer who bought, a buyer who never viewed, and a viewer who did nothing more
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "schema.yaml").write_text("tables: []\n")
+    (data / "users.csv").write_text("user_id,device\n1,mobile\n2,mobile\n3,desktop\n")
+    (data / "interactions.csv").write_text(
+        "user_id,occurred_at,event_type\n"
+        "1,2026-11-02 10:00:00,view\n1,2026-11-02 10:01:00,add_to_cart\n"
+        "1,2026-11-02 10:02:00,purchase\n2,2026-11-03 09:00:00,purchase\n"
+        "3,2026-11-04 12:00:00,view\n"
+    )
+    warehouse = DuckDBWarehouse(data)
+    engine = VerifiedEngine(
+        verified_library, warehouse, LocalArtifactStore(tmp_path / "out"), today=lambda: TODAY
+    )
+    # WHEN the funnel is asked for
+    answer = engine.answer(Request(job_id="job-12", question="show the conversion funnel"))
+    warehouse.close()
+    # THEN the buyer who never viewed is not a converted viewer: 1 of 2 viewers bought
+    assert answer.table is not None
+    assert answer.table.rows == [[2, 1, 1, 50.0, 100.0, 50.0]]
