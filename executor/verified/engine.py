@@ -31,7 +31,15 @@ from executor.settings import Settings
 from executor.verified.library import Entry, Library
 from executor.verified.matcher import Match, Matcher
 from executor.verified.params import bind, describe
-from executor.verified.periods import UNITS, Partial, Unit, anchor_day, bucket_name, series_unit
+from executor.verified.periods import (
+    UNITS,
+    Partial,
+    Unit,
+    anchor_day,
+    as_day,
+    bucket_name,
+    series_unit,
+)
 from executor.verified.transpile import to_dialect
 from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import QueryResult, Warehouse
@@ -201,15 +209,16 @@ def _so_far(entry: Entry, result: QueryResult, partial: Partial | None) -> str:
     if partial is None:
         return ""
     measure = entry.chart.y if entry.chart is not None else None
+    name = partial.name[:1].upper() + partial.name[1:]
     if measure is None or measure not in result.columns:
-        return f"{partial.name} is partial ({partial.through})."
+        return f"{name} is partial ({partial.through})."
     value = result.rows[-1][result.columns.index(measure)]
     prefix, spec = _template_format(entry.answer or "", measure)
     try:
         shown = f"{prefix}{value:{spec}}"
     except (TypeError, ValueError):
         shown = str(value)
-    return f"{partial.name} so far ({partial.through}): {shown}."
+    return f"{name} so far ({partial.through}): {shown}."
 
 
 def _template_format(template: str, column: str) -> tuple[str, str]:
@@ -226,9 +235,8 @@ def _period_name(result: QueryResult, row: tuple[Any, ...], unit: Unit | None) -
     if index is None:
         return ""
     found = series_unit([r[index] for r in result.rows], unit)
-    value = row[index]
-    day = value.date() if hasattr(value, "date") else value
-    return bucket_name(day, found) if found is not None else str(value)
+    day = as_day(row[index])
+    return bucket_name(day, found) if found is not None and day is not None else str(row[index])
 
 
 def _series_unit(entry: Entry) -> Unit | None:

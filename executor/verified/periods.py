@@ -159,7 +159,7 @@ def series_unit(values: Sequence[object], unit: Unit | None = None) -> Unit | No
     """The calendar unit a column of bucket starts steps by (month, week, ...), or None
     when the values are not bucket starts in ascending order. Given `unit` (known from the
     query), a single bucket will do; otherwise the unit is read from two or more."""
-    days = [_as_date(v) for v in values]
+    days = [as_day(v) for v in values]
     if not days or any(d is None for d in days) or (unit is None and len(days) < 2):
         return None
     dated = cast(list[date], days)
@@ -181,12 +181,13 @@ def partial_bucket(
     unit = series_unit(values, unit)
     if as_of is None or unit is None or unit == "day":
         return None
-    start = cast(date, _as_date(values[-1]))
+    start = cast(date, as_day(values[-1]))
     end = _shift(start, unit, 1)
     return Partial(start, unit, as_of) if start <= as_of < end - ONE_DAY else None
 
 
-def _as_date(value: object) -> date | None:
+def as_day(value: object) -> date | None:
+    """A date, a midnight datetime or an ISO date string as a date; None for anything else."""
     if isinstance(value, datetime):
         midnight = value.hour == value.minute == value.second == value.microsecond == 0
         return value.date() if midnight else None

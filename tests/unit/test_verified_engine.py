@@ -47,6 +47,10 @@ def test_verified_answer_has_everything(verified_engine: VerifiedEngine) -> None
     assert answer.table is not None and answer.table.columns == ["week", "signups"]
     assert answer.table.total_rows == 8 == len(answer.table.rows)
     assert answer.table.rows[0][0] == "2026-09-28"  # the Monday of the week 2026-10-01 falls in
+    # the current week, where the data ends, is labelled partial and is not the headline
+    assert answer.table.rows[-1][0] == "2026-11-16 (through Nov 20)"
+    assert "in the week of 2026-11-09, the latest full week" in answer.text
+    assert "The week of 2026-11-16 so far (through Nov 20): " in answer.text
     (chart,) = answer.charts
     assert chart.title == "Signups per week"
     assert Path(chart.path).read_bytes().startswith(PNG_MAGIC)
