@@ -39,8 +39,10 @@ def preview_table(
             table.selection, table.ranked_by = "top", ranked_by
         chosen = result.rows[:rows]
     table.rows = [jsonable(list(row)) for row in chosen]
+    # A partial bucket is the result's last row: labelled when the preview holds that row.
     partial = partial_period(result, as_of, unit)
-    if partial is not None and table.rows and series is not None and chosen[-1] is result.rows[-1]:
+    holds_last = bool(chosen) and chosen[-1] is result.rows[-1]
+    if partial is not None and series is not None and holds_last:
         table.rows[-1][series] = partial.label
     return table
 
