@@ -12,17 +12,42 @@ PREVIEW_ROWS = 20
 
 @dataclass
 class Table:
-    """A preview of a result set: the first rows, how many there were in all, and where the
-    whole result is (a link or path) when the preview does not hold it all."""
+    """A preview of a result set: some of its rows, how many there were in all, and where
+    the whole result is (a link or path) when the preview does not hold it all.
+
+    `selection` says which rows a cut preview holds: the "first" in the result's order,
+    the "latest" of a time series (kept in time order, so the last rows), or the "top" of
+    a ranking by `ranked_by`. `unit` names what a row is ("months", "rows").
+    """
 
     columns: list[str]
     rows: list[list[Any]]
     total_rows: int
     full_result: str | None = None
+    selection: str = "first"
+    unit: str = "rows"
+    ranked_by: str | None = None
 
     @property
     def truncated(self) -> bool:
         return self.total_rows > len(self.rows)
+
+    def shown(self, limit: int | None = None) -> list[list[Any]]:
+        """At most `limit` preview rows, from the end the selection keeps."""
+        if limit is None or limit >= len(self.rows):
+            return self.rows
+        if self.selection == "latest":
+            return self.rows[len(self.rows) - limit :]
+        return self.rows[:limit]
+
+    def caption(self, shown: int | None = None) -> str:
+        """'latest 20 of 35 months', 'top 20 of 120 rows by revenue', '3 rows'."""
+        count = len(self.rows) if shown is None else shown
+        unit = self.unit if self.total_rows != 1 else self.unit.removesuffix("s")
+        if count >= self.total_rows:
+            return f"{self.total_rows:,} {unit}"
+        ranked = f" by {self.ranked_by}" if self.selection == "top" and self.ranked_by else ""
+        return f"{self.selection} {count:,} of {self.total_rows:,} {unit}{ranked}"
 
 
 @dataclass
@@ -64,6 +89,8 @@ class Answer:
     code: list[CodeRun] = field(default_factory=list)
     verified: bool = False
     usage: Usage = field(default_factory=Usage)
+    # The latest date in the data the answer used (ISO date), when it read dated tables.
+    as_of: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,4 +107,5 @@ class Answer:
             code=[CodeRun(**c) for c in data.get("code", [])],
             verified=bool(data.get("verified", False)),
             usage=Usage(**data.get("usage", {})),
+            as_of=data.get("as_of"),
         )

@@ -1,7 +1,8 @@
 """An Answer as plain terminal text: what `databot ask` and `make demo` print.
 
-Sections in reading order: the answer, the SQL, the table preview, charts and files (local
-paths or links), any Python run, and one line of usage. Standard library only.
+Sections in reading order: the answer, the SQL, the table preview (saying which rows it
+shows), charts and files (local paths or links), any Python run, the date the data runs to,
+and one line of usage. Standard library only.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def render_answer(answer: Answer) -> str:
     if answer.artifacts:
         lines = [f"{name}: {where}" for name, where in answer.artifacts.items()]
         parts.append(_section("Files", "\n".join(lines)))
+    if answer.as_of:
+        parts.append(f"Data as of {answer.as_of}")
     parts.append(usage_line(answer.usage, verified=answer.verified))
     return "\n\n".join(parts) + "\n"
 
@@ -51,9 +54,7 @@ def _section(title: str, body: str) -> str:
 
 
 def _table_title(table: Table) -> str:
-    if table.truncated:
-        return f"Result (first {len(table.rows):,} of {table.total_rows:,} rows)"
-    return f"Result ({table.total_rows:,} row{'' if table.total_rows == 1 else 's'})"
+    return f"Result ({table.caption()})"
 
 
 def _table_text(table: Table) -> str:

@@ -109,7 +109,7 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
             blocks += _code_section("Output", output, f"output_{index}.txt", files)
     if answer.artifacts:
         blocks += [section(piece) for piece in split_text(_links(answer.artifacts), 2900)]
-    blocks.append(context(footer(answer.usage, job_id)))
+    blocks.append(context(footer(answer.usage, job_id, as_of=answer.as_of)))
     files += [
         SlackFile(filename=Path(chart.path).name, title=file_title(chart.title or "Chart"),
                   path=chart.path)
@@ -118,8 +118,9 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
     return SlackReply(messages=_paginate(blocks, _summary(answer.text)), files=files)
 
 
-def footer(usage: Usage, job_id: str) -> str:
-    parts = [
+def footer(usage: Usage, job_id: str, *, as_of: str | None = None) -> str:
+    parts = [f"data as of {escape(as_of)}"] if as_of else []
+    parts += [
         f"model `{escape(usage.model_id)}`" if usage.model_id else "no model",
         f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens",
         f"${usage.cost_usd:.4f}",
@@ -155,16 +156,14 @@ def _code_section(title: str, code: str, filename: str, files: list[SlackFile]) 
 
 
 def _table_blocks(table: Table) -> list[Block]:
-    rows = table.rows[:PREVIEW_ROWS]
+    rows = table.shown(PREVIEW_ROWS)
     while True:
         grid = _grid(table.columns, rows)
         if len(grid) + 10 <= MAX_SECTION_CHARS or len(rows) <= 1:
             break
-        rows = rows[: len(rows) // 2]
+        rows = table.shown(len(rows) // 2)
     grid = grid[: MAX_SECTION_CHARS - 10]
-    shown = f"showing {len(rows):,} of {table.total_rows:,} rows"
-    if len(rows) == table.total_rows:
-        shown = f"{table.total_rows:,} row{'s' if table.total_rows != 1 else ''}"
+    shown = table.caption(len(rows))
     if table.full_result:
         shown += " · " + _link(table.full_result, "full CSV")
     return [section(f"```{grid}```"), context(shown)]

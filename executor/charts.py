@@ -2,7 +2,10 @@
 
 `plan_chart` checks the spec against the result and shapes the data (ordering, top-N plus
 "Other", the kind actually drawn, notes for the reader); `draw_chart` renders a plan;
-`render_chart` does both. Only the worker imports this module: bot/ never loads matplotlib.
+`render_chart` does both. Given the data's as-of date, a chart says it under the title, and
+a time series' last bucket that the data does not fully cover is drawn apart (a dashed last
+segment, a hatched bar) and named in a note. Only the worker imports this module: bot/
+never loads matplotlib.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 # Defined apart so the verified library can check chart specs without matplotlib.
 from executor.chart_spec import KINDS, ChartSpec
+from executor.verified.periods import partial_bucket
 
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 700, 100
 # Tableau 10: distinguishable, colour-blind friendly; grey is kept for "Other".
@@ -76,16 +80,37 @@ class ChartPlan:
     data: pd.DataFrame
     series_label: str | None = None
     notes: list[str] = field(default_factory=list)
+    # The latest date in the data, shown under the title.
+    as_of: date | None = None
+    # The x value of a last bucket the data does not fully cover, drawn apart.
+    partial_x: Any = None
+
+    @property
+    def subtitle(self) -> str:
+        parts = [f"data as of {self.as_of.isoformat()}"] if self.as_of else []
+        text = "; ".join([*parts, *self.notes])
+        return text[:1].upper() + text[1:]
 
 
 def render_chart(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], spec: ChartSpec, path: Path
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    spec: ChartSpec,
+    path: Path,
+    *,
+    as_of: date | None = None,
 ) -> Path:
     """Render `spec` over a query result to a PNG at `path`; ChartError if the spec is bad."""
-    return draw_chart(plan_chart(columns, rows, spec), path)
+    return draw_chart(plan_chart(columns, rows, spec, as_of=as_of), path)
 
 
-def plan_chart(columns: Sequence[str], rows: Sequence[Sequence[Any]], spec: ChartSpec) -> ChartPlan:
+def plan_chart(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    spec: ChartSpec,
+    *,
+    as_of: date | None = None,
+) -> ChartPlan:
     if spec.kind not in KINDS:
         raise ChartError(f"unknown chart kind {spec.kind!r}; choose one of {', '.join(KINDS)}")
     if not rows:
@@ -97,8 +122,12 @@ def plan_chart(columns: Sequence[str], rows: Sequence[Sequence[Any]], spec: Char
     if data.empty:
         raise ChartError("no row has a value in every charted column, so there is nothing to chart")
     if spec.kind in ("scatter", "histogram"):
-        return _plan_points(data, spec, x_type, notes)
-    return _plan_grouped(data, spec, x_type, notes)
+        plan = _plan_points(data, spec, x_type, notes)
+    else:
+        plan = _plan_grouped(data, spec, x_type, notes)
+        _mark_partial(plan, as_of)
+    plan.as_of = as_of
+    return plan
 
 
 def draw_chart(plan: ChartPlan, path: Path) -> Path:
@@ -308,6 +337,16 @@ def _plan_grouped(data: pd.DataFrame, spec: ChartSpec, x_type: str, notes: list[
     return ChartPlan(kind, title, x_label, y_label, x_type, wide, spec.series, notes)
 
 
+def _mark_partial(plan: ChartPlan, as_of: date | None) -> None:
+    """Note and remember a time series' last bucket when the data stops inside it."""
+    if plan.x_type != "time" or plan.kind not in ("bar", "line", "area"):
+        return
+    partial = partial_bucket(list(plan.data.index), as_of)
+    if partial is not None:
+        plan.partial_x = plan.data.index[-1]
+        plan.notes.append(f"{partial.name} is partial ({partial.through})")
+
+
 def _drawn_kind(spec: ChartSpec, x_type: str, parts: int, notes: list[str]) -> str:
     if spec.kind == "pie" and parts > MAX_PIE_PARTS:
         notes.append(f"{parts} parts are too many for a pie; drawn as bars")
@@ -355,9 +394,8 @@ def _top_groups(data: pd.DataFrame, column: str, limit: int, notes: list[str]) -
 def _style(fig: Figure, ax: Axes, plan: ChartPlan) -> None:
     fig.set_facecolor("white")
     fig.suptitle(_shorten(plan.title, 90), x=0.01, ha="left", fontsize=20, fontweight="bold")
-    if plan.notes:
-        note = "; ".join(plan.notes)
-        ax.set_title(note[:1].upper() + note[1:], loc="left", fontsize=12, color="#555555")
+    if plan.subtitle:
+        ax.set_title(plan.subtitle, loc="left", fontsize=12, color="#555555")
     ax.tick_params(labelsize=13)
     ax.xaxis.label.set_fontsize(15)
     ax.yaxis.label.set_fontsize(15)
@@ -411,6 +449,10 @@ def _draw_bars(ax: Axes, plan: ChartPlan) -> None:
         bars = draw(
             positions + offset, values, width, label=str(name), color=colours or _colour(name, i)
         )
+        if plan.partial_x is not None:
+            # Lighter and hatched: the data does not cover this bucket yet.
+            bars[-1].set_alpha(0.45)
+            bars[-1].set_hatch("//")
         if wide.shape[1] == 1 and len(wide) <= MAX_CATEGORIES:
             ax.bar_label(bars, labels=[format_number(v) for v in values], padding=3, fontsize=11)
     labels = _category_labels(plan)
@@ -464,9 +506,20 @@ def _draw_lines(ax: Axes, plan: ChartPlan) -> None:
     else:
         for i, name in enumerate(wide.columns):
             values = wide[name].to_numpy(dtype=float)
+            whole = len(values) - 1 if plan.partial_x is not None else len(values)
             ax.plot(
-                x, values, label=str(name), color=_colour(name, i), linewidth=2.5, marker=marker
-            )
+                x[:whole], values[:whole], label=str(name), color=_colour(name, i),
+                linewidth=2.5, marker=marker,
+            )  # fmt: skip
+            if whole < len(values):
+                # Dashed, to a hollow point: the last bucket is not over yet.
+                tail = slice(max(whole - 1, 0), None)
+                colour = _colour(name, i)
+                ax.plot(x[tail], values[tail], color=colour, linewidth=2.5, linestyle="--")
+                ax.plot(
+                    x[-1:], values[-1:], color=colour, linestyle="none", marker="o",
+                    markersize=9, markerfacecolor="white", markeredgewidth=2.5,
+                )  # fmt: skip
             if plan.kind == "area":
                 ax.fill_between(x, values, alpha=0.25, color=_colour(name, i))
     if plan.kind == "area" or (wide.to_numpy(dtype=float) >= 0).all():

@@ -26,11 +26,12 @@ from executor.artifacts import ArtifactStore, save_bundle
 from executor.artifacts.export import export_to_store
 from executor.engine import Request
 from executor.errors import BudgetExceeded, DatabotError
+from executor.preview import preview_table
 from executor.sandbox import Sandbox
 from executor.settings import Settings
 from executor.tools.base import SavedQuery, Tool, ToolContext
 from executor.tools.registry import STAGES, call_tool, tool_config
-from executor.tools.run_sql import preview_table
+from executor.warehouse.as_of import data_as_of, tables_as_of
 from executor.warehouse.base import Warehouse
 
 logger = Logger(service="databot")
@@ -162,6 +163,9 @@ class _Job:
             agent.today(),
             request.question,
             agent.examples_for(request.question),
+            data_as_of=lambda shown: tables_as_of(
+                agent.warehouse, [table.name for table in shown], agent.today()
+            ),
         )
         system = [{"text": prompt}]
         self.messages = [*history_messages(request.history), user_message(request.question)]
@@ -221,12 +225,12 @@ class _Job:
             text += f"\n\nThe last query I tried:\n```sql\n{self.sql.last_sql.strip()}\n```"
         return self._answer(text)
 
-    def _main_table(self) -> Table | None:
+    def _main_table(self, as_of: date | None) -> Table | None:
         """The last result's preview; when it is cut, the whole result goes to a file."""
         if not self.context.queries:
             return None
         saved = self.context.queries[-1]
-        table = preview_table(saved.result, PREVIEW_ROWS)
+        table = preview_table(saved.result, PREVIEW_ROWS, as_of=as_of)
         if table.truncated:
             table.full_result = self._full_result(saved)
         return table
@@ -257,14 +261,17 @@ class _Job:
 
     def _answer(self, text: str) -> Answer:
         context = self.context
+        sql = [saved.sql for saved in context.queries]
+        as_of = data_as_of(context.warehouse, sql, self.agent.today())
         answer = Answer(
             text=text,
-            sql=[saved.sql for saved in context.queries],
-            table=self._main_table(),
+            sql=sql,
+            table=self._main_table(as_of),
             charts=list(context.charts),
             artifacts=dict(context.links),
             code=list(context.code),
             usage=self.budget.final_usage(),
+            as_of=as_of.isoformat() if as_of else None,
         )
         if answer.sql:
             answer.artifacts |= save_bundle(

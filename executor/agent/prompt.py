@@ -1,5 +1,6 @@
-"""The system prompt: grounded in the warehouse's dialect, today's date, the tables and
-their columns, and the verified queries closest to the question as worked examples.
+"""The system prompt: grounded in the warehouse's dialect, today's date and the data's as-of
+date with the period rules (docs/periods.md), the tables and their columns, and the verified
+queries closest to the question as worked examples.
 
 It never exceeds PROMPT_BUDGET_BYTES, whatever the warehouse holds: the rules always go
 in, then the (capped) worked examples, then the tables most relevant first as long as
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol
 
 from executor.tools.bounded import cut, one_line
 from executor.tools.describe_tables import DESCRIPTION_CHARS, NAME_CHARS, describe
 from executor.verified import text as verified_text
+from executor.verified.periods import anchor_day
 from executor.warehouse.base import TableInfo
 
 # Past either size, the prompt carries only the tables most relevant to the question
@@ -71,7 +73,19 @@ numbers with their units, and say which filters and time range you used. Do not 
 whole result table: it is shown under your answer, with the SQL. Write no links: the \
 result files are linked under your answer.
 
-Today's date is {today}."""
+Today's date is {today}.{data_end}
+
+Periods (the rules the verified queries follow too):
+- Count periods back from {anchor}. "Last N days" is the N whole days before it; "last \
+week/month/quarter/year" and "last N weeks/months/..." (or "past ...") are whole calendar \
+units before the current one (weeks start on Monday), never the current one; "this \
+week/month/year" and "... to date" are the current unit up to {anchor}.
+- Group by whole calendar units (DATE_TRUNC) and filter on the same boundaries, so that no \
+bucket holds only a few days.
+- The current week, month, quarter or year is partial: label it ("Nov 2026, through the \
+20th") in the text and never present it as a full period. For "the latest month", give the \
+latest full month and the current one "so far".
+- Say which dates the answer covers, and that the data runs to {anchor}."""
 
 DIALECT_NOTES = {
     "duckdb": "DuckDB SQL",
@@ -85,15 +99,25 @@ def system_prompt(
     today: date,
     question: str,
     examples: Sequence[Example] = (),
+    *,
+    data_as_of: Callable[[Sequence[TableInfo]], date | None] | None = None,
 ) -> str:
+    """The prompt for `question`. `data_as_of`: the latest date in the given tables
+    (executor/warehouse/as_of.py), asked only of the tables the prompt may show."""
+    ranked, others = _split_tables(tables, question, examples)
+    as_of = data_as_of(ranked) if data_as_of is not None else None
+    data_end = f" The data runs to {as_of.isoformat()}." if as_of is not None else ""
     rules = RULES.format(
-        dialect=dialect, dialect_note=DIALECT_NOTES.get(dialect, dialect), today=today.isoformat()
+        dialect=dialect,
+        dialect_note=DIALECT_NOTES.get(dialect, dialect),
+        today=today.isoformat(),
+        data_end=data_end,
+        anchor=anchor_day(today, as_of).isoformat(),
     )
     examples = examples[:MAX_EXAMPLES]
     worked = [_worked_example(example) for example in examples]
     fixed = [rules, TABLES_HEADING, *([EXAMPLES_HEADING, *worked] if worked else [])]
     room = PROMPT_BUDGET_BYTES - sum(_bytes(part) for part in fixed)
-    ranked, others = _split_tables(tables, question, examples)
     described: list[str] = []
     # A table that does not fit joins the names list, before the less relevant ones.
     skipped: list[TableInfo] = []

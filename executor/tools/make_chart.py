@@ -1,13 +1,15 @@
 """make_chart: draw a saved query result (q1, q2, ...) as a PNG and attach it to the answer.
 
 The PNG is stored as results/<job_id>/chart_<n>.png and kept on local disk for the upload
-to Slack. A spec that does not fit the result comes back to the model as a tool error
-saying why, so it can correct the spec.
+to Slack. It states the data's as-of date (the latest date in the tables the query read)
+and marks a partial last period. A spec that does not fit the result comes back to the
+model as a tool error saying why, so it can correct the spec.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -16,6 +18,7 @@ from bot.answer import Chart
 from executor.artifacts.keys import scratch_dir
 from executor.charts import KINDS, ChartError, ChartPlan, ChartSpec, draw_chart, plan_chart
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput, ToolOutput
+from executor.warehouse.as_of import data_as_of
 
 logger = Logger(service="databot")
 
@@ -74,8 +77,9 @@ def make_chart(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
         y_label=fields["y_label"],
     )
     result = saved.result
+    as_of = data_as_of(context.warehouse, [saved.sql], date.today())
     try:
-        plan = plan_chart(result.columns, result.rows, spec)
+        plan = plan_chart(result.columns, result.rows, spec, as_of=as_of)
     except ChartError as e:
         raise ToolError(f"cannot chart {saved.name}: {e}") from e
     if _single_value(plan):
@@ -95,6 +99,8 @@ def make_chart(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
         "kind": plan.kind,
         "spec": asdict(spec),
         "notes": plan.notes,
+        # What the chart's subtitle says, for the answer to say too.
+        "data_as_of": as_of.isoformat() if as_of else None,
     }
     if result.truncated:
         output["warning"] = (

@@ -1,18 +1,17 @@
 """run_sql: one read-only statement through the SQL guard and the warehouse.
 
 The result is kept in the job's context as q1, q2, ... so charts, Python and exports can
-use it; the model sees the columns, the first rows, the total row count and the time.
+use it; the model sees the columns, a preview of the rows (executor/preview.py chooses
+which), the total row count and the time.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.answer import Table
 from executor.errors import UnsafeSQL, WarehouseError
+from executor.preview import preview_table
 from executor.tools.base import SavedQuery, Tool, ToolContext, ToolError, ToolInput, ToolOutput
-from executor.tools.jsonable import jsonable
-from executor.warehouse.base import QueryResult
 from executor.warehouse.guarded import run_guarded
 
 # Rows kept per query for charts, Python and the answer's table; the rest stay countable.
@@ -24,7 +23,8 @@ SPEC: dict[str, Any] = {
     "name": "run_sql",
     "description": (
         "Run one read-only SQL statement (SELECT or WITH ... SELECT) on the warehouse. "
-        f"Returns the columns, the first {SHOW_ROWS} rows, the total row count, the elapsed "
+        f"Returns the columns, up to {SHOW_ROWS} rows (the latest of a time series, which "
+        "the `preview` field names), the total row count, the elapsed "
         "time and the result's name (q1, q2, ...) for make_chart, run_python and "
         "export_results. Statements that change data are refused."
     ),
@@ -59,17 +59,9 @@ def run_sql(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
         "rows": preview.rows,
         "total_rows": result.total_rows,
         "rows_shown": len(preview.rows),
+        "preview": preview.caption(),
         "elapsed_seconds": round(result.elapsed_s, 3),
     }
-
-
-def preview_table(result: QueryResult, rows: int) -> Table:
-    """The first `rows` rows of a result, as JSON values, with the total row count."""
-    return Table(
-        columns=list(result.columns),
-        rows=[jsonable(list(row)) for row in result.rows[:rows]],
-        total_rows=result.total_rows,
-    )
 
 
 TOOL = Tool(spec=SPEC, run=run_sql)

@@ -3,31 +3,46 @@ cost, or raises NeedsModel with the closest questions it can answer now.
 
 An answer runs the entry's SQL through the guarded path with the question's values bound
 as parameters, and comes back like any other: text, SQL, table preview, the entry's chart,
-the full result as CSV, the reproducible bundle, and `verified=True`.
+the full result as CSV, the reproducible bundle, and `verified=True`. It states the data's
+as-of date, counts periods back from it when the data ends before today, and never presents
+a time series' partial last bucket as a whole one (docs/periods.md).
 """
 
 from __future__ import annotations
 
+import string
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
+import sqlglot
 from aws_lambda_powertools import Logger
+from sqlglot import exp
 
 from bot.answer import PREVIEW_ROWS, Answer, Chart, Usage
 from executor.artifacts import ArtifactStore, save_bundle
 from executor.artifacts.export import export_to_store
 from executor.engine import Request
 from executor.errors import NeedsModel
+from executor.preview import partial_period, preview_table, series_column
 from executor.settings import Settings
-from executor.tools.run_sql import preview_table
 from executor.verified.library import Entry, Library
 from executor.verified.matcher import Match, Matcher
 from executor.verified.params import bind, describe
+from executor.verified.periods import (
+    UNITS,
+    Partial,
+    Unit,
+    anchor_day,
+    as_day,
+    bucket_name,
+    series_unit,
+)
 from executor.verified.transpile import to_dialect
 from executor.verified.wording import country_name, sentence
+from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import QueryResult, Warehouse
 from executor.warehouse.guarded import run_guarded
 from executor.warehouse.params import with_literals
@@ -78,7 +93,7 @@ class VerifiedEngine:
 
     def answer_match(self, request: Request, match: Match) -> Answer:
         started = time.perf_counter()
-        entry, today = match.entry, self.today()
+        entry = match.entry
         logger.info(
             "job_id=<%s>, entry=<%s>, score=<%.3f> | answering from the verified library",
             request.job_id,
@@ -87,16 +102,21 @@ class VerifiedEngine:
         )
         request.progress("Running a verified query")
         sql = to_dialect(entry.sql, self.warehouse.dialect)
+        real_today = self.today()
+        as_of = data_as_of(self.warehouse, [sql], real_today)
+        today = anchor_day(real_today, as_of)
         params = bind(entry, match.values, today)
         result = run_guarded(self.warehouse, sql, max_rows=FETCH_ROWS, params=params)
         filters = describe(entry, match.values, today)
+        unit = _series_unit(entry)
         answer = Answer(
-            text=_text(entry, result, filters),
+            text=_text(entry, result, filters, partial_period(result, as_of, unit), unit),
             sql=[with_literals(sql, params)],
-            table=preview_table(result, PREVIEW_ROWS),
+            table=preview_table(result, PREVIEW_ROWS, as_of=as_of, unit=unit),
             verified=True,
+            as_of=as_of.isoformat() if as_of else None,
         )
-        answer.charts = self._charts(request.job_id, entry, result)
+        answer.charts = self._charts(request.job_id, entry, result, as_of)
         answer.artifacts = {"result.csv": self._csv(request.job_id, sql, params)}
         if answer.table is not None:
             answer.table.full_result = answer.artifacts["result.csv"]
@@ -113,7 +133,9 @@ class VerifiedEngine:
         step = max(1, len(self.library.entries) // SUGGESTIONS)
         return [entry.question for entry in self.library.entries[::step][:SUGGESTIONS]]
 
-    def _charts(self, job_id: str, entry: Entry, result: QueryResult) -> list[Chart]:
+    def _charts(
+        self, job_id: str, entry: Entry, result: QueryResult, as_of: date | None
+    ) -> list[Chart]:
         if entry.chart is None or not result.rows:
             return []
         from executor.artifacts.keys import scratch_dir
@@ -122,7 +144,7 @@ class VerifiedEngine:
         spec = entry.chart
         try:
             path = render_chart(
-                result.columns, result.rows, spec, scratch_dir(job_id) / "chart_1.png"
+                result.columns, result.rows, spec, scratch_dir(job_id) / "chart_1.png", as_of=as_of
             )
         except ChartError:
             # The numbers are still right: answer without the picture.
@@ -138,8 +160,10 @@ class VerifiedEngine:
         ).link
 
 
-def _text(entry: Entry, result: QueryResult, filters: str) -> str:
-    summary = _summary(entry, result, filters)
+def _text(
+    entry: Entry, result: QueryResult, filters: str, partial: Partial | None, unit: Unit | None
+) -> str:
+    summary = _summary(entry, result, filters, partial, unit)
     return (
         f"{summary}\n\n"
         f"Verified answer (`{entry.id}`, checked by {entry.verified_by} on "
@@ -147,21 +171,91 @@ def _text(entry: Entry, result: QueryResult, filters: str) -> str:
     )
 
 
-def _summary(entry: Entry, result: QueryResult, filters: str) -> str:
+def _summary(
+    entry: Entry, result: QueryResult, filters: str, partial: Partial | None, unit: Unit | None
+) -> str:
+    """The entry's template over the result. In a time series whose last bucket is partial,
+    {last} is the latest whole bucket and the partial one follows as "so far"."""
     if not result.rows:
         return f"No rows matched{filters}."
     if entry.answer is None:
         return _rows(result.total_rows, filters)
+    rows = result.rows[:-1] if partial is not None else result.rows
+    so_far = _so_far(entry, result, partial)
+    if not rows:
+        return so_far
     first = _readable(dict(zip(result.columns, result.rows[0], strict=True)))
-    last = _readable(dict(zip(result.columns, result.rows[-1], strict=True)))
+    last = _readable(dict(zip(result.columns, rows[-1], strict=True)))
     try:
-        return sentence(entry.answer.format(
-            **first, first=first, last=last, filters=filters, rows=result.total_rows
+        text = sentence(entry.answer.format(
+            **first,
+            first=first,
+            last=last,
+            last_period=_period_name(result, rows[-1], unit),
+            filters=filters,
+            rows=result.total_rows,
         ))
     except (KeyError, IndexError, TypeError, ValueError):
         # A NULL where the template formats a number, say: fall back to plain words.
         logger.warning("entry=<%s> | answer template did not fit the result", entry.id)
-    return _rows(result.total_rows, filters)
+        return _rows(result.total_rows, filters)
+    return f"{text} {so_far}" if so_far else text
+
+
+def _so_far(entry: Entry, result: QueryResult, partial: Partial | None) -> str:
+    """'Nov 2026 so far (through the 20th): 170.', in the template's number format."""
+    if partial is None:
+        return ""
+    measure = entry.chart.y if entry.chart is not None else None
+    name = partial.name[:1].upper() + partial.name[1:]
+    if measure is None or measure not in result.columns:
+        return f"{name} is partial ({partial.through})."
+    value = result.rows[-1][result.columns.index(measure)]
+    prefix, spec = _template_format(entry.answer or "", measure)
+    try:
+        shown = f"{prefix}{value:{spec}}"
+    except (TypeError, ValueError):
+        shown = str(value)
+    return f"{name} so far ({partial.through}): {shown}."
+
+
+def _template_format(template: str, column: str) -> tuple[str, str]:
+    """How the template writes {last[column]}: its format spec, and a "$" just before it."""
+    for literal, field, spec, _ in string.Formatter().parse(template):
+        if field == f"last[{column}]":
+            return ("$" if literal.endswith("$") else ""), spec or ""
+    return "", ""
+
+
+def _period_name(result: QueryResult, row: tuple[Any, ...], unit: Unit | None) -> str:
+    """The row's time bucket in words ('Oct 2026'), or "" when the result is not a series."""
+    index = series_column(result, unit)
+    if index is None:
+        return ""
+    found = series_unit([r[index] for r in result.rows], unit)
+    day = as_day(row[index])
+    return bucket_name(day, found) if found is not None and day is not None else str(row[index])
+
+
+def _series_unit(entry: Entry) -> Unit | None:
+    """The calendar unit of the entry's charted x column, as its SQL truncates it:
+    DATE_TRUNC('month', ...) is "month", a plain CAST(... AS DATE) is "day"."""
+    if entry.chart is None:
+        return None
+    statement = sqlglot.parse_one(entry.sql, read="redshift")
+    if not isinstance(statement, exp.Query):
+        return None
+    for projection in statement.selects:
+        if projection.alias_or_name != entry.chart.x:
+            continue
+        trunc = projection.find(exp.DateTrunc, exp.TimestampTrunc)
+        if trunc is not None:
+            unit = trunc.text("unit").lower()
+            return cast(Unit, unit) if unit in UNITS else None
+        cast_node = projection.find(exp.Cast)
+        if cast_node is not None and cast_node.to.is_type(exp.DataType.Type.DATE):
+            return "day"
+    return None
 
 
 def _readable(row: dict[str, Any]) -> dict[str, Any]:

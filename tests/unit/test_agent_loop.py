@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +357,21 @@ def test_instructions_inside_data_stay_data(bedrock_stub: StubbedBedrock,
     assert "refused by the SQL guard" in refusal["content"][0]["text"]
     assert count_users(injected_warehouse) == before
     assert answer.sql == ["SELECT user_id, city FROM users ORDER BY user_id LIMIT 3"]
+
+
+def test_an_answer_states_its_data_as_of_date_and_labels_the_partial_month(
+        bedrock_stub: StubbedBedrock, warehouse: Warehouse, artifacts: ArtifactStore) -> None:
+    # GIVEN a model that runs a monthly series over data ending on 2026-11-20
+    monthly = ("SELECT CAST(DATE_TRUNC('month', signup_date) AS DATE) AS month, "
+               "COUNT(*) AS signups FROM users GROUP BY 1 ORDER BY 1")
+    bedrock_stub.play(*answer_script(monthly, "Signups grew."))
+    agent = agent_for(bedrock_stub, warehouse, artifacts)
+    agent.today = lambda: date(2026, 11, 30)
+    # WHEN asked
+    answer, _ = ask(agent, "signups by month")
+    # THEN the answer and the prompt give the as-of date, and the preview shows the latest
+    # months with November labelled partial
+    assert answer.as_of == "2026-11-20"
+    assert "The data runs to 2026-11-20." in bedrock_stub.requests[0]["system"][0]["text"]
+    assert answer.table.caption() == f"latest {PREVIEW_ROWS} of 35 months"
+    assert answer.table.rows[-1][0] == "2026-11-01 (through the 20th)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -101,3 +102,20 @@ def test_history_keeps_only_the_latest_turns() -> None:
     messages = history_messages(turns)
     assert len(messages) == 2 * MAX_TURNS
     assert messages[0]["content"][0]["text"] == "question 3"
+
+
+def test_prompt_gives_the_period_rules_from_the_datas_as_of_date() -> None:
+    # GIVEN data that ends ten days before today
+    asked: list[list[str]] = []
+
+    def data_as_of(tables: Sequence[TableInfo]) -> date:
+        asked.append([table.name for table in tables])
+        return date(2026, 11, 20)
+
+    prompt = system_prompt([USERS], "duckdb", date(2026, 11, 30), "q", data_as_of=data_as_of)
+    # THEN periods count back from the data's end, in whole calendar units, partial ones named
+    assert "The data runs to 2026-11-20." in prompt
+    assert "Count periods back from 2026-11-20." in prompt
+    assert "whole calendar units before the current one" in prompt
+    assert "never present it as a full period" in prompt
+    assert asked == [["users"]]  # only the tables the prompt shows

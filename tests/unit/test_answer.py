@@ -28,3 +28,28 @@ def test_a_minimal_answer_has_sane_defaults() -> None:
 def test_table_knows_when_it_is_a_preview() -> None:
     assert Table(columns=["a"], rows=[[1], [2]], total_rows=12345).truncated
     assert not Table(columns=["a"], rows=[[1]], total_rows=1).truncated
+
+
+def test_the_as_of_date_survives_a_round_trip_and_old_answers_still_load() -> None:
+    # GIVEN an answer stating its data's as-of date, and one stored before the field existed
+    answer = Answer(text="t", as_of="2026-11-20")
+    # WHEN each goes through JSON THEN the date is kept, and the old one has none
+    assert Answer.from_dict(json.loads(json.dumps(answer.to_dict()))).as_of == "2026-11-20"
+    assert Answer.from_dict({"text": "t", "table": {"columns": ["a"], "rows": [[1]],
+                                                    "total_rows": 1}}).as_of is None
+
+
+def test_a_preview_says_which_rows_it_holds_and_cuts_from_that_end() -> None:
+    # GIVEN the latest 4 of 35 months, the top 2 of 9 rows, and a whole result
+    latest = Table(["month", "n"], [[m, m] for m in range(4)], 35, selection="latest",
+                   unit="months")  # fmt: skip
+    top = Table(["plan", "revenue"], [["a", 9], ["b", 8]], 9, selection="top", ranked_by="revenue")
+    whole = Table(["n"], [[1]], 1)
+    # THEN each caption names its rows
+    assert latest.caption() == "latest 4 of 35 months"
+    assert latest.caption(2) == "latest 2 of 35 months"
+    assert top.caption() == "top 2 of 9 rows by revenue"
+    assert whole.caption() == "1 row"
+    # and a renderer with room for fewer keeps the latest months, or the top rows
+    assert latest.shown(2) == [[2, 2], [3, 3]]
+    assert top.shown(1) == [["a", 9]]

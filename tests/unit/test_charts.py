@@ -205,3 +205,33 @@ def test_bad_specs_raise_chart_error_with_the_reason(
     with pytest.raises(ChartError, match=reason.replace("(", r"\(")):
         render_chart(columns, rows, spec, tmp_path / "chart.png")
     assert not (tmp_path / "chart.png").exists()
+
+
+MONTHS = [(date(2026, m, 1), 100 + m) for m in range(6, 12)]  # Jun..Nov 2026
+
+
+@pytest.mark.parametrize("kind", ["line", "bar"])
+def test_a_partial_last_month_is_marked_and_the_as_of_date_is_the_subtitle(
+    kind: str, tmp_path: Path
+) -> None:
+    # GIVEN monthly values whose data ends on 2026-11-20
+    spec = ChartSpec(kind, "month", "signups")
+    # WHEN planned and drawn with the as-of date
+    plan = plan_chart(["month", "signups"], MONTHS, spec, as_of=date(2026, 11, 20))
+    path = render_chart(["month", "signups"], MONTHS, spec, tmp_path / "c.png",
+                        as_of=date(2026, 11, 20))  # fmt: skip
+    # THEN November is drawn apart and named, under a subtitle with the as-of date
+    assert plan.partial_x == plan.data.index[-1] and plan.data.index[-1].month == 11
+    assert plan.subtitle == "Data as of 2026-11-20; Nov 2026 is partial (through the 20th)"
+    with Image.open(path) as image:
+        assert image.size == (WIDTH_PX, HEIGHT_PX)
+
+
+def test_whole_months_or_no_as_of_date_mark_nothing() -> None:
+    # GIVEN the same months, with data through November's last day, or no as-of date
+    whole = plan_chart(["month", "n"], MONTHS, ChartSpec("line", "month", "n"),
+                       as_of=date(2026, 11, 30))  # fmt: skip
+    unknown = plan_chart(["month", "n"], MONTHS, ChartSpec("line", "month", "n"))
+    # THEN no bucket is called partial
+    assert whole.partial_x is None and whole.subtitle == "Data as of 2026-11-30"
+    assert unknown.partial_x is None and unknown.subtitle == ""

@@ -393,8 +393,10 @@ def test_parse_top_n_and_bare_numbers(verified_matcher: Matcher) -> None:
     ("text", "start", "end"),
     [
         ("last 30 days", date(2026, 10, 22), date(2026, 11, 21)),
-        ("past 3 months", date(2026, 8, 21), date(2026, 11, 21)),
-        ("past year", date(2025, 11, 21), date(2026, 11, 21)),
+        ("past 3 months", date(2026, 8, 1), date(2026, 11, 1)),
+        ("last 3 months", date(2026, 8, 1), date(2026, 11, 1)),
+        ("last 2 weeks", date(2026, 11, 2), date(2026, 11, 16)),
+        ("past year", date(2025, 1, 1), date(2026, 1, 1)),
         ("last week", date(2026, 11, 9), date(2026, 11, 16)),
         ("last month", date(2026, 10, 1), date(2026, 11, 1)),
         ("last quarter", date(2026, 7, 1), date(2026, 10, 1)),
@@ -411,14 +413,15 @@ def test_period_bounds(verified_matcher: Matcher, text: str, start: date, end: d
     assert slot.value.bounds(TODAY) == (start, end)
 
 
-def test_month_arithmetic_clamps_to_the_months_end() -> None:
-    assert Period("rolling", "month", 1).bounds(date(2026, 3, 31)) == (
-        date(2026, 2, 28), date(2026, 3, 31)
+def test_months_are_whole_calendar_months_across_a_year_end() -> None:
+    # GIVEN the last day of a month WHEN asked for the last 3 months THEN whole months only
+    assert Period("previous", "month", 3).bounds(date(2026, 1, 31)) == (
+        date(2025, 10, 1), date(2026, 1, 1)
     )  # fmt: skip
 
 
 def test_period_descriptions_give_the_dates() -> None:
-    assert Period("rolling", "day", 30).describe(TODAY) == (
+    assert Period("previous", "day", 30).describe(TODAY) == (
         "the last 30 days (2026-10-22 to 2026-11-20)"
     )
     assert Period("previous", "day").describe(TODAY) == "yesterday (2026-11-20)"

@@ -81,3 +81,14 @@ def test_numbers_read_the_same_in_every_column() -> None:
     # values need, amounts always two
     assert first.split() == ["3017", "2026", "13,911", "54.6", "70,023.50", "0.0123"]
     assert second.split() == ["1001", "2025", "974", "8.0", "12.00", "0.5"]
+
+
+def test_the_as_of_date_and_the_latest_rows_are_named() -> None:
+    # GIVEN an answer over the latest 2 of 35 months, with the data's as-of date
+    rows = [["2026-10-01", 3], ["2026-11-01 (through the 20th)", 1]]
+    table = Table(["month", "n"], rows, total_rows=35, selection="latest", unit="months")
+    # WHEN printed
+    text = render_answer(Answer(text="t", table=table, as_of="2026-11-20"))
+    # THEN the preview says which rows it holds, and the date the data runs to is stated
+    assert "Result (latest 2 of 35 months)\n" in text
+    assert "\n\nData as of 2026-11-20\n\nmodel (none)" in text

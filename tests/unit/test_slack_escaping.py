@@ -180,7 +180,11 @@ def test_what_reaches_slack_holds_no_untrusted_markup(
     replier = SlackReplier(web_client(slack_api.token, slack_api.url))
     # WHEN it is delivered to Slack, with a failure notice after it
     thread = Thread("C1", "1.000001")
-    replier.deliver(thread, render_answer(answer, job_id="j"), placeholder_ts=None)
+    reply = render_answer(answer, job_id="j")
+    for message in reply.messages:
+        replier.post(thread, message)
+    for file in reply.files:
+        replier.upload(thread, file)
     replier.post(thread, error_message(evil, "j"))
     # THEN no call carries untrusted markup or asks Slack to parse names in text
     sent = [call for call in slack_api.calls if call.method != "upload"]

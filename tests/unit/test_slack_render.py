@@ -68,6 +68,7 @@ def full_answer(**overrides: object) -> Answer:
         verified=True,
         usage=Usage(model_id="us.anthropic.claude-sonnet-4", input_tokens=12034,
                     output_tokens=512, cost_usd=0.0438, seconds=7.25),
+        as_of="2026-11-20",
     )
     for name, value in overrides.items():
         setattr(answer, name, value)
@@ -97,7 +98,7 @@ def test_the_answer_shows_text_sql_table_badge_links_and_footer() -> None:
     assert len(reply.messages) == 1
     assert "*12,345* users signed up" in text
     assert "SELECT count(*) FROM users" in text
-    assert "Country 19" in text and "showing 20 of 12,345 rows" in text
+    assert "Country 19" in text and "first 20 of 12,345 rows" in text
     assert "Verified query" in text
     assert "<https://bucket.s3.amazonaws.com/results/j1/results.csv?X=1|results.csv>" in text
     assert "results/j1/local.parquet" in text
@@ -105,6 +106,7 @@ def test_the_answer_shows_text_sql_table_badge_links_and_footer() -> None:
     assert "us.anthropic.claude-sonnet-4" in footer
     assert "12,034 in / 512 out tokens" in footer
     assert "$0.0438" in footer and "7.2 s" in footer and "ref `Ev123`" in footer
+    assert footer.startswith("data as of 2026-11-20 · ")
     assert [f.path for f in reply.files] == ["/tmp/signups.png"]
     assert_within_slack_limits(reply)
 
@@ -116,7 +118,7 @@ def test_a_cut_table_links_the_full_result_beside_its_count() -> None:
     blocks = [b for m in render_answer(full_answer(table=table), job_id="j").messages
               for b in m.blocks]
     contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
-    assert f"showing 20 of 1,234,567 rows · <{link}|full CSV>" in contexts
+    assert f"first 20 of 1,234,567 rows · <{link}|full CSV>" in contexts
 
 
 def test_an_unverified_answer_has_no_badge_and_a_complete_table_says_its_count() -> None:

@@ -68,25 +68,26 @@ def _revenue_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _funnel(interactions: pd.DataFrame, users: pd.DataFrame, column: str | None) -> pd.DataFrame:
+    # Nested stages: cart users are viewers who added to cart, buyers are those who bought.
+    events = interactions[["user_id", "event_type"]]
+    flags = pd.crosstab(events.user_id, events.event_type).clip(upper=1)
+    per_user = pd.DataFrame(
+        {
+            "viewers": flags["view"],
+            "cart_users": flags["view"] * flags["add_to_cart"],
+            "buyers": flags["view"] * flags["add_to_cart"] * flags["purchase"],
+        }
+    ).reset_index()
     # Only the user's columns: the funnel groups by the user's primary device.
-    joined = interactions[["user_id", "event_type"]].merge(users, on="user_id")
-    keys = [column] if column else []
-
-    def stage(event: str) -> pd.Series:
-        picked = joined[joined.event_type == event]
-        if not keys:
-            return pd.Series([picked.user_id.nunique()])
-        return picked.groupby(keys).user_id.nunique()
-
-    frame = pd.DataFrame(
-        {"viewers": stage("view"), "cart_users": stage("add_to_cart"), "buyers": stage("purchase")}
-    )
+    joined = per_user.merge(users, on="user_id")
+    stages = ["viewers", "cart_users", "buyers"]
+    frame = joined.groupby(column)[stages].sum() if column else joined[stages].sum().to_frame().T
     frame = frame.assign(
         view_to_cart_pct=_pct(frame.cart_users, frame.viewers),
         cart_to_purchase_pct=_pct(frame.buyers, frame.cart_users),
         view_to_purchase_pct=_pct(frame.buyers, frame.viewers),
     )
-    if not keys:
+    if not column:
         return frame.reset_index(drop=True)
     return frame.reset_index().sort_values("view_to_purchase_pct", ascending=False)
 
@@ -121,13 +122,42 @@ def _churn(users: pd.DataFrame, key: pd.Series, name: str) -> pd.DataFrame:
     return grouped.reset_index().assign(churn_pct=lambda f: _pct(f.churned, f.users))
 
 
+def _ripe(users: pd.DataFrame, days: int) -> pd.Series:
+    """Users of cohorts whose last member has had `days` days in the data."""
+    cohort_end = users.signup_date.dt.to_period("M").dt.end_time.dt.normalize()
+    return cohort_end + pd.Timedelta(days=days - 1) <= users.signup_date.max()
+
+
+def _half_up(part: pd.Series, whole: pd.Series) -> pd.Series:
+    # SQL's ROUND takes a half up (45 of 144 is 31.25%: 31.3), pandas' to even.
+    return (100.0 * part / whole + 1e-9).round(1)
+
+
+def _cohort_churn(users: pd.DataFrame) -> pd.DataFrame:
+    early = users.churned_at < users.signup_date + pd.Timedelta(days=90)
+    frame = (
+        users.assign(cohort=_month(users.signup_date), early=early)[_ripe(users, 90)]
+        .groupby("cohort")
+        .agg(users=("user_id", "size"), churned_90d=("early", "sum"),
+             churned=("churned_at", "count"))
+        .reset_index()
+    )
+    return frame.assign(
+        churn_90d_pct=_half_up(frame.churned_90d, frame.users),
+        churned_to_date_pct=_half_up(frame.churned, frame.users),
+    ).drop(columns="churned")
+
+
 def _retention(users: pd.DataFrame, interactions: pd.DataFrame) -> pd.DataFrame:
+    # Active in days 30 to 59 after signup; only cohorts whose last member has had day 59.
     joined = interactions[["user_id", "occurred_at"]].merge(users[["user_id", "signup_date"]])
-    late = joined[joined.occurred_at >= joined.signup_date + pd.Timedelta(days=30)]
-    retained = users.user_id.isin(late.user_id)
-    grouped = users.assign(cohort=_month(users.signup_date), retained=retained).groupby("cohort")
-    frame = grouped.agg(users=("user_id", "size"), retained=("retained", "sum")).reset_index()
-    return frame.assign(retention_pct=_pct(frame.retained, frame.users))
+    since = joined.occurred_at - joined.signup_date
+    window = joined[(since >= pd.Timedelta(days=30)) & (since < pd.Timedelta(days=60))]
+    retained = users.user_id.isin(window.user_id)
+    grouped = users.assign(cohort=_month(users.signup_date), retained=retained)[_ripe(users, 60)]
+    frame = grouped.groupby("cohort").agg(users=("user_id", "size"), retained=("retained", "sum"))
+    frame = frame.reset_index()
+    return frame.assign(retention_pct=_half_up(frame.retained, frame.users))
 
 
 def _sessions(interactions: pd.DataFrame) -> pd.DataFrame:
@@ -204,7 +234,7 @@ CASES: list[tuple[str, str, Expected]] = [
      lambda u, i: _per_period(_between(i, "occurred_at", "2026-10-22", "2026-11-21"),
                               lambda s: s.dt.date, "day", "occurred_at", "active_users")),
     ("weekly_active_users", "WAU",
-     lambda u, i: _per_period(_between(i, "occurred_at", "2026-08-29", "2026-11-21"),
+     lambda u, i: _per_period(_between(i, "occurred_at", "2026-08-24", "2026-11-16"),
                               _week, "week", "occurred_at", "active_users")),
     ("monthly_active_users", "MAU",
      lambda u, i: _per_period(i, _month, "month", "occurred_at", "active_users")),
@@ -237,8 +267,7 @@ CASES: list[tuple[str, str, Expected]] = [
      lambda u, i: i.groupby("event_type").agg(interactions=("user_id", "size"),
                                               users=("user_id", "nunique"))
      .reset_index().sort_values("interactions", ascending=False)),
-    ("churn_by_cohort", "churn by cohort",
-     lambda u, i: _churn(u, _month(u.signup_date), "cohort")),
+    ("churn_by_cohort", "churn by cohort", lambda u, i: _cohort_churn(u)),
     ("churn_by_plan", "churn by plan",
      lambda u, i: _churn(u, u.plan, "plan").sort_values("churn_pct", ascending=False)),
     ("retention_by_cohort", "retention by cohort", lambda u, i: _retention(u, i)),
