@@ -20,6 +20,13 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
 
 from executor.errors import UnsafeSQL
 from executor.warehouse.base import TableInfo
+from executor.warehouse.sql_functions import (
+    ALLOWED_FUNCTIONS,
+    TABLE_FUNCTIONS,
+    allowed_name,
+    function_name,
+    size_problem,
+)
 
 DIALECTS = ("duckdb", "redshift")
 
@@ -59,33 +66,6 @@ DESCRIPTION_VIEWS = frozenset(
         ),
     }
 )
-
-# Table functions that only generate values; every other one (read_csv, read_parquet,
-# glob, query, duckdb_*, ...) reads files, runs SQL text or exposes internals.
-VALUE_TABLE_FUNCTIONS = frozenset(
-    {"GENERATE_SERIES", "EXPLODING_GENERATE_SERIES", "RANGE", "UNNEST", "EXPLODE"}
-)
-
-# Scalar functions that read the server's files or settings, run SQL text, change state
-# or reach other databases.
-DENIED_FUNCTIONS = frozenset(
-    {
-        "CURRENT_SETTING",
-        "SET_CONFIG",
-        "GETENV",
-        "NEXTVAL",
-        "SETVAL",
-        "PG_TERMINATE_BACKEND",
-        "PG_CANCEL_BACKEND",
-        "PG_RELOAD_CONF",
-        "PG_ROTATE_LOGFILE",
-        "QUERY_TO_XML",
-        "QUERY_TO_XML_AND_XMLSCHEMA",
-        "TABLE_TO_XML",
-        "CURSOR_TO_XML",
-    }
-)
-DENIED_FUNCTION_PREFIXES = ("READ_", "PG_READ_", "PG_LS_", "PG_STAT_FILE", "LO_", "DBLINK")
 
 # Statement (and statement-like clause) nodes that are rejected wherever they appear.
 FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = (
@@ -173,7 +153,7 @@ def check_sql(sql: str, dialect: str, *, allowed: Collection[str]) -> CheckedSQL
         raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {DIALECTS}")
     try:
         statement = _single_statement(sql, dialect)
-        _check_nodes(statement)
+        _check_nodes(statement, dialect)
         tables = _check_tables(statement, allowed)
         generated = _generate(statement, dialect)
     except RecursionError as e:
@@ -212,21 +192,43 @@ def _only_wraps(subquery: exp.Subquery) -> bool:
     return all(value is None for key, value in subquery.args.items() if key != "this")
 
 
-def _check_nodes(statement: exp.Expr) -> None:
+def _check_nodes(statement: exp.Expr, dialect: str) -> None:
     for node in statement.walk():
         if isinstance(node, FORBIDDEN_NODES):
             raise UnsafeSQL(f"only read-only queries are allowed: found {_describe(node)}")
-        if not isinstance(node, exp.Func):
-            continue
-        name = _function_name(node)
-        # In FROM, JOIN or LATERAL position a function produces rows: a table function.
-        if isinstance(node.parent, exp.Table | exp.Lateral):
-            if name not in VALUE_TABLE_FUNCTIONS:
-                raise UnsafeSQL(
-                    f"table function {name} is not allowed: query the warehouse's tables"
-                )
-        elif name in DENIED_FUNCTIONS or name.startswith(DENIED_FUNCTION_PREFIXES):
-            raise UnsafeSQL(f"function {name} is not allowed: it reaches outside the data")
+        if isinstance(node, exp.Func):
+            _check_function(node, dialect)
+
+
+def _check_function(node: exp.Func, dialect: str) -> None:
+    """Refuse a function off the dialect's allow-list, out of its place, or too big."""
+    name = function_name(node)
+    if isinstance(node.parent, exp.Dot) and node.arg_key == "expression":
+        # `main.repeat(...)` or DuckDB's `'x'.repeat(...)`: the arguments are not where
+        # the checks below look for them.
+        raise UnsafeSQL(f"function {name} must be called by its plain name, as {name}(...)")
+    as_table = _in_from(node)
+    if as_table and allowed_name(node) not in TABLE_FUNCTIONS:
+        raise UnsafeSQL(f"table function {name} is not allowed: query the warehouse's tables")
+    if allowed_name(node) not in ALLOWED_FUNCTIONS[dialect]:
+        raise UnsafeSQL(
+            f"function {name} is not allowed: it is not among the analysis functions"
+            " the guard accepts"
+        )
+    if as_table and isinstance(node, exp.Unnest | exp.Explode):
+        column = next((e for e in node.expressions if isinstance(e, exp.Column)), None)
+        if column is not None:
+            # Redshift reads `FROM users AS pg_catalog, pg_catalog.pg_shadow` as a walk
+            # into a column named by the alias, which no table check would see.
+            raise UnsafeSQL(f"{column.sql(dialect=dialect)} in FROM is not a table")
+    problem = size_problem(node, as_table=as_table)
+    if problem is not None:
+        raise UnsafeSQL(f"function {name} is not allowed here: {problem}")
+
+
+def _in_from(node: exp.Func) -> bool:
+    """In FROM, JOIN or LATERAL position a function produces rows: a table function."""
+    return isinstance(node.parent, exp.Table | exp.Lateral | exp.From | exp.Join)
 
 
 def _check_tables(statement: exp.Expr, allowed: Collection[str]) -> frozenset[str]:
@@ -312,10 +314,6 @@ def _describe(node: exp.Expr, sql: str | None = None) -> str:
     # Parsed as something that is not a statement at all (LOCK t parses as an alias).
     words = (sql or node.sql()).split()
     return words[0].upper() if words else node.key.upper()
-
-
-def _function_name(node: exp.Func) -> str:
-    return node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name().upper()
 
 
 def _listing(allowed: Collection[str], most: int = 12) -> str:
