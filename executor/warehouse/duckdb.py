@@ -52,6 +52,7 @@ class DuckDBWarehouse:
         """Open `path`: a folder of CSV files, or a DuckDB database file (read-only)."""
         self.path = path
         self.statement_timeout_s = statement_timeout_s
+        self.memory_limit = memory_limit
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None, path)
         self._tables: list[TableInfo] | None = None
         self._tables_lock = threading.Lock()
@@ -174,6 +175,13 @@ class DuckDBWarehouse:
         except duckdb.InterruptException as e:
             raise WarehouseError(
                 f"query cancelled: it ran longer than the {self.statement_timeout_s:g} s timeout"
+            ) from e
+        except duckdb.OutOfMemoryException as e:
+            # DuckDB's message spans lines of tuning advice meant for its operator.
+            raise WarehouseError(
+                "query stopped: it needs more memory than the warehouse allows"
+                f" ({self.memory_limit or 'the default limit'}); aggregate or filter first,"
+                " or select fewer or shorter values"
             ) from e
         except duckdb.Error as e:
             raise WarehouseError(str(e)) from e

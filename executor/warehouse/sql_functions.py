@@ -22,6 +22,7 @@ allowed only with literal arguments inside the bounds below.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlglot import exp
@@ -204,7 +205,10 @@ def _series_length(node: exp.Func) -> int | None:
         first, last, by = 0.0, (moments[1] - moments[0]).total_seconds(), seconds
     if by == 0:
         return None
-    return max(0, int((last - first) / by) + 1)
+    steps = (last - first) / by
+    if node.args.get("is_end_exclusive"):
+        return max(0, math.ceil(steps))
+    return max(0, math.floor(steps) + 1)
 
 
 def _moment(node: exp.Expr | None) -> datetime | None:
