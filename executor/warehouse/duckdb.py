@@ -56,6 +56,7 @@ class DuckDBWarehouse:
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None, path)
         self._tables: list[TableInfo] | None = None
         self._tables_lock = threading.Lock()
+        self._watchdog = _Watchdog()
         started = time.perf_counter()
         self._spill_dir = tempfile.TemporaryDirectory(prefix="databot-duckdb-")
         config: dict[str, str | bool | int | float | list[str]] = {
@@ -150,6 +151,7 @@ class DuckDBWarehouse:
         return ExportResult(str(path), rows, time.perf_counter() - started)
 
     def close(self) -> None:
+        self._watchdog.stop()
         self._con.close()
         self._spill_dir.cleanup()
 
@@ -168,8 +170,7 @@ class DuckDBWarehouse:
         check_params(sql, params)
         if params:
             sql = rewrite_placeholders(sql, lambda name: "$" + name)
-        timer = threading.Timer(self.statement_timeout_s, cur.interrupt)
-        timer.start()
+        cancel = self._watchdog.watch(cur, self.statement_timeout_s)
         try:
             return cur.execute(sql, params or None)
         except duckdb.InterruptException as e:
@@ -186,7 +187,48 @@ class DuckDBWarehouse:
         except duckdb.Error as e:
             raise WarehouseError(str(e)) from e
         finally:
-            timer.cancel()
+            self._watchdog.release(cancel)
+
+
+class _Watchdog:
+    """One thread that interrupts each statement still running at its deadline.
+
+    Not a timer thread per statement: near a memory cap a new thread's stack may not be
+    mappable, and the statement would then run without its timeout.
+    """
+
+    def __init__(self) -> None:
+        self._deadlines: dict[object, tuple[float, duckdb.DuckDBPyConnection]] = {}
+        self._changed = threading.Condition()
+        self._stopped = False
+        threading.Thread(target=self._run, name="duckdb-timeouts", daemon=True).start()
+
+    def watch(self, cur: duckdb.DuckDBPyConnection, seconds: float) -> object:
+        token = object()
+        with self._changed:
+            self._deadlines[token] = (time.monotonic() + seconds, cur)
+            self._changed.notify()
+        return token
+
+    def release(self, token: object) -> None:
+        with self._changed:
+            self._deadlines.pop(token, None)
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
+    def _run(self) -> None:
+        with self._changed:
+            while not self._stopped:
+                now = time.monotonic()
+                for token, (deadline, cur) in list(self._deadlines.items()):
+                    if deadline <= now:
+                        del self._deadlines[token]
+                        cur.interrupt()
+                upcoming = [deadline for deadline, _ in self._deadlines.values()]
+                self._changed.wait(min(upcoming) - now if upcoming else None)
 
 
 def _strip(sql: str) -> str:

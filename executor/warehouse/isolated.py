@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
+import queue
 import re
 import resource
 import socket
@@ -46,6 +47,8 @@ logger = Logger(service="databot")
 HEADROOM_BYTES = 256 << 20
 # Largest pickled reply the child sends back (a 10,000-row preview is a few MB).
 MAX_REPLY_BYTES = 64 << 20
+# Calls the child runs at once (the worker runs at most a few jobs at a time; more wait).
+CALL_THREADS = 16
 # A call gets this long past the statement timeout(s) it may run before the child is
 # presumed stuck and replaced.
 STUCK_AFTER_S = 30.0
@@ -90,7 +93,15 @@ class IsolatedDuckDBWarehouse:
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._child: _Child | None = None
+        # The child's data-segment cap (RLIMIT_DATA), set once its tables are loaded.
+        self.data_limit_bytes = 0
         self._start()
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process running DuckDB (for the operator's logs and the tests' probes)."""
+        child = self._child
+        return child.process.pid if child is not None and child.alive else None
 
     def tables(self, refresh: bool = False) -> list[TableInfo]:
         tables: list[TableInfo] = self._call("tables", refresh)
@@ -135,6 +146,9 @@ class IsolatedDuckDBWarehouse:
                 raise WarehouseError(f"the DuckDB warehouse did not start: {ready[1]}")
             threading.Thread(target=self._read, args=(child,), daemon=True).start()
             self._child = child
+            self.data_limit_bytes = int(ready[1])
+            logger.info("duckdb runs in process %s, data segment capped at %s MB",
+                        process.pid, self.data_limit_bytes >> 20)
             return child
 
     def _call(self, method: str, *args: Any) -> Any:
@@ -206,24 +220,44 @@ CHILD_ENTRY = "import sys; from executor.warehouse.isolated import serve; serve(
 
 
 def serve(fd: int) -> None:
-    """The child: open the warehouse, cap memory, then run each call on its own thread."""
+    """The child: open the warehouse, start its call threads, cap memory, then serve."""
     from executor.warehouse.duckdb import DuckDBWarehouse
 
     connection = Connection(fd)
     options, cap_bytes = connection.recv()
+    calls: queue.Queue[tuple[int, str, tuple[Any, ...]] | None] = queue.Queue()
+    send_lock = threading.Lock()
     try:
         warehouse = DuckDBWarehouse(**options)
         warehouse.tables()
-        # What the child holds now (interpreter, DuckDB, the loaded tables) plus the cap.
+        # Started before the cap: at the cap a new thread's stack could not be mapped.
+        for _ in range(CALL_THREADS):
+            threading.Thread(
+                target=_run_calls, args=(warehouse, calls, connection, send_lock), daemon=True
+            ).start()
+        # What the child holds now (interpreter, DuckDB, tables, threads) plus the cap.
         limit = _data_segment_bytes() + cap_bytes
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     except Exception as e:  # the parent reports it as the warehouse failing to open
         connection.send(("error", str(e) or type(e).__name__))
         return
     connection.send(("ready", limit))
-    send_lock = threading.Lock()
+    while True:
+        try:
+            calls.put(connection.recv())
+        except (EOFError, OSError):
+            break
+    warehouse.close()
 
-    def run(call_id: int, method: str, args: tuple[Any, ...]) -> None:
+
+def _run_calls(
+    warehouse: Any,
+    calls: queue.Queue[tuple[int, str, tuple[Any, ...]] | None],
+    connection: Connection,
+    send_lock: threading.Lock,
+) -> None:
+    while (call := calls.get()) is not None:
+        call_id, method, args = call
         try:
             reply = pickle.dumps((call_id, True, getattr(warehouse, method)(*args)))
             if len(reply) > MAX_REPLY_BYTES:
@@ -232,20 +266,13 @@ def serve(fd: int) -> None:
                      " select fewer or shorter columns")
                 )
         except MemoryError:
-            reply = pickle.dumps((call_id, False, "query stopped: it needed more memory than"
-                                  " the warehouse allows"))
+            reply = pickle.dumps(
+                (call_id, False, "query stopped: it needs more memory than the warehouse allows")
+            )
         except Exception as e:
             reply = pickle.dumps((call_id, False, str(e) or type(e).__name__))
         with send_lock:
             connection.send_bytes(reply)
-
-    while True:
-        try:
-            call_id, method, args = connection.recv()
-        except (EOFError, OSError):
-            break
-        threading.Thread(target=run, args=(call_id, method, args), daemon=True).start()
-    warehouse.close()
 
 
 def _data_segment_bytes() -> int:
