@@ -137,8 +137,11 @@ class IsolatedDuckDBWarehouse:
             child = _Child(process, Connection(ours.detach()))
             child.connection.send((self._options, self.cap_bytes))
             try:
-                ready = child.connection.recv() if child.connection.poll(self._wait_s) else (
-                    "error", "no start-up reply")
+                ready = (
+                    child.connection.recv()
+                    if child.connection.poll(self._wait_s)
+                    else ("error", "no start-up reply")
+                )
             except (EOFError, OSError):
                 ready = ("error", f"the process exited with code {process.wait()}")
             if ready[0] != "ready":
@@ -147,8 +150,11 @@ class IsolatedDuckDBWarehouse:
             threading.Thread(target=self._read, args=(child,), daemon=True).start()
             self._child = child
             self.data_limit_bytes = int(ready[1])
-            logger.info("duckdb runs in process %s, data segment capped at %s MB",
-                        process.pid, self.data_limit_bytes >> 20)
+            logger.info(
+                "duckdb runs in process %s, data segment capped at %s MB",
+                process.pid,
+                self.data_limit_bytes >> 20,
+            )
             return child
 
     def _call(self, method: str, *args: Any) -> Any:
@@ -262,8 +268,12 @@ def _run_calls(
             reply = pickle.dumps((call_id, True, getattr(warehouse, method)(*args)))
             if len(reply) > MAX_REPLY_BYTES:
                 reply = pickle.dumps(
-                    (call_id, False, f"the result is larger than {MAX_REPLY_BYTES >> 20} MB:"
-                     " select fewer or shorter columns")
+                    (
+                        call_id,
+                        False,
+                        f"the result is larger than {MAX_REPLY_BYTES >> 20} MB:"
+                        " select fewer or shorter columns",
+                    )
                 )
         except MemoryError:
             reply = pickle.dumps(

@@ -13,6 +13,17 @@ import psutil
 
 MB = 1 << 20
 
+# Passes the SQL guard (every function is an analysis function within its bounds), yet
+# builds a 256 MB value from a 16 MB aggregate: in the worker's own process this pushed
+# RSS up by 2 GB, all outside DuckDB's memory_limit.
+CONCAT_BLOWUP = (
+    "WITH a AS (SELECT string_agg(i.device, ',') AS s FROM interactions AS i "
+    "CROSS JOIN generate_series(1, 20) AS g) SELECT length(" + " || ".join(["s"] * 16) + ") AS n "
+    "FROM a"
+)
+# The worker's own growth while a capped child does the work: replies and bookkeeping.
+WORKER_BOUND_MB = 100
+
 
 @dataclass
 class Growth:

@@ -22,26 +22,21 @@ from executor.warehouse.isolated import (
     IsolatedDuckDBWarehouse,
     size_bytes,
 )
-from tests.support.memory import MB, peak_rss_bytes, rss_growth
+from tests.support.memory import (
+    CONCAT_BLOWUP,
+    MB,
+    WORKER_BOUND_MB,
+    peak_rss_bytes,
+    rss_growth,
+)
 from tests.support.worker import wait_for
 
 USERS = len((DEFAULT_INPUT / "users.csv").read_text(encoding="utf-8").splitlines()) - 1
-# Passes the SQL guard (every function is an analysis function within its bounds), yet
-# builds a 256 MB value from a 16 MB aggregate: in the worker's own process this pushed
-# RSS up by 2 GB, all outside DuckDB's memory_limit.
-CONCAT_BLOWUP = (
-    "WITH a AS (SELECT string_agg(i.device, ',') AS s FROM interactions AS i "
-    "CROSS JOIN generate_series(1, 20) AS g) SELECT length(" + " || ".join(["s"] * 16) + ") AS n "
-    "FROM a"
-)
-# The worker's own growth while a capped child does the work: replies and bookkeeping.
-WORKER_BOUND_MB = 100
 
 
 @pytest.fixture(scope="module")
 def warehouse() -> Iterator[IsolatedDuckDBWarehouse]:
-    warehouse = IsolatedDuckDBWarehouse(DEFAULT_INPUT, memory_limit="128MB",
-                                        statement_timeout_s=5)
+    warehouse = IsolatedDuckDBWarehouse(DEFAULT_INPUT, memory_limit="128MB", statement_timeout_s=5)
     yield warehouse
     warehouse.close()
 
@@ -94,8 +89,11 @@ def test_a_reply_too_big_for_the_worker_never_reaches_it(
     sql = "SELECT repeat('x', 7000) || interaction_id AS wide FROM interactions"
     # WHEN fetched THEN the child refuses it (too big to send, or to build within its cap)
     # and the worker stays flat
-    with rss_growth() as worker, pytest.raises(
-        WarehouseError, match=r"larger than 64 MB|needs more memory than the warehouse allows"
+    with (
+        rss_growth() as worker,
+        pytest.raises(
+            WarehouseError, match=r"larger than 64 MB|needs more memory than the warehouse allows"
+        ),
     ):
         run_guarded(warehouse, sql, max_rows=10_000)
     assert worker.mb < MAX_REPLY_BYTES / MB
