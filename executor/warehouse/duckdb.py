@@ -7,6 +7,10 @@ queries never re-parse them. A path to a `.duckdb` file is opened read-only inst
 
 Memory: DuckDB is held to `memory_limit` and spills past it to a private temporary folder
 (in-memory tables included), so a 20-million-row export stays within a few hundred MB.
+Values an expression builds are outside that limit: the worker therefore opens this class
+inside a memory-capped child process (`executor.warehouse.isolated`), and an allocation
+that fails there is reported as one line, not DuckDB's page of tuning advice. Statement
+timeouts are kept by one watchdog thread rather than a timer thread per statement.
 
 Thread safety: the worker runs several jobs at once in threads. Each query and export
 runs on its own cursor (`connection.cursor()`, DuckDB's thread-safe duplicate of the
