@@ -150,7 +150,7 @@ class IsolatedDuckDBWarehouse:
             threading.Thread(target=self._read, args=(child,), daemon=True).start()
             self._child = child
             self.data_limit_bytes = int(ready[1])
-            logger.info(
+            logger.debug(
                 "duckdb runs in process %s, data segment capped at %s MB",
                 process.pid,
                 self.data_limit_bytes >> 20,

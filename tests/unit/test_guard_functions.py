@@ -108,6 +108,10 @@ COLUMN_AS_TABLE = [
     "SELECT * FROM users u, LATERAL (SELECT * FROM users AS information_schema, "
     "information_schema.role_table_grants) x",
     "SELECT * FROM users AS pg_catalog, pg_catalog.pg_shadow.usename",
+    "SELECT * FROM users pg_catalog, pg_catalog.pg_shadow",
+    'SELECT * FROM users AS "pg_catalog", "pg_catalog"."pg_shadow"',
+    "SELECT * FROM (SELECT 1 AS one) AS pg_catalog, pg_catalog.pg_shadow",
+    "SELECT * FROM users AS a, a.b.c.d.e",
 ]
 
 # Analyst queries at the edges of the bounds, and the everyday functions.

@@ -41,14 +41,25 @@ def warehouse() -> Iterator[IsolatedDuckDBWarehouse]:
     warehouse.close()
 
 
+# Statements within every guard bound that would build far more than the cap.
+HEAVY_ACCEPTED = [
+    CONCAT_BLOWUP,
+    "WITH RECURSIVE r(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM r "
+    "WHERE length(s) < 1000000000) SELECT max(length(s)) AS n FROM r",
+    "SELECT array_agg(n) AS ns FROM generate_series(1, 10000000) AS t(n)",
+    "SELECT string_agg(a.city || b.city, ',') AS s FROM users AS a CROSS JOIN users AS b",
+]
+
+
+@pytest.mark.parametrize("sql", HEAVY_ACCEPTED)
 def test_a_statement_past_the_cap_fails_alone_and_the_worker_stays_flat(
-    warehouse: IsolatedDuckDBWarehouse,
+    warehouse: IsolatedDuckDBWarehouse, sql: str
 ) -> None:
     # GIVEN the warehouse in its child process, capped past its 128 MB memory_limit
     assert warehouse.data_limit_bytes > size_bytes("128MB") + HEADROOM_BYTES
     # WHEN a guarded statement that builds a value far past the cap runs
     with rss_growth() as worker, pytest.raises(WarehouseError) as failed:
-        run_guarded(warehouse, CONCAT_BLOWUP, max_rows=10)
+        run_guarded(warehouse, sql, max_rows=10)
     # THEN it fails with one clear line, the worker barely moved, the child stayed capped
     assert str(failed.value).startswith("query stopped: it needs more memory than the warehouse")
     assert "\n" not in str(failed.value)
