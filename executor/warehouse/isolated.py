@@ -93,6 +93,7 @@ class IsolatedDuckDBWarehouse:
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._child: _Child | None = None
+        self._closed = False
         # The child's data-segment cap (RLIMIT_DATA), set once its tables are loaded.
         self.data_limit_bytes = 0
         self._start()
@@ -117,13 +118,15 @@ class IsolatedDuckDBWarehouse:
 
     def close(self) -> None:
         with self._lock:
-            child, self._child = self._child, None
+            child, self._child, self._closed = self._child, None, True
         if child is not None:
             child.stop()
 
     def _start(self) -> _Child:
         """A running child (the current one, or a fresh one): call under no lock."""
         with self._lock:
+            if self._closed:
+                raise WarehouseError("the warehouse is closed")
             if self._child is not None and self._child.alive:
                 return self._child
             ours, theirs = socket.socketpair()

@@ -140,6 +140,9 @@ def test_a_lost_child_fails_its_calls_and_the_next_call_gets_a_new_one() -> None
         assert warehouse.child_pid not in (None, first_pid)
     finally:
         warehouse.close()
+    # AND once closed, it starts no child again
+    with pytest.raises(WarehouseError, match="the warehouse is closed"):
+        warehouse.query("SELECT 1", 1)
 
 
 def test_the_configured_duckdb_warehouse_runs_in_its_own_process(tmp_path: Path) -> None:
