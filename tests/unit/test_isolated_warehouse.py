@@ -70,6 +70,27 @@ def test_a_statement_past_the_cap_fails_alone_and_the_worker_stays_flat(
     assert run_guarded(warehouse, "SELECT count(*) AS n FROM users", max_rows=1).rows == [(USERS,)]
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT length(repeat('x', 4000000000)) AS n",
+        "SELECT len(range(400000000)) AS n",
+        "SELECT max(length(lpad(city, 100000000, 'x'))) AS n FROM users",
+    ],
+)
+def test_even_past_the_guard_the_former_attacks_cannot_grow_the_worker(
+    warehouse: IsolatedDuckDBWarehouse, sql: str
+) -> None:
+    # GIVEN the statements that took the worker to 7.9 GB and 4.8 GB, sent straight to the
+    # warehouse as if the guard had missed them
+    # WHEN they run THEN the cap stops them with one line and the worker does not grow
+    with rss_growth() as worker, pytest.raises(WarehouseError, match="needs more memory"):
+        warehouse.query(sql, 1)
+    assert worker.mb < WORKER_BOUND_MB
+    assert warehouse.child_pid is not None
+    assert peak_rss_bytes(warehouse.child_pid) <= warehouse.data_limit_bytes
+
+
 def test_a_heavy_export_is_held_to_the_cap_too(
     warehouse: IsolatedDuckDBWarehouse, tmp_path: Path
 ) -> None:
