@@ -36,36 +36,36 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: .*?>")
 
-# Views that describe the schema and nothing else; other system catalogs (pg_user,
-# stl_*, svl_*, pg_shadow, duckdb_secrets(), ...) stay out of reach.
-DESCRIPTION_VIEWS = frozenset(
-    {
-        *(
-            f"information_schema.{view}"
-            for view in (
-                "tables",
-                "columns",
-                "views",
-                "schemata",
-                "table_constraints",
-                "key_column_usage",
-            )
-        ),
-        *(
-            name
-            for view in (
-                "pg_table_def",
-                "svv_columns",
-                "svv_tables",
-                "svv_all_columns",
-                "svv_all_tables",
-                "svv_redshift_columns",
-                "svv_redshift_tables",
-            )
-            for name in (view, f"pg_catalog.{view}")
-        ),
-    }
-)
+# Views that describe the schema and nothing else, each with its column naming the schema
+# a row describes; other system catalogs (pg_user, stl_*, svl_*, pg_shadow,
+# duckdb_secrets(), ...) stay out of reach. When the warehouse's tables carry schemas
+# (Redshift's WAREHOUSE_SCHEMAS), a view is read only for those schemas.
+DESCRIPTION_VIEWS: dict[str, str] = {
+    **{
+        f"information_schema.{view}": "schema_name" if view == "schemata" else "table_schema"
+        for view in (
+            "tables",
+            "columns",
+            "views",
+            "schemata",
+            "table_constraints",
+            "key_column_usage",
+        )
+    },
+    **{
+        name: column
+        for view, column in (
+            ("pg_table_def", "schemaname"),
+            ("svv_columns", "table_schema"),
+            ("svv_tables", "table_schema"),
+            ("svv_all_columns", "schema_name"),
+            ("svv_all_tables", "schema_name"),
+            ("svv_redshift_columns", "schema_name"),
+            ("svv_redshift_tables", "schema_name"),
+        )
+        for name in (view, f"pg_catalog.{view}")
+    },
+}
 
 # Statement (and statement-like clause) nodes that are rejected wherever they appear.
 FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = (
@@ -155,6 +155,7 @@ def check_sql(sql: str, dialect: str, *, allowed: Collection[str]) -> CheckedSQL
         statement = _single_statement(sql, dialect)
         _check_nodes(statement, dialect)
         tables = _check_tables(statement, allowed)
+        statement = _confine_description_views(statement, allowed)
         generated = _generate(statement, dialect)
     except RecursionError as e:
         raise UnsafeSQL("the SQL is nested too deeply to check") from e
@@ -248,6 +249,30 @@ def _check_tables(statement: exp.Expr, allowed: Collection[str]) -> frozenset[st
             )
         used.add(reference)
     return frozenset(used)
+
+
+def _confine_description_views(statement: exp.Query, allowed: Collection[str]) -> exp.Query:
+    """Each description view read only for the allowed tables' schemas, so that it cannot
+    list the tables and columns of schemas outside them."""
+    schemas = sorted({name.split(".")[0] for name in allowed if "." in name})
+    if not schemas:
+        return statement
+
+    def confine(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
+            return node
+        reference = ".".join(part.name.lower() for part in node.parts)
+        column = DESCRIPTION_VIEWS.get(reference)
+        if column is None or (not node.args.get("db") and reference in _visible_ctes(node)):
+            return node
+        alias = node.alias or node.name
+        view = exp.table_(node.name, db=node.args["db"].name if node.args.get("db") else None)
+        where = exp.column(column).isin(*(exp.Literal.string(s) for s in schemas))
+        return exp.select("*").from_(view).where(where).subquery(alias)
+
+    confined = statement.transform(confine)
+    assert isinstance(confined, exp.Query)
+    return confined
 
 
 def _visible_ctes(table: exp.Table) -> set[str]:

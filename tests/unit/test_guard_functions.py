@@ -211,3 +211,27 @@ def test_every_verified_query_passes_in_both_dialects(entry: Entry) -> None:
 def test_each_dialect_has_its_own_list() -> None:
     assert "GETDATE" in ALLOWED_FUNCTIONS["redshift"] - ALLOWED_FUNCTIONS["duckdb"]
     assert "STRFTIME" in ALLOWED_FUNCTIONS["duckdb"] - ALLOWED_FUNCTIONS["redshift"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT table_schema, table_name FROM information_schema.columns",
+        "SELECT * FROM svv_all_tables AS t WHERE t.schema_name = 'finance'",
+        "SELECT * FROM pg_catalog.pg_table_def WHERE schemaname = 'finance'",
+        "SELECT * FROM users JOIN svv_columns ON TRUE",
+    ],
+)
+def test_description_views_describe_only_the_warehouse_schemas(sql: str) -> None:
+    # GIVEN Redshift tables in the schemas public and sales only
+    allowed = allowed_tables(
+        [
+            TableInfo(name="users", columns=[], row_count=0, schema="public"),
+            TableInfo(name="events", columns=[], row_count=0, schema="sales"),
+        ]
+    )
+    # WHEN a description view is queried
+    checked = check_sql(sql, "redshift", allowed=allowed)
+    # THEN what runs reads the view only for those schemas
+    assert "IN ('public', 'sales')) AS " in checked.sql
+    assert checked.sql.count("IN ('public', 'sales')") == 1
