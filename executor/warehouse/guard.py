@@ -2,9 +2,11 @@
 
 It parses with sqlglot for the warehouse's dialect (never keyword substrings, which would
 reject a column such as `updated_at`), accepts exactly one read-only query over the
-warehouse's own tables and the schema-description views, and regenerates the SQL from
-the checked tree so that what runs is what was checked. Every rejection is an `UnsafeSQL`
-with a one-line reason.
+warehouse's own tables and the schema-description views (read only for the warehouse's
+schemas), calling only functions on the dialect's allow-list and within their size bounds
+(`executor.warehouse.sql_functions`), and regenerates the SQL from the checked tree so
+that what runs is what was checked. Every rejection is an `UnsafeSQL` with a one-line
+reason.
 """
 
 from __future__ import annotations
