@@ -219,7 +219,7 @@ def _check_function(node: exp.Func, dialect: str) -> None:
             " the guard accepts"
         )
     if as_table and isinstance(node, exp.Unnest | exp.Explode):
-        column = next(filter(None, (e.find(exp.Column, exp.Dot) for e in node.expressions)), None)
+        column = next((e for e in node.expressions if isinstance(e, exp.Column | exp.Dot)), None)
         if column is not None:
             # Redshift reads `FROM users AS pg_catalog, pg_catalog.pg_shadow` as a walk
             # into a column named by the alias, which no table check would see.

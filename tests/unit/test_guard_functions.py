@@ -196,6 +196,13 @@ def test_analyst_functions_within_bounds_pass(dialect: str, sql: str) -> None:
     assert checked.sql.upper().startswith("SELECT")
 
 
+def test_duckdb_may_unnest_a_value_computed_from_a_column() -> None:
+    # GIVEN a split of a text column into rows (the column is an argument, not a FROM item)
+    sql = "SELECT u.user_id, part FROM users AS u, unnest(string_split(u.city, ' ')) AS t(part)"
+    # WHEN checked THEN it passes
+    assert check_sql(sql, "duckdb", allowed=ALLOWED).tables == {"users"}
+
+
 ENTRIES = load_library().entries
 
 
