@@ -7,6 +7,10 @@ queries never re-parse them. A path to a `.duckdb` file is opened read-only inst
 
 Memory: DuckDB is held to `memory_limit` and spills past it to a private temporary folder
 (in-memory tables included), so a 20-million-row export stays within a few hundred MB.
+Values an expression builds are outside that limit: the worker therefore opens this class
+inside a memory-capped child process (`executor.warehouse.isolated`), and an allocation
+that fails there is reported as one line, not DuckDB's page of tuning advice. Statement
+timeouts are kept by one watchdog thread rather than a timer thread per statement.
 
 Thread safety: the worker runs several jobs at once in threads. Each query and export
 runs on its own cursor (`connection.cursor()`, DuckDB's thread-safe duplicate of the
@@ -59,9 +63,11 @@ class DuckDBWarehouse:
         """Open `path`: a folder of CSV files, or a DuckDB database file (read-only)."""
         self.path = path
         self.statement_timeout_s = statement_timeout_s
+        self.memory_limit = memory_limit
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None, path)
         self._tables: list[TableInfo] | None = None
         self._tables_lock = threading.Lock()
+        self._watchdog = _Watchdog()
         started = time.perf_counter()
         self._spill_dir = tempfile.TemporaryDirectory(prefix="databot-duckdb-")
         config: dict[str, str | bool | int | float | list[str]] = {
@@ -173,6 +179,7 @@ class DuckDBWarehouse:
         ]
 
     def close(self) -> None:
+        self._watchdog.stop()
         self._con.close()
         self._spill_dir.cleanup()
 
@@ -191,18 +198,65 @@ class DuckDBWarehouse:
         check_params(sql, params)
         if params:
             sql = rewrite_placeholders(sql, lambda name: "$" + name)
-        timer = threading.Timer(self.statement_timeout_s, cur.interrupt)
-        timer.start()
+        cancel = self._watchdog.watch(cur, self.statement_timeout_s)
         try:
             return cur.execute(sql, params or None)
         except duckdb.InterruptException as e:
             raise WarehouseError(
                 f"query cancelled: it ran longer than the {self.statement_timeout_s:g} s timeout"
             ) from e
+        except duckdb.OutOfMemoryException as e:
+            # DuckDB's message spans lines of tuning advice meant for its operator.
+            raise WarehouseError(
+                "query stopped: it needs more memory than the warehouse allows"
+                f" ({self.memory_limit or 'the default limit'}); aggregate or filter first,"
+                " or select fewer or shorter values"
+            ) from e
         except duckdb.Error as e:
             raise WarehouseError(str(e)) from e
         finally:
-            timer.cancel()
+            self._watchdog.release(cancel)
+
+
+class _Watchdog:
+    """One thread that interrupts each statement still running at its deadline.
+
+    Not a timer thread per statement: near a memory cap a new thread's stack may not be
+    mappable, and the statement would then run without its timeout.
+    """
+
+    def __init__(self) -> None:
+        self._deadlines: dict[object, tuple[float, duckdb.DuckDBPyConnection]] = {}
+        self._changed = threading.Condition()
+        self._stopped = False
+        threading.Thread(target=self._run, name="duckdb-timeouts", daemon=True).start()
+
+    def watch(self, cur: duckdb.DuckDBPyConnection, seconds: float) -> object:
+        token = object()
+        with self._changed:
+            self._deadlines[token] = (time.monotonic() + seconds, cur)
+            self._changed.notify()
+        return token
+
+    def release(self, token: object) -> None:
+        with self._changed:
+            self._deadlines.pop(token, None)
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
+    def _run(self) -> None:
+        with self._changed:
+            while not self._stopped:
+                now = time.monotonic()
+                for token, (deadline, cur) in list(self._deadlines.items()):
+                    if deadline <= now:
+                        del self._deadlines[token]
+                        cur.interrupt()
+                upcoming = [deadline for deadline, _ in self._deadlines.values()]
+                self._changed.wait(min(upcoming) - now if upcoming else None)
 
 
 def _strip(sql: str) -> str:

@@ -17,11 +17,12 @@ def open_warehouse(settings: Settings, *, secrets_client: Any = None) -> Warehou
     """The configured warehouse; `secrets_client` fetches a Redshift password secret."""
     url = settings.warehouse_url
     if url.startswith(DUCKDB_PREFIX):
-        from executor.warehouse.duckdb import DuckDBWarehouse
+        from executor.warehouse.isolated import IsolatedDuckDBWarehouse
 
         # duckdb:///abs/folder, duckdb://relative/folder, or duckdb:// for input/.
         path = Path(url.removeprefix(DUCKDB_PREFIX) or DEFAULT_INPUT)
-        return DuckDBWarehouse(
+        # In a memory-capped child process: no statement can exhaust the worker.
+        return IsolatedDuckDBWarehouse(
             path,
             schema_doc=resolve_schema_doc(settings.schema_doc_path, path),
             statement_timeout_s=settings.statement_timeout_s,

@@ -2,9 +2,11 @@
 
 It parses with sqlglot for the warehouse's dialect (never keyword substrings, which would
 reject a column such as `updated_at`), accepts exactly one read-only query over the
-warehouse's own tables and the schema-description views, and regenerates the SQL from
-the checked tree so that what runs is what was checked. Every rejection is an `UnsafeSQL`
-with a one-line reason.
+warehouse's own tables and the schema-description views (read only for the warehouse's
+schemas), calling only functions on the dialect's allow-list and within their size bounds
+(`executor.warehouse.sql_functions`), and regenerates the SQL from the checked tree so
+that what runs is what was checked. Every rejection is an `UnsafeSQL` with a one-line
+reason.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
 
 from executor.errors import UnsafeSQL
 from executor.warehouse.base import TableInfo
+from executor.warehouse.sql_functions import (
+    ALLOWED_FUNCTIONS,
+    TABLE_FUNCTIONS,
+    allowed_name,
+    function_name,
+    size_problem,
+)
 
 DIALECTS = ("duckdb", "redshift")
 
@@ -29,63 +38,36 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: .*?>")
 
-# Views that describe the schema and nothing else; other system catalogs (pg_user,
-# stl_*, svl_*, pg_shadow, duckdb_secrets(), ...) stay out of reach.
-DESCRIPTION_VIEWS = frozenset(
-    {
-        *(
-            f"information_schema.{view}"
-            for view in (
-                "tables",
-                "columns",
-                "views",
-                "schemata",
-                "table_constraints",
-                "key_column_usage",
-            )
-        ),
-        *(
-            name
-            for view in (
-                "pg_table_def",
-                "svv_columns",
-                "svv_tables",
-                "svv_all_columns",
-                "svv_all_tables",
-                "svv_redshift_columns",
-                "svv_redshift_tables",
-            )
-            for name in (view, f"pg_catalog.{view}")
-        ),
-    }
-)
-
-# Table functions that only generate values; every other one (read_csv, read_parquet,
-# glob, query, duckdb_*, ...) reads files, runs SQL text or exposes internals.
-VALUE_TABLE_FUNCTIONS = frozenset(
-    {"GENERATE_SERIES", "EXPLODING_GENERATE_SERIES", "RANGE", "UNNEST", "EXPLODE"}
-)
-
-# Scalar functions that read the server's files or settings, run SQL text, change state
-# or reach other databases.
-DENIED_FUNCTIONS = frozenset(
-    {
-        "CURRENT_SETTING",
-        "SET_CONFIG",
-        "GETENV",
-        "NEXTVAL",
-        "SETVAL",
-        "PG_TERMINATE_BACKEND",
-        "PG_CANCEL_BACKEND",
-        "PG_RELOAD_CONF",
-        "PG_ROTATE_LOGFILE",
-        "QUERY_TO_XML",
-        "QUERY_TO_XML_AND_XMLSCHEMA",
-        "TABLE_TO_XML",
-        "CURSOR_TO_XML",
-    }
-)
-DENIED_FUNCTION_PREFIXES = ("READ_", "PG_READ_", "PG_LS_", "PG_STAT_FILE", "LO_", "DBLINK")
+# Views that describe the schema and nothing else, each with its column naming the schema
+# a row describes; other system catalogs (pg_user, stl_*, svl_*, pg_shadow,
+# duckdb_secrets(), ...) stay out of reach. When the warehouse's tables carry schemas
+# (Redshift's WAREHOUSE_SCHEMAS), a view is read only for those schemas.
+DESCRIPTION_VIEWS: dict[str, str] = {
+    **{
+        f"information_schema.{view}": "schema_name" if view == "schemata" else "table_schema"
+        for view in (
+            "tables",
+            "columns",
+            "views",
+            "schemata",
+            "table_constraints",
+            "key_column_usage",
+        )
+    },
+    **{
+        name: column
+        for view, column in (
+            ("pg_table_def", "schemaname"),
+            ("svv_columns", "table_schema"),
+            ("svv_tables", "table_schema"),
+            ("svv_all_columns", "schema_name"),
+            ("svv_all_tables", "schema_name"),
+            ("svv_redshift_columns", "schema_name"),
+            ("svv_redshift_tables", "schema_name"),
+        )
+        for name in (view, f"pg_catalog.{view}")
+    },
+}
 
 # Statement (and statement-like clause) nodes that are rejected wherever they appear.
 FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = (
@@ -173,8 +155,9 @@ def check_sql(sql: str, dialect: str, *, allowed: Collection[str]) -> CheckedSQL
         raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {DIALECTS}")
     try:
         statement = _single_statement(sql, dialect)
-        _check_nodes(statement)
+        _check_nodes(statement, dialect)
         tables = _check_tables(statement, allowed)
+        statement = _confine_description_views(statement, allowed)
         generated = _generate(statement, dialect)
     except RecursionError as e:
         raise UnsafeSQL("the SQL is nested too deeply to check") from e
@@ -222,21 +205,43 @@ def _only_wraps(subquery: exp.Subquery) -> bool:
     return all(value is None for key, value in subquery.args.items() if key != "this")
 
 
-def _check_nodes(statement: exp.Expr) -> None:
+def _check_nodes(statement: exp.Expr, dialect: str) -> None:
     for node in statement.walk():
         if isinstance(node, FORBIDDEN_NODES):
             raise UnsafeSQL(f"only read-only queries are allowed: found {_describe(node)}")
-        if not isinstance(node, exp.Func):
-            continue
-        name = _function_name(node)
-        # In FROM, JOIN or LATERAL position a function produces rows: a table function.
-        if isinstance(node.parent, exp.Table | exp.Lateral):
-            if name not in VALUE_TABLE_FUNCTIONS:
-                raise UnsafeSQL(
-                    f"table function {name} is not allowed: query the warehouse's tables"
-                )
-        elif name in DENIED_FUNCTIONS or name.startswith(DENIED_FUNCTION_PREFIXES):
-            raise UnsafeSQL(f"function {name} is not allowed: it reaches outside the data")
+        if isinstance(node, exp.Func):
+            _check_function(node, dialect)
+
+
+def _check_function(node: exp.Func, dialect: str) -> None:
+    """Refuse a function off the dialect's allow-list, out of its place, or too big."""
+    name = function_name(node)
+    if isinstance(node.parent, exp.Dot) and node.arg_key == "expression":
+        # `main.repeat(...)` or DuckDB's `'x'.repeat(...)`: the arguments are not where
+        # the checks below look for them.
+        raise UnsafeSQL(f"function {name} must be called by its plain name, as {name}(...)")
+    as_table = _in_from(node)
+    if as_table and allowed_name(node) not in TABLE_FUNCTIONS:
+        raise UnsafeSQL(f"table function {name} is not allowed: query the warehouse's tables")
+    if allowed_name(node) not in ALLOWED_FUNCTIONS[dialect]:
+        raise UnsafeSQL(
+            f"function {name} is not allowed: it is not among the analysis functions"
+            " the guard accepts"
+        )
+    if as_table and isinstance(node, exp.Unnest | exp.Explode):
+        column = next((e for e in node.expressions if isinstance(e, exp.Column | exp.Dot)), None)
+        if column is not None:
+            # Redshift reads `FROM users AS pg_catalog, pg_catalog.pg_shadow` as a walk
+            # into a column named by the alias, which no table check would see.
+            raise UnsafeSQL(f"{column.sql(dialect=dialect)} in FROM is not a table")
+    problem = size_problem(node, as_table=as_table)
+    if problem is not None:
+        raise UnsafeSQL(f"function {name} is not allowed here: {problem}")
+
+
+def _in_from(node: exp.Func) -> bool:
+    """In FROM, JOIN or LATERAL position a function produces rows: a table function."""
+    return isinstance(node.parent, exp.Table | exp.Lateral | exp.From | exp.Join)
 
 
 def _check_tables(statement: exp.Expr, allowed: Collection[str]) -> frozenset[str]:
@@ -256,6 +261,30 @@ def _check_tables(statement: exp.Expr, allowed: Collection[str]) -> frozenset[st
             )
         used.add(reference)
     return frozenset(used)
+
+
+def _confine_description_views(statement: exp.Query, allowed: Collection[str]) -> exp.Query:
+    """Each description view read only for the allowed tables' schemas, so that it cannot
+    list the tables and columns of schemas outside them."""
+    schemas = sorted({name.split(".")[0] for name in allowed if "." in name})
+    if not schemas:
+        return statement
+
+    def confine(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
+            return node
+        reference = ".".join(part.name.lower() for part in node.parts)
+        column = DESCRIPTION_VIEWS.get(reference)
+        if column is None or (not node.args.get("db") and reference in _visible_ctes(node)):
+            return node
+        alias = node.alias or node.name
+        view = exp.table_(node.name, db=node.args["db"].name if node.args.get("db") else None)
+        where = exp.column(column).isin(*(exp.Literal.string(s) for s in schemas))
+        return exp.select("*").from_(view).where(where).subquery(alias)
+
+    confined = statement.transform(confine)
+    assert isinstance(confined, exp.Query)
+    return confined
 
 
 def _visible_ctes(table: exp.Table) -> set[str]:
@@ -322,10 +351,6 @@ def _describe(node: exp.Expr, sql: str | None = None) -> str:
     # Parsed as something that is not a statement at all (LOCK t parses as an alias).
     words = (sql or node.sql()).split()
     return words[0].upper() if words else node.key.upper()
-
-
-def _function_name(node: exp.Func) -> str:
-    return node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name().upper()
 
 
 def _listing(allowed: Collection[str], most: int = 12) -> str:

@@ -1,0 +1,295 @@
+"""The DuckDB warehouse in a child process whose memory the operating system caps.
+
+DuckDB's `memory_limit` governs its buffers, not the values an expression builds: a
+`||` chain over a large aggregate, or any function the SQL guard lets through, can
+allocate outside it. So the worker never runs DuckDB in its own process. A child process
+holds the `DuckDBWarehouse`, and once its tables are loaded it caps its own data segment
+(RLIMIT_DATA) at what it uses then, plus `memory_limit`, plus `HEADROOM_BYTES`. An
+allocation past the cap fails inside DuckDB as an out-of-memory error for that statement;
+the child keeps serving the others, and the worker process, with every other job in it,
+is untouched. Answers larger than `MAX_REPLY_BYTES` are refused in the child, so no
+single reply can swell the worker either.
+
+Calls from the worker's job threads run concurrently: each is sent with an id, the child
+runs it on its own thread (DuckDB cursor), and a reader thread hands each reply to its
+caller. Should the child die anyway, the calls in flight fail with a `WarehouseError` and
+the next call starts a fresh child.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import queue
+import re
+import resource
+import socket
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from executor.errors import WarehouseError
+from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.schema_doc import SchemaDoc
+
+logger = Logger(service="databot")
+
+# Room past memory_limit for DuckDB's own untracked vectors (2,048 rows per thread) and the
+# Python objects of one reply.
+HEADROOM_BYTES = 256 << 20
+# Largest pickled reply the child sends back (a 10,000-row preview is a few MB).
+MAX_REPLY_BYTES = 64 << 20
+# Calls the child runs at once (the worker runs at most a few jobs at a time; more wait).
+CALL_THREADS = 16
+# A call gets this long past the statement timeout(s) it may run before the child is
+# presumed stuck and replaced.
+STUCK_AFTER_S = 30.0
+
+_UNITS = {
+    "": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+    "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40,
+}  # fmt: skip
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B?)\s*$", re.IGNORECASE)
+
+
+def size_bytes(text: str) -> int:
+    """`128MB`, `1GiB`, `512 MB` → bytes, as DuckDB reads memory_limit."""
+    match = _SIZE.match(text)
+    if match is None or match.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a memory size: {text!r} (expected e.g. 128MB or 1GiB)")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+class IsolatedDuckDBWarehouse:
+    """A `Warehouse` whose DuckDB runs in a memory-capped child process."""
+
+    dialect = "duckdb"
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        schema_doc: SchemaDoc | None = None,
+        statement_timeout_s: float = 60.0,
+        memory_limit: str = "128MB",
+    ) -> None:
+        self._options: dict[str, Any] = {
+            "path": path,
+            "schema_doc": schema_doc,
+            "statement_timeout_s": statement_timeout_s,
+            "memory_limit": memory_limit,
+        }
+        self.cap_bytes = size_bytes(memory_limit) + HEADROOM_BYTES
+        # query() may run a count after its fetch: two statements.
+        self._wait_s = 2 * statement_timeout_s + STUCK_AFTER_S
+        self._ids = itertools.count()
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+        self._closed = False
+        # The child's data-segment cap (RLIMIT_DATA), set once its tables are loaded.
+        self.data_limit_bytes = 0
+        self._start()
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process running DuckDB (for the operator's logs and the tests' probes)."""
+        child = self._child
+        return child.process.pid if child is not None and child.alive else None
+
+    def tables(self, refresh: bool = False) -> list[TableInfo]:
+        tables: list[TableInfo] = self._call("tables", refresh)
+        return tables
+
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
+        result: QueryResult = self._call("query", sql, max_rows, params)
+        return result
+
+    def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
+        result: ExportResult = self._call("export", sql, path, params)
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            child, self._child, self._closed = self._child, None, True
+        if child is not None:
+            child.stop()
+
+    def _start(self) -> _Child:
+        """A running child (the current one, or a fresh one): call under no lock."""
+        with self._lock:
+            if self._closed:
+                raise WarehouseError("the warehouse is closed")
+            if self._child is not None and self._child.alive:
+                return self._child
+            ours, theirs = socket.socketpair()
+            # A fresh interpreter, not a fork: the worker's threads and locks stay behind.
+            process = subprocess.Popen(
+                [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
+            theirs.close()
+            child = _Child(process, Connection(ours.detach()))
+            child.connection.send((self._options, self.cap_bytes))
+            try:
+                ready = (
+                    child.connection.recv()
+                    if child.connection.poll(self._wait_s)
+                    else ("error", "no start-up reply")
+                )
+            except (EOFError, OSError):
+                ready = ("error", f"the process exited with code {process.wait()}")
+            if ready[0] != "ready":
+                child.stop()
+                raise WarehouseError(f"the DuckDB warehouse did not start: {ready[1]}")
+            threading.Thread(target=self._read, args=(child,), daemon=True).start()
+            self._child = child
+            self.data_limit_bytes = int(ready[1])
+            logger.debug(
+                "duckdb runs in process %s, data segment capped at %s MB",
+                process.pid,
+                self.data_limit_bytes >> 20,
+            )
+            return child
+
+    def _call(self, method: str, *args: Any) -> Any:
+        child = self._start()
+        call_id = next(self._ids)
+        future: Future[Any] = Future()
+        with child.lock:
+            child.pending[call_id] = future
+        try:
+            child.send((call_id, method, args))
+            return future.result(timeout=self._wait_s)
+        except FutureTimeout as e:
+            logger.warning("duckdb child gave no answer in %.0f s; replacing it", self._wait_s)
+            child.stop()
+            raise WarehouseError("the warehouse stopped answering; the query was cancelled") from e
+        except (OSError, EOFError) as e:
+            raise WarehouseError("the warehouse process stopped; try the query again") from e
+        finally:
+            with child.lock:
+                child.pending.pop(call_id, None)
+
+    def _read(self, child: _Child) -> None:
+        while True:
+            try:
+                call_id, ok, value = pickle.loads(child.connection.recv_bytes())
+            except (OSError, EOFError):
+                break
+            with child.lock:
+                future = child.pending.get(call_id)
+            if future is None:
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(WarehouseError(value))
+        if child.alive:  # not stopped on purpose
+            child.alive = False
+            logger.warning("duckdb child process exited with code %s", child.process.wait())
+        with child.lock:
+            stranded = list(child.pending.values())
+        for future in stranded:
+            if not future.done():
+                future.set_exception(
+                    WarehouseError("the warehouse process stopped while running the query")
+                )
+
+
+class _Child:
+    def __init__(self, process: subprocess.Popen[bytes], connection: Connection) -> None:
+        self.process = process
+        self.connection = connection
+        self.alive = True
+        # Calls sent to this child and not yet answered, by id.
+        self.pending: dict[int, Future[Any]] = {}
+        self.lock = threading.Lock()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        with self.lock:
+            self.connection.send(message)
+
+    def stop(self) -> None:
+        self.alive = False
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.connection.close()
+
+
+CHILD_ENTRY = "import sys; from executor.warehouse.isolated import serve; serve(int(sys.argv[1]))"
+
+
+def serve(fd: int) -> None:
+    """The child: open the warehouse, start its call threads, cap memory, then serve."""
+    from executor.warehouse.duckdb import DuckDBWarehouse
+
+    connection = Connection(fd)
+    options, cap_bytes = connection.recv()
+    calls: queue.Queue[tuple[int, str, tuple[Any, ...]] | None] = queue.Queue()
+    send_lock = threading.Lock()
+    try:
+        warehouse = DuckDBWarehouse(**options)
+        warehouse.tables()
+        # Started before the cap: at the cap a new thread's stack could not be mapped.
+        for _ in range(CALL_THREADS):
+            threading.Thread(
+                target=_run_calls, args=(warehouse, calls, connection, send_lock), daemon=True
+            ).start()
+        # What the child holds now (interpreter, DuckDB, tables, threads) plus the cap.
+        limit = _data_segment_bytes() + cap_bytes
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except Exception as e:  # the parent reports it as the warehouse failing to open
+        connection.send(("error", str(e) or type(e).__name__))
+        return
+    connection.send(("ready", limit))
+    while True:
+        try:
+            calls.put(connection.recv())
+        except (EOFError, OSError):
+            break
+    warehouse.close()
+
+
+def _run_calls(
+    warehouse: Any,
+    calls: queue.Queue[tuple[int, str, tuple[Any, ...]] | None],
+    connection: Connection,
+    send_lock: threading.Lock,
+) -> None:
+    while (call := calls.get()) is not None:
+        call_id, method, args = call
+        try:
+            reply = pickle.dumps((call_id, True, getattr(warehouse, method)(*args)))
+            if len(reply) > MAX_REPLY_BYTES:
+                reply = pickle.dumps(
+                    (
+                        call_id,
+                        False,
+                        f"the result is larger than {MAX_REPLY_BYTES >> 20} MB:"
+                        " select fewer or shorter columns",
+                    )
+                )
+        except MemoryError:
+            reply = pickle.dumps(
+                (call_id, False, "query stopped: it needs more memory than the warehouse allows")
+            )
+        except Exception as e:
+            reply = pickle.dumps((call_id, False, str(e) or type(e).__name__))
+        with send_lock:
+            connection.send_bytes(reply)
+
+
+def _data_segment_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmData:"):
+            return int(line.split()[1]) * 1024
+    raise OSError("no VmData in /proc/self/status")
