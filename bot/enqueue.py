@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Protocol
 
@@ -26,6 +27,10 @@ class SqsJobQueue:
         self._client = client or boto3.client("sqs")
 
     def send(self, job: Job) -> None:
+        # The invocation's X-Ray trace travels with the job, so the worker's log lines can
+        # be joined to the request that queued it (Lambda sets this for each invocation).
+        trace = os.environ.get("_X_AMZN_TRACE_ID")
+        system = {"AWSTraceHeader": {"DataType": "String", "StringValue": trace}} if trace else {}
         try:
             self._client.send_message(
                 QueueUrl=self._queue_url,
@@ -33,6 +38,7 @@ class SqsJobQueue:
                 MessageAttributes={
                     "source": {"DataType": "String", "StringValue": job.source},
                 },
+                **({"MessageSystemAttributes": system} if system else {}),
             )
         except (ClientError, BotoCoreError) as e:
             raise EnqueueFailed(f"job {job.job_id} was not queued: {e}") from e

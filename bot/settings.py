@@ -54,6 +54,9 @@ class IngressSettings:
     allowed_team_ids: frozenset[str] = frozenset()
     allowed_channel_ids: frozenset[str] = frozenset()
     allowed_user_ids: frozenset[str] = frozenset()
+    # Channels where databot is switched off, whatever the allowlists say: the quick way
+    # to turn it off in one channel (docs/operations.md).
+    blocked_channel_ids: frozenset[str] = frozenset()
     # People whose own team is neither the installing team nor in allowed_team_ids (Slack
     # Connect guests from other organisations) are refused unless this is on.
     allow_external_teams: bool = False
@@ -86,6 +89,7 @@ class IngressSettings:
             allowed_team_ids=_id_set(env.get("ALLOWED_TEAM_IDS")),
             allowed_channel_ids=_id_set(env.get("ALLOWED_CHANNEL_IDS")),
             allowed_user_ids=_id_set(env.get("ALLOWED_USER_IDS")),
+            blocked_channel_ids=_id_set(env.get("BLOCKED_CHANNEL_IDS")),
             allow_external_teams=_flag(env, "ALLOW_EXTERNAL_TEAMS"),
             slack_team_id=env.get("SLACK_TEAM_ID") or None,
         )
@@ -107,12 +111,13 @@ class IngressSettings:
         `slack_team_id`) and not listed in `allowed_team_ids`; when nothing names the
         installation, the asker cannot be told apart and is not taken to be external. Both
         the delivery's team and the asker's must pass `allowed_team_ids`; each allowlist is
-        optional (empty allows everyone).
+        optional (empty allows everyone). A channel in `blocked_channel_ids` is refused.
         """
         homes = set(home_team_ids) | ({self.slack_team_id} if self.slack_team_id else set())
         asker_team = asker_team_id or team_id
         external = bool(homes) and asker_team not in homes | self.allowed_team_ids
-        admitted = (not external or self.allow_external_teams) and all(
+        blocked = channel in self.blocked_channel_ids
+        admitted = not blocked and (not external or self.allow_external_teams) and all(
             not allowed or value in allowed
             for allowed, value in (
                 (self.allowed_team_ids, team_id),

@@ -168,7 +168,7 @@ def is_read_only(sql: str, dialect: str) -> bool:
     """Whether `sql` is one query the guard would accept as read-only, whatever its tables:
     an adapter re-runs only such a statement after its connection broke."""
     try:
-        _check_nodes(_single_statement(sql, dialect))
+        _check_nodes(_single_statement(sql, dialect), dialect)
     except (UnsafeSQL, RecursionError):
         return False
     return True

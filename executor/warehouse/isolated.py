@@ -37,7 +37,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from executor.errors import WarehouseError
-from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
 from executor.warehouse.schema_doc import SchemaDoc
 
 logger = Logger(service="databot")
@@ -115,6 +115,10 @@ class IsolatedDuckDBWarehouse:
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
         result: ExportResult = self._call("export", sql, path, params)
         return result
+
+    def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
+        columns: list[ResultColumn] = self._call("result_columns", sql, params)
+        return columns
 
     def close(self) -> None:
         with self._lock:

@@ -20,6 +20,8 @@ class Message:
     receive_count: int
     # When the message was sent, epoch seconds (for queue-to-reply latency).
     sent_at: float
+    # The X-Ray trace of the request that queued it, when there was one.
+    trace_header: str | None = None
 
 
 class JobsQueue(Protocol):
@@ -48,7 +50,9 @@ class SqsQueue:
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=max_messages,
             WaitTimeSeconds=wait_s,
-            MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+            MessageSystemAttributeNames=[
+                "ApproximateReceiveCount", "SentTimestamp", "AWSTraceHeader"
+            ],
         )
         return [_message(raw) for raw in response.get("Messages", [])]
 
@@ -90,4 +94,5 @@ def _message(raw: dict[str, Any]) -> Message:
         body=raw.get("Body", ""),
         receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
         sent_at=int(attributes.get("SentTimestamp", "0")) / 1000,
+        trace_header=attributes.get("AWSTraceHeader"),
     )

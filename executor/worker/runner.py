@@ -110,8 +110,8 @@ class JobRunner:
                            job.job_id, message.receive_count, claim.record.attempt)
             return LEAVE
 
-        logger.info("job_id=<%s> | started (delivery %s, source %s)", job.job_id,
-                    message.receive_count, job.source)
+        logger.info("job_id=<%s>, trace=<%s> | started (delivery %s, source %s)", job.job_id,
+                    message.trace_header, message.receive_count, job.source)
         try:
             return self._work(job, claim.record, message)
         finally:

@@ -405,6 +405,23 @@ def test_outside_the_allowlists_people_get_a_polite_refusal_and_nothing_is_queue
     assert command["body"] == NOT_ALLOWED
 
 
+def test_a_blocked_channel_is_refused_whatever_the_allowlists_say(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # GIVEN databot switched off in the channel of both sample requests, though allowed
+    handler = ingress_stack.slack(
+        allowed_channel_ids=frozenset({"C0001", "C0002"}),
+        blocked_channel_ids=frozenset({"C0001", "C0002"}),
+    )
+    # WHEN a mention and a slash command arrive there
+    handler(signed_event("app_mention"))
+    command = handler(signed_event("slash_command"))
+    # THEN nothing is queued and both are told politely
+    assert ingress_stack.queued_jobs() == []
+    assert command["body"] == NOT_ALLOWED
+    assert len(ingress_stack.slack_api.calls_to("chat.postEphemeral")) == 1
+
+
 def test_inside_the_allowlists_questions_are_queued(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
