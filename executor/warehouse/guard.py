@@ -165,13 +165,14 @@ def check_sql(sql: str, dialect: str, *, allowed: Collection[str]) -> CheckedSQL
 
 
 def is_read_only(sql: str, dialect: str) -> bool:
-    """Whether `sql` is one query the guard would accept as read-only, whatever its tables:
-    an adapter re-runs only such a statement after its connection broke."""
+    """Whether `sql` is one statement that writes nothing, whatever its tables and functions
+    (the guard judged those before the first run): an adapter re-runs only such a statement
+    after its connection broke."""
     try:
-        _check_nodes(_single_statement(sql, dialect), dialect)
+        statement = _single_statement(sql, dialect)
+        return not any(isinstance(node, FORBIDDEN_NODES) for node in statement.walk())
     except (UnsafeSQL, RecursionError):
         return False
-    return True
 
 
 def _single_statement(sql: str, dialect: str) -> exp.Query:
