@@ -77,8 +77,10 @@ class DuckDBWarehouse:
             config["memory_limit"] = memory_limit
         if path.is_file() and path.suffix in DATABASE_SUFFIXES:
             self._con = duckdb.connect(str(path), read_only=True, config=config)
+            self._quiet()
         elif path.is_dir():
             self._con = duckdb.connect(config=config)
+            self._quiet()
             self._load_csvs(path)
         else:
             raise WarehouseError(
@@ -86,6 +88,11 @@ class DuckDBWarehouse:
                 f"nor a {' or '.join(DATABASE_SUFFIXES)} database file"
             )
         logger.debug("opened duckdb warehouse %s in %.3fs", path, time.perf_counter() - started)
+
+    def _quiet(self) -> None:
+        """No progress bar: DuckDB draws it on the terminal, in the middle of what `databot`
+        prints."""
+        self._con.execute("SET enable_progress_bar = false")
 
     def _load_csvs(self, folder: Path) -> None:
         csvs = sorted(folder.glob("*.csv"))
