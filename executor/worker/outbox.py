@@ -34,6 +34,7 @@ from bot.replier import (
     Marker,
     ReplyError,
     SlackReplier,
+    SlackUnavailable,
     Thread,
     ThrottledStatus,
     find_marked,
@@ -53,6 +54,10 @@ logger = Logger(service="databot")
 Progress = Callable[[str], None]
 # response_url accepts five messages within 30 minutes.
 RESPONSE_URL_MAX_MESSAGES = 5
+# The partial-delivery note is the person's only sign that something is missing: a Slack
+# failure the client's retries did not cover (ok:false internal_error) is tried again here.
+NOTE_ATTEMPTS = 4
+NOTE_PAUSE_S = 0.5
 
 
 def _no_progress(stage: str) -> None:
@@ -88,6 +93,10 @@ class Outbox(Protocol):
         """Tell the person the job will be tried again shortly."""
         ...
 
+    def withdraw(self) -> None:
+        """A later delivery took the job over: show and send nothing more."""
+        ...
+
 
 class RecordOutbox:
     """API jobs: the runner records the answer in JOBS_TABLE; nothing is sent anywhere."""
@@ -108,6 +117,9 @@ class RecordOutbox:
 
     def retrying(self) -> None:
         """Nothing to show: the record stays "running"."""
+
+    def withdraw(self) -> None:
+        """Nothing was shown."""
 
 
 class SlackOutbox:
@@ -216,6 +228,9 @@ class SlackOutbox:
         except ReplyError as e:
             logger.warning("job_id=<%s> | could not show the retry: %s", self._job.job_id, e)
 
+    def withdraw(self) -> None:
+        self._stop_progress()
+
     # ---- sending ---------------------------------------------------------------------
 
     def _post_placeholder(self) -> None:
@@ -256,10 +271,19 @@ class SlackOutbox:
             note = error_message("Part of this answer could not be delivered: "
                                  + "; ".join(missing) + ". The answer above stands.",
                                  self._job.job_id)
-            try:
-                self._replier.post(self._thread, note, marker=Marker("note", self._job.job_id))
-            except Exception as e:
-                self._log_unsent("partial-delivery note", e)
+            for attempt in range(1, NOTE_ATTEMPTS + 1):
+                try:
+                    self._replier.post(self._thread, note,
+                                       marker=Marker("note", self._job.job_id))
+                    break
+                except SlackUnavailable as e:
+                    if attempt == NOTE_ATTEMPTS:
+                        self._log_unsent("partial-delivery note", e)
+                    else:
+                        time.sleep(NOTE_PAUSE_S * attempt)
+                except Exception as e:
+                    self._log_unsent("partial-delivery note", e)
+                    break
         return Delivery(tuple(missing))
 
     def _log_unsent(self, what: str, error: Exception) -> None:
