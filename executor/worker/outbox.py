@@ -93,10 +93,6 @@ class Outbox(Protocol):
         """Tell the person the job will be tried again shortly."""
         ...
 
-    def withdraw(self) -> None:
-        """A later delivery took the job over: show and send nothing more."""
-        ...
-
 
 class RecordOutbox:
     """API jobs: the runner records the answer in JOBS_TABLE; nothing is sent anywhere."""
@@ -117,9 +113,6 @@ class RecordOutbox:
 
     def retrying(self) -> None:
         """Nothing to show: the record stays "running"."""
-
-    def withdraw(self) -> None:
-        """Nothing was shown."""
 
 
 class SlackOutbox:
@@ -227,9 +220,6 @@ class SlackOutbox:
                                  marker=self._placeholder_marker)
         except ReplyError as e:
             logger.warning("job_id=<%s> | could not show the retry: %s", self._job.job_id, e)
-
-    def withdraw(self) -> None:
-        self._stop_progress()
 
     # ---- sending ---------------------------------------------------------------------
 

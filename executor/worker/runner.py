@@ -137,9 +137,6 @@ class JobRunner:
                         Request(job_id=job.job_id, question=job.text, history=history,
                                 progress=progress)
                     )
-                if self._superseded(job, message):
-                    outbox.withdraw()
-                    return LEAVE
                 self._store_answer_file(job, answer)
                 delivery = outbox.answer(answer)
                 if isinstance(outbox, RecordOutbox):
@@ -149,24 +146,6 @@ class JobRunner:
             return self._failed(job, message, e, outbox, time.monotonic() - started)
         return self._finish(job, answer, delivery, started, message,
                             recorded=isinstance(outbox, RecordOutbox))
-
-    def _superseded(self, job: Job, message: Message) -> bool:
-        """Whether a later delivery of this job has claimed it meanwhile (this one's message
-        went visible again, say while the machine was too busy to extend it). Then that
-        delivery answers and this one sends nothing, so the thread gets one answer and one
-        set of files. When the record cannot be read, this delivery goes on: an answer
-        twice is better than none."""
-        try:
-            record = self.jobs.get(job.job_id)
-        except Exception as e:
-            logger.warning("job_id=<%s> | could not check for a later delivery (%s); "
-                           "answering", job.job_id, type(e).__name__)
-            return False
-        if record is None or record.attempt <= message.receive_count:
-            return False
-        logger.warning("job_id=<%s> | delivery %s was taken over by delivery %s; leaving the "
-                       "answer to it", job.job_id, message.receive_count, record.attempt)
-        return True
 
     def _finish(
         self,

@@ -195,32 +195,6 @@ def test_a_worker_killed_after_any_step_leaves_one_placeholder_and_one_answer(
         assert record is not None and record.status == DONE, where
 
 
-def test_a_delivery_taken_over_while_it_worked_sends_nothing(
-    runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], slack_api: SlackApiStandIn,
-    tmp_path: Path,
-) -> None:
-    # GIVEN a job whose message went visible again while its first delivery was working
-    # (the machine too busy to extend it), so a second delivery takes it over and answers
-    job = slack_job()
-    later = runner_for(KillSwitch(), ScriptedEngine(turns=0, chart_dir=tmp_path))
-    outcomes = []
-
-    class TakenOverMidway(ScriptedEngine):
-        def answer(self, request: Any) -> Any:
-            outcomes.append(later.run(message(job, 2)))
-            return super().answer(request)
-
-    first = runner_for(KillSwitch(), TakenOverMidway(turns=0, chart_dir=tmp_path))
-    # WHEN the first delivery's engine returns after that
-    outcome = first.run(message(job, 1))
-    # THEN the first delivery sends nothing and leaves the message to the second
-    assert [o.action for o in outcomes] == [Action.DELETE] and outcome.action is Action.LEAVE
-    thread = slack_api.thread("C0001", str(job.reply_to.thread_ts))
-    assert len(marked(thread, job, "answer")) == 1
-    assert sum(1 for msg in thread if msg.files) == 1
-    assert slack_api.count("chat.postMessage") == 1  # the one placeholder, now the answer
-
-
 def test_the_partial_delivery_note_survives_a_passing_slack_failure(
     runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], slack_api: SlackApiStandIn,
     tmp_path: Path,
