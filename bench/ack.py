@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bot.signing import sign_event
+from bot.slack.signing import sign_event
 from executor.local_aws import LOCAL_CREDENTIALS, LocalStack, create_stack, start_moto_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,11 +49,11 @@ if status != 200:
 WARM = """
 import json, statistics, sys, time
 from types import SimpleNamespace
-from bot.app import create_app
-from bot.enqueue import LocalJobQueue
-from bot.idempotency import LocalIdempotency
+from bot.slack.app import create_app
+from bot.ingress.enqueue import LocalJobQueue
+from bot.ingress.idempotency import LocalIdempotency
 from bot.settings import IngressSettings
-from bot.slack_ingress import SlackIngress
+from bot.slack.ingress import SlackIngress
 
 with open(sys.argv[1]) as file:
     events = json.load(file)

@@ -44,7 +44,7 @@ import psutil
 
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.job_store import DONE, FAILED, RUNNING, Claim, JobRecord, JobStore
-from bot.replier import SlackReplier, web_client
+from bot.slack.replier import SlackReplier, web_client
 from executor.local_aws import LocalStack, create_stack
 from executor.settings import REPO_ROOT
 from executor.worker.config import WorkerConfig

@@ -14,7 +14,8 @@ from aws_lambda_powertools import Logger
 
 from bot.job import Job, PoisonMessage, ReplyTo
 from bot.job_store import JobRecord, JobStore
-from bot.replier import (
+from bot.slack.render import error_message
+from bot.slack.replier import (
     ChannelUnreachable,
     ReplyError,
     SlackReplier,
@@ -22,7 +23,6 @@ from bot.replier import (
     Thread,
     find_marked,
 )
-from bot.slack_render import error_message
 
 logger = Logger(service="databot")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.answer import Answer, Table, Usage
-from bot.mrkdwn import BOLD
+from bot.slack.mrkdwn import BOLD
 from bot.table_text import format_table
 
 INDENT = "  "

@@ -16,8 +16,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from bot.dead_letters import notify_dead_letter
 from bot.job_store import JobStore
-from bot.replier import SlackReplier, web_client
 from bot.settings import IngressSettings
+from bot.slack.replier import SlackReplier, web_client
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

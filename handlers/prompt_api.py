@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from bot.prompt_api import PromptApi
+from bot.api.prompt_api import PromptApi
 from bot.settings import IngressSettings
 
 

@@ -7,7 +7,7 @@ import functools
 from typing import Any
 
 from bot.settings import IngressSettings
-from bot.slack_ingress import SlackIngress
+from bot.slack.ingress import SlackIngress
 
 
 @functools.cache

@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError
 
-    from bot.app import create_app
     from bot.settings import IngressSettings, SettingsError
+    from bot.slack.app import create_app
     from executor.worker.app import WorkerSetupError, worker_from_env
     from executor.worker.config import ConfigError
 

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.signing import sign_event
+    from bot.slack.signing import sign_event
 
     secret = os.environ.get("SLACK_SIGNING_SECRET")
     if not secret:

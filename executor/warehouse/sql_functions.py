@@ -9,8 +9,8 @@ reach, and so does any function a database adds later, until someone adds it her
 
 Names are sqlglot's: the `sql_name()` of a function sqlglot models (`TIMESTAMP_TRUNC` for
 `date_trunc`, `PAD` for `lpad`/`rpad`, `GENERATE_SERIES` for DuckDB's `range`), else the
-name as written, upper-cased. `tests/unit/test_guard_functions.py` keeps every verified
-query passing in both dialects.
+name as written, upper-cased. `tests/unit/executor/warehouse/test_sql_functions.py` keeps
+every verified query passing in both dialects.
 
 Why sizes matter: DuckDB's `memory_limit` governs its buffers (tables, hash tables,
 aggregate states, sorts), not the values an expression computes. `repeat('x', 4e9)` or

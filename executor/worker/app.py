@@ -13,8 +13,8 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config as BotoConfig
 
 from bot.job_store import JobStore
-from bot.replier import SlackReplier, web_client
 from bot.settings import fetch_slack_secret
+from bot.slack.replier import SlackReplier, web_client
 from executor.artifacts import open_artifact_store
 from executor.conversations import ConversationStore
 from executor.engine import Engine

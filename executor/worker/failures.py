@@ -18,7 +18,7 @@ import enum
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from bot.replier import ChannelUnreachable, SlackUnavailable
+from bot.slack.replier import ChannelUnreachable, SlackUnavailable
 from executor.errors import BudgetExceeded, TransientError, UserFacingError
 
 AWS_TRANSIENT_CODES = frozenset(

@@ -1,5 +1,5 @@
 """Where a job's replies go. The runner talks to an Outbox; only `SlackOutbox` knows Slack,
-and it speaks to Slack only through `bot.replier` and `bot.slack_render`.
+and it speaks to Slack only through `bot.slack.replier` and `bot.slack.render`.
 
 - `SlackOutbox`: placeholder in the thread (reused when the job restarts), throttled
   progress on it, the final answer replacing it; for a slash command, the question is
@@ -29,7 +29,16 @@ from aws_lambda_powertools import Logger
 from bot.answer import Answer
 from bot.job import Job
 from bot.job_store import JobRecord, JobStore
-from bot.replier import (
+from bot.slack.render import (
+    SlackFile,
+    SlackMessage,
+    error_message,
+    placeholder,
+    question_message,
+    render_answer,
+    status_message,
+)
+from bot.slack.replier import (
     ChannelUnreachable,
     Marker,
     ReplyError,
@@ -38,15 +47,6 @@ from bot.replier import (
     Thread,
     ThrottledStatus,
     find_marked,
-)
-from bot.slack_render import (
-    SlackFile,
-    SlackMessage,
-    error_message,
-    placeholder,
-    question_message,
-    render_answer,
-    status_message,
 )
 
 logger = Logger(service="databot")

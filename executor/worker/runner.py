@@ -18,8 +18,8 @@ from aws_lambda_powertools import Logger
 from bot.answer import Answer
 from bot.job import Job, PoisonMessage
 from bot.job_store import JobRecord, JobStore
-from bot.replier import ReplyError, SlackReplier
-from bot.slack_render import error_message
+from bot.slack.render import error_message
+from bot.slack.replier import ReplyError, SlackReplier
 from executor.artifacts import ArtifactStore
 from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore

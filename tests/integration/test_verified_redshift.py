@@ -1,6 +1,6 @@
 """Every verified entry's SQL as written (Redshift), through redshift-connector and
 PgBouncer to PostgreSQL holding the sample data, gives what its DuckDB transpilation gives
-(itself checked against pandas in tests/unit/test_verified_library.py)."""
+(itself checked against pandas in tests/unit/executor/verified/test_library.py)."""
 
 from __future__ import annotations
 

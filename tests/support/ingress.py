@@ -24,14 +24,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bot.app import create_app
-from bot.enqueue import JobQueue, SqsJobQueue
-from bot.idempotency import DynamoDBIdempotency, IdempotencyStore
+from bot.api.prompt_api import PromptApi
+from bot.ingress.enqueue import JobQueue, SqsJobQueue
+from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
 from bot.job import Job
 from bot.job_store import JobStore
-from bot.prompt_api import PromptApi
 from bot.settings import IngressSettings
-from bot.slack_ingress import SlackIngress
+from bot.slack.app import create_app
+from bot.slack.ingress import SlackIngress
 from executor.local_aws import LOCAL_CREDENTIALS
 from handlers import prompt_api, slack_events
 from tests.support.events import LambdaContext

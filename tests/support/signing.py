@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.signing import sign_event
+from bot.slack.signing import sign_event
 from tests.support.events import load_event
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

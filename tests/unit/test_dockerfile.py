@@ -16,7 +16,8 @@ from cfnlint.decode import decode
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 # Filled by `make test` (pip download of requirements/worker.txt), so the install is offline.
 WHEELHOUSE = REPO / ".wheelhouse"
 

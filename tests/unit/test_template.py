@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.decode import decode
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 NO_VALUE = object()
 PSEUDO = {
     "AWS::AccountId": "123456789012",

@@ -1,0 +1,1 @@
+"""The plain HTTP API for clients other than chat."""

@@ -1,0 +1,1 @@
+"""Plumbing every front door shares: HTTP events, exactly-once handling, the jobs queue."""

@@ -1,0 +1,1 @@
+"""Slack: the Bolt app and listeners, request checks, rendering, the replier and delivery."""

@@ -1,0 +1,61 @@
+"""The Bolt app of the ingress Lambda: no network call at start-up, listeners in bot/listeners."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from bot.ingress.enqueue import JobQueue, SqsJobQueue
+from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
+from bot.settings import IngressSettings
+from bot.slack.listeners import SlackIntake
+
+BOLT_APP_NAME = "databot-slack"
+
+
+def create_app(
+    settings: IngressSettings,
+    *,
+    queue: JobQueue | None = None,
+    idempotency: IdempotencyStore | None = None,
+    client: WebClient | None = None,
+) -> App:
+    """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from settings;
+    `client` defaults to a Web API client on `settings.slack_api_url`.
+
+    The app does not verify request signatures: callers must (SlackIngress does, before
+    Bolt sees the request; Socket Mode requests come over the app's own websocket).
+    """
+    settings.require("bot_token")
+    if queue is None:
+        settings.require("jobs_queue_url")
+        queue = SqsJobQueue(str(settings.jobs_queue_url))
+    if idempotency is None:
+        settings.require("idempotency_table")
+        idempotency = DynamoDBIdempotency(
+            str(settings.idempotency_table),
+            ttl_s=settings.idempotency_ttl_s,
+            in_progress_expiry_s=settings.in_progress_expiry_s,
+        )
+    bot_token = settings.bot_token
+
+    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        # A single-workspace app: the token is known, so no auth.test call (Bolt would make
+        # one on the first request even with token verification off). The bot's own user
+        # id is read from each payload's `authorizations` by the listeners.
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
+
+    app = App(
+        # Without a name Bolt inspects the call stack, slowly. Bolt resets the level of the
+        # logger named after the app to the root's (WARNING on Lambda), so the name must not
+        # be the Powertools service's ("databot"), or every INFO line of the ingress is lost.
+        name=BOLT_APP_NAME,
+        client=client or WebClient(base_url=settings.slack_api_url),
+        authorize=authorize,
+        process_before_response=True,
+        token_verification_enabled=False,
+        request_verification_enabled=False,  # verified once, by the caller
+    )
+    SlackIntake(settings, queue, idempotency).register(app)
+    return app

@@ -1,0 +1,84 @@
+"""The Slack ingress Lambda's request path: read the event, verify its signature, check the
+payload's shape, then Bolt.
+
+Every request gets an answer below 500 unless a listener's own work fails (SQS or DynamoDB
+down), because Slack retries 5xx: unsigned → 401, signed but not a Slack payload → 400 with
+a log line, Slack's ignorable notices → 200.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from slack_bolt import App
+from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+
+from bot.ingress.http_events import BadEvent, HttpRequest, json_response, parse_http_event
+from bot.settings import IngressSettings
+from bot.slack.app import create_app
+from bot.slack.listeners import RETRY_NUM_HEADER
+from bot.slack.payloads import IGNORED_KINDS, MalformedPayload, bolt_readable, check_payload
+from bot.slack.signing import is_signed
+
+logger = Logger(service="databot")
+
+
+class SlackIngress:
+    def __init__(self, app: App, signing_secret: str) -> None:
+        self._bolt = SlackRequestHandler(app=app)
+        self._signing_secret = signing_secret
+
+    @classmethod
+    def from_settings(cls, settings: IngressSettings) -> SlackIngress:
+        settings = settings.with_slack_secrets()
+        settings.require("signing_secret", "bot_token")
+        return cls(create_app(settings), str(settings.signing_secret))
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Answer one API Gateway (HTTP API, payload 2.0) or Function URL event."""
+        try:
+            request = parse_http_event(event)
+        except BadEvent:
+            logger.warning("rejected a request whose body cannot be decoded")
+            return _not_signed()  # an unreadable body cannot carry a valid signature
+        if request.method != "POST":
+            return json_response(405, {"error": "Slack requests are POSTs"})
+        if not is_signed(self._signing_secret, request.headers, request.raw_body):
+            logger.warning(
+                "rejected a request without a valid Slack signature, retry=<%s>",
+                request.header(RETRY_NUM_HEADER),
+            )
+            return _not_signed()
+        try:
+            body = bolt_readable(request.text(), request.header("content-type"))
+            kind = check_payload(body, request.header("content-type"))
+        except (BadEvent, MalformedPayload) as e:
+            logger.warning(
+                "rejected a signed request that is not a Slack payload: %s, bytes=<%s>",
+                e,
+                request.body_bytes,
+            )
+            return json_response(400, {"error": "request body is not a Slack payload"})
+        if kind in IGNORED_KINDS:
+            logger.info("acknowledged a %s notice, nothing to do", kind)
+            return json_response(200, {})
+        return self._bolt.handle(bolt_event(request, body, event), context)
+
+
+def bolt_event(request: HttpRequest, body: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The event as Bolt's Lambda adapter reads it: body already decoded, headers
+    lower-cased, and the original left untouched (the adapter adds a cookie header)."""
+    return {
+        "requestContext": {"http": {"method": request.method}},
+        "rawPath": request.path,
+        "headers": dict(request.headers),
+        "queryStringParameters": dict(event.get("queryStringParameters") or {}),
+        "cookies": list(event.get("cookies") or []),
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def _not_signed() -> dict[str, Any]:
+    return json_response(401, {"error": "invalid request signature"})

@@ -1,0 +1,156 @@
+"""The Bolt listeners of the ingress: turn mentions, DMs and `/ask` into queued Jobs.
+
+The app runs with `process_before_response=True`, so everything here happens before Slack
+gets its answer. The only network calls are the idempotency write and the SQS send; the
+exceptions are the short notices for an event that cannot become a job (empty, too long,
+not allowed), posted with one chat.postEphemeral because an Events API response body is
+never shown to anyone (see docs/ingress.md). A mention or DM from someone of another
+organisation that is not let in is dropped with a log line and no notice: nothing is posted
+to outsiders in a shared channel. A slash command's refusal is its private ack.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from slack_bolt import Ack, App, BoltRequest
+from slack_sdk import WebClient
+
+from bot.ingress.enqueue import EnqueueFailed, JobQueue, enqueue_once
+from bot.ingress.idempotency import IdempotencyStore, IdempotencyUnavailable, run_once
+from bot.questions import length_problem
+from bot.settings import Admission, IngressSettings
+from bot.slack.notices import NOT_ALLOWED, NOT_QUEUED, too_long, usage_hint, working_on_it
+from bot.slack.questions import (
+    SlackQuestion,
+    bot_user_id,
+    question_from_command,
+    question_from_event,
+)
+
+logger = Logger(service="databot")
+
+RETRY_NUM_HEADER = "x-slack-retry-num"
+RETRY_REASON_HEADER = "x-slack-retry-reason"
+
+
+class SlackIntake:
+    def __init__(
+        self, settings: IngressSettings, queue: JobQueue, idempotency: IdempotencyStore
+    ) -> None:
+        self._settings = settings
+        self._queue = queue
+        self._idempotency = idempotency
+
+    def register(self, app: App) -> None:
+        app.event("app_mention")(self.on_event)
+        app.event("message")(self.on_event)
+        app.command(self._settings.slash_command)(self.on_command)
+        # Everything else Slack sends (other events, button clicks) is acknowledged, so
+        # Slack does not retry it or flag the app as failing.
+        app.event(re.compile(".*"))(acknowledge)
+        app.action(re.compile(".*"))(acknowledge)
+
+    def on_event(
+        self, body: dict[str, Any], ack: Ack, client: WebClient, request: BoltRequest
+    ) -> None:
+        ack()
+        question = question_from_event(body)
+        if question is None or not question.key:
+            logger.info("event_id=<%s> | ignored, nothing to answer", body.get("event_id"))
+            return
+        retry = _first(request.headers.get(RETRY_NUM_HEADER))
+        admission = self._admission(question)
+        if admission is Admission.EXTERNAL:
+            logger.info(
+                "job_id=<%s>, asker_team=<%s>, team=<%s> | dropped: the asker is from another"
+                " organisation and ALLOW_EXTERNAL_TEAMS is off",
+                question.key,
+                question.asker_team_id,
+                question.team_id,
+            )
+            return
+        notice = self._notice(question, admission, _how_to_ask(body))
+        if notice is None:
+            queued = enqueue_once(question.to_job(), self._queue, self._idempotency)
+            logger.info(
+                "job_id=<%s>, retry=<%s>, reason=<%s> | %s",
+                question.key,
+                retry,
+                _first(request.headers.get(RETRY_REASON_HEADER)),
+                "queued" if queued else "duplicate delivery, already queued",
+            )
+            return
+        posted = run_once(
+            self._idempotency,
+            question.key,
+            lambda: client.chat_postEphemeral(
+                channel=question.channel,
+                user=question.user_id,
+                text=notice,
+                thread_ts=question.thread_ts,
+            ),
+        )
+        logger.info(
+            "job_id=<%s>, retry=<%s> | not queued, notice posted=%s", question.key, retry, posted
+        )
+
+    def on_command(self, command: dict[str, Any], ack: Ack) -> None:
+        question = question_from_command(command)
+        admission = self._admission(question)
+        if admission is not Admission.ADMITTED:
+            logger.info(
+                "job_id=<%s>, asker_team=<%s> | command refused: %s",
+                question.key,
+                question.asker_team_id,
+                admission.value,
+            )
+        notice = self._notice(question, admission, self._settings.slash_command)
+        if notice is not None or not question.key:
+            ack(notice or NOT_QUEUED)
+            return
+        try:
+            queued = enqueue_once(question.to_job(), self._queue, self._idempotency)
+        except (EnqueueFailed, IdempotencyUnavailable):
+            # Slack never retries a slash command: tell the person instead of answering 5xx.
+            logger.exception("job_id=<%s> | slash command not queued", question.key)
+            ack(NOT_QUEUED)
+            return
+        logger.info("job_id=<%s> | command %s", question.key, "queued" if queued else "duplicate")
+        ack(working_on_it(question.text))
+
+    def _notice(self, question: SlackQuestion, admission: Admission, how_to_ask: str) -> str | None:
+        """What to tell the person instead of queueing a job, or None to queue it."""
+        if admission is not Admission.ADMITTED:
+            return NOT_ALLOWED
+        if not question.text:
+            return usage_hint(how_to_ask)
+        problem = length_problem(question.text, self._settings.max_question_chars)
+        return too_long(problem) if problem else None
+
+    def _admission(self, question: SlackQuestion) -> Admission:
+        return self._settings.admits(
+            team_id=question.team_id,
+            asker_team_id=question.asker_team_id,
+            home_team_ids=question.home_team_ids,
+            channel=question.channel,
+            user_id=question.user_id,
+        )
+
+
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
+def _how_to_ask(body: dict[str, Any]) -> str:
+    """How a usage hint's examples address the bot: by @mention in a channel, plainly in a DM."""
+    if (body.get("event") or {}).get("type") != "app_mention":
+        return ""
+    own_id = bot_user_id(body)
+    return f"<@{own_id}>" if own_id else "@databot"
+
+
+def _first(values: Any) -> str | None:
+    return values[0] if values else None

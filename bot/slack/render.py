@@ -1,0 +1,213 @@
+"""An Answer as Slack messages: Block Kit within Slack's limits, plus the files to upload.
+
+Every text here that did not come from this module (answer text, SQL, table cells, chart
+and file titles, error and progress messages, questions) passes through `escape` or
+`to_mrkdwn`; the only Slack markup written is databot's own: `Link`s to its results and
+`mention`s of the person asking (see bot/slack/mrkdwn.py).
+
+Limits respected (Slack rejects anything over them with `invalid_blocks` or
+`msg_too_long`): at most 50 blocks per message, 3,000 characters per section or context
+element, 40,000 characters of text per message. Content beyond what a thread should
+show inline (a very long answer, a long SQL script) is attached as a file instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
+from bot.slack.mrkdwn import Link, clip, escape, mention, split_text, to_mrkdwn
+from bot.table_text import format_table
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_MESSAGE_CHARS = 40000
+# Blocks' text per message, kept under Slack's message limit with room for the JSON.
+MESSAGE_BUDGET_CHARS = 36000
+# Answer text beyond this many sections is attached as answer.md instead.
+MAX_ANSWER_SECTIONS = 6
+SUMMARY_CHARS = 300
+MAX_TITLE_CHARS = 250
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat message: `text` is the notification fallback, `blocks` what is shown."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SlackFile:
+    """A file to upload into the thread: a local file (`path`) or in-memory `content`."""
+
+    filename: str
+    title: str
+    path: str | None = None
+    content: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SlackReply:
+    messages: list[SlackMessage]
+    files: list[SlackFile] = field(default_factory=list)
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def placeholder() -> SlackMessage:
+    return status_message("Working on it…")
+
+
+def status_message(stage: str) -> SlackMessage:
+    """The placeholder's text while the engine works: ":hourglass: Running SQL (2nd try)"."""
+    text = f":hourglass_flowing_sand: {clip(escape(stage), SUMMARY_CHARS)}"
+    return SlackMessage(text=text, blocks=[context(text)])
+
+
+def question_message(user_id: str, question: str) -> SlackMessage:
+    """A slash command's question, posted into the channel so the answer has a thread."""
+    text = f"{mention(user_id)} asked: {escape(question)}"
+    # One section only (the answer is in the thread); a cut question says so.
+    first, *rest = split_text(text, MAX_SECTION_CHARS - 1)
+    return SlackMessage(text=clip(text, SUMMARY_CHARS),
+                        blocks=[section(f"{first}…" if rest else first)])
+
+
+def error_message(message: str, job_id: str) -> SlackMessage:
+    """A failure the person should read: the message, and the reference for support."""
+    text = clip(f":warning: {escape(message)}", MAX_SECTION_CHARS - 100)
+    return SlackMessage(text=text, blocks=[section(text), context(f"ref `{escape(job_id)}`")])
+
+
+def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
+    """The final answer as one or more messages (each within Slack's limits) and files."""
+    blocks: list[Block] = []
+    files: list[SlackFile] = []
+    if answer.verified:
+        blocks.append(context(":white_check_mark: *Verified query* — answered from the library"))
+    blocks += _answer_text(answer.text, files)
+    if answer.sql:
+        blocks += _code_section("SQL", "\n\n".join(answer.sql), "query.sql", files)
+    if answer.table is not None:
+        blocks += _table_blocks(answer.table)
+    for index, run in enumerate(answer.code, start=1):
+        output = run.output if run.error is None else f"{run.output}\n{run.error}"
+        blocks += _code_section("Python", run.code, f"analysis_{index}.py", files)
+        if output.strip():
+            blocks += _code_section("Output", output, f"output_{index}.txt", files)
+    if answer.artifacts:
+        blocks += [section(piece) for piece in split_text(_links(answer.artifacts), 2900)]
+    blocks.append(context(footer(answer.usage, job_id, as_of=answer.as_of)))
+    files += [
+        SlackFile(filename=Path(chart.path).name, title=file_title(chart.title or "Chart"),
+                  path=chart.path)
+        for chart in answer.charts
+    ]
+    return SlackReply(messages=_paginate(blocks, _summary(answer.text)), files=files)
+
+
+def footer(usage: Usage, job_id: str, *, as_of: str | None = None) -> str:
+    parts = [f"data as of {escape(as_of)}"] if as_of else []
+    parts += [
+        f"model `{escape(usage.model_id)}`" if usage.model_id else "no model",
+        f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens",
+        f"${usage.cost_usd:.4f}",
+        f"{usage.seconds:.1f} s",
+        f"ref `{escape(job_id)}`",
+    ]
+    return " · ".join(parts)
+
+
+def file_title(title: str) -> str:
+    """An uploaded file's title: one line, escaped like every other text Slack shows."""
+    return clip(escape(" ".join(title.split())), MAX_TITLE_CHARS)
+
+
+def _answer_text(text: str, files: list[SlackFile]) -> list[Block]:
+    pieces = split_text(to_mrkdwn(text), MAX_SECTION_CHARS) or ["(no answer text)"]
+    if len(pieces) <= MAX_ANSWER_SECTIONS:
+        return [section(piece) for piece in pieces]
+    files.append(SlackFile("answer.md", "Full answer", content=text.encode()))
+    shown = [section(piece) for piece in pieces[:MAX_ANSWER_SECTIONS]]
+    return [*shown, context("The answer continues in the attached *answer.md*.")]
+
+
+def _code_section(title: str, code: str, filename: str, files: list[SlackFile]) -> list[Block]:
+    """A titled code block; code too long for one section is cut and attached in full."""
+    room = MAX_SECTION_CHARS - len(title) - 20
+    body = escape(code.strip())
+    if len(body) <= room:
+        return [section(f"*{title}*\n```{body}```")]
+    files.append(SlackFile(filename, title, content=code.encode()))
+    cut = body[: room - 40].rsplit("\n", 1)[0]
+    return [section(f"*{title}* (cut; full text in *{filename}*)\n```{cut}\n…```")]
+
+
+def _table_blocks(table: Table) -> list[Block]:
+    rows = table.shown(PREVIEW_ROWS)
+    while True:
+        grid = _grid(table.columns, rows)
+        if len(grid) + 10 <= MAX_SECTION_CHARS or len(rows) <= 1:
+            break
+        rows = table.shown(len(rows) // 2)
+    grid = grid[: MAX_SECTION_CHARS - 10]
+    shown = table.caption(len(rows))
+    if table.full_result:
+        shown += " · " + _link(table.full_result, "full CSV")
+    return [section(f"```{grid}```"), context(shown)]
+
+
+def _grid(columns: list[str], rows: list[list[Any]]) -> str:
+    return escape(format_table(columns, rows))
+
+
+def _links(artifacts: dict[str, str]) -> str:
+    lines = ["*Files*"]
+    lines += [f"• {_link(where, name)}" for name, where in artifacts.items()]
+    return "\n".join(lines)
+
+
+def _link(where: str, label: str) -> str:
+    """One of databot's own results: a URL as a Slack link; a local path (local runs) as code."""
+    if where.startswith(("https://", "http://")):
+        return Link(where, label).mrkdwn()
+    return f"{escape(label)}: `{escape(where)}`"
+
+
+def _summary(text: str) -> str:
+    return clip(escape(" ".join(text.split())), SUMMARY_CHARS)
+
+
+def _paginate(blocks: list[Block], summary: str) -> list[SlackMessage]:
+    """Pack blocks into messages of at most 50 blocks and MESSAGE_BUDGET_CHARS of text."""
+    messages: list[SlackMessage] = []
+    current: list[Block] = []
+    size = 0
+    for block in blocks:
+        block_size = len(_block_text(block))
+        if current and (len(current) >= MAX_BLOCKS or size + block_size > MESSAGE_BUDGET_CHARS):
+            messages.append(SlackMessage(text=summary if not messages else "(continued)",
+                                         blocks=current))
+            current, size = [], 0
+        current.append(block)
+        size += block_size
+    messages.append(SlackMessage(text=summary if not messages else "(continued)", blocks=current))
+    return messages
+
+
+def _block_text(block: Block) -> str:
+    texts = [(block.get("text") or {}).get("text", "")]
+    texts += [element.get("text", "") for element in block.get("elements", [])]
+    return "".join(texts)

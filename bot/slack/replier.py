@@ -1,0 +1,361 @@
+"""Talking to Slack from the worker: post, update, upload, answer through response_url.
+
+Every call goes through slack_sdk's `WebClient` with its retry handlers: a 429 waits for
+`Retry-After` and tries again, a 500/503 or a dropped connection is retried with back-off.
+What is left after that is raised as one of two errors the worker classifies:
+`SlackUnavailable` (passing: retry the job later) and `ChannelUnreachable` (permanent:
+the bot cannot write there; the job ends with a log line, or goes to `response_url`).
+
+A message the worker writes for a job carries a `Marker` as Slack message metadata
+(invisible to people): the job's id and which part of its reply the message is. Reading
+a thread back (`scan`) finds what an earlier, killed delivery of the job already posted,
+so a takeover reuses it instead of posting it again.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.error import URLError
+
+from aws_lambda_powertools import Logger
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.web import SlackResponse
+from slack_sdk.webhook import WebhookClient
+
+from bot.job import ReplyTo
+from bot.slack.render import SlackFile, SlackMessage, status_message
+
+logger = Logger(service="databot")
+
+# Errors that mean "the bot cannot write to this conversation" — retrying will not help.
+UNREACHABLE_ERRORS = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "restricted_action",
+        "cannot_reply_to_message",
+        "thread_not_found",
+        "message_not_found",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+    }
+)
+SLACK_TIMEOUT_S = 10
+EVENT_PREFIX = "databot_"
+# Messages per page when reading a thread or a channel back.
+SCAN_PAGE = 200
+T = TypeVar("T")
+
+
+class ReplyError(Exception):
+    """Base of the replier's errors. `error` is Slack's error code when there is one."""
+
+    def __init__(self, message: str, error: str | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class SlackUnavailable(ReplyError):
+    """Slack is throttling or failing right now (after the client's own retries)."""
+
+
+class ChannelUnreachable(ReplyError):
+    """The bot cannot write to this conversation (not a member, archived, deleted...)."""
+
+
+def retry_handlers(max_retries: int = 3) -> list[RetryHandler]:
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=max_retries),
+        ServerErrorRetryHandler(max_retry_count=max_retries),
+        ConnectionErrorRetryHandler(max_retry_count=max_retries),
+    ]
+
+
+def web_client(token: str, base_url: str, *, max_retries: int = 3) -> WebClient:
+    """A WebClient for `SLACK_API_URL` that waits out 429s and retries passing failures."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=SLACK_TIMEOUT_S,
+        retry_handlers=retry_handlers(max_retries),
+    )
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Metadata naming the job a message belongs to. `kind` is the message's role
+    (question, placeholder, answer, note; the metadata's event_type is `databot_<kind>`),
+    `part` its place among the answer's messages. The answer's first message also lists
+    the whole reply (`messages`, `files`), so a takeover can tell what is missing."""
+
+    kind: str
+    job_id: str
+    part: int = 0
+    messages: int = 0
+    files: tuple[str, ...] = ()
+
+    def metadata(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"job_id": self.job_id, "part": self.part}
+        if self.messages:
+            # Slack's event_payload holds strings, numbers and objects: names go joined.
+            payload.update(messages=self.messages, files="/".join(self.files))
+        return {"event_type": f"{EVENT_PREFIX}{self.kind}", "event_payload": payload}
+
+    @classmethod
+    def read(cls, metadata: object) -> Marker | None:
+        if not isinstance(metadata, dict):
+            return None
+        event_type = str(metadata.get("event_type") or "")
+        payload = metadata.get("event_payload")
+        if not event_type.startswith(EVENT_PREFIX) or not isinstance(payload, dict):
+            return None
+        files = str(payload.get("files") or "")
+        return cls(
+            kind=event_type.removeprefix(EVENT_PREFIX),
+            job_id=str(payload.get("job_id") or ""),
+            part=int(payload.get("part") or 0),
+            messages=int(payload.get("messages") or 0),
+            files=tuple(files.split("/")) if files else (),
+        )
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message read back from Slack: its ts, its marker if it has one, its files' names."""
+
+    ts: str
+    marker: Marker | None
+    file_names: tuple[str, ...] = ()
+
+
+def find_marked(posted: list[Posted], job_id: str, kind: str, *, part: int = 0) -> Posted | None:
+    """The first message marked as `kind` (and `part`) of this job."""
+    for message in posted:
+        marker = message.marker
+        if marker and marker.job_id == job_id and marker.kind == kind and marker.part == part:
+            return message
+    return None
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Where a job's replies go: a channel and the thread's parent message."""
+
+    channel: str
+    thread_ts: str | None
+
+
+class SlackReplier:
+    def __init__(self, client: WebClient, *, max_retries: int = 3) -> None:
+        self.client = client
+        self.max_retries = max_retries
+
+    def post(self, thread: Thread, message: SlackMessage, *, marker: Marker | None = None) -> str:
+        """Post into the thread (or the channel when thread_ts is None); return its ts."""
+        response = _call(
+            lambda: self.client.chat_postMessage(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                text=message.text,
+                blocks=message.blocks or None,
+                unfurl_links=False,
+                metadata=marker.metadata() if marker else None,
+            )
+        )
+        return str(response["ts"])
+
+    def update(
+        self, channel: str, ts: str, message: SlackMessage, *, marker: Marker | None = None
+    ) -> None:
+        """Replace a message; with `marker`, its metadata too (a job's message says which
+        part of the reply it now is, so a status written over an answer is seen as such)."""
+        _call(
+            lambda: self.client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks,
+                metadata=marker.metadata() if marker else None,
+            )
+        )
+
+    def scan(self, thread: Thread, *, max_pages: int | None = None) -> list[Posted]:
+        """The messages of a thread (conversations.replies), or of the channel when
+        thread_ts is None (conversations.history, newest first), with their markers."""
+        found: list[Posted] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            page = functools.partial(self._read_page, thread, cursor)
+            response = _call(page)
+            for raw in response.get("messages") or []:
+                names = tuple(str(f.get("name") or "") for f in raw.get("files") or [])
+                found.append(Posted(str(raw.get("ts")), Marker.read(raw.get("metadata")), names))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            pages += 1
+            if not cursor or (max_pages is not None and pages >= max_pages):
+                return found
+
+    def _read_page(self, thread: Thread, cursor: str | None) -> SlackResponse:
+        if thread.thread_ts is None:
+            return self.client.conversations_history(
+                channel=thread.channel, include_all_metadata=True, limit=SCAN_PAGE, cursor=cursor)
+        return self.client.conversations_replies(
+            channel=thread.channel, ts=thread.thread_ts, include_all_metadata=True,
+            limit=SCAN_PAGE, cursor=cursor)
+
+    def upload(self, thread: Thread, file: SlackFile) -> None:
+        """Upload a file into the thread with files_upload_v2 (never the retired files.upload)."""
+        content = file.content if file.content is not None else Path(str(file.path)).read_bytes()
+        _call(
+            lambda: self.client.files_upload_v2(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                filename=file.filename,
+                title=file.title,
+                content=content,
+            )
+        )
+
+    def notify(
+        self,
+        reply_to: ReplyTo,
+        message: SlackMessage,
+        *,
+        placeholder: tuple[str, str] | None = None,
+    ) -> None:
+        """Tell the person something outside a normal answer (a failure): on the job's
+        placeholder (channel, ts) when there is one, else in the thread, else through
+        the slash command's response_url."""
+        try:
+            if placeholder is not None:
+                self.update(placeholder[0], placeholder[1], message)
+                return
+            if reply_to.channel and (reply_to.thread_ts or not reply_to.response_url):
+                self.post(Thread(reply_to.channel, reply_to.thread_ts), message)
+                return
+        except ChannelUnreachable:
+            if not reply_to.response_url:
+                raise
+        if not reply_to.response_url:
+            raise ChannelUnreachable("no channel, thread or response_url to reply to")
+        self.respond(reply_to.response_url, message)
+
+    def respond(self, response_url: str, message: SlackMessage) -> None:
+        """Answer a slash command through its response_url (works where the bot is not a
+        member of the channel)."""
+        webhook = WebhookClient(
+            response_url, timeout=SLACK_TIMEOUT_S, retry_handlers=retry_handlers(self.max_retries)
+        )
+        try:
+            response = webhook.send(
+                text=message.text, blocks=message.blocks, response_type="in_channel"
+            )
+        except (URLError, OSError) as e:
+            raise SlackUnavailable(f"response_url unreachable: {e}") from e
+        if response.status_code >= 500 or response.status_code == 429:
+            raise SlackUnavailable(f"response_url answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise ChannelUnreachable(
+                f"response_url answered HTTP {response.status_code}: {response.body}",
+                error=response.body,
+            )
+
+
+class ThrottledStatus:
+    """Progress on the placeholder message, at most one chat.update per `interval_s`.
+
+    Updates are sent from a timer thread, never from the caller's: the engine does not
+    wait on Slack to report a stage. A stage reported too soon after the last update is
+    held until the interval is over, and only the latest held stage is sent. Failures are
+    logged, never raised: progress is a nicety.
+    """
+
+    def __init__(
+        self,
+        replier: SlackReplier,
+        channel: str,
+        ts: str,
+        *,
+        job_id: str,
+        interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        marker: Marker | None = None,
+    ) -> None:
+        self._replier = replier
+        self._marker = marker
+        self._channel = channel
+        self._ts = ts
+        self._job_id = job_id
+        self._interval_s = interval_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        # Held while an update is on its way, so close() can wait it out: a late progress
+        # update must never overwrite the final answer.
+        self._sending = threading.Lock()
+        self._next_at = float("-inf")
+        self._pending: str | None = None
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    def __call__(self, stage: str) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._pending = stage
+            if self._timer is None:
+                self._timer = threading.Timer(max(self._next_at - self._clock(), 0), self._flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def close(self) -> None:
+        """Stop updating (the final answer is about to replace the message)."""
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+        with self._sending:
+            pass
+
+    def _flush(self) -> None:
+        with self._sending:
+            with self._lock:
+                stage, self._pending, self._timer = self._pending, None, None
+                if stage is None or self._closed:
+                    return
+                self._next_at = self._clock() + self._interval_s
+            try:
+                self._replier.update(self._channel, self._ts, status_message(stage),
+                                     marker=self._marker)
+            except ReplyError as e:
+                logger.warning("job_id=<%s> | progress update failed: %s", self._job_id, e)
+
+
+def _call(request: Callable[[], T]) -> T:
+    """Run one Web API call, turning what the retry handlers could not fix into ReplyError."""
+    try:
+        return request()
+    except SlackApiError as e:
+        error = str(e.response.get("error") or "") if isinstance(e.response.data, dict) else ""
+        status = e.response.status_code
+        if error in UNREACHABLE_ERRORS:
+            raise ChannelUnreachable(f"Slack refused the message: {error}", error=error) from e
+        if status == 429 or status >= 500 or error in ("ratelimited", "internal_error",
+                                                       "fatal_error", "service_unavailable"):
+            raise SlackUnavailable(f"Slack is unavailable: HTTP {status} {error}", error) from e
+        raise ReplyError(f"Slack rejected the call: {error or status}", error=error) from e
+    except (SlackRequestError, URLError, OSError) as e:
+        raise SlackUnavailable(f"Slack unreachable: {e}") from e

@@ -1,0 +1,570 @@
+"""The Slack ingress end to end in one process: signed API Gateway events in, SQS jobs and
+DynamoDB idempotency records (moto) out, notices through the Slack Web API stand-in."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote_plus
+
+import pytest
+
+from bot.ingress.enqueue import EnqueueFailed, SqsJobQueue
+from bot.job import Job
+from bot.slack.notices import NOT_ALLOWED, NOT_QUEUED
+from tests.support.events import load_event
+from tests.support.ingress import IngressStack
+from tests.support.signing import SignedEvent, signed
+
+
+def with_slack_body(name: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """events/<name>.json with its (JSON) Slack body edited by `change`."""
+    event = load_event(name)
+    body = json.loads(event["body"])
+    change(body)
+    event["body"] = json.dumps(body)
+    return event
+
+
+def mention_saying(text: str, event_id: str = "Ev09TEXT") -> dict[str, Any]:
+    def change(body: dict[str, Any]) -> None:
+        body["event"]["text"] = text
+        body["event_id"] = event_id
+
+    return with_slack_body("app_mention", change)
+
+
+def command_saying(text: str) -> dict[str, Any]:
+    event = load_event("slash_command")
+    form = base64.b64decode(event["body"]).decode()
+    form = form.replace("text=top+5+categories+by+revenue+in+2026", f"text={text}")
+    event["body"] = base64.b64encode(form.encode()).decode()
+    return event
+
+
+class FailingQueue:
+    """SQS that is down for the first `failures` sends, then the real queue."""
+
+    def __init__(self, real: SqsJobQueue, failures: int) -> None:
+        self.real = real
+        self.failures = failures
+
+    def send(self, job: Job) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise EnqueueFailed("SQS is unavailable")
+        self.real.send(job)
+
+
+# ---- each event kind ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "job_id", "text"),
+    [
+        ("app_mention", "Ev08ABCDEF", "how many users signed up each month?"),
+        ("app_mention_function_url", "Ev08ABCDEF", "how many users signed up each month?"),
+        ("message_im", "Ev08DM0001", "what share of pro users churned last quarter?"),
+    ],
+)
+def test_mentions_and_direct_messages_queue_one_job(
+    ingress_stack: IngressStack, signed_event: SignedEvent, name: str, job_id: str, text: str
+) -> None:
+    handler = ingress_stack.slack()
+
+    response = handler(signed_event(name))
+
+    assert response["statusCode"] == 200
+    jobs = ingress_stack.queued_jobs()
+    assert [(job.job_id, job.text, job.source) for job in jobs] == [(job_id, text, "slack")]
+    # No network call to Slack on the ack path: no auth.test, nothing posted.
+    assert ingress_stack.slack_api.calls == []
+
+
+def test_base64_encoded_json_body_is_read(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    event = load_event("app_mention")
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+
+    response = ingress_stack.slack()(signed_event(event))
+
+    assert response["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+@pytest.mark.parametrize("name", ["slash_command", "slash_command_function_url"])
+def test_slash_command_is_acked_with_the_question_and_queued(
+    ingress_stack: IngressStack, signed_event: SignedEvent, name: str
+) -> None:
+    response = ingress_stack.slack()(signed_event(name))
+
+    assert response["statusCode"] == 200
+    assert response["body"].startswith("Working on it")
+    assert "top 5 categories by revenue in 2026" in response["body"]
+    [job] = ingress_stack.queued_jobs()
+    assert job.text == "top 5 categories by revenue in 2026"
+    assert job.reply_to.response_url is not None
+    assert ingress_stack.slack_api.calls == []
+
+
+@pytest.mark.parametrize("text", ["average+payload+size", "payload", "payload%3D1+vs+payload"])
+def test_a_slash_command_that_mentions_payload_is_still_read(
+    ingress_stack: IngressStack, signed_event: SignedEvent, text: str
+) -> None:
+    # GIVEN a question with the word Bolt takes for an interactivity form
+    response = ingress_stack.slack()(signed_event(command_saying(text)))
+
+    # THEN it is read as the command it is, with its text unchanged
+    assert response["body"].startswith("Working on it")
+    [job] = ingress_stack.queued_jobs()
+    assert job.text == unquote_plus(text)
+
+
+def test_slash_command_name_is_configurable(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack(slash_command="/data")
+
+    handler(signed_event("slash_command"))  # still /ask: not this app's command
+    assert ingress_stack.queued_jobs() == []
+
+    event = load_event("slash_command")
+    form = base64.b64decode(event["body"]).decode().replace("command=%2Fask", "command=%2Fdata")
+    event["body"] = base64.b64encode(form.encode()).decode()
+    assert handler(signed_event(event))["statusCode"] == 200
+    assert len(ingress_stack.queued_jobs()) == 1
+
+
+def test_url_verification_is_answered_with_the_challenge(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    response = ingress_stack.slack()(signed_event("url_verification"))
+
+    assert response["statusCode"] == 200
+    challenge = json.loads(load_event("url_verification")["body"])["challenge"]
+    assert json.loads(response["body"]) == {"challenge": challenge}
+
+
+# ---- ignored kinds -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        load_event("message_bot"),
+        load_event("message_changed"),
+        with_slack_body("message_im", lambda b: b["event"].update(subtype="message_deleted")),
+        with_slack_body("message_im", lambda b: b["event"].update(user="UBOT")),
+        with_slack_body("app_mention", lambda b: b["event"].update(bot_id="B0OTHER")),
+        with_slack_body("message_im", lambda b: b["event"].update(channel_type="channel")),
+        with_slack_body("app_mention", lambda b: b["event"].update(type="reaction_added")),
+    ],
+    ids=[
+        "bot_message",
+        "message_changed",
+        "message_deleted",
+        "own_user",
+        "other_bot",
+        "channel_message",
+        "other_event_type",
+    ],
+)
+def test_events_the_bot_must_not_answer_are_acked_and_queue_nothing(
+    ingress_stack: IngressStack, signed_event: SignedEvent, event: dict[str, Any]
+) -> None:
+    response = ingress_stack.slack()(signed_event(event))
+
+    assert response["statusCode"] == 200
+    assert ingress_stack.queued_jobs() == []
+    assert ingress_stack.slack_api.calls == []
+
+
+def test_button_clicks_are_acknowledged(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    response = ingress_stack.slack()(signed_event("block_actions"))
+
+    assert response["statusCode"] == 200
+    assert ingress_stack.queued_jobs() == []
+
+
+# ---- signature failures ------------------------------------------------------------------
+
+
+def unsigned_variants() -> list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]]:
+    def missing(event: dict[str, Any]) -> dict[str, Any]:
+        return event
+
+    def wrong(event: dict[str, Any]) -> dict[str, Any]:
+        event = signed(event)
+        event["headers"]["x-slack-signature"] = "v0=" + "0" * 64
+        return event
+
+    def stale(event: dict[str, Any]) -> dict[str, Any]:
+        return signed(event, timestamp=int(time.time()) - 6 * 60)
+
+    def non_numeric(event: dict[str, Any]) -> dict[str, Any]:
+        event = signed(event)
+        event["headers"]["x-slack-request-timestamp"] = "yesterday"
+        return event
+
+    def no_timestamp(event: dict[str, Any]) -> dict[str, Any]:
+        event = signed(event)
+        del event["headers"]["x-slack-request-timestamp"]
+        return event
+
+    def tampered(event: dict[str, Any]) -> dict[str, Any]:
+        event = signed(event)
+        if event["isBase64Encoded"]:
+            form = base64.b64decode(event["body"]).decode() + "&text=drop+table"
+            event["body"] = base64.b64encode(form.encode()).decode()
+        else:
+            event["body"] = event["body"].replace('"type"', '"type" ', 1)
+        return event
+
+    def garbage(event: dict[str, Any]) -> dict[str, Any]:
+        event["body"] = "{not json"
+        return event
+
+    return [
+        ("missing", missing),
+        ("wrong", wrong),
+        ("stale", stale),
+        ("non_numeric_timestamp", non_numeric),
+        ("no_timestamp", no_timestamp),
+        ("tampered_body", tampered),
+        ("unsigned_garbage", garbage),
+    ]
+
+
+@pytest.mark.parametrize("name", ["app_mention", "slash_command", "url_verification"])
+@pytest.mark.parametrize(
+    ("case", "spoil"), unsigned_variants(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_requests_without_a_valid_signature_get_401_and_queue_nothing(
+    ingress_stack: IngressStack,
+    name: str,
+    case: str,
+    spoil: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    response = ingress_stack.slack()(spoil(load_event(name)))
+
+    assert response["statusCode"] == 401, case
+    assert json.loads(response["body"]) == {"error": "invalid request signature"}
+    assert "challenge" not in response["body"]
+    assert ingress_stack.queued_jobs() == []
+
+
+def test_the_signature_is_checked_once_before_bolt_not_again_by_bolt(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # GIVEN an app whose own settings carry another secret than the one SlackIngress checks
+    handler = ingress_stack.slack(signing_secret="not-the-verified-secret")
+
+    response = handler(signed_event("app_mention"))
+
+    # THEN Bolt did not check the signature again with it: the job is queued
+    assert response["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+def test_the_app_itself_needs_no_signing_secret(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # GIVEN the Bolt app built without any signing secret (as Socket Mode runs it)
+    handler = ingress_stack.slack(signing_secret=None)
+    # WHEN SlackIngress has verified the request THEN the job is queued
+    assert handler(signed_event("app_mention"))["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+def test_a_signed_body_that_is_not_a_slack_payload_is_400_not_500(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    event = load_event("app_mention")
+    event["body"] = "{not json"
+
+    response = ingress_stack.slack()(signed_event(event))
+
+    assert response["statusCode"] == 400
+
+
+def test_only_posts_are_served(ingress_stack: IngressStack, signed_event: SignedEvent) -> None:
+    event = load_event("app_mention")
+    event["requestContext"]["http"]["method"] = "GET"
+
+    assert ingress_stack.slack()(signed_event(event))["statusCode"] == 405
+
+
+# ---- empty, oversized and refused questions ------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["<@UBOT>", "<@UBOT>   ", ""])
+def test_bare_mention_gets_a_usage_hint_and_queues_nothing(
+    ingress_stack: IngressStack, signed_event: SignedEvent, text: str
+) -> None:
+    response = ingress_stack.slack()(signed_event(mention_saying(text)))
+
+    assert response["statusCode"] == 200
+    assert ingress_stack.queued_jobs() == []
+    [hint] = ingress_stack.slack_api.calls_to("chat.postEphemeral")
+    assert hint.args["channel"] == "C0001"
+    assert hint.args["user"] == "U0001"
+    assert hint.args["thread_ts"] == "1795284000.000100"
+    assert "for example" in hint.args["text"]
+    assert "<@UBOT> how many users signed up" in hint.args["text"]
+
+
+def test_empty_direct_message_gets_a_hint_without_mentions(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    event = with_slack_body("message_im", lambda b: b["event"].update(text="  "))
+
+    ingress_stack.slack()(signed_event(event))
+
+    [hint] = ingress_stack.slack_api.calls_to("chat.postEphemeral")
+    assert hint.args["channel"] == "D0001"
+    assert "\n• how many users signed up" in hint.args["text"]
+    assert ingress_stack.queued_jobs() == []
+
+
+def test_hint_is_posted_once_even_when_slack_retries_the_event(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack()
+    event = mention_saying("<@UBOT>")
+
+    for _ in range(3):
+        assert handler(signed_event(event))["statusCode"] == 200
+
+    assert ingress_stack.slack_api.count("chat.postEphemeral") == 1
+
+
+def test_empty_slash_command_gets_the_usage_hint_in_the_ack(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    response = ingress_stack.slack()(signed_event(command_saying("")))
+
+    assert response["statusCode"] == 200
+    assert "for example" in response["body"]
+    assert "/ask how many users signed up" in response["body"]
+    assert ingress_stack.queued_jobs() == []
+    assert ingress_stack.slack_api.calls == []
+
+
+def test_too_long_question_is_refused_with_the_reason(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack(max_question_chars=50)
+
+    handler(signed_event(mention_saying("<@UBOT> " + "x" * 51)))
+    command = handler(signed_event(command_saying("y" * 51)))
+
+    assert ingress_stack.queued_jobs() == []
+    [notice] = ingress_stack.slack_api.calls_to("chat.postEphemeral")
+    assert "51 characters long; the limit is 50" in notice.args["text"]
+    assert "51 characters long; the limit is 50" in command["body"]
+
+
+def test_question_at_the_default_limit_is_taken_and_one_over_is_not(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack()
+
+    handler(signed_event(mention_saying("<@UBOT> " + "x" * 4000, "Ev1")))
+    handler(signed_event(mention_saying("<@UBOT> " + "x" * 4001, "Ev2")))
+
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev1"]
+
+
+@pytest.mark.parametrize(
+    "allowlist",
+    [
+        {"allowed_team_ids": frozenset({"T0OTHER"})},
+        {"allowed_channel_ids": frozenset({"C0OTHER"})},
+        {"allowed_user_ids": frozenset({"U0OTHER"})},
+    ],
+)
+def test_outside_the_allowlists_people_get_a_polite_refusal_and_nothing_is_queued(
+    ingress_stack: IngressStack, signed_event: SignedEvent, allowlist: dict[str, Any]
+) -> None:
+    handler = ingress_stack.slack(**allowlist)
+
+    handler(signed_event("app_mention"))
+    command = handler(signed_event("slash_command"))
+
+    assert ingress_stack.queued_jobs() == []
+    [refusal] = ingress_stack.slack_api.calls_to("chat.postEphemeral")
+    assert refusal.args["text"] == NOT_ALLOWED
+    assert command["body"] == NOT_ALLOWED
+
+
+def test_a_blocked_channel_is_refused_whatever_the_allowlists_say(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # GIVEN databot switched off in the channel of both sample requests, though allowed
+    handler = ingress_stack.slack(
+        allowed_channel_ids=frozenset({"C0001", "C0002"}),
+        blocked_channel_ids=frozenset({"C0001", "C0002"}),
+    )
+    # WHEN a mention and a slash command arrive there
+    handler(signed_event("app_mention"))
+    command = handler(signed_event("slash_command"))
+    # THEN nothing is queued and both are told politely
+    assert ingress_stack.queued_jobs() == []
+    assert command["body"] == NOT_ALLOWED
+    assert len(ingress_stack.slack_api.calls_to("chat.postEphemeral")) == 1
+
+
+def test_inside_the_allowlists_questions_are_queued(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack(
+        allowed_team_ids=frozenset({"T0001"}),
+        allowed_channel_ids=frozenset({"C0001", "C0002"}),
+        allowed_user_ids=frozenset({"U0001", "U0002"}),
+    )
+
+    handler(signed_event("app_mention"))
+    handler(signed_event("slash_command"))
+
+    assert len(ingress_stack.queued_jobs()) == 2
+
+
+# ---- exactly one job per event -------------------------------------------------------------
+
+
+def test_same_event_four_times_queues_one_job(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack()
+    deliveries = ["app_mention", "app_mention_retry", "app_mention_retry", "app_mention_retry"]
+
+    responses = [handler(signed_event(name)) for name in deliveries]
+
+    assert [r["statusCode"] for r in responses] == [200, 200, 200, 200]
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+def test_a_retry_is_queued_when_it_is_the_first_delivery_to_arrive(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    """X-Slack-Retry-Num alone is no reason to drop a request."""
+    response = ingress_stack.slack()(signed_event("app_mention_retry"))
+
+    assert response["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+def test_retry_arriving_while_the_first_delivery_is_in_flight_queues_nothing(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # GIVEN a first delivery that is stuck in its SQS send
+    real = SqsJobQueue(str(ingress_stack.settings.jobs_queue_url))
+    sending, release = threading.Event(), threading.Event()
+
+    class SlowQueue:
+        def send(self, job: Job) -> None:
+            sending.set()
+            assert release.wait(10)
+            real.send(job)
+
+    handler = ingress_stack.slack(queue=SlowQueue())
+    first: dict[str, Any] = {}
+    worker = threading.Thread(target=lambda: first.update(handler(signed_event("app_mention"))))
+    worker.start()
+    assert sending.wait(10)
+
+    # WHEN Slack's retry arrives meanwhile
+    retry = handler(signed_event("app_mention_retry"))
+
+    # THEN it is acked at once, and only the first delivery queues the job
+    assert retry["statusCode"] == 200
+    release.set()
+    worker.join(10)
+    assert first["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+def test_concurrent_duplicates_queue_one_job(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack()
+    events = [signed_event("app_mention_retry") for _ in range(8)]
+    start = threading.Barrier(len(events))
+    statuses: list[int] = []
+
+    def deliver(event: dict[str, Any]) -> None:
+        start.wait(10)
+        statuses.append(handler(event)["statusCode"])
+
+    threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+
+    assert statuses == [200] * len(events)
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+def test_sqs_failure_answers_5xx_and_slacks_retry_is_queued(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    real = SqsJobQueue(str(ingress_stack.settings.jobs_queue_url))
+    handler = ingress_stack.slack(queue=FailingQueue(real, failures=1))
+
+    failed = handler(signed_event("app_mention"))
+    assert failed["statusCode"] >= 500
+    assert ingress_stack.queued_jobs() == []
+
+    retried = handler(signed_event("app_mention_retry"))
+    assert retried["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+
+
+def test_sqs_failure_on_a_slash_command_tells_the_person(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    real = SqsJobQueue(str(ingress_stack.settings.jobs_queue_url))
+    handler = ingress_stack.slack(queue=FailingQueue(real, failures=1))
+
+    response = handler(signed_event("slash_command"))
+
+    assert response["statusCode"] == 200
+    assert response["body"] == NOT_QUEUED
+    assert ingress_stack.queued_jobs() == []
+    # The trigger is not burnt: the same command can still be queued.
+    assert handler(signed_event("slash_command"))["body"].startswith("Working on it")
+    assert len(ingress_stack.queued_jobs()) == 1
+
+
+def test_idempotency_table_down_answers_5xx_and_queues_nothing(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack(idempotency_table="no-such-table")
+
+    response = handler(signed_event("app_mention"))
+
+    assert response["statusCode"] >= 500
+    assert ingress_stack.queued_jobs() == []
+
+
+def test_a_failed_hint_post_is_retried_by_slack(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack()
+    ingress_stack.slack_api.fail_next("chat.postEphemeral", error="internal_error")
+    event = mention_saying("<@UBOT>")
+
+    assert handler(signed_event(event))["statusCode"] >= 500
+    assert handler(signed_event(event))["statusCode"] == 200
+
+    assert ingress_stack.slack_api.count("chat.postEphemeral") == 2
+    assert len(ingress_stack.slack_api.calls_to("chat.postEphemeral")) == 2

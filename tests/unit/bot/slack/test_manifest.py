@@ -1,0 +1,68 @@
+"""slack/manifest.yaml: only the scopes the code uses, the events the listeners handle, the
+/ask command, and one request URL (the stack's SlackRequestUrl) everywhere."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.settings import IngressSettings
+from tests.support.paths import REPO
+
+# The Web API methods the code calls, and the bot scope each needs.
+METHOD_SCOPES = {
+    "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "files_upload_v2": "files:write",
+}
+EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history"}
+# Reading a thread or channel back needs the history scope of every conversation type.
+READ_METHODS = ("conversations_replies", "conversations_history")
+READ_SCOPES = {"channels:history", "groups:history", "im:history", "mpim:history"}
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return dict(yaml.safe_load((REPO / "slack" / "manifest.yaml").read_text()))
+
+
+def test_scopes_are_exactly_what_the_code_uses(manifest: dict[str, Any]) -> None:
+    sources = "\n".join(p.read_text() for p in (REPO / "bot").rglob("*.py"))
+    called = {method for method in METHOD_SCOPES if re.search(rf"\.{method}\(", sources)}
+    assert {"chat_postMessage", "files_upload_v2"} <= called
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    needed = {METHOD_SCOPES[m] for m in called} | {EVENT_SCOPES[e] for e in events} | {"commands"}
+    if any(re.search(rf"\.{method}\(", sources) for method in READ_METHODS):
+        needed |= READ_SCOPES
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(needed)
+
+
+def test_events_are_the_ones_the_listeners_handle(manifest: dict[str, Any]) -> None:
+    listeners = (REPO / "bot" / "slack" / "listeners.py").read_text()
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        assert f'app.event("{event.split(".")[0]}")' in listeners, event
+    # message.im only: subscribing to channel messages would deliver every message.
+    assert "message.channels" not in manifest["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_the_command_is_the_ingress_default(manifest: dict[str, Any]) -> None:
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == IngressSettings().slash_command == "/ask"
+
+
+def test_one_request_url_placeholder_everywhere(manifest: dict[str, Any]) -> None:
+    settings = manifest["settings"]
+    urls = {
+        manifest["features"]["slash_commands"][0]["url"],
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+    }
+    (url,) = urls
+    assert url.startswith("https://REQUEST_URL.") and url.endswith("/slack/events")
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["socket_mode_enabled"] is False
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True

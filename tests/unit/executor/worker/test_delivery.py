@@ -1,0 +1,220 @@
+"""Delivery guarantees of the job runner (docs/worker.md, "Delivery guarantees"): once the
+answer is out, later failures are a partial delivery; a worker killed after any step of a
+job leaves, after a takeover, one placeholder and one answer in the thread.
+
+A kill is simulated by `Killed`, raised right after the n-th call to Slack or DynamoDB
+has taken effect: it is a BaseException, so nothing in the worker catches it, and the
+stand-ins keep what the call did, as they would after a SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
+
+from bot.job import Job
+from bot.job_store import DONE, JobStore
+from bot.slack.replier import Marker, SlackReplier, retry_handlers
+from executor.conversations import ConversationStore
+from executor.worker.config import WorkerConfig
+from executor.worker.metrics import WorkerMetrics
+from executor.worker.queue import Message
+from executor.worker.runner import Action, JobRunner
+from tests.support.aws import AwsStack
+from tests.support.scripted_engine import ScriptedEngine
+from tests.support.slack_api import Message as SlackMessage
+from tests.support.slack_api import SlackApiStandIn
+from tests.support.worker import slack_job
+
+CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
+ANSWER = "*42* users signed up"
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL at a step of the job."""
+
+
+class KillSwitch:
+    """Counts the worker's calls to Slack and DynamoDB; kills it right after the
+    `kill_after`-th has taken effect (never when None)."""
+
+    def __init__(self, kill_after: int | None = None) -> None:
+        self.kill_after = kill_after
+        self.steps: list[str] = []
+
+    def passed(self, step: str) -> None:
+        self.steps.append(step)
+        if len(self.steps) == self.kill_after:
+            raise Killed(step)
+
+
+class KillableWebClient(WebClient):
+    def __init__(self, switch: KillSwitch, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.switch = switch
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        response = super().api_call(api_method, **kwargs)
+        self.switch.passed(api_method)
+        return response
+
+
+class KillableDynamoDB:
+    """A boto3 DynamoDB client whose calls pass the kill switch once they are done."""
+
+    def __init__(self, switch: KillSwitch) -> None:
+        self._client = boto3.client("dynamodb")
+        self._switch = switch
+        self.exceptions = self._client.exceptions
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._client, name)
+
+        def call(**kwargs: Any) -> Any:
+            result = method(**kwargs)
+            self._switch.passed(name)
+            return result
+
+        return call
+
+
+@pytest.fixture
+def runner_for(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn, tmp_path: Path
+) -> Callable[[KillSwitch, ScriptedEngine], JobRunner]:
+    def make(switch: KillSwitch, engine: ScriptedEngine) -> JobRunner:
+        dynamodb = KillableDynamoDB(switch)
+        client = KillableWebClient(switch, token=slack_api.token, base_url=slack_api.url,
+                                   retry_handlers=retry_handlers(2))
+        return JobRunner(
+            engine,
+            JobStore(aws_stack.jobs_table, client=dynamodb),
+            config=CONFIG,
+            metrics=WorkerMetrics(None),
+            replier=SlackReplier(client),
+            conversations=ConversationStore(aws_stack.conversations_table, client=dynamodb),
+        )
+
+    return make
+
+
+def message(job: Job, receive_count: int) -> Message:
+    return Message(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh",
+                   body=job.to_json(), receive_count=receive_count, sent_at=time.time())
+
+
+def marked(messages: list[SlackMessage], job: Job, kind: str) -> list[SlackMessage]:
+    """The messages whose metadata marks them as `kind` of this job."""
+    found = []
+    for msg in messages:
+        marker = Marker.read(msg.metadata)
+        if marker and marker.job_id == job.job_id and marker.kind == kind:
+            found.append(msg)
+    return found
+
+
+def test_a_chart_that_cannot_be_attached_is_a_partial_delivery_not_a_retry(
+    runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], slack_api: SlackApiStandIn,
+    aws_stack: AwsStack, tmp_path: Path,
+) -> None:
+    # GIVEN Slack failing every attempt to attach the chart after the answer is out
+    slack_api.fail_next("files.completeUploadExternal", status=503, error="fatal_error",
+                        times=10)
+    engine = ScriptedEngine(turns=0, chart_dir=tmp_path)
+    runner = runner_for(KillSwitch(), engine)
+    job = slack_job()
+    # WHEN the runner delivers the job
+    outcome = runner.run(message(job, 1))
+    # THEN the job ends (no retry, the engine ran once), the answer stays on the placeholder
+    assert outcome.action is Action.DELETE
+    assert len(engine.requests) == 1
+    thread = slack_api.thread("C0001", str(job.reply_to.thread_ts))
+    (answer,) = marked(thread, job, "answer")
+    assert ANSWER in json.dumps(answer.blocks)
+    assert slack_api.count("chat.postMessage") == 2
+    # AND a short note in the thread names the missing chart and the job's reference
+    (note,) = marked(thread, job, "note")
+    assert "could not be delivered" in note.text and "chart-" in note.text
+    assert job.job_id in json.dumps(note.blocks)
+    # AND it is counted, and the job is recorded done with its answer
+    assert runner.metrics.counts["PartialDeliveries"] == 1
+    record = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb")).get(job.job_id)
+    assert record is not None and record.status == DONE and record.answer is not None
+
+
+@pytest.mark.parametrize("thread_ts", ["1730000000.000100", None], ids=["thread", "slash"])
+def test_a_worker_killed_after_any_step_leaves_one_placeholder_and_one_answer(
+    runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], slack_api: SlackApiStandIn,
+    aws_stack: AwsStack, tmp_path: Path, thread_ts: str | None,
+) -> None:
+    # GIVEN the steps of one job, counted on a run that is not killed
+    clean = KillSwitch()
+    runner_for(clean, ScriptedEngine(turns=0, chart_dir=tmp_path)).run(
+        message(slack_job(thread_ts=thread_ts, channel="CCLEAN"), 1))
+    assert "files.completeUploadExternal" in clean.steps
+    # The answer replacing the placeholder (no progress edits with no engine turns).
+    commit = clean.steps.index("chat.update") + 1
+    jobs = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
+    for kill_after, step in enumerate(clean.steps, start=1):
+        channel = f"C{kill_after:04d}"
+        job = slack_job(thread_ts=thread_ts, channel=channel)
+        engine = ScriptedEngine(turns=0, chart_dir=tmp_path)
+        # WHEN a worker is killed right after that step, and another takes the job over
+        with pytest.raises(Killed):
+            runner_for(KillSwitch(kill_after), engine).run(message(job, 1))
+        outcome = runner_for(KillSwitch(), engine).run(message(job, 2))
+        # THEN the person sees one question (slash command), one placeholder, which now
+        # holds the answer, the chart once (or a note saying it is missing), nothing twice
+        where = f"killed after step {kill_after} ({step})"
+        assert outcome.action is Action.DELETE, where
+        asked = [m for m in slack_api.messages.values()
+                 if m.channel == channel and m.thread_ts is None]
+        assert len(asked) == (1 if thread_ts is None else 0), where
+        parent = thread_ts or asked[0].ts
+        thread = slack_api.thread(channel, parent)
+        placeholders = [c for c in slack_api.accepted("chat.postMessage")
+                        if c.args["channel"] == channel and "Working on it" in c.args["text"]]
+        assert len(placeholders) == 1, where
+        (answer,) = marked(thread, job, "answer")
+        assert ANSWER in json.dumps(answer.blocks), where
+        assert answer.ts == str((placeholders[0].response or {})["ts"]), where
+        charts = [m for m in thread if m.files]
+        notes = marked(thread, job, "note")
+        assert (len(charts), len(notes)) in ((1, 0), (0, 1)), where
+        if kill_after >= commit:
+            # The answer was out before the kill: it was not computed again.
+            assert len(engine.requests) == 1, where
+        record = jobs.get(job.job_id)
+        assert record is not None and record.status == DONE, where
+
+
+def test_the_partial_delivery_note_survives_a_passing_slack_failure(
+    runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], slack_api: SlackApiStandIn,
+    tmp_path: Path,
+) -> None:
+    # GIVEN the chart cannot be attached, and Slack's first two answers to the note are
+    # ok:false internal_error (which the client's own retries do not cover)
+    slack_api.fail_next("files.completeUploadExternal", status=503, error="fatal_error",
+                        times=10)
+
+    class FailingNoteSlack(ScriptedEngine):
+        def answer(self, request: Any) -> Any:
+            slack_api.fail_next("chat.postMessage", error="internal_error", times=2)
+            return super().answer(request)
+
+    job = slack_job()
+    # WHEN the job is delivered
+    outcome = runner_for(KillSwitch(), FailingNoteSlack(turns=0, chart_dir=tmp_path)).run(
+        message(job, 1))
+    # THEN the note still reaches the thread, once
+    assert outcome.action is Action.DELETE
+    thread = slack_api.thread("C0001", str(job.reply_to.thread_ts))
+    (note,) = marked(thread, job, "note")
+    assert "could not be delivered" in note.text

@@ -1,0 +1,153 @@
+"""The Lambda entry points as Lambda runs them: built from the environment on the first
+request, once per container, in an interpreter that never loads the worker's libraries."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+import bot.settings
+from handlers import prompt_api, slack_events
+from tests.support.aws import AwsStack
+from tests.support.events import LambdaContext, load_event
+from tests.support.ingress import IngressStack
+from tests.support.paths import REPO
+from tests.support.signing import SIGNING_SECRET, SignedEvent, signed
+
+HEAVY_MODULES = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn")
+
+
+def test_slack_handler_fetches_its_secret_once_per_container(
+    ingress_stack: IngressStack,
+    signed_event: SignedEvent,
+    fresh_handlers: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the Slack credentials only in Secrets Manager
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="databot/slack-handler",
+        SecretString=json.dumps(
+            {
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_BOT_TOKEN": ingress_stack.slack_api.token,
+            }
+        ),
+    )["ARN"]
+    env = {**ingress_stack.env, "SLACK_SECRET_ARN": arn}
+    del env["SLACK_SIGNING_SECRET"], env["SLACK_BOT_TOKEN"]
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    fetches: list[str] = []
+    real_fetch = bot.settings.fetch_slack_secret
+
+    def counting_fetch(secret_arn: str, **kwargs: object) -> dict[str, str]:
+        fetches.append(secret_arn)
+        return real_fetch(secret_arn, **kwargs)
+
+    monkeypatch.setattr(bot.settings, "fetch_slack_secret", counting_fetch)
+
+    # WHEN three requests reach the same container
+    statuses = [
+        slack_events.handler(signed_event(name), LambdaContext())["statusCode"]
+        for name in ("app_mention", "message_im", "url_verification")
+    ]
+
+    # THEN the secret was fetched once and both questions were queued
+    assert statuses == [200, 200, 200]
+    assert fetches == [arn]
+    assert sorted(job.job_id for job in ingress_stack.queued_jobs()) == ["Ev08ABCDEF", "Ev08DM0001"]
+    assert ingress_stack.slack_api.count("auth.test") == 0
+
+
+def test_prompt_api_handler_serves_post_and_get(
+    ingress_stack: IngressStack, fresh_handlers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in ingress_stack.env.items():
+        monkeypatch.setenv(name, value)
+
+    posted = prompt_api.handler(load_event("prompt_post"), LambdaContext())
+    job_id = json.loads(posted["body"])["job_id"]
+    get = load_event("prompt_get")
+    get["rawPath"] = f"/prompt/{job_id}"
+    get["pathParameters"] = {"job_id": job_id}
+    status = prompt_api.handler(get, LambdaContext())
+
+    assert posted["statusCode"] == 202
+    assert status["statusCode"] == 200
+    assert json.loads(status["body"])["status"] == "queued"
+
+
+def test_missing_configuration_is_a_clear_error(
+    fresh_handlers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_SECRET_ARN", "JOBS_QUEUE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    with pytest.raises(bot.settings.SettingsError, match="SLACK_SIGNING_SECRET"):
+        slack_events.handler(signed("app_mention"), LambdaContext())
+
+
+COLD_START = """
+import json, sys
+from types import SimpleNamespace
+
+event = json.loads(sys.stdin.read())
+arn = "arn:aws:lambda:us-east-1:1:function:f"
+context = SimpleNamespace(function_name="f", invoked_function_arn=arn)
+from handlers.slack_events import handler
+import handlers.prompt_api
+response = handler(event, context)
+heavy = [name for name in {heavy!r} if name in sys.modules]
+print(json.dumps({{"status": response["statusCode"], "heavy": heavy}}))
+"""
+
+
+def test_cold_start_imports_none_of_the_workers_libraries(aws_stack: AwsStack) -> None:
+    # GIVEN a fresh interpreter with the Lambda's environment, on the moto server
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        **aws_stack.env,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+    }
+
+    # WHEN it imports both handlers and handles its first event
+    result = subprocess.run(
+        [sys.executable, "-c", COLD_START.format(heavy=HEAVY_MODULES)],
+        input=json.dumps(signed("app_mention")),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+
+    # THEN the event was queued and no heavy module was loaded on the way
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"status": 200, "heavy": []}
+    assert aws_stack.queue_depth() == (1, 0)
+
+
+def test_building_the_app_keeps_the_ingress_logging_at_info(
+    lambda_env: IngressStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the ingress logger at INFO, and a root logger at WARNING as on Lambda
+    service = logging.getLogger("databot")
+    monkeypatch.setattr(service, "level", logging.INFO)
+    monkeypatch.setattr(logging.root, "level", logging.WARNING)
+
+    # WHEN a new container builds the app and handles a request
+    slack_events.handler(signed("app_mention"), LambdaContext())
+
+    # THEN the ingress still logs its INFO lines (Bolt did not reset the level to the root's)
+    assert service.getEffectiveLevel() == logging.INFO
