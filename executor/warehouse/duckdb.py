@@ -33,14 +33,16 @@ from aws_lambda_powertools import Logger
 from executor.errors import WarehouseError
 from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables, quote_identifier
+from executor.warehouse.catalog_cache import CatalogCache
 from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.params import check_params, rewrite_placeholders
+from executor.warehouse.result_writers import CSV, PARQUET, export_suffix, statement_body
 from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
 
 logger = Logger(service="databot")
 
 DATABASE_SUFFIXES = (".duckdb", ".db")
-EXPORT_FORMATS = {".csv": "(FORMAT csv, HEADER true)", ".parquet": "(FORMAT parquet)"}
+COPY_OPTIONS = {CSV: "(FORMAT csv, HEADER true)", PARQUET: "(FORMAT parquet)"}
 # Types whose printed values cannot start with a formula character (see csv_cells).
 FIXED_SHAPE_TYPES = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -65,8 +67,8 @@ class DuckDBWarehouse:
         self.statement_timeout_s = statement_timeout_s
         self.memory_limit = memory_limit
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None, path)
-        self._tables: list[TableInfo] | None = None
-        self._tables_lock = threading.Lock()
+        # Read once: the data does not change while the warehouse is open.
+        self._catalog = CatalogCache(lambda: self._doc.describe(self._read_catalog()))
         self._watchdog = _Watchdog()
         started = time.perf_counter()
         self._spill_dir = tempfile.TemporaryDirectory(prefix="databot-duckdb-")
@@ -120,10 +122,7 @@ class DuckDBWarehouse:
         Computed once: the data does not change while the warehouse is open, so `refresh`
         has nothing new to read.
         """
-        with self._tables_lock:
-            if self._tables is None:
-                self._tables = self._doc.describe(self._read_catalog())
-            return self._tables
+        return self._catalog.tables(refresh)
 
     def _read_catalog(self) -> list[TableInfo]:
         with self._cursor() as cur:
@@ -140,7 +139,7 @@ class DuckDBWarehouse:
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
         started = time.perf_counter()
-        sql = _strip(sql)
+        sql = statement_body(sql)
         with self._cursor() as cur:
             self._execute(cur, sql, params)
             columns = [d[0] for d in cur.description or []]
@@ -155,26 +154,26 @@ class DuckDBWarehouse:
 
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
         """Stream the whole result to CSV or Parquet with DuckDB's COPY (by file extension)."""
-        options = EXPORT_FORMATS.get(path.suffix.lower())
-        if options is None:
-            raise ValueError(f"export path must end in {' or '.join(EXPORT_FORMATS)}: {path}")
+        suffix = export_suffix(path)
         started = time.perf_counter()
         target = "'" + str(path).replace("'", "''") + "'"
         with self._cursor() as cur:
             # Row order still follows any ORDER BY; without one, not keeping insertion
             # order lets COPY stream with less buffering.
             cur.execute("SET SESSION preserve_insertion_order = false")
-            query = _strip(sql)
-            if path.suffix.lower() == ".csv":
+            query = statement_body(sql)
+            if suffix == CSV:
                 columns = self._result_columns(cur, query, params)
                 query = neutralising_select(query, columns, self.dialect)
-            copied = self._execute(cur, f"COPY ({query}) TO {target} {options}", params)
+            copied = self._execute(
+                cur, f"COPY ({query}) TO {target} {COPY_OPTIONS[suffix]}", params
+            )
             rows = int(copied.fetchall()[0][0])
         return ExportResult(str(path), rows, time.perf_counter() - started)
 
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
         with self._cursor() as cur:
-            return self._result_columns(cur, _strip(sql), params)
+            return self._result_columns(cur, statement_body(sql), params)
 
     def _result_columns(
         self, cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None
@@ -264,8 +263,3 @@ class _Watchdog:
                         cur.interrupt()
                 upcoming = [deadline for deadline, _ in self._deadlines.values()]
                 self._changed.wait(min(upcoming) - now if upcoming else None)
-
-
-def _strip(sql: str) -> str:
-    """The statement without trailing semicolons, so it can be wrapped in COPY or count(*)."""
-    return sql.strip().rstrip(";").rstrip()

@@ -29,7 +29,7 @@ def open_warehouse(settings: Settings, *, secrets_client: Any = None) -> Warehou
             memory_limit=settings.duckdb_memory_limit,
         )
     if url.startswith(REDSHIFT_PREFIX):
-        from executor.warehouse.redshift import RedshiftWarehouse
+        from executor.warehouse.redshift.adapter import RedshiftWarehouse
 
         return RedshiftWarehouse.from_settings(settings, secrets_client=secrets_client)
     scheme = url.split("://", 1)[0] if "://" in url else "no scheme"  # never echo credentials

@@ -23,7 +23,7 @@ from executor.errors import UnsafeSQL, WarehouseError
 from executor.settings import DEFAULT_INPUT
 from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.guarded import run_guarded
-from executor.warehouse.redshift import RedshiftWarehouse
+from executor.warehouse.redshift.adapter import RedshiftWarehouse
 from tests.support.formula_cells import (
     EXPECTED_HEADER,
     TEXT_CELLS,

@@ -21,11 +21,12 @@ from moto import mock_aws
 
 from executor.errors import WarehouseError
 from executor.settings import DEFAULT_INPUT, Settings
-from executor.warehouse import redshift
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.factory import open_warehouse
 from executor.warehouse.guarded import run_guarded
-from executor.warehouse.redshift import RedshiftWarehouse
+from executor.warehouse.redshift import adapter
+from executor.warehouse.redshift.adapter import RedshiftWarehouse
+from executor.warehouse.redshift.target import parse_url
 from tests.support.postgres import READER, PgBouncer, PostgresServer, free_port, run_pgbouncer
 
 pytestmark = pytest.mark.integration
@@ -116,7 +117,7 @@ def test_a_table_created_after_the_catalog_was_read_is_queryable_before_the_ttl(
             "CREATE TABLE late.orders AS SELECT 7 AS order_id; "
             f"GRANT SELECT ON late.orders TO {READER};"
         )
-        monkeypatch.setattr(redshift, "CATALOG_REFRESH_S", 0.0)
+        monkeypatch.setattr(warehouse._catalog, "min_refresh_s", 0.0)
 
         # THEN the guard's refresh re-reads the catalog and the query runs
         result = run_guarded(warehouse, "SELECT order_id FROM late.orders", max_rows=5)
@@ -278,7 +279,7 @@ def connections() -> Connections:
 def breakable(pgbouncer: PgBouncer, connections: Connections) -> Iterator[RedshiftWarehouse]:
     """A warehouse whose connections the test can break (5 s statement timeout)."""
     warehouse = RedshiftWarehouse(
-        redshift.parse_url(pgbouncer.url),
+        parse_url(pgbouncer.url),
         password=lambda: pgbouncer.password,
         statement_timeout_s=5,
         connect=connections,
@@ -380,7 +381,7 @@ def test_a_statement_timeout_is_not_a_broken_connection(
     pgbouncer: PgBouncer, connections: Connections
 ) -> None:
     warehouse = RedshiftWarehouse(
-        redshift.parse_url(pgbouncer.url),
+        parse_url(pgbouncer.url),
         password=lambda: pgbouncer.password,
         statement_timeout_s=1,
         connect=connections,
@@ -404,7 +405,7 @@ def test_a_pgbouncer_restart_is_survived(postgres_server: PostgresServer, tmp_pa
     workdir = postgres_server.workdir / f"pgbouncer-{port}"
     with run_pgbouncer(postgres_server, workdir, port) as bouncer:
         warehouse = RedshiftWarehouse(
-            redshift.parse_url(bouncer.url), password=lambda: bouncer.password
+            parse_url(bouncer.url), password=lambda: bouncer.password
         )
         (first_pid,) = warehouse.query("SELECT pg_backend_pid()", 1).rows[0]
     try:
@@ -465,7 +466,7 @@ def test_export_streams_every_row_in_chunks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN small chunks, so the export takes several FETCHes
-    monkeypatch.setattr(redshift, "EXPORT_CHUNK_ROWS", 1_000)
+    monkeypatch.setattr(adapter, "EXPORT_CHUNK_ROWS", 1_000)
     path = tmp_path / f"views{suffix}"
 
     result = redshift_warehouse.export(

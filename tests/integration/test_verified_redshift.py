@@ -16,7 +16,7 @@ from executor.verified.transpile import to_dialect
 from executor.warehouse.base import Warehouse
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import run_guarded
-from executor.warehouse.redshift import RedshiftWarehouse
+from executor.warehouse.redshift.adapter import RedshiftWarehouse
 from tests.support.verified import TODAY
 
 pytestmark = pytest.mark.integration

@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 
 from executor.settings import DEFAULT_INPUT, Settings
-from executor.warehouse.redshift import RedshiftWarehouse
+from executor.warehouse.redshift.adapter import RedshiftWarehouse
 from executor.warehouse.schema_doc import DEFAULT_SCHEMA_DOC, load_schema_doc
 
 DATABASE = "dev"

@@ -1,0 +1,3 @@
+"""Amazon Redshift through redshift-connector: `target` (what WAREHOUSE_URL names and how
+to authenticate), `connection` (one shared connection, re-opened when it breaks) and
+`adapter` (the Warehouse on top of them)."""

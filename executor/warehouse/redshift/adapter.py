@@ -1,0 +1,208 @@
+"""The Redshift warehouse: the catalog, queries, result columns and exports, each run on
+the shared connection (executor.warehouse.redshift.connection) and rolled back.
+
+Exports stream the whole result through a server-side cursor, a chunk at a time, into
+the result writers shared with DuckDB.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import redshift_connector
+
+from executor.settings import Settings
+from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
+from executor.warehouse.catalog import describe_tables
+from executor.warehouse.catalog_cache import CatalogCache
+from executor.warehouse.guard import is_read_only
+from executor.warehouse.params import check_params
+from executor.warehouse.redshift.connection import RedshiftConnection
+from executor.warehouse.redshift.target import (
+    FixedPassword,
+    Password,
+    RedshiftTarget,
+    SecretPassword,
+    no_password,
+    parse_url,
+)
+from executor.warehouse.result_writers import (
+    export_suffix,
+    open_result_writer,
+    statement_body,
+)
+from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
+
+EXPORT_CHUNK_ROWS = 10_000
+CATALOG_TTL_S = 600.0
+# The shortest interval between catalog reads forced by tables(refresh=True).
+CATALOG_REFRESH_S = 60.0
+
+
+class RedshiftWarehouse:
+    dialect = "redshift"
+
+    def __init__(
+        self,
+        target: RedshiftTarget,
+        *,
+        password: Password = no_password,
+        schemas: tuple[str, ...] = ("public",),
+        statement_timeout_s: float = 60.0,
+        schema_doc: SchemaDoc | None = None,
+        connect: Callable[..., Any] = redshift_connector.connect,
+    ) -> None:
+        self.target = target
+        self.schemas = target.schemas or schemas
+        self.statement_timeout_s = statement_timeout_s
+        self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None)
+        self._connection = RedshiftConnection(
+            target, password=password, statement_timeout_s=statement_timeout_s, connect=connect
+        )
+        self._catalog = CatalogCache(
+            self._read_described, ttl_s=CATALOG_TTL_S, min_refresh_s=CATALOG_REFRESH_S
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, secrets_client: Any = None) -> RedshiftWarehouse:
+        target = parse_url(settings.warehouse_url)
+        password: Password = no_password
+        if target.iam:
+            pass
+        elif settings.redshift_password:
+            password = FixedPassword(settings.redshift_password)
+        elif settings.redshift_secret_arn:
+            password = SecretPassword(
+                settings.redshift_secret_arn, client=secrets_client, region=settings.aws_region
+            )
+        else:
+            raise ValueError("Redshift needs REDSHIFT_PASSWORD, REDSHIFT_SECRET_ARN or iam=true")
+        return cls(
+            target,
+            password=password,
+            schemas=settings.warehouse_schemas,
+            statement_timeout_s=settings.statement_timeout_s,
+            schema_doc=resolve_schema_doc(settings.schema_doc_path),
+        )
+
+    # -- the Warehouse interface ------------------------------------------------------------
+
+    def tables(self, refresh: bool = False) -> list[TableInfo]:
+        """Tables of the configured schemas from information_schema, cached for 10 minutes.
+
+        `refresh` (a query named a table the catalog lacks) re-reads it sooner, but at most
+        once a minute, so misspelt names cannot keep the catalog queries running.
+        """
+        return self._catalog.tables(refresh)
+
+    def _read_described(self) -> list[TableInfo]:
+        return self._doc.describe(self._connection.run(self._read_catalog, retry=True))
+
+    def _read_catalog(self, cursor: Any) -> list[TableInfo]:
+        names = {f"schema{i}": schema for i, schema in enumerate(self.schemas)}
+        cursor.execute(
+            "SELECT c.table_schema, c.table_name, c.column_name, c.data_type, "
+            "c.character_maximum_length, c.numeric_precision, c.numeric_scale "
+            "FROM information_schema.columns c JOIN information_schema.tables t "
+            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            f"WHERE c.table_schema IN ({', '.join(':' + n for n in names)}) "
+            "AND t.table_type IN ('BASE TABLE', 'VIEW') "
+            "ORDER BY c.table_schema, c.table_name, c.ordinal_position",
+            names,
+        )
+        listed = [
+            (schema, table, column, _type_name(*type_parts))
+            for schema, table, column, *type_parts in cursor.fetchall()
+        ]
+
+        def fetch(sql: str) -> list[tuple[Any, ...]]:
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
+
+        return describe_tables(fetch, listed)
+
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
+        check_params(sql, params)
+        started = time.perf_counter()
+
+        def work(cursor: Any) -> QueryResult:
+            cursor.execute(sql, params or None)
+            columns = [d[0] for d in cursor.description or []]
+            rows = [tuple(r) for r in cursor.fetchmany(max_rows)] if columns else []
+            # the driver has read the whole result, so rowcount is its size
+            total = max(cursor.rowcount, len(rows))
+            return QueryResult(columns, rows, total, time.perf_counter() - started)
+
+        result: QueryResult = self._connection.run(work, retry=is_read_only(sql, self.dialect))
+        return result
+
+    def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
+        check_params(sql, params)
+        body = statement_body(sql)
+
+        def work(cursor: Any) -> list[ResultColumn]:
+            cursor.execute(f"SELECT * FROM ({body}) AS described LIMIT 0", params or None)
+            return [
+                ResultColumn(d[0], free_text=d[1] not in FIXED_SHAPE_TYPES)
+                for d in cursor.description or []
+            ]
+
+        columns: list[ResultColumn] = self._connection.run(
+            work, retry=is_read_only(body, self.dialect)
+        )
+        return columns
+
+    def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
+        """Stream the whole result to CSV or Parquet through a server-side cursor, in chunks."""
+        export_suffix(path)
+        check_params(sql, params)
+        started = time.perf_counter()
+        body = statement_body(sql)
+
+        def work(cursor: Any) -> int:
+            cursor.execute(f"DECLARE databot_export NO SCROLL CURSOR FOR {body}", params or None)
+            written = 0
+            with open_result_writer(path) as write:
+                while True:
+                    cursor.execute(f"FETCH FORWARD {EXPORT_CHUNK_ROWS} FROM databot_export")
+                    rows = cursor.fetchall()
+                    description = cursor.description or []
+                    types = [ARROW_TYPES.get(d[1]) for d in description]
+                    write([d[0] for d in description], rows, types)
+                    written += len(rows)
+                    if len(rows) < EXPORT_CHUNK_ROWS:
+                        break
+            cursor.execute("CLOSE databot_export")
+            return written
+
+        rows: int = self._connection.run(work, retry=is_read_only(body, self.dialect))
+        return ExportResult(str(path), rows, time.perf_counter() - started)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _type_name(data_type: str, length: int | None, precision: int | None, scale: int | None) -> str:
+    if length is not None and "char" in data_type:
+        return f"{data_type}({length})"
+    if data_type == "numeric" and precision is not None:
+        return f"numeric({precision},{scale or 0})"
+    return data_type
+
+
+# Type OIDs of numbers, booleans, dates and times: their printed values cannot start with
+# a formula character (see csv_cells).
+FIXED_SHAPE_TYPES = frozenset({16, 20, 21, 23, 26, 700, 701, 1700, 1082, 1083, 1114, 1184, 1266})
+
+# Type OIDs → Arrow types, for Parquet. NUMERIC has no fixed scale in a result (avg()
+# returns many digits), so Parquet gets it as DOUBLE; CSV keeps it exact. Other types
+# become text.
+ARROW_TYPES: dict[int, pa.DataType] = {
+    16: pa.bool_(), 20: pa.int64(), 21: pa.int16(), 23: pa.int32(), 700: pa.float32(),
+    701: pa.float64(), 1700: pa.float64(), 1082: pa.date32(), 1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"), 25: pa.string(), 1042: pa.string(), 1043: pa.string(),
+}  # fmt: skip
