@@ -11,7 +11,7 @@ from executor.artifacts import ArtifactStore
 from executor.engine import Engine
 from executor.sandbox import open_sandbox
 from executor.settings import Settings
-from executor.tools.registry import build_tools
+from executor.tools.registry import TOOLS
 from executor.warehouse.base import Warehouse
 
 __all__ = ["Agent", "Example", "Examples", "create_agent", "how_to_configure"]
@@ -35,7 +35,7 @@ def create_agent(
         client or bedrock_client(settings),
         warehouse,
         artifacts,
-        build_tools(),
+        TOOLS,
         AgentConfig.from_settings(settings),
         prices=PriceTable(settings.model_prices),
         examples=examples,

@@ -29,8 +29,9 @@ from executor.errors import BudgetExceeded, DatabotError
 from executor.preview import preview_table
 from executor.sandbox import Sandbox
 from executor.settings import Settings
+from executor.tools import run_sql
 from executor.tools.base import SavedQuery, Tool, ToolContext
-from executor.tools.registry import STAGES, call_tool, tool_config
+from executor.tools.registry import call_tool, tool_config
 from executor.warehouse.as_of import data_as_of, tables_as_of
 from executor.warehouse.base import Warehouse
 
@@ -117,7 +118,8 @@ class _SqlAttempts:
 
     def stage(self) -> str:
         attempt = self.failures + 1
-        return "Running SQL" if attempt == 1 else f"Running SQL ({_ordinal(attempt)} try)"
+        running = run_sql.TOOL.stage
+        return running if attempt == 1 else f"{running} ({_ordinal(attempt)} try)"
 
     def record(self, tool_input: Any, result: dict[str, Any]) -> None:
         if result["status"] == "success":
@@ -209,8 +211,10 @@ class _Job:
 
     def _call(self, tool_use: dict[str, Any]) -> dict[str, Any]:
         name = tool_use["name"]
-        is_sql = name == "run_sql"
-        self.request.progress(self.sql.stage() if is_sql else STAGES.get(name, f"Using {name}"))
+        is_sql = name == run_sql.TOOL.name
+        tool = self.agent.tools.get(name)
+        stage = tool.stage if tool is not None else f"Using {name}"
+        self.request.progress(self.sql.stage() if is_sql else stage)
         result = call_tool(self.agent.tools, self.context, tool_use)
         if is_sql:
             self.sql.record(tool_use.get("input"), result["toolResult"])

@@ -60,10 +60,12 @@ class ToolContext:
 
 @dataclass(frozen=True)
 class Tool:
-    """A tool as the agent sees it: the Converse `toolSpec` and the function behind it."""
+    """A tool as the agent sees it: the Converse `toolSpec` (which names it), the function
+    behind it, and what the person sees in the thread while it runs."""
 
     spec: dict[str, Any]
     run: Callable[[ToolContext, ToolInput], ToolOutput]
+    stage: str
 
     @property
     def name(self) -> str:

@@ -91,4 +91,4 @@ def _key(name: str) -> str:
     return name.strip().strip('"').lower()
 
 
-TOOL = Tool(spec=SPEC, run=describe_tables)
+TOOL = Tool(spec=SPEC, run=describe_tables, stage="Reading the schema")

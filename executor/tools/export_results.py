@@ -75,4 +75,4 @@ def _what_to_export(context: ToolContext, tool_input: ToolInput) -> tuple[str, s
     return sql, f"export_{number}.{file_format}"
 
 
-TOOL = Tool(spec=SPEC, run=export_results)
+TOOL = Tool(spec=SPEC, run=export_results, stage="Saving the results")

@@ -132,4 +132,4 @@ def _text_fields(tool_input: ToolInput) -> dict[str, str | None]:
     return fields
 
 
-TOOL = Tool(spec=SPEC, run=make_chart)
+TOOL = Tool(spec=SPEC, run=make_chart, stage="Drawing a chart")

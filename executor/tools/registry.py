@@ -1,39 +1,25 @@
-"""The agent's tool list: each module in TOOLS exposes `TOOL: Tool`, offered in that order."""
+"""The agent's tools, offered to the model in this order, and how one is called."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from executor.errors import UserFacingError
+from executor.tools import describe_tables, export_results, make_chart, run_python, run_sql
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput
 from executor.tools.bounded import ERROR_CHARS, cut, for_model
 
 logger = Logger(service="databot")
 
-TOOLS = ("describe_tables", "run_sql", "run_python", "make_chart", "export_results")
-
-# What the person sees in the thread while a tool runs.
-STAGES: dict[str, str] = {
-    "describe_tables": "Reading the schema",
-    "run_sql": "Running SQL",
-    "run_python": "Running Python",
-    "make_chart": "Drawing a chart",
-    "export_results": "Saving the results",
-}
-
-
-def build_tools() -> list[Tool]:
-    return [_load(name) for name in TOOLS]
-
-
-def _load(name: str) -> Tool:
-    tool = importlib.import_module(f"executor.tools.{name}").TOOL
-    if not isinstance(tool, Tool) or tool.name != name:
-        raise TypeError(f"executor.tools.{name}.TOOL must be a Tool named {name!r}")
-    return tool
+TOOLS: tuple[Tool, ...] = (
+    describe_tables.TOOL,
+    run_sql.TOOL,
+    run_python.TOOL,
+    make_chart.TOOL,
+    export_results.TOOL,
+)
 
 
 def tool_config(tools: list[Tool]) -> dict[str, Any]:

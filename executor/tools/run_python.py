@@ -158,4 +158,4 @@ def _tail(label: str, text: str, limit: int = 2000) -> str:
     return f"\n{label}:\n{text[-limit:]}"
 
 
-TOOL = Tool(spec=SPEC, run=run_python)
+TOOL = Tool(spec=SPEC, run=run_python, stage="Running Python")

@@ -64,4 +64,4 @@ def run_sql(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
     }
 
 
-TOOL = Tool(spec=SPEC, run=run_sql)
+TOOL = Tool(spec=SPEC, run=run_sql, stage="Running SQL")

@@ -22,7 +22,7 @@ from executor.agent.pricing import PriceTable
 from executor.artifacts import ArtifactStore, open_artifact_store
 from executor.engine import Request, Turn
 from executor.settings import DEFAULT_INPUT, Settings
-from executor.tools.registry import build_tools
+from executor.tools.registry import TOOLS
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
 from tests.support.scripted_model import (
@@ -70,7 +70,7 @@ def agent_for(stub: StubbedBedrock, warehouse: Warehouse, artifacts: ArtifactSto
     retry = RetryPolicy(attempts=3, base_delay_s=1.0, sleep=(sleeps if sleeps is not None
                         else []).append, jitter=lambda: 1.0)
     extra = {"clock": clock} if clock else {}
-    return Agent(stub.client, warehouse, artifacts, build_tools(),
+    return Agent(stub.client, warehouse, artifacts, TOOLS,
                  AgentConfig(model_ids=MODELS, limits=limits, retry=retry, **config),
                  prices=PriceTable(), **extra)
 
@@ -109,7 +109,7 @@ def test_a_straight_answer(bedrock_stub: StubbedBedrock, warehouse: Warehouse,
     assert third["messages"][-1] == {"role": "user", "content": [{"text": REFLECTION_PROMPT}]}
     # AND the request offered the tools and grounded the model in the schema
     offered = [tool["toolSpec"]["name"] for tool in first["toolConfig"]["tools"]]
-    assert offered == [tool.name for tool in build_tools()]
+    assert offered == [tool.name for tool in TOOLS]
     assert first["modelId"] == MODELS[0]
     assert '"name": "users"' in first["system"][0]["text"]
     # AND usage adds up the three calls, priced as Claude Sonnet 4 ($3 / $15 per million)

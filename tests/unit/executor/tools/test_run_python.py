@@ -54,7 +54,7 @@ def test_through_the_registry_a_failure_is_an_error_result(tool_context: ToolCon
 
 
 def test_the_registry_offers_run_python() -> None:
-    assert "run_python" in {tool.name for tool in registry.build_tools()}
+    assert "run_python" in {tool.name for tool in registry.TOOLS}
 
 
 def test_saved_queries_load_by_name(tool_context: ToolContext) -> None:

@@ -25,7 +25,7 @@ from executor.settings import Settings
 from executor.tools.base import ToolContext
 from executor.tools.bounded import CELL_CHARS, ERROR_CHARS, RESULT_CHARS, for_model
 from executor.tools.describe_tables import DESCRIPTION_CHARS, NAME_CHARS
-from executor.tools.registry import build_tools, call_tool
+from executor.tools.registry import TOOLS, call_tool
 from executor.warehouse.base import Column, TableInfo, Warehouse
 from executor.warehouse.catalog import SAMPLE_CHARS, SAMPLE_VALUES
 from executor.warehouse.factory import open_warehouse
@@ -160,7 +160,7 @@ def hostile_context(warehouse: Warehouse, tmp_path: Path) -> ToolContext:
 
 
 def run_tool(context: ToolContext, name: str, tool_input: dict[str, Any]) -> dict[str, Any]:
-    tools = {tool.name: tool for tool in build_tools()}
+    tools = {tool.name: tool for tool in TOOLS}
     block = call_tool(tools, context, {"toolUseId": "t1", "name": name, "input": tool_input})
     result: dict[str, Any] = block["toolResult"]
     return result
