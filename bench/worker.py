@@ -49,7 +49,7 @@ from executor.local_aws import LocalStack, create_stack
 from executor.settings import REPO_ROOT
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import Message
+from executor.worker.queue import QueueMessage
 from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
 from tests.support.scripted_engine import ScriptedEngine
@@ -144,7 +144,7 @@ class MemoryQueue:
             self._receives[message_id] = 0
             self._changed.notify_all()
 
-    def receive(self, max_messages: int, wait_s: int) -> list[Message]:
+    def receive(self, max_messages: int, wait_s: int) -> list[QueueMessage]:
         deadline = time.time() + wait_s
         with self._changed:
             while not (ready := self._visible()) and time.time() < deadline:
@@ -153,19 +153,19 @@ class MemoryQueue:
             for message_id in taken:
                 self._receives[message_id] += 1
                 self._visible_at[message_id] = time.time() + self._visibility_s
-            return [Message(message_id, message_id, self._bodies[message_id],
+            return [QueueMessage(message_id, message_id, self._bodies[message_id],
                             self._receives[message_id], self._sent_at[message_id])
                     for message_id in taken]
 
-    def delete(self, message: Message) -> None:
+    def delete(self, message: QueueMessage) -> None:
         with self._changed:
             for table in (self._bodies, self._visible_at, self._receives, self._sent_at):
                 table.pop(message.message_id, None)
 
-    def change_visibility(self, message: Message, seconds: int) -> None:
+    def change_visibility(self, message: QueueMessage, seconds: int) -> None:
         self.change_visibility_batch([message], seconds)
 
-    def change_visibility_batch(self, messages: list[Message], seconds: int) -> list[str]:
+    def change_visibility_batch(self, messages: list[QueueMessage], seconds: int) -> list[str]:
         with self._changed:
             refused = [m.message_id for m in messages if m.message_id not in self._bodies]
             for message in messages:

@@ -13,7 +13,9 @@ from executor.errors import BudgetExceeded
 
 
 @dataclass(frozen=True)
-class Limits:
+class QuestionLimits:
+    """What answering one question may use: model calls, tokens and wall time."""
+
     max_turns: int
     max_total_tokens: int
     max_seconds: float
@@ -23,7 +25,10 @@ class Budget:
     """Counts what a job spends; `check` raises BudgetExceeded before a call over the limit."""
 
     def __init__(
-        self, limits: Limits, prices: PriceTable, clock: Callable[[], float] = time.monotonic
+        self,
+        limits: QuestionLimits,
+        prices: PriceTable,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._limits = limits
         self._prices = prices

@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from bot.answer import PREVIEW_ROWS, Answer, Table
-from executor.agent.budget import Budget, Limits
+from executor.agent.budget import Budget, QuestionLimits
 from executor.agent.history import Message, history_messages, user_message
 from executor.agent.models import ConverseClient, ModelChain, RetryPolicy
 from executor.agent.pricing import PriceTable
@@ -54,7 +54,7 @@ Examples = Sequence[Example] | Callable[[str], Sequence[Example]]
 @dataclass(frozen=True)
 class AgentConfig:
     model_ids: tuple[str, ...]
-    limits: Limits
+    limits: QuestionLimits
     sql_attempts: int = 3
     reflection: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -63,7 +63,9 @@ class AgentConfig:
     def from_settings(cls, settings: Settings) -> AgentConfig:
         return cls(
             model_ids=settings.model_ids,
-            limits=Limits(settings.max_turns, settings.max_total_tokens, settings.max_seconds),
+            limits=QuestionLimits(
+                settings.max_turns, settings.max_total_tokens, settings.max_seconds
+            ),
             sql_attempts=settings.sql_attempts,
             reflection=settings.reflection,
         )

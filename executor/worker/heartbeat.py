@@ -11,7 +11,7 @@ import threading
 
 from aws_lambda_powertools import Logger
 
-from executor.worker.queue import JobsQueue, Message
+from executor.worker.queue import JobsQueue, QueueMessage
 
 logger = Logger(service="databot")
 
@@ -22,7 +22,7 @@ class Heartbeat:
         self._visibility_s = visibility_s
         self._interval_s = interval_s
         self._lock = threading.Lock()
-        self._messages: dict[str, Message] = {}
+        self._messages: dict[str, QueueMessage] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
@@ -33,19 +33,19 @@ class Heartbeat:
         self._stop.set()
         self._thread.join(timeout=self._interval_s + 5)
 
-    def track(self, message: Message) -> None:
+    def track(self, message: QueueMessage) -> None:
         with self._lock:
             self._messages[message.message_id] = message
 
-    def untrack(self, message: Message) -> None:
+    def untrack(self, message: QueueMessage) -> None:
         with self._lock:
             self._messages.pop(message.message_id, None)
 
-    def in_flight(self) -> list[Message]:
+    def in_flight(self) -> list[QueueMessage]:
         with self._lock:
             return list(self._messages.values())
 
-    def release_all(self) -> list[Message]:
+    def release_all(self) -> list[QueueMessage]:
         """Make every tracked message visible again now (shutdown): another worker takes
         them over. Returns what was released."""
         with self._lock:

@@ -12,7 +12,9 @@ SQS_BATCH_MAX = 10
 
 
 @dataclass(frozen=True)
-class Message:
+class QueueMessage:
+    """A message of the jobs queue as SQS handed it out (its body is a Job's JSON)."""
+
     message_id: str
     receipt_handle: str
     body: str
@@ -29,13 +31,13 @@ class JobsQueue(Protocol):
 
     queue_url: str
 
-    def receive(self, max_messages: int, wait_s: int) -> list[Message]: ...
+    def receive(self, max_messages: int, wait_s: int) -> list[QueueMessage]: ...
 
-    def delete(self, message: Message) -> None: ...
+    def delete(self, message: QueueMessage) -> None: ...
 
-    def change_visibility(self, message: Message, seconds: int) -> None: ...
+    def change_visibility(self, message: QueueMessage, seconds: int) -> None: ...
 
-    def change_visibility_batch(self, messages: list[Message], seconds: int) -> list[str]:
+    def change_visibility_batch(self, messages: list[QueueMessage], seconds: int) -> list[str]:
         """Set the visibility of many messages; return the ids that were refused."""
         ...
 
@@ -45,7 +47,7 @@ class SqsQueue:
         self.queue_url = queue_url
         self.client = client if client is not None else boto3.client("sqs")
 
-    def receive(self, max_messages: int, wait_s: int) -> list[Message]:
+    def receive(self, max_messages: int, wait_s: int) -> list[QueueMessage]:
         response = self.client.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=max_messages,
@@ -56,17 +58,17 @@ class SqsQueue:
         )
         return [_message(raw) for raw in response.get("Messages", [])]
 
-    def delete(self, message: Message) -> None:
+    def delete(self, message: QueueMessage) -> None:
         self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message.receipt_handle)
 
-    def change_visibility(self, message: Message, seconds: int) -> None:
+    def change_visibility(self, message: QueueMessage, seconds: int) -> None:
         self.client.change_message_visibility(
             QueueUrl=self.queue_url,
             ReceiptHandle=message.receipt_handle,
             VisibilityTimeout=seconds,
         )
 
-    def change_visibility_batch(self, messages: list[Message], seconds: int) -> list[str]:
+    def change_visibility_batch(self, messages: list[QueueMessage], seconds: int) -> list[str]:
         """Set the visibility of many messages; return the ids SQS refused (gone, expired)."""
         failed: list[str] = []
         for start in range(0, len(messages), SQS_BATCH_MAX):
@@ -86,9 +88,9 @@ class SqsQueue:
         return failed
 
 
-def _message(raw: dict[str, Any]) -> Message:
+def _message(raw: dict[str, Any]) -> QueueMessage:
     attributes = raw.get("Attributes", {})
-    return Message(
+    return QueueMessage(
         message_id=raw["MessageId"],
         receipt_handle=raw["ReceiptHandle"],
         body=raw.get("Body", ""),

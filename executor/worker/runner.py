@@ -35,7 +35,7 @@ from executor.worker.outbox import (
     SlackOutbox,
     first_reply_timer,
 )
-from executor.worker.queue import Message
+from executor.worker.queue import QueueMessage
 
 logger = Logger(service="databot")
 
@@ -88,7 +88,7 @@ class JobRunner:
         # At most `concurrency` engines run at once; the rest of a job is bookkeeping.
         self.engine_slots = threading.BoundedSemaphore(config.concurrency)
 
-    def run(self, message: Message) -> Outcome:
+    def run(self, message: QueueMessage) -> Outcome:
         try:
             job = Job.from_json(message.body)
         except PoisonMessage as e:
@@ -99,7 +99,7 @@ class JobRunner:
         finally:
             logger.thread_safe_remove_keys(["correlation_id"])
 
-    def _run_job(self, job: Job, message: Message) -> Outcome:
+    def _run_job(self, job: Job, message: QueueMessage) -> Outcome:
         claim = self.jobs.claim(job, attempt=message.receive_count)
         if not claim.claimed:
             if claim.record.finished:
@@ -119,7 +119,7 @@ class JobRunner:
             # and a retry draws them again.
             shutil.rmtree(scratch_dir(job.job_id), ignore_errors=True)
 
-    def _work(self, job: Job, record: JobRecord, message: Message) -> Outcome:
+    def _work(self, job: Job, record: JobRecord, message: QueueMessage) -> Outcome:
         self.metrics.job_started()
         started = time.monotonic()
         outbox: Outbox | None = None
@@ -153,7 +153,7 @@ class JobRunner:
         answer: Answer | None,
         delivery: Delivery,
         started: float,
-        message: Message,
+        message: QueueMessage,
         *,
         recorded: bool = False,
     ) -> Outcome:
@@ -173,7 +173,7 @@ class JobRunner:
         logger.info("job_id=<%s> | done in %.2f s", job.job_id, duration)
         return DELETE
 
-    def _outbox(self, job: Job, record: JobRecord, message: Message) -> Outbox:
+    def _outbox(self, job: Job, record: JobRecord, message: QueueMessage) -> Outbox:
         if job.reply_to.kind != "slack":
             if job.reply_to.kind != "api":
                 logger.warning("job_id=<%s> | no replier for %s yet: answer kept in JOBS_TABLE",
@@ -195,7 +195,7 @@ class JobRunner:
     def _failed(
         self,
         job: Job,
-        message: Message,
+        message: QueueMessage,
         error: Exception,
         outbox: Outbox | None,
         duration_s: float,
@@ -250,7 +250,7 @@ class JobRunner:
                                "trying again", job.job_id, type(e).__name__)
                 time.sleep(MARK_DONE_PAUSE_S * attempt)
 
-    def _poison(self, message: Message, error: PoisonMessage) -> Outcome:
+    def _poison(self, message: QueueMessage, error: PoisonMessage) -> Outcome:
         logger.error("message_id=<%s> | poison message dropped: %s", message.message_id, error)
         self.metrics.job_failed("poison", 0.0)
         reply_to = error.reply_to

@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 
 from executor.worker.config import WorkerConfig
 from executor.worker.heartbeat import Heartbeat
-from executor.worker.queue import JobsQueue, Message
+from executor.worker.queue import JobsQueue, QueueMessage
 from executor.worker.runner import Action, JobRunner, Outcome
 
 logger = Logger(service="databot")
@@ -49,7 +49,7 @@ class Worker:
         self.heartbeat = Heartbeat(
             jobs_queue, visibility_s=config.visibility_s, interval_s=config.heartbeat_s
         )
-        self._work: queue.Queue[Message | None] = queue.Queue()
+        self._work: queue.Queue[QueueMessage | None] = queue.Queue()
         self._stopping = threading.Event()
         self._running = threading.Event()
         self._busy = 0
@@ -149,7 +149,7 @@ class Worker:
                 self._busy -= 1
                 self._changed.notify_all()
 
-    def _apply(self, message: Message, outcome: Outcome) -> None:
+    def _apply(self, message: QueueMessage, outcome: Outcome) -> None:
         try:
             if outcome.action is Action.DELETE:
                 self.queue.delete(message)

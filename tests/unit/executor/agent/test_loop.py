@@ -15,7 +15,7 @@ import pytest
 
 from bot.answer import PREVIEW_ROWS
 from executor.agent import create_agent
-from executor.agent.budget import Limits
+from executor.agent.budget import QuestionLimits
 from executor.agent.loop import REFLECTION_PROMPT, Agent, AgentConfig
 from executor.agent.models import RetryPolicy
 from executor.agent.pricing import PriceTable
@@ -65,7 +65,7 @@ def ask(agent: Any, question: str, history: list[Turn] | None = None
 
 def agent_for(stub: StubbedBedrock, warehouse: Warehouse, artifacts: ArtifactStore, *,
               sleeps: list[float] | None = None, clock: Any = None, **config: Any) -> Agent:
-    limits = Limits(config.pop("max_turns", 12), config.pop("max_total_tokens", 200_000),
+    limits = QuestionLimits(config.pop("max_turns", 12), config.pop("max_total_tokens", 200_000),
                     config.pop("max_seconds", 120.0))
     retry = RetryPolicy(attempts=3, base_delay_s=1.0, sleep=(sleeps if sleeps is not None
                         else []).append, jitter=lambda: 1.0)

@@ -25,7 +25,7 @@ from bot.slack.replier import Marker, SlackReplier, retry_handlers
 from executor.conversations import ConversationStore
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import Message
+from executor.worker.queue import QueueMessage
 from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
@@ -105,8 +105,8 @@ def runner_for(
     return make
 
 
-def message(job: Job, receive_count: int) -> Message:
-    return Message(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh",
+def message(job: Job, receive_count: int) -> QueueMessage:
+    return QueueMessage(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh",
                    body=job.to_json(), receive_count=receive_count, sent_at=time.time())
 
 

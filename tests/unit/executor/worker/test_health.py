@@ -11,7 +11,7 @@ from bot.job_store import JobStore
 from executor.worker import service
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import Message
+from executor.worker.queue import QueueMessage
 from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
 from tests.support.scripted_engine import ScriptedEngine
@@ -27,18 +27,18 @@ class UnreachableQueue:
         self.reachable = threading.Event()
         self.receives = 0
 
-    def receive(self, max_messages: int, wait_s: int) -> list[Message]:
+    def receive(self, max_messages: int, wait_s: int) -> list[QueueMessage]:
         self.receives += 1
         if not self.reachable.is_set():
             raise ConnectionError("no route to SQS")
         time.sleep(0.01)  # a long poll, shortened
         return []
 
-    def delete(self, message: Message) -> None: ...
+    def delete(self, message: QueueMessage) -> None: ...
 
-    def change_visibility(self, message: Message, seconds: int) -> None: ...
+    def change_visibility(self, message: QueueMessage, seconds: int) -> None: ...
 
-    def change_visibility_batch(self, messages: list[Message], seconds: int) -> list[str]:
+    def change_visibility_batch(self, messages: list[QueueMessage], seconds: int) -> list[str]:
         return []
 
 

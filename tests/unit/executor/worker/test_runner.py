@@ -26,7 +26,7 @@ from executor.errors import TransientError, UnsafeSQL
 from executor.worker import runner as runner_module
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import Message
+from executor.worker.queue import QueueMessage
 from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
@@ -36,8 +36,8 @@ from tests.support.worker import slack_job
 CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
 
 
-def message(body: str, receive_count: int = 1) -> Message:
-    return Message(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh", body=body,
+def message(body: str, receive_count: int = 1) -> QueueMessage:
+    return QueueMessage(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh", body=body,
                    receive_count=receive_count, sent_at=time.time())
 
 

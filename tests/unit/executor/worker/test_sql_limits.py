@@ -20,7 +20,7 @@ from executor.warehouse.guarded import run_guarded
 from executor.warehouse.isolated import IsolatedDuckDBWarehouse
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import Message
+from executor.worker.queue import QueueMessage
 from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
 from tests.support.aws import AwsStack
@@ -37,14 +37,14 @@ class MemoryQueue:
     queue_url = "memory://jobs"
 
     def __init__(self) -> None:
-        self._ready: list[Message] = []
+        self._ready: list[QueueMessage] = []
         self._changed = threading.Condition()
         self.deleted: list[str] = []
 
     def send(self, body: str) -> None:
         with self._changed:
             self._ready.append(
-                Message(
+                QueueMessage(
                     message_id=f"m{len(self._ready)}",
                     receipt_handle="rh",
                     body=body,
@@ -54,19 +54,19 @@ class MemoryQueue:
             )
             self._changed.notify_all()
 
-    def receive(self, max_messages: int, wait_s: int) -> list[Message]:
+    def receive(self, max_messages: int, wait_s: int) -> list[QueueMessage]:
         with self._changed:
             self._changed.wait_for(lambda: bool(self._ready), timeout=wait_s)
             taken, self._ready = self._ready[:max_messages], self._ready[max_messages:]
             return taken
 
-    def delete(self, message: Message) -> None:
+    def delete(self, message: QueueMessage) -> None:
         self.deleted.append(message.message_id)
 
-    def change_visibility(self, message: Message, seconds: int) -> None:
+    def change_visibility(self, message: QueueMessage, seconds: int) -> None:
         """Visibility is only the heartbeat's concern here: nothing is redelivered."""
 
-    def change_visibility_batch(self, messages: list[Message], seconds: int) -> list[str]:
+    def change_visibility_batch(self, messages: list[QueueMessage], seconds: int) -> list[str]:
         return []
 
 
