@@ -23,12 +23,11 @@ from executor.warehouse.guard import is_read_only
 from executor.warehouse.params import check_params
 from executor.warehouse.redshift.connection import RedshiftConnection
 from executor.warehouse.redshift.target import (
-    FixedPassword,
     Password,
     RedshiftTarget,
-    SecretPassword,
     no_password,
     parse_url,
+    password_source,
 )
 from executor.warehouse.result_writers import (
     export_suffix,
@@ -70,20 +69,15 @@ class RedshiftWarehouse:
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_client: Any = None) -> RedshiftWarehouse:
         target = parse_url(settings.warehouse_url)
-        password: Password = no_password
-        if target.iam:
-            pass
-        elif settings.redshift_password:
-            password = FixedPassword(settings.redshift_password)
-        elif settings.redshift_secret_arn:
-            password = SecretPassword(
-                settings.redshift_secret_arn, client=secrets_client, region=settings.aws_region
-            )
-        else:
-            raise ValueError("Redshift needs REDSHIFT_PASSWORD, REDSHIFT_SECRET_ARN or iam=true")
         return cls(
             target,
-            password=password,
+            password=password_source(
+                target,
+                password=settings.redshift_password,
+                secret_arn=settings.redshift_secret_arn,
+                region=settings.aws_region,
+                secrets_client=secrets_client,
+            ),
             schemas=settings.warehouse_schemas,
             statement_timeout_s=settings.statement_timeout_s,
             schema_doc=resolve_schema_doc(settings.schema_doc_path),

@@ -142,6 +142,25 @@ class SecretPassword:
         return str(password)
 
 
+def password_source(
+    target: RedshiftTarget,
+    *,
+    password: str | None,
+    secret_arn: str | None,
+    region: str | None,
+    secrets_client: Any = None,
+) -> Password:
+    """How to get the password: none under IAM, else the given one, else the secret's
+    (fetched with `secrets_client`, or a client for `region`)."""
+    if target.iam:
+        return no_password
+    if password:
+        return FixedPassword(password)
+    if secret_arn:
+        return SecretPassword(secret_arn, client=secrets_client, region=region)
+    raise ValueError("Redshift needs REDSHIFT_PASSWORD, REDSHIFT_SECRET_ARN or iam=true")
+
+
 def no_password() -> str | None:
     """IAM authentication: redshift-connector fetches temporary credentials itself."""
     return None

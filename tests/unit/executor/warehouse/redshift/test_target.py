@@ -4,13 +4,19 @@ redshift-connector (password, TLS, IAM cluster or serverless) and the secret pas
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
 from executor.errors import WarehouseError
-from executor.warehouse.redshift.target import SecretPassword, connect_args, parse_url
+from executor.warehouse.redshift.target import (
+    SecretPassword,
+    connect_args,
+    parse_url,
+    password_source,
+)
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:databot/redshift-AbCdEf"
 
@@ -81,16 +87,41 @@ def test_iam_auth_needs_a_cluster_or_a_workgroup() -> None:
         connect_args(parse_url("redshift://analyst@host/dev?iam=true"), None)
 
 
-def test_the_secret_password_is_read_from_json_once() -> None:
-    client = boto3.client(
+def test_the_password_comes_from_iam_the_environment_or_a_secret_in_that_order() -> None:
+    # GIVEN both a password and a secret: IAM needs neither, else the password wins
+    both: dict[str, Any] = {"password": "pw", "secret_arn": ARN, "region": "us-east-1"}
+    iam = password_source(parse_url("redshift://a@host/dev?iam=1&cluster_identifier=c"), **both)
+    assert iam() is None
+    fixed = password_source(parse_url("redshift://a@host/dev"), **both)
+    assert fixed() == "pw" and "pw" not in repr(fixed)
+    # WHEN only a secret is named, it is read (lazily) from Secrets Manager
+    secret = password_source(
+        parse_url("redshift://a@host/dev"), password=None, secret_arn=ARN, region="us-east-1"
+    )
+    assert isinstance(secret, SecretPassword) and secret.secret_arn == ARN
+    # WHEN there is neither, the error names every way to authenticate
+    with pytest.raises(ValueError, match="REDSHIFT_PASSWORD, REDSHIFT_SECRET_ARN or iam=true"):
+        password_source(
+            parse_url("redshift://a@host/dev"), password=None, secret_arn=None, region=None
+        )
+
+
+def _secrets_client() -> Any:
+    return boto3.client(
         "secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
+
+
+def _answer_once(stub: Stubber, secret_string: str) -> None:
+    stub.add_response(
+        "get_secret_value", {"ARN": ARN, "SecretString": secret_string}, {"SecretId": ARN}
+    )
+
+
+def test_the_secret_password_is_read_from_json_once() -> None:
+    client = _secrets_client()
     with Stubber(client) as stub:
-        stub.add_response(
-            "get_secret_value",
-            {"ARN": ARN, "SecretString": json.dumps({"username": "a", "password": "s3cret"})},
-            {"SecretId": ARN},
-        )
+        _answer_once(stub, json.dumps({"username": "a", "password": "s3cret"}))
         password = SecretPassword(ARN, client=client)
         assert password() == "s3cret"
         assert password() == "s3cret"  # cached: a second call would fail the Stubber
@@ -98,15 +129,9 @@ def test_the_secret_password_is_read_from_json_once() -> None:
 
 
 def test_a_secret_without_a_password_field_is_refused_without_echoing_it() -> None:
-    client = boto3.client(
-        "secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    client = _secrets_client()
     with Stubber(client) as stub:
-        stub.add_response(
-            "get_secret_value",
-            {"ARN": ARN, "SecretString": "not-json-but-secret"},
-            {"SecretId": ARN},
-        )
+        _answer_once(stub, "not-json-but-secret")
         with pytest.raises(WarehouseError, match="not a JSON object with a 'password'") as caught:
             SecretPassword(ARN, client=client)()
     assert "not-json-but-secret" not in str(caught.value)
