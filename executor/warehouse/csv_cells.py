@@ -8,10 +8,10 @@ are left alone, so -5 stays a number; NULL stays empty. The header row follows t
 rule, since a column alias is text the query's author chose.
 
 The rule has two renderings of the same trigger list: `neutralise_cell` for writers in
-Python (the Redshift client-side export), `neutralising_select` for writers that are SQL
-statements (DuckDB's `COPY`, Redshift's `UNLOAD`), where it runs in the database so that a
-large export keeps streaming. result.csv and the full-result files go through these
-writers, so they are covered too.
+Python (executor.warehouse.result_writers, which Redshift's export streams into),
+`neutralising_select` for writers that are SQL statements (DuckDB's `COPY`, Redshift's
+`UNLOAD`), where it runs in the database so that a large export keeps streaming.
+result.csv and the full-result files go through these writers, so they are covered too.
 """
 
 from __future__ import annotations
