@@ -15,3 +15,5 @@ MODEL_ROWS = 50
 # Rows a verified query fetches for its chart; every entry aggregates, so this is far above
 # any result.
 VERIFIED_ROWS = 5_000
+# Rows `databot sql` shows unless --max-rows says otherwise.
+COMMAND_ROWS = 20
