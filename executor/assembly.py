@@ -1,23 +1,22 @@
 """Putting an Answer together from query results, the same way for the agent and the
 verified answerer: the table preview (PREVIEW_ROWS rows, chosen and labelled by
-executor.preview), the whole result as a file in the artifact store, charts drawn in the
-job's scratch folder and stored, the data's as-of date and the reproducible bundle
-(answer.json and query_<n>.sql, executor.artifacts.bundle).
+executor.preview), charts drawn in the job's scratch folder and stored, the data's as-of
+date and the reproducible bundle (answer.json and query_<n>.sql, executor.artifacts.bundle).
+The whole result goes to the store through executor.artifacts.export.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.answer import PREVIEW_ROWS, Answer, Chart, Table
 from executor.artifacts import ArtifactStore, save_bundle
-from executor.artifacts.export import export_to_store
 from executor.charts.spec import ChartSpec
 from executor.preview import preview_table
 from executor.verified.periods import Unit
-from executor.warehouse.base import QueryResult, Warehouse
+from executor.warehouse.base import QueryResult
 
 if TYPE_CHECKING:
     from executor.charts.plan import ChartPlan
@@ -26,18 +25,6 @@ if TYPE_CHECKING:
 def answer_table(result: QueryResult, as_of: date | None, unit: Unit | None = None) -> Table:
     """The answer's table: at most PREVIEW_ROWS rows of `result`, the ones a reader wants."""
     return preview_table(result, PREVIEW_ROWS, as_of=as_of, unit=unit)
-
-
-def export_result(
-    warehouse: Warehouse,
-    store: ArtifactStore,
-    job_id: str,
-    sql: str,
-    name: str,
-    params: dict[str, Any] | None = None,
-) -> str:
-    """The link of the whole result of `sql`, written to the store as results/<job_id>/<name>."""
-    return export_to_store(warehouse, store, job_id, sql, name, params=params).link
 
 
 def store_chart(

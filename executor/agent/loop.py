@@ -23,7 +23,8 @@ from executor.agent.models import ConverseClient, ModelChain, RetryPolicy
 from executor.agent.pricing import PriceTable
 from executor.agent.prompt import Example, system_prompt
 from executor.artifacts import ArtifactStore
-from executor.assembly import answer_table, as_of_text, export_result, with_bundle
+from executor.artifacts.export import export_to_store
+from executor.assembly import answer_table, as_of_text, with_bundle
 from executor.engine import Request
 from executor.errors import BudgetExceeded, DatabotError
 from executor.sandbox import Sandbox
@@ -240,9 +241,9 @@ class _Job:
         name = f"query_{context.queries.index(saved) + 1}.csv"
         if name not in context.links:
             try:
-                link = export_result(
+                link = export_to_store(
                     context.warehouse, context.artifacts, context.job_id, saved.sql, name
-                )
+                ).link
             except (DatabotError, OSError):
                 # The preview still answers; the person only misses the download.
                 logger.exception("job_id=<%s> | could not export %s", context.job_id, name)

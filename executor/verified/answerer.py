@@ -23,7 +23,8 @@ from sqlglot import exp
 
 from bot.answer import Answer, Chart, Usage
 from executor.artifacts import ArtifactStore
-from executor.assembly import answer_table, as_of_text, export_result, store_chart, with_bundle
+from executor.artifacts.export import export_to_store
+from executor.assembly import answer_table, as_of_text, store_chart, with_bundle
 from executor.engine import Request
 from executor.errors import NeedsModel
 from executor.preview import partial_period, series_column
@@ -116,8 +117,9 @@ class VerifiedEngine:
             as_of=as_of_text(as_of),
         )
         answer.charts = self._charts(request.job_id, entry, result, as_of)
-        job_id = request.job_id
-        csv = export_result(self.warehouse, self.artifacts, job_id, sql, "result.csv", params)
+        csv = export_to_store(
+            self.warehouse, self.artifacts, request.job_id, sql, "result.csv", params=params
+        ).link
         answer.artifacts = {"result.csv": csv}
         if answer.table is not None:
             answer.table.full_result = csv
