@@ -241,14 +241,14 @@ class _Job:
         name = f"query_{context.queries.index(saved) + 1}.csv"
         if name not in context.links:
             try:
-                link = export_to_store(
+                exported = export_to_store(
                     context.warehouse, context.artifacts, context.job_id, saved.sql, name
-                ).link
+                )
             except (DatabotError, OSError):
                 # The preview still answers; the person only misses the download.
                 logger.exception("job_id=<%s> | could not export %s", context.job_id, name)
                 return None
-            context.links[name] = link
+            context.links[name] = exported.link
         return context.links[name]
 
     def _partial(self, reason: str) -> str:

@@ -64,10 +64,9 @@ class S3ArtifactStore:
         )
 
     def read_bytes(self, job_id: str, name: str) -> bytes:
-        body: bytes = self.client.get_object(Bucket=self.bucket, Key=self.key(job_id, name))[
-            "Body"
-        ].read()
-        return body
+        """An object stored under the job (the manifest Redshift's UNLOAD writes, say)."""
+        response = self.client.get_object(Bucket=self.bucket, Key=self.key(job_id, name))
+        return bytes(response["Body"].read())
 
     def put_bytes(self, job_id: str, name: str, data: bytes, content_type: str) -> str:
         self.client.put_object(
