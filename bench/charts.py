@@ -18,9 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from executor.charts import ChartSpec, render_chart
+from executor.charts.draw import render_chart
+from executor.charts.spec import ChartSpec
+from executor.row_limits import KEEP_ROWS
 from executor.settings import Settings
-from executor.tools.run_sql import KEEP_ROWS
 from executor.warehouse.factory import open_warehouse
 
 WARM_UP = 2
@@ -62,7 +63,8 @@ FIRST_CHART = """
 import time
 started = time.perf_counter()
 from pathlib import Path
-from executor.charts import ChartSpec, render_chart
+from executor.charts.draw import render_chart
+from executor.charts.spec import ChartSpec
 render_chart(["k", "v"], [("a", 1), ("b", 2)], ChartSpec("bar", "k", "v"), Path({path!r}))
 print(time.perf_counter() - started)
 """

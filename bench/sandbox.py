@@ -20,6 +20,7 @@ from executor.sandbox.inputs import result_parquet
 from executor.sandbox.local import LocalSandbox
 from executor.settings import REPO_ROOT, Settings
 from executor.warehouse.factory import open_warehouse
+from executor.warehouse.guarded import run_guarded
 
 EXAMPLES = REPO_ROOT / "examples" / "sandbox"
 CASES = {
@@ -62,7 +63,7 @@ def main() -> None:
     warehouse = open_warehouse(Settings())
     try:
         sql = (EXAMPLES / "churn_features.sql").read_text(encoding="utf-8")
-        features = warehouse.query(sql, 100_000)
+        features = run_guarded(warehouse, sql, max_rows=100_000)
     finally:
         warehouse.close()
     code = (EXAMPLES / "churn_model.py").read_text(encoding="utf-8")

@@ -28,7 +28,7 @@ from executor.artifacts import LocalArtifactStore
 from executor.engine import Request
 from executor.settings import REPO_ROOT, Settings
 from executor.verified import Matcher, load_library
-from executor.verified.engine import VerifiedEngine
+from executor.verified.answerer import VerifiedEngine
 from executor.warehouse.factory import open_warehouse
 
 RUNS = 5

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.answer import Table
-from executor.tools.jsonable import jsonable
+from executor.jsonable import jsonable
 from executor.verified.periods import Partial, Unit, partial_bucket, series_unit
 from executor.warehouse.base import QueryResult
 

@@ -24,7 +24,7 @@ from executor.engine import Engine, Request
 from executor.errors import NeedsModel
 from executor.scope import READ_ONLY_REPLY, SMALL_TALK_REPLY, Scope, classify
 from executor.settings import Settings
-from executor.verified.engine import VerifiedEngine
+from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import Library, load_library
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse

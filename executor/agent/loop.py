@@ -16,17 +16,17 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.answer import PREVIEW_ROWS, Answer, Table
+from bot.answer import Answer, Table
 from executor.agent.budget import Budget, QuestionLimits
 from executor.agent.history import Message, history_messages, user_message
 from executor.agent.models import ConverseClient, ModelChain, RetryPolicy
 from executor.agent.pricing import PriceTable
 from executor.agent.prompt import Example, system_prompt
-from executor.artifacts import ArtifactStore, save_bundle
+from executor.artifacts import ArtifactStore
 from executor.artifacts.export import export_to_store
+from executor.assembly import answer_table, as_of_text, with_bundle
 from executor.engine import Request
 from executor.errors import BudgetExceeded, DatabotError
-from executor.preview import preview_table
 from executor.sandbox import Sandbox
 from executor.settings import Settings
 from executor.tools import run_sql
@@ -236,7 +236,7 @@ class _Job:
         if not self.context.queries:
             return None
         saved = self.context.queries[-1]
-        table = preview_table(saved.result, PREVIEW_ROWS, as_of=as_of)
+        table = answer_table(saved.result, as_of)
         if table.truncated:
             table.full_result = self._full_result(saved)
         return table
@@ -277,12 +277,9 @@ class _Job:
             artifacts=dict(context.links),
             code=list(context.code),
             usage=self.budget.final_usage(),
-            as_of=as_of.isoformat() if as_of else None,
+            as_of=as_of_text(as_of),
         )
-        if answer.sql:
-            answer.artifacts |= save_bundle(
-                self.agent.artifacts, self.request.job_id, self.request.question, answer
-            )
+        with_bundle(self.agent.artifacts, self.request.job_id, self.request.question, answer)
         usage = answer.usage
         logger.info("job_id=<%s>, model=<%s> | agent answered: %s model calls, %s+%s tokens, "
                     "$%.4f, %.1fs", self.request.job_id, usage.model_id, self.budget.turns,

@@ -1,5 +1,6 @@
 """Where a job's files go: results/<job_id>/... in S3 (RESULTS_BUCKET, presigned links)
-or a local folder (RESULTS_DIR, paths as links)."""
+or a local folder (RESULTS_DIR, paths as links). The S3 store, and boto3 with it, is
+imported only when a bucket is configured."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 from executor.artifacts.bundle import save_bundle
 from executor.artifacts.keys import BadArtifactName, artifact_key
 from executor.artifacts.local import LocalArtifactStore
-from executor.artifacts.s3 import S3ArtifactStore, s3_client
 from executor.artifacts.store import ArtifactStore
 from executor.settings import Settings
 
@@ -16,7 +16,6 @@ __all__ = [
     "ArtifactStore",
     "BadArtifactName",
     "LocalArtifactStore",
-    "S3ArtifactStore",
     "artifact_key",
     "open_artifact_store",
     "save_bundle",
@@ -26,6 +25,8 @@ __all__ = [
 def open_artifact_store(settings: Settings, *, client: Any = None) -> ArtifactStore:
     """S3 when RESULTS_BUCKET is set, else the local RESULTS_DIR folder."""
     if settings.results_bucket:
+        from executor.artifacts.s3 import S3ArtifactStore, s3_client
+
         return S3ArtifactStore(
             settings.results_bucket,
             client=client or s3_client(settings.aws_region),

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
-from executor.artifacts.keys import checked
+from executor.artifacts.keys import checked, scratch_dir
+from executor.warehouse.base import Warehouse
+from executor.warehouse.guarded import export_guarded
 
 
 class LocalArtifactStore:
@@ -28,3 +31,18 @@ class LocalArtifactStore:
         if path.resolve() != target:
             shutil.copyfile(path, target)
         return str(target)
+
+    def scratch_dir(self, job_id: str) -> Path:
+        return scratch_dir(job_id)
+
+    def export(
+        self,
+        warehouse: Warehouse,
+        job_id: str,
+        sql: str,
+        name: str,
+        params: dict[str, Any] | None = None,
+    ) -> tuple[str, int]:
+        # The warehouse streams straight into the results folder (DuckDB with its own COPY).
+        result = export_guarded(warehouse, sql, self.path(job_id, name), params=params)
+        return result.location, result.rows

@@ -10,8 +10,11 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from executor.artifacts.keys import artifact_key
+from executor.artifacts.export import export_through_file
+from executor.artifacts.keys import artifact_key, scratch_dir
+from executor.artifacts.unload import unload, unloads
 from executor.settings import MAX_LINK_EXPIRY_S
+from executor.warehouse.base import Warehouse
 
 # S3's smallest part (except the last) is 5 MiB; 8 MiB parts reach 80 GB within S3's
 # 10,000-part limit while bounding the memory an upload holds.
@@ -60,6 +63,11 @@ class S3ArtifactStore:
             )
         )
 
+    def read_bytes(self, job_id: str, name: str) -> bytes:
+        """An object stored under the job (the manifest Redshift's UNLOAD writes, say)."""
+        response = self.client.get_object(Bucket=self.bucket, Key=self.key(job_id, name))
+        return bytes(response["Body"].read())
+
     def put_bytes(self, job_id: str, name: str, data: bytes, content_type: str) -> str:
         self.client.put_object(
             Bucket=self.bucket, Key=self.key(job_id, name), Body=data, ContentType=content_type
@@ -81,3 +89,18 @@ class S3ArtifactStore:
             Config=config,
         )
         return self.link(job_id, name)
+
+    def scratch_dir(self, job_id: str) -> Path:
+        return scratch_dir(job_id)
+
+    def export(
+        self,
+        warehouse: Warehouse,
+        job_id: str,
+        sql: str,
+        name: str,
+        params: dict[str, Any] | None = None,
+    ) -> tuple[str, int]:
+        if unloads(warehouse, self.unload_role_arn, params):
+            return unload(warehouse, self, job_id, sql, name)
+        return export_through_file(self, warehouse, job_id, sql, name, params)

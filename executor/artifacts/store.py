@@ -1,9 +1,16 @@
-"""The interface every artifact store implements (S3 and a local folder)."""
+"""The interface every artifact store implements (S3 and a local folder).
+
+Callers code against this alone: a store owns where a job's files are made before they are
+stored (its scratch folder) and how a whole query result reaches it (its export route).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from executor.warehouse.base import Warehouse
 
 
 class ArtifactStore(Protocol):
@@ -13,4 +20,22 @@ class ArtifactStore(Protocol):
 
     def put_file(self, job_id: str, name: str, path: Path, content_type: str) -> str:
         """Store a local file as results/<job_id>/<name>; return a link."""
+        ...
+
+    def scratch_dir(self, job_id: str) -> Path:
+        """A local folder for the job's files before they are stored (charts are drawn and
+        uploaded to Slack from here)."""
+        ...
+
+    def export(
+        self,
+        warehouse: Warehouse,
+        job_id: str,
+        sql: str,
+        name: str,
+        params: dict[str, Any] | None = None,
+    ) -> tuple[str, int]:
+        """Write the whole result of `sql`, through the SQL guard, as results/<job_id>/<name>
+        (.csv or .parquet) by the cheapest route this store has; return its link and its
+        row count."""
         ...

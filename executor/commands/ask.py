@@ -110,8 +110,8 @@ def _ask(
     from executor.artifacts.keys import scratch_dir
     from executor.engine import Request
     from executor.errors import DatabotError, NeedsModel, UserFacingError
+    from executor.jsonable import jsonable
     from executor.router import build_engine
-    from executor.tools.jsonable import jsonable
     from executor.warehouse.factory import open_warehouse
 
     job_id = f"ask-{uuid.uuid4().hex[:12]}"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.table_text import format_table
+from executor.row_limits import COMMAND_ROWS
 
 EXPORT_SUFFIXES = (".csv", ".parquet")
-DEFAULT_MAX_ROWS = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,9 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-rows",
         type=_positive_int,
-        default=DEFAULT_MAX_ROWS,
+        default=COMMAND_ROWS,
         metavar="N",
-        help=f"rows to show (default {DEFAULT_MAX_ROWS})",
+        help=f"rows to show (default {COMMAND_ROWS})",
     )
     parser.add_argument(
         "--export",

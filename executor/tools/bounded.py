@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from executor.tools.jsonable import jsonable
+from executor.jsonable import jsonable
 
 # A string inside a list (a table cell, a sample value, a list item) shown to the model.
 CELL_CHARS = 500

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from executor.jsonable import jsonable
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput, ToolOutput
 from executor.tools.bounded import one_line
-from executor.tools.jsonable import jsonable
 from executor.warehouse.base import TableInfo
 from executor.warehouse.catalog import SAMPLE_CHARS, SAMPLE_VALUES
 

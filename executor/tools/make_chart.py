@@ -14,9 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from bot.answer import Chart
-from executor.artifacts.keys import scratch_dir
-from executor.charts import KINDS, ChartError, ChartPlan, ChartSpec, draw_chart, plan_chart
+from executor.assembly import store_chart
+from executor.charts.plan import ChartError, ChartPlan, plan_chart
+from executor.charts.spec import KINDS, ChartSpec
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput, ToolOutput
 from executor.warehouse.as_of import data_as_of
 
@@ -89,9 +89,7 @@ def make_chart(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
     if result.truncated:
         plan.notes.append(f"first {len(result.rows):,} of {result.total_rows:,} rows")
     name = f"chart_{len(context.charts) + 1}.png"
-    path = draw_chart(plan, scratch_dir(context.job_id) / name)
-    link = context.artifacts.put_file(context.job_id, name, path, "image/png")
-    context.charts.append(Chart(title=plan.title, path=str(path), url=link, spec=asdict(spec)))
+    context.charts.append(store_chart(context.artifacts, context.job_id, plan, spec, name))
     logger.info("job_id=<%s>, chart=<%s>, kind=<%s> | chart drawn", context.job_id, name, plan.kind)
     output: ToolOutput = {
         "chart": name,

@@ -16,7 +16,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from bot.answer import Chart, CodeRun
-from executor.artifacts.keys import scratch_dir
 from executor.sandbox import SandboxResult
 from executor.sandbox.inputs import result_parquet
 from executor.tools.base import SavedQuery, Tool, ToolContext, ToolError, ToolInput, ToolOutput
@@ -131,7 +130,7 @@ def _parquet(context: ToolContext, saved: SavedQuery) -> bytes:
 
 def _store_chart(context: ToolContext, name: str, data: bytes, title: str) -> str:
     stored = _artifact_name(f"python_{len(context.charts) + 1}_{Path(name).name}")
-    path = scratch_dir(context.job_id) / stored
+    path = context.artifacts.scratch_dir(context.job_id) / stored
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     link = context.artifacts.put_file(context.job_id, stored, path, "image/png")

@@ -11,19 +11,15 @@ from typing import Any
 
 from executor.errors import UnsafeSQL, WarehouseError
 from executor.preview import preview_table
+from executor.row_limits import KEEP_ROWS, MODEL_ROWS
 from executor.tools.base import SavedQuery, Tool, ToolContext, ToolError, ToolInput, ToolOutput
 from executor.warehouse.guarded import run_guarded
-
-# Rows kept per query for charts, Python and the answer's table; the rest stay countable.
-KEEP_ROWS = 10_000
-# Rows shown to the model: enough to read the answer, few enough to keep the prompt small.
-SHOW_ROWS = 50
 
 SPEC: dict[str, Any] = {
     "name": "run_sql",
     "description": (
         "Run one read-only SQL statement (SELECT or WITH ... SELECT) on the warehouse. "
-        f"Returns the columns, up to {SHOW_ROWS} rows (the latest of a time series, which "
+        f"Returns the columns, up to {MODEL_ROWS} rows (the latest of a time series, which "
         "the `preview` field names), the total row count, the elapsed "
         "time and the result's name (q1, q2, ...) for make_chart, run_python and "
         "export_results. Statements that change data are refused."
@@ -52,7 +48,7 @@ def run_sql(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
         raise ToolError(f"the database rejected the query: {e}") from e
     name = f"q{len(context.queries) + 1}"
     context.queries.append(SavedQuery(name=name, sql=sql, result=result))
-    preview = preview_table(result, SHOW_ROWS)
+    preview = preview_table(result, MODEL_ROWS)
     return {
         "name": name,
         "columns": preview.columns,

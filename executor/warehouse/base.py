@@ -26,7 +26,19 @@ class TableInfo:
 
 
 @dataclass(frozen=True)
+class FetchedRows:
+    """What an adapter's query returns: the columns and at most max_rows rows, uncounted."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
 class QueryResult:
+    """A guarded query's result (executor.warehouse.guarded): its first rows, up to a named
+    cap (executor.row_limits), and how many rows it has in all."""
+
     columns: list[str]
     rows: list[tuple[Any, ...]]
     # Rows the query would return in all; `rows` holds at most max_rows of them.
@@ -67,7 +79,10 @@ class Warehouse(Protocol):
 
     def query(
         self, sql: str, max_rows: int, params: dict[str, Any] | None = None
-    ) -> QueryResult: ...
+    ) -> FetchedRows:
+        """Run `sql` and fetch at most `max_rows` rows. The rest are never counted here:
+        run_guarded counts a cut-off result, once."""
+        ...
 
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
         """Stream the whole result to a CSV or Parquet file (by extension), never all in memory.

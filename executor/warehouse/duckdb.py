@@ -31,7 +31,7 @@ import duckdb
 from aws_lambda_powertools import Logger
 
 from executor.errors import WarehouseError
-from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
+from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables, quote_identifier
 from executor.warehouse.catalog_cache import CatalogCache
 from executor.warehouse.csv_cells import neutralising_select
@@ -137,20 +137,13 @@ class DuckDBWarehouse:
             # Tables of the current schema go unqualified, so the schema is left out.
             return describe_tables(fetch, [(None, *row) for row in listed])
 
-    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         started = time.perf_counter()
-        sql = statement_body(sql)
         with self._cursor() as cur:
-            self._execute(cur, sql, params)
+            self._execute(cur, statement_body(sql), params)
             columns = [d[0] for d in cur.description or []]
-            rows = cur.fetchmany(max_rows + 1)
-            total = len(rows)
-            if total > max_rows:
-                rows = rows[:max_rows]
-                # DuckDB cannot say how many rows remain; counting them is a cheap re-run.
-                counted = self._execute(cur, f"SELECT count(*) FROM ({sql}) AS counted", params)
-                total = int(counted.fetchall()[0][0])
-        return QueryResult(columns, rows, total, time.perf_counter() - started)
+            rows = cur.fetchmany(max_rows)
+        return FetchedRows(columns, rows, time.perf_counter() - started)
 
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
         """Stream the whole result to CSV or Parquet with DuckDB's COPY (by file extension)."""

@@ -3,8 +3,9 @@
 
 The SQL guard checks the statement against the warehouse's own tables (as the adapter
 caches them; it is asked to re-read them when a query names a table not seen before);
-the preview runs with the guard's row cap plus one row, and the total row count is asked
-for only when that extra row shows the preview was cut off.
+the preview runs with the caller's row cap (a named limit, executor.row_limits) plus one
+row, and the total row count is asked for only when that extra row shows the preview was
+cut off. This is the one place that counts the rows past a cap: adapters only fetch.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from executor.errors import WarehouseError
-from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
+from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
 from executor.warehouse.schema_doc import SchemaDoc
 
 logger = Logger(service="databot")
@@ -108,8 +108,8 @@ class IsolatedDuckDBWarehouse:
         tables: list[TableInfo] = self._call("tables", refresh)
         return tables
 
-    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
-        result: QueryResult = self._call("query", sql, max_rows, params)
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
+        result: FetchedRows = self._call("query", sql, max_rows, params)
         return result
 
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:

@@ -15,9 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from executor.artifacts import S3ArtifactStore
 from executor.artifacts.export import export_to_store
-from executor.artifacts.s3 import s3_client
+from executor.artifacts.s3 import S3ArtifactStore, s3_client
 from executor.commands import sql as sql_command
 from executor.errors import UnsafeSQL, WarehouseError
 from executor.settings import DEFAULT_INPUT

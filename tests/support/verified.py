@@ -14,7 +14,7 @@ import pytest
 from executor.artifacts import LocalArtifactStore
 from executor.settings import DEFAULT_INPUT, Settings
 from executor.verified import Library, Matcher, load_library
-from executor.verified.engine import VerifiedEngine
+from executor.verified.answerer import VerifiedEngine
 from executor.warehouse.duckdb import DuckDBWarehouse
 
 TODAY = date(2026, 11, 21)

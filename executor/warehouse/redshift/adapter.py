@@ -16,7 +16,7 @@ import pyarrow as pa
 import redshift_connector
 
 from executor.settings import Settings
-from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
+from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables
 from executor.warehouse.catalog_cache import CatalogCache
 from executor.warehouse.guard import is_read_only
@@ -119,19 +119,17 @@ class RedshiftWarehouse:
 
         return describe_tables(fetch, listed)
 
-    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         check_params(sql, params)
         started = time.perf_counter()
 
-        def work(cursor: Any) -> QueryResult:
+        def work(cursor: Any) -> FetchedRows:
             cursor.execute(sql, params or None)
             columns = [d[0] for d in cursor.description or []]
             rows = [tuple(r) for r in cursor.fetchmany(max_rows)] if columns else []
-            # the driver has read the whole result, so rowcount is its size
-            total = max(cursor.rowcount, len(rows))
-            return QueryResult(columns, rows, total, time.perf_counter() - started)
+            return FetchedRows(columns, rows, time.perf_counter() - started)
 
-        result: QueryResult = self._connection.run(work, retry=is_read_only(sql, self.dialect))
+        result: FetchedRows = self._connection.run(work, retry=is_read_only(sql, self.dialect))
         return result
 
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:

@@ -7,6 +7,8 @@ import csv
 import json
 import os
 import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,13 +25,13 @@ from bot.answer import Answer, Chart, CodeRun, Table, Usage
 from executor.artifacts import (
     BadArtifactName,
     LocalArtifactStore,
-    S3ArtifactStore,
     artifact_key,
     open_artifact_store,
     save_bundle,
 )
-from executor.artifacts.export import export_to_store, unload_statement
-from executor.artifacts.s3 import s3_client
+from executor.artifacts.export import export_to_store
+from executor.artifacts.s3 import S3ArtifactStore, s3_client
+from executor.artifacts.unload import unload_statement
 from executor.errors import UnsafeSQL
 from executor.settings import DEFAULT_INPUT, Settings
 from executor.tools.base import SavedQuery, ToolContext, ToolError
@@ -45,6 +47,7 @@ from tests.support.formula_cells import (
     formula_cells_sql,
     read_csv,
 )
+from tests.support.paths import REPO
 
 BUCKET = "databot-results-test"
 MIB = 1024 * 1024
@@ -226,6 +229,19 @@ def test_open_artifact_store_falls_back_to_the_results_folder(tmp_path: Path) ->
     assert store.root == (tmp_path / "out").resolve()
 
 
+def test_the_artifacts_package_loads_boto3_only_for_an_s3_store() -> None:
+    # GIVEN a fresh interpreter WHEN the package is imported and a local store opened
+    code = (
+        "import sys; from executor.artifacts import open_artifact_store; "
+        "from executor.settings import Settings; open_artifact_store(Settings()); "
+        "print('boto3' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                            text=True).stdout.strip()  # fmt: skip
+    # THEN boto3 is never imported
+    assert loaded == "False"
+
+
 # --- the reproducible bundle ------------------------------------------------------------
 
 
@@ -348,6 +364,14 @@ def test_export_refuses_bad_names(
         export_to_store(duckdb_warehouse, LocalArtifactStore(tmp_path), "Ev1", EXPORT_SQL, name)
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_codes_against_the_store_interface_alone() -> None:
+    # GIVEN the export module's source
+    source = (REPO / "executor" / "artifacts" / "export.py").read_text(encoding="utf-8")
+    # THEN it neither checks which store it has nor reaches into one's client
+    assert "isinstance" not in source and ".client" not in source
+    assert "artifacts.local" not in source and "artifacts.s3" not in source
 
 
 # --- CSV injection ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 from executor.commands import sql as sql_command
 from executor.errors import UnsafeSQL, WarehouseError
 from executor.settings import DEFAULT_INPUT
-from executor.warehouse.base import ExportResult, QueryResult, TableInfo
+from executor.warehouse.base import ExportResult, FetchedRows, TableInfo
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
 
@@ -41,7 +41,7 @@ class RecordingWarehouse:
         self.calls.append(("tables", ""))
         return self.inner.tables(refresh)
 
-    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         self.calls.append(("query", sql))
         return self.inner.query(sql, max_rows, params)
 
@@ -382,8 +382,8 @@ class GrowingWarehouse:
             self._tables = [TableInfo(name=name, columns=[], row_count=0) for name in self.names]
         return self._tables
 
-    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
-        return QueryResult(columns=["n"], rows=[(1,)], total_rows=1, elapsed_s=0.0)
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
+        return FetchedRows(columns=["n"], rows=[(1,)], elapsed_s=0.0)
 
 
 def test_a_table_created_later_is_seen_once_the_warehouse_re_reads_its_tables() -> None:

@@ -10,9 +10,10 @@ import pytest
 from moto import mock_aws
 from PIL import Image
 
-from executor.artifacts import LocalArtifactStore, S3ArtifactStore
-from executor.artifacts.s3 import s3_client
-from executor.charts import HEIGHT_PX, KINDS, WIDTH_PX
+from executor.artifacts import LocalArtifactStore
+from executor.artifacts.s3 import S3ArtifactStore, s3_client
+from executor.charts.draw import HEIGHT_PX, WIDTH_PX
+from executor.charts.spec import KINDS
 from executor.tools import make_chart, run_sql
 from executor.tools.base import SavedQuery, ToolContext
 from executor.tools.registry import call_tool
@@ -158,7 +159,8 @@ def test_the_spec_offers_every_kind_and_requires_the_essentials() -> None:
     assert set(schema["properties"]) == set(make_chart._TEXT_FIELDS)
 
 
-def test_scratch_files_stay_inside_the_job_folder() -> None:
-    assert make_chart.scratch_dir("Ev0CHART01").name == "Ev0CHART01"
+def test_scratch_files_stay_inside_the_job_folder(context: ToolContext) -> None:
+    # Charts are drawn in the store's scratch folder for the job, checked like artifact keys.
+    assert context.artifacts.scratch_dir("Ev0CHART01").name == "Ev0CHART01"
     with pytest.raises(ValueError, match="not allowed"):
-        make_chart.scratch_dir("../../etc")
+        context.artifacts.scratch_dir("../../etc")

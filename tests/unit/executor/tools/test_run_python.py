@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from executor.row_limits import KEEP_ROWS
 from executor.sandbox import Limits, open_sandbox
 from executor.sandbox.local import LocalSandbox
 from executor.settings import Settings
 from executor.tools import registry
 from executor.tools.base import ToolContext, ToolError
 from executor.tools.run_python import TOOL, run_python
-from executor.tools.run_sql import KEEP_ROWS, run_sql
+from executor.tools.run_sql import run_sql
 from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from executor.row_limits import MODEL_ROWS
 from executor.tools import registry
 from executor.tools.base import Tool, ToolContext, ToolError
 from executor.tools.describe_tables import describe_tables
-from executor.tools.run_sql import SHOW_ROWS, run_sql
+from executor.tools.run_sql import run_sql
 
 
 def test_describe_tables_lists_every_table_with_its_size(tool_context: ToolContext) -> None:
@@ -50,9 +51,9 @@ def test_run_sql_saves_each_result_by_name_and_shows_the_first_rows(
     assert first["columns"] == ["plan", "n"]
     assert sum(row[1] for row in first["rows"]) == second["total_rows"]
     # the model sees a page of rows; the context keeps more for charts and Python
-    assert second["rows_shown"] == len(second["rows"]) == SHOW_ROWS
+    assert second["rows_shown"] == len(second["rows"]) == MODEL_ROWS
     assert second["rows"][0] == [1, "2024-01-01"]
-    assert len(tool_context.queries[1].result.rows) > SHOW_ROWS
+    assert len(tool_context.queries[1].result.rows) > MODEL_ROWS
     assert second["elapsed_seconds"] >= 0
 
 

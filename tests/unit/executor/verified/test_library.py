@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from executor.charts import ChartSpec, plan_chart
+from executor.charts.plan import plan_chart
+from executor.charts.spec import ChartSpec
 from executor.verified import Library, LibraryError, Matcher
 from executor.verified.library import DEFAULT_LIBRARY, parse_library
 from executor.verified.params import bind

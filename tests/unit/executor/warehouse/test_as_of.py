@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from executor.warehouse.as_of import CACHE_SECONDS, data_as_of
-from executor.warehouse.base import QueryResult
+from executor.warehouse.base import FetchedRows
 from executor.warehouse.duckdb import DuckDBWarehouse
 
 TODAY = date(2026, 6, 1)
@@ -22,7 +22,7 @@ class CountingWarehouse(DuckDBWarehouse):
 
     queries = 0
 
-    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> QueryResult:
+    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         self.queries += 1
         return super().query(sql, max_rows, params)
 

@@ -16,6 +16,7 @@ from executor.errors import WarehouseError
 from executor.settings import DEFAULT_INPUT, Settings
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.factory import open_warehouse
+from executor.warehouse.guarded import run_guarded
 from executor.warehouse.params import placeholder_names, rewrite_placeholders
 from executor.warehouse.schema_doc import SchemaDoc, SchemaDocError, load_schema_doc
 
@@ -62,23 +63,23 @@ def test_low_cardinality_text_columns_carry_samples(warehouse: DuckDBWarehouse) 
     assert columns["age"].samples == []  # not text
 
 
-def test_query_returns_typed_values_first_rows_and_the_true_total(
+def test_query_returns_typed_values_and_at_most_max_rows_which_run_guarded_counts(
     warehouse: DuckDBWarehouse,
 ) -> None:
-    result = warehouse.query(
-        "SELECT user_id, signup_date, is_active FROM users WHERE plan = :plan ORDER BY user_id;",
-        max_rows=3,
-        params={"plan": "enterprise"},
-    )
+    sql = "SELECT user_id, signup_date, is_active FROM users WHERE plan = :plan ORDER BY user_id;"
+    result = warehouse.query(sql, max_rows=3, params={"plan": "enterprise"})
     everyone = warehouse.query("SELECT count(*) FROM users WHERE plan = 'enterprise'", 1)
 
     assert result.columns == ["user_id", "signup_date", "is_active"]
     assert len(result.rows) == 3
-    assert result.total_rows == everyone.rows[0][0] > 3
-    assert result.truncated
     user_id, signup, active = result.rows[0]
     assert isinstance(user_id, int) and isinstance(signup, date) and isinstance(active, bool)
     assert result.elapsed_s > 0
+    # The adapter only fetches; the guarded path counts the true total, once.
+    guarded = run_guarded(warehouse, sql, max_rows=3, params={"plan": "enterprise"})
+    assert guarded.rows == result.rows
+    assert guarded.total_rows == everyone.rows[0][0] > 3
+    assert guarded.truncated
 
 
 def test_query_values_keep_timestamp_and_decimal_types(warehouse: DuckDBWarehouse) -> None:
@@ -91,13 +92,13 @@ def test_query_values_keep_timestamp_and_decimal_types(warehouse: DuckDBWarehous
     occurred, revenue = result.rows[0]
     assert isinstance(occurred, datetime) and occurred >= datetime(2026, 1, 1)
     assert isinstance(revenue, Decimal)
-    assert not result.truncated and result.total_rows == 1
+    assert len(result.rows) == 1
 
 
 def test_empty_result_has_columns_and_no_rows(warehouse: DuckDBWarehouse) -> None:
     result = warehouse.query("SELECT user_id FROM users WHERE age > 200", 10)
     assert result.columns == ["user_id"]
-    assert result.rows == [] and result.total_rows == 0
+    assert result.rows == []
 
 
 def test_database_errors_become_warehouse_errors_with_the_message(
@@ -204,11 +205,12 @@ def test_concurrent_queries_from_threads_each_get_their_own_answer(
 
     def run(i: int, plan: str) -> None:
         try:
-            rows = warehouse.query(
+            rows = run_guarded(
+                warehouse,
                 "SELECT count(*) FROM users u JOIN interactions i USING (user_id) "
                 "WHERE u.plan = :p GROUP BY u.user_id",
-                5,
-                {"p": plan},
+                max_rows=5,
+                params={"p": plan},
             )
             results[i] = (plan, rows.total_rows)
         except BaseException as e:  # collected and asserted below

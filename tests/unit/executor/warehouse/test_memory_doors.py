@@ -20,7 +20,7 @@ from executor.settings import DEFAULT_INPUT
 from executor.tools.base import ToolContext, ToolError
 from executor.tools.export_results import export_results
 from executor.tools.run_sql import run_sql
-from executor.verified.engine import VerifiedEngine
+from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import parse_library
 from executor.warehouse.isolated import IsolatedDuckDBWarehouse
 from tests.support.memory import CONCAT_BLOWUP, WORKER_BOUND_MB, rss_growth

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.answer import PREVIEW_ROWS
 from executor.artifacts import LocalArtifactStore
 from executor.engine import Request
 from executor.errors import NeedsModel
-from executor.verified.engine import PREVIEW_ROWS, VerifiedEngine
+from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import Library, parse_library
 from executor.warehouse.duckdb import DuckDBWarehouse
 from tests.support.verified import TODAY

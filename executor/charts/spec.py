@@ -1,5 +1,5 @@
 """What a chart is asked for: its kind and columns. Standard library only, so the verified
-library can check its entries' charts without loading the renderer (executor/charts.py)."""
+library can check its entries' charts without loading pandas or matplotlib."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import string
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
@@ -21,12 +21,14 @@ import sqlglot
 from aws_lambda_powertools import Logger
 from sqlglot import exp
 
-from bot.answer import PREVIEW_ROWS, Answer, Chart, Usage
-from executor.artifacts import ArtifactStore, save_bundle
+from bot.answer import Answer, Chart, Usage
+from executor.artifacts import ArtifactStore
 from executor.artifacts.export import export_to_store
+from executor.assembly import answer_table, as_of_text, store_chart, with_bundle
 from executor.engine import Request
 from executor.errors import NeedsModel
-from executor.preview import partial_period, preview_table, series_column
+from executor.preview import partial_period, series_column
+from executor.row_limits import VERIFIED_ROWS
 from executor.settings import Settings
 from executor.verified.library import Entry, Library
 from executor.verified.matcher import Match, Matcher
@@ -49,8 +51,6 @@ from executor.warehouse.params import with_literals
 
 logger = Logger(service="databot")
 
-# Rows fetched for the chart; every entry aggregates, so this is far above any result.
-FETCH_ROWS = 5_000
 SUGGESTIONS = 5
 
 
@@ -106,23 +106,25 @@ class VerifiedEngine:
         as_of = data_as_of(self.warehouse, [sql], real_today)
         today = anchor_day(real_today, as_of)
         params = bind(entry, match.values, today)
-        result = run_guarded(self.warehouse, sql, max_rows=FETCH_ROWS, params=params)
+        result = run_guarded(self.warehouse, sql, max_rows=VERIFIED_ROWS, params=params)
         filters = describe(entry, match.values, today)
         unit = _series_unit(entry)
         answer = Answer(
             text=_text(entry, result, filters, partial_period(result, as_of, unit), unit),
             sql=[with_literals(sql, params)],
-            table=preview_table(result, PREVIEW_ROWS, as_of=as_of, unit=unit),
+            table=answer_table(result, as_of, unit),
             verified=True,
-            as_of=as_of.isoformat() if as_of else None,
+            as_of=as_of_text(as_of),
         )
         answer.charts = self._charts(request.job_id, entry, result, as_of)
-        answer.artifacts = {"result.csv": self._csv(request.job_id, sql, params)}
+        csv = export_to_store(
+            self.warehouse, self.artifacts, request.job_id, sql, "result.csv", params=params
+        ).link
+        answer.artifacts = {"result.csv": csv}
         if answer.table is not None:
-            answer.table.full_result = answer.artifacts["result.csv"]
+            answer.table.full_result = csv
         answer.usage = Usage(seconds=round(time.perf_counter() - started, 3))
-        answer.artifacts |= save_bundle(self.artifacts, request.job_id, request.question, answer)
-        return answer
+        return with_bundle(self.artifacts, request.job_id, request.question, answer)
 
     def suggestions(self, question: str) -> list[str]:
         """The verified questions closest to `question`, so a person who asked something
@@ -138,26 +140,17 @@ class VerifiedEngine:
     ) -> list[Chart]:
         if entry.chart is None or not result.rows:
             return []
-        from executor.artifacts.keys import scratch_dir
-        from executor.charts import ChartError, render_chart
+        from executor.charts.plan import ChartError, plan_chart
 
         spec = entry.chart
         try:
-            path = render_chart(
-                result.columns, result.rows, spec, scratch_dir(job_id) / "chart_1.png", as_of=as_of
-            )
+            plan = plan_chart(result.columns, result.rows, spec, as_of=as_of)
         except ChartError:
             # The numbers are still right: answer without the picture.
             logger.warning("job_id=<%s>, entry=<%s> | chart spec does not fit", job_id, entry.id)
             return []
-        link = self.artifacts.put_file(job_id, "chart_1.png", path, "image/png")
-        return [Chart(title=spec.title or entry.question, path=str(path), url=link,
-                      spec=asdict(entry.chart))]
-
-    def _csv(self, job_id: str, sql: str, params: dict[str, Any]) -> str:
-        return export_to_store(
-            self.warehouse, self.artifacts, job_id, sql, "result.csv", params=params
-        ).link
+        title = spec.title or entry.question
+        return [store_chart(self.artifacts, job_id, plan, spec, "chart_1.png", title=title)]
 
 
 def _text(
