@@ -377,6 +377,25 @@ def test_a_delivered_answer_is_kept_when_recording_it_keeps_failing(
     assert record is not None and record.status == RUNNING
 
 
+def test_a_job_from_a_platform_without_a_channel_is_answered_into_the_jobs_table(
+    make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn, jobs: JobStore
+) -> None:
+    # GIVEN a Teams job, which no channel serves yet
+    job = Job.from_json(json.dumps({
+        **json.loads(slack_job(source="teams").to_json()),
+        "reply_to": {"kind": "teams", "service_url": "https://smba.example/amer/",
+                     "conversation_id": "19:abc@thread.tacv2", "activity_id": "1",
+                     "tenant_id": "tenant-1", "conversation_type": "channel"},
+    }))
+    # WHEN the runner takes it
+    outcome = make_runner().run(message(job.to_json()))
+    # THEN its answer is kept in JOBS_TABLE and nothing goes to Slack
+    assert outcome.action is Action.DELETE
+    assert slack_api.calls == []
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == DONE and record.answer is not None
+
+
 def test_an_api_job_whose_answer_cannot_be_recorded_is_retried(
     make_runner: Callable[..., JobRunner], aws_stack: AwsStack
 ) -> None:
