@@ -122,6 +122,7 @@ class Channels:
     serves yet, are answered into JOBS_TABLE (the record channel)."""
 
     def __init__(self, channels: Mapping[str, Channel]) -> None:
+        # Here, not at the top: the record channel is built on this module.
         from bot.api.record import RecordChannel
 
         self._channels: dict[str, Channel] = {"api": RecordChannel(), **channels}

@@ -141,20 +141,8 @@ class SlackOutbox:
         return delivery
 
     def open(self) -> Progress:
-        try:
-            if self._to.message:
-                self._replier.update(self._to, status_message("Working on it… (picked up again)"),
-                                     marker=self._placeholder_marker)
-                logger.info("job_id=<%s> | reusing placeholder %s", self._job.job_id,
-                            self._to.message)
-            else:
-                self._post_placeholder()
-        except ChannelUnreachable as e:
-            if not self._to.response_url:
-                raise
-            logger.warning("job_id=<%s> | cannot write to channel=<%s> (%s); "
-                           "answering through response_url", self._job.job_id,
-                           self._to.channel, e.error)
+        if not self._replier.write_or_respond(self._to, self._show_placeholder, []):
+            # The answer will go through response_url too.
             self._via_response_url = True
             return no_progress
         self._on_first_reply()
@@ -202,6 +190,15 @@ class SlackOutbox:
             logger.warning("job_id=<%s> | could not show the retry: %s", self._job.job_id, e)
 
     # ---- sending ---------------------------------------------------------------------
+
+    def _show_placeholder(self) -> None:
+        if self._to.message:
+            self._replier.update(self._to, status_message("Working on it… (picked up again)"),
+                                 marker=self._placeholder_marker)
+            logger.info("job_id=<%s> | reusing placeholder %s", self._job.job_id,
+                        self._to.message)
+        else:
+            self._post_placeholder()
 
     def _post_placeholder(self) -> None:
         job = self._job

@@ -245,9 +245,11 @@ class SlackReplier:
             try:
                 write()
                 return True
-            except ChannelUnreachable:
+            except ChannelUnreachable as e:
                 if not to.response_url:
                     raise
+                logger.warning("cannot write to channel=<%s> (%s): replying through "
+                               "response_url", to.channel, e.error)
         if not to.response_url:
             raise ChannelUnreachable("no channel, thread or response_url to reply to")
         for message in messages[:RESPONSE_URL_MAX_MESSAGES]:
