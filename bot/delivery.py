@@ -50,6 +50,17 @@ class Delivery:
     missing: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class OutboxContext:
+    """What an outbox gets from the process running the job: the job store to record the
+    delivery in, how often progress may edit a message, and what to call on the first
+    reply the person sees."""
+
+    jobs: JobStore
+    progress_interval_s: float
+    on_first_reply: Callable[[], None]
+
+
 class DeliveryError(Exception):
     """A platform refused or failed a reply. `error` is the platform's error code, if any."""
 
@@ -94,15 +105,7 @@ class Outbox(Protocol):
 
 
 class Channel(Protocol):
-    def outbox(
-        self,
-        job: Job,
-        record: JobRecord,
-        jobs: JobStore,
-        *,
-        progress_interval_s: float,
-        on_first_reply: Callable[[], None],
-    ) -> Outbox:
+    def outbox(self, job: Job, record: JobRecord, context: OutboxContext) -> Outbox:
         """The replies of `job`, claimed as `record`."""
         ...
 
@@ -149,15 +152,7 @@ class Unconfigured:
         self._credential = credential
         self._settings = settings
 
-    def outbox(
-        self,
-        job: Job,
-        record: JobRecord,
-        jobs: JobStore,
-        *,
-        progress_interval_s: float,
-        on_first_reply: Callable[[], None],
-    ) -> Outbox:
+    def outbox(self, job: Job, record: JobRecord, context: OutboxContext) -> Outbox:
         logger.error("job_id=<%s> | a %s job arrived but this process has no %s (%s): "
                      "recorded failed", job.job_id, job.reply_to.kind, self._credential,
                      self._settings)

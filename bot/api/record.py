@@ -3,25 +3,15 @@ reads; nothing is sent anywhere. Jobs of a platform no channel serves yet go her
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from bot.answer import Answer
-from bot.delivery import Delivery, Outbox, Progress, no_progress
+from bot.delivery import Delivery, Outbox, OutboxContext, Progress, no_progress
 from bot.job import Job, ReplyTo
 from bot.job_store import JobRecord, JobStore
 
 
 class RecordChannel:
-    def outbox(
-        self,
-        job: Job,
-        record: JobRecord,
-        jobs: JobStore,
-        *,
-        progress_interval_s: float,
-        on_first_reply: Callable[[], None],
-    ) -> Outbox:
-        return RecordOutbox(jobs, job.job_id)
+    def outbox(self, job: Job, record: JobRecord, context: OutboxContext) -> Outbox:
+        return RecordOutbox(context.jobs, job.job_id)
 
     def tell(self, to: ReplyTo, text: str, ref: str) -> None:
         """The failure reaches the client through GET /prompt/{job_id}."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 from aws_lambda_powertools import Logger
@@ -32,12 +31,13 @@ from bot.delivery import (
     Delivery,
     DeliveryError,
     Outbox,
+    OutboxContext,
     Progress,
     no_progress,
     record_delivered,
 )
 from bot.job import Job, ReplyTo
-from bot.job_store import JobRecord, JobStore
+from bot.job_store import JobRecord
 from bot.slack.render import (
     SlackFile,
     SlackMessage,
@@ -73,17 +73,8 @@ class SlackChannel:
     def connect(cls, token: str, api_url: str) -> SlackChannel:
         return cls(SlackReplier(web_client(token, api_url)))
 
-    def outbox(
-        self,
-        job: Job,
-        record: JobRecord,
-        jobs: JobStore,
-        *,
-        progress_interval_s: float,
-        on_first_reply: Callable[[], None],
-    ) -> Outbox:
-        return SlackOutbox(self, jobs, job, record, progress_interval_s=progress_interval_s,
-                           on_first_reply=on_first_reply)
+    def outbox(self, job: Job, record: JobRecord, context: OutboxContext) -> Outbox:
+        return SlackOutbox(self, job, record, context)
 
     def tell(self, to: ReplyTo, text: str, ref: str) -> None:
         self.replier.notify(to, error_message(text, ref))
@@ -103,21 +94,14 @@ class SlackChannel:
 
 class SlackOutbox:
     def __init__(
-        self,
-        channel: SlackChannel,
-        jobs: JobStore,
-        job: Job,
-        record: JobRecord,
-        *,
-        progress_interval_s: float,
-        on_first_reply: Callable[[], None],
+        self, channel: SlackChannel, job: Job, record: JobRecord, context: OutboxContext
     ) -> None:
         self._channel = channel
         self._replier = channel.replier
-        self._jobs = jobs
+        self._jobs = context.jobs
         self._job = job
-        self._progress_interval_s = progress_interval_s
-        self._on_first_reply = on_first_reply
+        self._progress_interval_s = context.progress_interval_s
+        self._on_first_reply = context.on_first_reply
         self._claims = record.claims
         # The thread, and the placeholder in it once one is posted (`message`).
         self._to = record.replies_to(job)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 
 from bot.answer import Answer
-from bot.delivery import Channels, Delivery, DeliveryError, Outbox
+from bot.delivery import Channels, Delivery, DeliveryError, Outbox, OutboxContext
 from bot.job import Job, PoisonMessage
 from bot.job_store import JobRecord, JobStore
 from executor.artifacts import ArtifactStore
@@ -112,10 +112,11 @@ class JobRunner:
         outbox: Outbox | None = None
         answer: Answer | None = None
         try:
-            outbox = self.channels.for_kind(job.reply_to.kind).outbox(
-                job, record, self.jobs, progress_interval_s=self.config.progress_interval_s,
+            context = OutboxContext(
+                self.jobs, self.config.progress_interval_s,
                 on_first_reply=first_reply_timer(message.sent_at, self.metrics.first_reply),
             )
+            outbox = self.channels.for_kind(job.reply_to.kind).outbox(job, record, context)
             # A killed delivery may have put the answer out: then it is not computed or
             # sent again.
             delivery = outbox.earlier_answer()
