@@ -44,7 +44,7 @@ import psutil
 
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.job_store import DONE, FAILED, RUNNING, Claim, JobRecord, JobStore
-from bot.slack.replier import SlackReplier, web_client
+from bot.slack.replier import web_client
 from executor.local_aws import LocalStack, create_stack
 from executor.settings import REPO_ROOT
 from executor.worker.config import WorkerConfig
@@ -54,7 +54,7 @@ from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.worker import free_port, wait_for
+from tests.support.worker import free_port, slack_channels, wait_for
 
 OVERHEAD_JOBS = 200
 TURN_DELAY_S = 0.5
@@ -201,11 +201,8 @@ class MemoryJobStore(JobStore):
         with self._lock:
             return self._records.get(job_id)
 
-    def set_placeholder(
-        self, job_id: str, channel: str, ts: str, thread_ts: str | None = None
-    ) -> None:
-        self._update(job_id, placeholder_channel=channel, placeholder_ts=ts,
-                     reply_thread_ts=thread_ts)
+    def set_placeholder(self, job_id: str, placeholder: ReplyTo) -> None:
+        self._update(job_id, placeholder=placeholder)
 
     def mark_done(self, job_id: str, answer: dict[str, Any]) -> None:
         self._update(job_id, status=DONE, answer=answer)
@@ -343,7 +340,7 @@ def run_in_memory(concurrency: int) -> None:
         MemoryJobStore(),
         config=config,
         metrics=WorkerMetrics(None),
-        replier=SlackReplier(slack),
+        channels=slack_channels(slack),
     )
     service = Worker(queue, runner, config)
     signal.signal(signal.SIGTERM, lambda signum, frame: service.stop())

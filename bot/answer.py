@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Rows an answer's table preview holds, for every engine and renderer: a result with more
 # rows than this gets a link to its whole result.
 PREVIEW_ROWS = 20
+# Bold in the answer's text (Markdown): **bold** and __bold__. Each renderer turns it into
+# its own.
+BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 
 
 @dataclass

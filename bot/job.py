@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 JOB_VERSION = 1
 Source = Literal["slack", "api", "teams"]
 SOURCES: tuple[str, ...] = ("slack", "api", "teams")
-REPLY_KINDS: tuple[str, ...] = ("slack", "api", "teams")
 
 
 class PoisonMessage(ValueError):
@@ -25,19 +24,53 @@ class PoisonMessage(ValueError):
         self.reply_to = reply_to
 
 
+# What each kind of reply address carries on the wire (DESIGN.md, "Job — the SQS message
+# body"): Slack's fields, always all written; API jobs, answered into JOBS_TABLE, none;
+# Teams' as its front door writes them.
+ADDRESS_FIELDS: dict[str, tuple[str, ...]] = {
+    "slack": ("team_id", "channel", "thread_ts", "response_url"),
+    "api": (),
+    "teams": ("service_url", "conversation_id", "activity_id", "tenant_id", "conversation_type"),
+}
+
+
 @dataclass(frozen=True)
 class ReplyTo:
+    """Where a job's replies go, on any platform: `kind` names the platform, and only the
+    fields of that kind are set. `message` points at one message in that conversation and
+    thread (the placeholder the replies edit): the Job never carries one, JOBS_TABLE does
+    once the worker has posted it."""
+
     kind: str
+    # Slack: the workspace, channel, thread (None for a slash command), slash command's URL.
     team_id: str | None = None
     channel: str | None = None
     thread_ts: str | None = None
     response_url: str | None = None
+    # Microsoft Teams: the Bot Connector endpoint, the conversation and activity replied to.
+    service_url: str | None = None
+    conversation_id: str | None = None
+    activity_id: str | None = None
+    tenant_id: str | None = None
+    conversation_type: str | None = None
+    message: str | None = None
+
+    def at(self, message: str) -> ReplyTo:
+        """This message in this conversation and thread."""
+        return replace(self, message=message)
+
+    def to_dict(self) -> dict[str, str | None]:
+        data: dict[str, str | None] = {"kind": self.kind}
+        data.update((name, getattr(self, name)) for name in ADDRESS_FIELDS[self.kind])
+        if self.message is not None:
+            data["message"] = self.message
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> ReplyTo:
-        if not isinstance(data, dict) or data.get("kind") not in REPLY_KINDS:
-            raise PoisonMessage(f"reply_to must be an object with kind in {REPLY_KINDS}")
-        fields = ("team_id", "channel", "thread_ts", "response_url")
+        if not isinstance(data, dict) or data.get("kind") not in ADDRESS_FIELDS:
+            raise PoisonMessage(f"reply_to must be an object with kind in {tuple(ADDRESS_FIELDS)}")
+        fields = (*ADDRESS_FIELDS[data["kind"]], "message")
         for name in fields:
             if data.get(name) is not None and not isinstance(data[name], str):
                 raise PoisonMessage(f"reply_to.{name} must be a string")
@@ -56,7 +89,9 @@ class Job:
     version: int = JOB_VERSION
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        data = asdict(self)
+        data["reply_to"] = self.reply_to.to_dict()
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, body: str) -> Job:

@@ -12,8 +12,9 @@ redelivered message claims the job again only when it is newer than the last cla
 the job is not finished, so a job is answered once. Each claim adds one to `claims`: a
 job claimed more than once may have replies from an earlier, killed delivery in its
 thread, which the worker looks for before posting anything. The placeholder message's
-channel and ts (`placeholder_channel`, `placeholder_ts`) are kept so a restarted job
-reuses it.
+reply address (`placeholder`, the `ReplyTo` as JSON, its `message` set) is kept so a
+restarted job reuses it. Items written before that attribute existed name it in
+`placeholder_channel`, `placeholder_ts` and `reply_thread_ts` (Slack's), still read.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import boto3
 
-from bot.job import Job, utc_now_iso
+from bot.job import Job, ReplyTo, utc_now_iso
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -47,15 +48,23 @@ class JobRecord:
     attempt: int = 0
     # How many deliveries claimed the job, this one included.
     claims: int = 0
-    placeholder_channel: str | None = None
-    placeholder_ts: str | None = None
-    # The thread the replies go under (for a slash command: the question the worker posted).
-    reply_thread_ts: str | None = None
+    # The placeholder a delivery posted, in the thread the replies go under (for a slash
+    # command: under the question the worker posted).
+    placeholder: ReplyTo | None = None
     owner: str | None = None
 
     @property
     def finished(self) -> bool:
         return self.status in (DONE, FAILED)
+
+    def replies_to(self, job: Job) -> ReplyTo:
+        """Where the job's replies go: its reply address, moved to the placeholder once a
+        delivery posted one. An item of the older layout names only the placeholder's
+        channel, ts and thread: the job's address fills in the rest."""
+        if self.placeholder is None:
+            return job.reply_to
+        named = {name: value for name, value in asdict(self.placeholder).items() if value}
+        return replace(job.reply_to, **named)
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> JobRecord:
@@ -75,11 +84,20 @@ class JobRecord:
             error=text("error"),
             attempt=int(item["attempt"]["N"]) if "attempt" in item else 0,
             claims=int(item["claims"]["N"]) if "claims" in item else 0,
-            placeholder_channel=text("placeholder_channel"),
-            placeholder_ts=text("placeholder_ts"),
-            reply_thread_ts=text("reply_thread_ts"),
+            placeholder=_placeholder(text),
             owner=text("owner"),
         )
+
+
+def _placeholder(text: Callable[[str], str | None]) -> ReplyTo | None:
+    stored = text("placeholder")
+    if stored:
+        return ReplyTo.from_dict(json.loads(stored))
+    ts = text("placeholder_ts")
+    if ts is None:
+        return None
+    return ReplyTo(kind="slack", channel=text("placeholder_channel"),
+                   thread_ts=text("reply_thread_ts"), message=ts)
 
 
 @dataclass(frozen=True)
@@ -170,13 +188,9 @@ class JobStore:
             return Claim(claimed=False, record=record)
         return Claim(claimed=True, record=JobRecord.from_item(item))
 
-    def set_placeholder(
-        self, job_id: str, channel: str, ts: str, thread_ts: str | None = None
-    ) -> None:
-        values = {"placeholder_channel": channel, "placeholder_ts": ts}
-        if thread_ts is not None:
-            values["reply_thread_ts"] = thread_ts
-        self._set(job_id, values)
+    def set_placeholder(self, job_id: str, placeholder: ReplyTo) -> None:
+        """Keep where the job's placeholder is (`placeholder.message` set)."""
+        self._set(job_id, {"placeholder": json.dumps(placeholder.to_dict())})
 
     def mark_done(self, job_id: str, answer: dict[str, Any] | None) -> None:
         """Record the job done; `answer` is None when a takeover found the answer already

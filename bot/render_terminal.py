@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.answer import Answer, Table, Usage
-from bot.slack.mrkdwn import BOLD
+from bot.answer import BOLD, Answer, Table, Usage
 from bot.table_text import format_table
 
 INDENT = "  "

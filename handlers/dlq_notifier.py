@@ -15,28 +15,24 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from bot.dead_letters import notify_dead_letter
+from bot.delivery import Channels, open_channels
 from bot.job_store import JobStore
 from bot.settings import IngressSettings
-from bot.slack.replier import SlackReplier, web_client
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @functools.cache
-def _targets() -> tuple[JobStore, SlackReplier | None]:
+def _targets() -> tuple[JobStore, Channels]:
     settings = IngressSettings.from_env().with_slack_secrets()
     settings.require("jobs_table")
-    replier = (
-        SlackReplier(web_client(settings.bot_token, settings.slack_api_url))
-        if settings.bot_token
-        else None
-    )
-    return JobStore(str(settings.jobs_table), ttl_days=settings.job_ttl_days), replier
+    channels = open_channels(slack_token=settings.bot_token, slack_api_url=settings.slack_api_url)
+    return JobStore(str(settings.jobs_table), ttl_days=settings.job_ttl_days), channels
 
 
 def record_handler(record: SQSRecord) -> None:
-    jobs, replier = _targets()
-    notify_dead_letter(record.body, record.message_id, jobs=jobs, replier=replier)
+    jobs, channels = _targets()
+    notify_dead_letter(record.body, record.message_id, jobs=jobs, channels=channels)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

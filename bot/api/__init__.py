@@ -1,1 +1,2 @@
-"""The plain HTTP API for clients other than chat."""
+"""The plain HTTP API for clients other than chat, and the record channel its jobs are
+answered through."""

@@ -1,1 +1,2 @@
-"""Plumbing every front door shares: HTTP events, exactly-once handling, the jobs queue."""
+"""Plumbing every front door shares: HTTP events, exactly-once handling, the jobs queue,
+and the doors a developer runs locally."""

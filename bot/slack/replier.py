@@ -2,9 +2,14 @@
 
 Every call goes through slack_sdk's `WebClient` with its retry handlers: a 429 waits for
 `Retry-After` and tries again, a 500/503 or a dropped connection is retried with back-off.
-What is left after that is raised as one of two errors the worker classifies:
-`SlackUnavailable` (passing: retry the job later) and `ChannelUnreachable` (permanent:
-the bot cannot write there; the job ends with a log line, or goes to `response_url`).
+What is left after that is raised as one of the delivery errors the worker classifies
+(`bot.delivery`): `SlackUnavailable` (passing: retry the job later), `ChannelUnreachable`
+(permanent: the bot cannot write there; the job ends with a log line, or goes to
+`response_url`), or a plain `DeliveryError` (Slack rejected the call).
+
+Where a reply goes is a `ReplyTo`: its channel and thread, and for an edit the message
+(`message`, a ts). Where the bot cannot write and a slash command left a `response_url`,
+the reply goes through that instead (`write_or_respond`, the one such fallback).
 
 A message the worker writes for a job carries a `Marker` as Slack message metadata
 (invisible to people): the job's id and which part of its reply the message is. Reading
@@ -35,6 +40,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
+from bot.delivery import DeliveryError, Unavailable, Unreachable
 from bot.job import ReplyTo
 from bot.slack.render import SlackFile, SlackMessage, status_message
 
@@ -60,23 +66,17 @@ SLACK_TIMEOUT_S = 10
 EVENT_PREFIX = "databot_"
 # Messages per page when reading a thread or a channel back.
 SCAN_PAGE = 200
+# response_url accepts five messages within 30 minutes.
+RESPONSE_URL_MAX_MESSAGES = 5
 T = TypeVar("T")
 
 
-class ReplyError(Exception):
-    """Base of the replier's errors. `error` is Slack's error code when there is one."""
-
-    def __init__(self, message: str, error: str | None = None) -> None:
-        super().__init__(message)
-        self.error = error
-
-
-class SlackUnavailable(ReplyError):
+class SlackUnavailable(Unavailable):
     """Slack is throttling or failing right now (after the client's own retries)."""
 
 
-class ChannelUnreachable(ReplyError):
-    """The bot cannot write to this conversation (not a member, archived, deleted...)."""
+class ChannelUnreachable(Unreachable):
+    """The bot cannot write to this Slack conversation (not a member, archived...)."""
 
 
 def retry_handlers(max_retries: int = 3) -> list[RetryHandler]:
@@ -153,25 +153,17 @@ def find_marked(posted: list[Posted], job_id: str, kind: str, *, part: int = 0) 
     return None
 
 
-@dataclass(frozen=True)
-class Thread:
-    """Where a job's replies go: a channel and the thread's parent message."""
-
-    channel: str
-    thread_ts: str | None
-
-
 class SlackReplier:
     def __init__(self, client: WebClient, *, max_retries: int = 3) -> None:
         self.client = client
         self.max_retries = max_retries
 
-    def post(self, thread: Thread, message: SlackMessage, *, marker: Marker | None = None) -> str:
+    def post(self, to: ReplyTo, message: SlackMessage, *, marker: Marker | None = None) -> str:
         """Post into the thread (or the channel when thread_ts is None); return its ts."""
         response = _call(
             lambda: self.client.chat_postMessage(
-                channel=thread.channel,
-                thread_ts=thread.thread_ts,
+                channel=_channel(to),
+                thread_ts=to.thread_ts,
                 text=message.text,
                 blocks=message.blocks or None,
                 unfurl_links=False,
@@ -180,19 +172,20 @@ class SlackReplier:
         )
         return str(response["ts"])
 
-    def update(
-        self, channel: str, ts: str, message: SlackMessage, *, marker: Marker | None = None
-    ) -> None:
-        """Replace a message; with `marker`, its metadata too (a job's message says which
-        part of the reply it now is, so a status written over an answer is seen as such)."""
+    def update(self, to: ReplyTo, message: SlackMessage, *, marker: Marker | None = None) -> None:
+        """Replace the message `to` points at; with `marker`, its metadata too (a job's
+        message says which part of the reply it now is, so a status written over an answer
+        is seen as such)."""
+        ts = to.message
+        assert ts is not None, "an edit needs the message's ts"
         _call(
             lambda: self.client.chat_update(
-                channel=channel, ts=ts, text=message.text, blocks=message.blocks,
+                channel=_channel(to), ts=ts, text=message.text, blocks=message.blocks,
                 metadata=marker.metadata() if marker else None,
             )
         )
 
-    def scan(self, thread: Thread, *, max_pages: int | None = None) -> list[Posted]:
+    def scan(self, thread: ReplyTo, *, max_pages: int | None = None) -> list[Posted]:
         """The messages of a thread (conversations.replies), or of the channel when
         thread_ts is None (conversations.history, newest first), with their markers."""
         found: list[Posted] = []
@@ -209,50 +202,59 @@ class SlackReplier:
             if not cursor or (max_pages is not None and pages >= max_pages):
                 return found
 
-    def _read_page(self, thread: Thread, cursor: str | None) -> SlackResponse:
+    def _read_page(self, thread: ReplyTo, cursor: str | None) -> SlackResponse:
         if thread.thread_ts is None:
             return self.client.conversations_history(
-                channel=thread.channel, include_all_metadata=True, limit=SCAN_PAGE, cursor=cursor)
+                channel=_channel(thread), include_all_metadata=True, limit=SCAN_PAGE,
+                cursor=cursor)
         return self.client.conversations_replies(
-            channel=thread.channel, ts=thread.thread_ts, include_all_metadata=True,
+            channel=_channel(thread), ts=thread.thread_ts, include_all_metadata=True,
             limit=SCAN_PAGE, cursor=cursor)
 
-    def upload(self, thread: Thread, file: SlackFile) -> None:
+    def upload(self, to: ReplyTo, file: SlackFile) -> None:
         """Upload a file into the thread with files_upload_v2 (never the retired files.upload)."""
         content = file.content if file.content is not None else Path(str(file.path)).read_bytes()
         _call(
             lambda: self.client.files_upload_v2(
-                channel=thread.channel,
-                thread_ts=thread.thread_ts,
+                channel=_channel(to),
+                thread_ts=to.thread_ts,
                 filename=file.filename,
                 title=file.title,
                 content=content,
             )
         )
 
-    def notify(
-        self,
-        reply_to: ReplyTo,
-        message: SlackMessage,
-        *,
-        placeholder: tuple[str, str] | None = None,
-    ) -> None:
-        """Tell the person something outside a normal answer (a failure): on the job's
-        placeholder (channel, ts) when there is one, else in the thread, else through
-        the slash command's response_url."""
-        try:
-            if placeholder is not None:
-                self.update(placeholder[0], placeholder[1], message)
-                return
-            if reply_to.channel and (reply_to.thread_ts or not reply_to.response_url):
-                self.post(Thread(reply_to.channel, reply_to.thread_ts), message)
-                return
-        except ChannelUnreachable:
-            if not reply_to.response_url:
-                raise
-        if not reply_to.response_url:
+    def notify(self, to: ReplyTo, message: SlackMessage) -> None:
+        """Tell the person something outside a normal answer (a failure): on the message
+        `to` points at (the job's placeholder) when it points at one, else in the thread,
+        else through the slash command's response_url."""
+        write: Callable[[], object] | None = None
+        if to.message is not None:
+            write = functools.partial(self.update, to, message)
+        elif to.channel and (to.thread_ts or not to.response_url):
+            write = functools.partial(self.post, to, message)
+        self.write_or_respond(to, write, [message])
+
+    def write_or_respond(
+        self, to: ReplyTo, write: Callable[[], object] | None, messages: list[SlackMessage]
+    ) -> bool:
+        """Run `write` (True). Where there is nothing to write or the bot cannot write
+        there, send `messages` through the slash command's response_url instead, as many as
+        it accepts (False); ChannelUnreachable when there is no response_url."""
+        if write is not None:
+            try:
+                write()
+                return True
+            except ChannelUnreachable as e:
+                if not to.response_url:
+                    raise
+                logger.warning("cannot write to channel=<%s> (%s): replying through "
+                               "response_url", to.channel, e.error)
+        if not to.response_url:
             raise ChannelUnreachable("no channel, thread or response_url to reply to")
-        self.respond(reply_to.response_url, message)
+        for message in messages[:RESPONSE_URL_MAX_MESSAGES]:
+            self.respond(to.response_url, message)
+        return False
 
     def respond(self, response_url: str, message: SlackMessage) -> None:
         """Answer a slash command through its response_url (works where the bot is not a
@@ -287,8 +289,7 @@ class ThrottledStatus:
     def __init__(
         self,
         replier: SlackReplier,
-        channel: str,
-        ts: str,
+        placeholder: ReplyTo,
         *,
         job_id: str,
         interval_s: float = 1.0,
@@ -297,8 +298,7 @@ class ThrottledStatus:
     ) -> None:
         self._replier = replier
         self._marker = marker
-        self._channel = channel
-        self._ts = ts
+        self._placeholder = placeholder
         self._job_id = job_id
         self._interval_s = interval_s
         self._clock = clock
@@ -338,14 +338,22 @@ class ThrottledStatus:
                     return
                 self._next_at = self._clock() + self._interval_s
             try:
-                self._replier.update(self._channel, self._ts, status_message(stage),
+                self._replier.update(self._placeholder, status_message(stage),
                                      marker=self._marker)
-            except ReplyError as e:
+            except DeliveryError as e:
                 logger.warning("job_id=<%s> | progress update failed: %s", self._job_id, e)
 
 
+def _channel(to: ReplyTo) -> str:
+    if not to.channel:
+        # What Slack would answer (channel_not_found), without asking it.
+        raise ChannelUnreachable("no channel to reply in", error="channel_not_found")
+    return to.channel
+
+
 def _call(request: Callable[[], T]) -> T:
-    """Run one Web API call, turning what the retry handlers could not fix into ReplyError."""
+    """Run one Web API call, turning what the retry handlers could not fix into a
+    DeliveryError."""
     try:
         return request()
     except SlackApiError as e:
@@ -356,6 +364,6 @@ def _call(request: Callable[[], T]) -> T:
         if status == 429 or status >= 500 or error in ("ratelimited", "internal_error",
                                                        "fatal_error", "service_unavailable"):
             raise SlackUnavailable(f"Slack is unavailable: HTTP {status} {error}", error) from e
-        raise ReplyError(f"Slack rejected the call: {error or status}", error=error) from e
+        raise DeliveryError(f"Slack rejected the call: {error or status}", error=error) from e
     except (SlackRequestError, URLError, OSError) as e:
         raise SlackUnavailable(f"Slack unreachable: {e}") from e

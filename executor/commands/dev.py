@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError
 
-    from bot.settings import IngressSettings, SettingsError
-    from bot.slack.app import create_app
+    from bot.ingress.local import slack_socket_mode
+    from bot.settings import SettingsError
     from executor.worker.app import WorkerSetupError, worker_from_env
     from executor.worker.config import ConfigError
 
@@ -39,20 +39,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"databot dev: local AWS (moto) at {endpoint}")
 
     try:
-        # Socket Mode requests come over the app's own websocket: no signing secret needed.
-        app = create_app(IngressSettings.from_env())
+        serve_slack = slack_socket_mode(app_token)
         worker = worker_from_env(args, bot_token)
     except (SettingsError, ConfigError, WorkerSetupError, BotoCoreError) as e:
         print(f"databot dev: {e}", file=sys.stderr)
         return 2
 
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     loop = threading.Thread(target=worker.run, name="poll", daemon=True)
     loop.start()
     print("databot dev: connected over Socket Mode; mention the bot or use /ask (Ctrl-C stops)")
     try:
-        SocketModeHandler(app, app_token).start()
+        serve_slack()
     except KeyboardInterrupt:
         pass
     finally:

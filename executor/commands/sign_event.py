@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.slack.signing import sign_event
+    from bot.ingress.local import sign_slack_event
 
     secret = os.environ.get("SLACK_SIGNING_SECRET")
     if not secret:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"databot sign-event: {args.event} is not a JSON object", file=sys.stderr)
         return 2
     try:
-        signed = sign_event(event, secret, args.timestamp)
+        signed = sign_slack_event(event, secret, args.timestamp)
     except ValueError as e:
         print(f"databot sign-event: cannot sign {args.event}: {e}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""Assembling a worker from settings: queue, job store, memory, replier, engine."""
+"""Assembling a worker from settings: queue, job store, memory, chat channels, engine."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config as BotoConfig
 
+from bot.delivery import open_channels
 from bot.job_store import JobStore
 from bot.settings import fetch_slack_secret
-from bot.slack.replier import SlackReplier, web_client
 from executor.artifacts import open_artifact_store
 from executor.conversations import ConversationStore
 from executor.engine import Engine
@@ -107,7 +107,6 @@ def build_worker(
         if settings.conversations_table
         else None
     )
-    replier = SlackReplier(web_client(token, settings.slack_api_url)) if token else None
     runner = JobRunner(
         engine,
         JobStore(str(settings.jobs_table), ttl_days=config.job_ttl_days, client=dynamodb),
@@ -116,7 +115,7 @@ def build_worker(
             config.metrics_namespace,
             primary_model=settings.model_ids[0] if settings.model_ids else None,
         ),
-        replier=replier,
+        channels=open_channels(slack_token=token, slack_api_url=settings.slack_api_url),
         conversations=conversations,
         artifacts=open_artifact_store(settings),
     )

@@ -1,11 +1,12 @@
 """Retry or reply: what a job's failure means, decided by the exception's class alone.
 
-- transient (TransientError, Slack throttling or 5xx after the client's retries, AWS
-  throttling / 5xx / connection errors): the message comes back after an exponential
-  back-off, until the queue's maxReceiveCount sends it to the DLQ;
-- permanent (UserFacingError, BudgetExceeded): the person reads the message; job done;
-- unreachable (the bot cannot write to the channel): logged; answered through the slash
-  command's response_url when there is one;
+- transient (TransientError, a chat platform throttling or failing after the client's
+  retries, AWS throttling / 5xx / connection errors): the message comes back after an
+  exponential back-off, until the queue's maxReceiveCount sends it to the DLQ;
+- permanent (UserFacingError, BudgetExceeded, no channel for the job's platform): the
+  person reads the message; job done;
+- unreachable (the bot cannot write to the conversation): logged; the channel answered
+  another way where it could (a slash command's response_url);
 - unexpected (anything else, a bug): retried on the next delivery while the receive count
   is below `unexpected_attempts`, because a crash can come from a passing cause nobody
   classified; then answered "something went wrong (ref <job_id>)" so the person is not
@@ -18,7 +19,7 @@ import enum
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from bot.slack.replier import ChannelUnreachable, SlackUnavailable
+from bot.delivery import NoChannel, Unavailable, Unreachable
 from executor.errors import BudgetExceeded, TransientError, UserFacingError
 
 AWS_TRANSIENT_CODES = frozenset(
@@ -49,7 +50,7 @@ class Verdict(enum.Enum):
 
 
 def classify(error: BaseException) -> Verdict:
-    if isinstance(error, TransientError | SlackUnavailable | ConnectionError | HTTPClientError):
+    if isinstance(error, TransientError | Unavailable | ConnectionError | HTTPClientError):
         return Verdict.TRANSIENT
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
@@ -57,9 +58,9 @@ def classify(error: BaseException) -> Verdict:
         if code in AWS_TRANSIENT_CODES or status >= 500:
             return Verdict.TRANSIENT
         return Verdict.UNEXPECTED
-    if isinstance(error, UserFacingError | BudgetExceeded):
+    if isinstance(error, UserFacingError | BudgetExceeded | NoChannel):
         return Verdict.PERMANENT
-    if isinstance(error, ChannelUnreachable):
+    if isinstance(error, Unreachable):
         return Verdict.UNREACHABLE
     return Verdict.UNEXPECTED
 

@@ -1,7 +1,8 @@
 """One message from the queue to a finished answer: parse, claim, reply, record.
 
 The runner decides what happens to the message (`Outcome`) and the service applies it:
-delete it, let it come back after a back-off, or leave it alone.
+delete it, let it come back after a back-off, or leave it alone. It replies through the
+outbox of the channel `reply_to.kind` names (`bot.delivery`), which records the answer.
 """
 
 from __future__ import annotations
@@ -11,42 +12,28 @@ import json
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
 from bot.answer import Answer
+from bot.delivery import Channels, Delivery, DeliveryError, Outbox, OutboxContext
 from bot.job import Job, PoisonMessage
 from bot.job_store import JobRecord, JobStore
-from bot.slack.render import error_message
-from bot.slack.replier import ReplyError, SlackReplier
 from executor.artifacts import ArtifactStore
 from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore
 from executor.engine import Engine, Request, Turn
-from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable, UserFacingError
+from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable
 from executor.worker.config import WorkerConfig
 from executor.worker.failures import Verdict, backoff_s, classify, user_message
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.outbox import (
-    Delivery,
-    Outbox,
-    RecordOutbox,
-    SlackOutbox,
-    first_reply_timer,
-)
 from executor.worker.queue import QueueMessage
 
 logger = Logger(service="databot")
 
-# Writes of a delivered Slack answer's record: the answer is out, so a failing write is
-# retried here rather than through the queue (which would answer again).
-MARK_DONE_ATTEMPTS = 3
-MARK_DONE_PAUSE_S = 0.5
-
-
-class NoSlackReplier(UserFacingError):
-    """A Slack job reached a worker without a Slack token: no delivery would ever fix that."""
+UNREADABLE = "I could not read this request, so it was dropped. Please ask again."
 
 
 class Action(enum.Enum):
@@ -74,7 +61,7 @@ class JobRunner:
         *,
         config: WorkerConfig,
         metrics: WorkerMetrics,
-        replier: SlackReplier | None = None,
+        channels: Channels,
         conversations: ConversationStore | None = None,
         artifacts: ArtifactStore | None = None,
     ) -> None:
@@ -82,7 +69,7 @@ class JobRunner:
         self.jobs = jobs
         self.config = config
         self.metrics = metrics
-        self.replier = replier
+        self.channels = channels
         self.conversations = conversations
         self.artifacts = artifacts
         # At most `concurrency` engines run at once; the rest of a job is bookkeeping.
@@ -125,7 +112,11 @@ class JobRunner:
         outbox: Outbox | None = None
         answer: Answer | None = None
         try:
-            outbox = self._outbox(job, record, message)
+            context = OutboxContext(
+                self.jobs, self.config.progress_interval_s,
+                on_first_reply=first_reply_timer(message.sent_at, self.metrics.first_reply),
+            )
+            outbox = self.channels.for_kind(job.reply_to.kind).outbox(job, record, context)
             # A killed delivery may have put the answer out: then it is not computed or
             # sent again.
             delivery = outbox.earlier_answer()
@@ -139,13 +130,9 @@ class JobRunner:
                     )
                 self._store_answer_file(job, answer)
                 delivery = outbox.answer(answer)
-                if isinstance(outbox, RecordOutbox):
-                    # An API job's record is its delivery: failing to write it fails the job.
-                    self.jobs.mark_done(job.job_id, answer.to_dict())
         except Exception as e:
             return self._failed(job, message, e, outbox, time.monotonic() - started)
-        return self._finish(job, answer, delivery, started, message,
-                            recorded=isinstance(outbox, RecordOutbox))
+        return self._finish(job, answer, delivery, started, message)
 
     def _finish(
         self,
@@ -154,17 +141,13 @@ class JobRunner:
         delivery: Delivery,
         started: float,
         message: QueueMessage,
-        *,
-        recorded: bool = False,
     ) -> Outcome:
-        """The answer is out (`answer` None: an earlier delivery sent it): record it, count
-        a partial delivery, remember the turn. Nothing here can send the job back."""
+        """The answer is out and recorded (`answer` None: an earlier delivery sent it):
+        count a partial delivery, remember the turn. Nothing here can send the job back."""
         if delivery.missing:
             logger.warning("job_id=<%s> | partial delivery: %s", job.job_id,
                            "; ".join(delivery.missing))
             self.metrics.partial_delivery()
-        if not recorded:
-            self._mark_delivered(job, answer)
         if answer is not None:
             self._remember(job, answer)
         duration = time.monotonic() - started
@@ -172,25 +155,6 @@ class JobRunner:
         self.metrics.answered(answer, max(time.time() - message.sent_at, 0.0))
         logger.info("job_id=<%s> | done in %.2f s", job.job_id, duration)
         return DELETE
-
-    def _outbox(self, job: Job, record: JobRecord, message: QueueMessage) -> Outbox:
-        if job.reply_to.kind != "slack":
-            if job.reply_to.kind != "api":
-                logger.warning("job_id=<%s> | no replier for %s yet: answer kept in JOBS_TABLE",
-                               job.job_id, job.reply_to.kind)
-            return RecordOutbox()
-        if self.replier is None:
-            logger.error("job_id=<%s> | a Slack job arrived but this worker has no Slack token "
-                         "(SLACK_BOT_TOKEN or SLACK_SECRET_ARN): recorded failed", job.job_id)
-            raise NoSlackReplier("the worker has no Slack token to reply with")
-        return SlackOutbox(
-            self.replier,
-            self.jobs,
-            job,
-            record,
-            progress_interval_s=self.config.progress_interval_s,
-            on_first_reply=first_reply_timer(message.sent_at, self.metrics.first_reply),
-        )
 
     def _failed(
         self,
@@ -220,47 +184,28 @@ class JobRunner:
         if verdict is Verdict.UNEXPECTED:
             logger.exception("job_id=<%s> | failed: %s", job.job_id, type(error).__name__)
         elif verdict is Verdict.UNREACHABLE:
-            logger.error("job_id=<%s> | cannot reply in channel=<%s>: %s", job.job_id,
-                         job.reply_to.channel, error)
+            logger.error("job_id=<%s> | cannot reply on %s: %s", job.job_id, job.reply_to.kind,
+                         error)
         else:
             logger.info("job_id=<%s> | answered with a permanent error: %s", job.job_id, error)
         text = user_message(error, verdict, job.job_id)
         if outbox is not None and verdict is not Verdict.UNREACHABLE:
             try:
                 outbox.fail(text)
-            except ReplyError as e:
+            except DeliveryError as e:
                 logger.error("job_id=<%s> | could not tell the person: %s", job.job_id, e)
         self.jobs.mark_failed(job.job_id, text)
         self.metrics.job_failed(verdict.value, duration_s)
         return DELETE
 
-    def _mark_delivered(self, job: Job, answer: Answer | None) -> None:
-        """Record a delivered Slack answer. Never through `_failed`: its retry or failure
-        reply would overwrite the answer, and a redelivery would post it again."""
-        for attempt in range(1, MARK_DONE_ATTEMPTS + 1):
-            try:
-                self.jobs.mark_done(job.job_id, answer.to_dict() if answer else None)
-                return
-            except Exception as e:
-                if attempt == MARK_DONE_ATTEMPTS:
-                    logger.exception("job_id=<%s> | answer delivered but not recorded done; "
-                                     "the record stays running", job.job_id)
-                    return
-                logger.warning("job_id=<%s> | recording the delivered answer failed (%s), "
-                               "trying again", job.job_id, type(e).__name__)
-                time.sleep(MARK_DONE_PAUSE_S * attempt)
-
     def _poison(self, message: QueueMessage, error: PoisonMessage) -> Outcome:
         logger.error("message_id=<%s> | poison message dropped: %s", message.message_id, error)
         self.metrics.job_failed("poison", 0.0)
-        reply_to = error.reply_to
-        if reply_to is not None and reply_to.kind == "slack" and self.replier is not None:
-            text = "I could not read this request, so it was dropped. Please ask again."
-            try:
-                self.replier.notify(reply_to, error_message(text, message.message_id))
-            except ReplyError as e:
-                logger.error("message_id=<%s> | could not tell the person: %s",
-                             message.message_id, e)
+        try:
+            self.channels.tell(error.reply_to, UNREADABLE, message.message_id)
+        except DeliveryError as e:
+            logger.error("message_id=<%s> | could not tell the person: %s",
+                         message.message_id, e)
         return DELETE
 
     def _history(self, job: Job) -> list[Turn]:
@@ -287,3 +232,8 @@ class JobRunner:
         answer.artifacts["response.json"] = self.artifacts.put_bytes(
             job.job_id, "response.json", data, "application/json"
         )
+
+
+def first_reply_timer(sent_at: float, report: Callable[[float], None]) -> Callable[[], None]:
+    """A callback that reports the seconds from the message's enqueue to the first reply."""
+    return lambda: report(max(time.time() - sent_at, 0.0))

@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 
+from bot.delivery import Channels
 from bot.job import Job, ReplyTo, utc_now_iso
+from bot.slack.outbox import SlackChannel
+from bot.slack.replier import SlackReplier
 from executor.settings import REPO_ROOT
 from tests.support.aws import AwsStack
 from tests.support.slack_api import SlackApiStandIn
@@ -44,6 +48,11 @@ def slack_job(
                          response_url=response_url),
         received_at=utc_now_iso(),
     )
+
+
+def slack_channels(client: WebClient) -> Channels:
+    """A worker's channels, Slack's on `client` (pointed at the Slack stand-in)."""
+    return Channels({"slack": SlackChannel(SlackReplier(client))})
 
 
 def wait_for(condition: Callable[[], object], timeout_s: float, what: str) -> None:

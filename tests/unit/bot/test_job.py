@@ -70,3 +70,36 @@ def test_poison_message_keeps_a_readable_reply_address() -> None:
     assert caught.value.reply_to is not None
     assert caught.value.reply_to.channel == "C0001"
     assert caught.value.reply_to.thread_ts == "1731000000.000100"
+
+
+def test_a_teams_reply_address_has_its_documented_shape_and_round_trips() -> None:
+    # GIVEN a job from Teams, as DESIGN.md documents its reply address
+    reply_to = {"kind": "teams", "service_url": "https://smba.example/amer/",
+                "conversation_id": "19:abc@thread.tacv2", "activity_id": "1731000000000",
+                "tenant_id": "tenant-1", "conversation_type": "channel"}
+    raw = body(source="teams", reply_to=reply_to)
+    # WHEN it is read and written again
+    job = Job.from_json(raw)
+    # THEN nothing of the address is lost or added
+    assert json.loads(job.to_json())["reply_to"] == reply_to
+    assert Job.from_json(job.to_json()) == job
+
+
+def test_an_api_job_carries_only_its_kind() -> None:
+    job = make_job(source="api", reply_to=ReplyTo(kind="api"))
+    assert json.loads(job.to_json())["reply_to"] == {"kind": "api"}
+    # A body written with every Slack field empty, as API jobs once were, still reads.
+    old = body(source="api", reply_to={"kind": "api", "team_id": None, "channel": None,
+                                       "thread_ts": None, "response_url": None})
+    assert Job.from_json(old).reply_to == ReplyTo(kind="api")
+
+
+def test_a_message_in_the_thread_is_an_address_too_but_never_part_of_the_job() -> None:
+    # GIVEN the job's address, and its placeholder message in the same thread
+    job = make_job()
+    placeholder = job.reply_to.at("1731000000.000200")
+    # THEN the placeholder's address keeps the thread and names the message
+    assert (placeholder.channel, placeholder.thread_ts) == ("C0001", "1731000000.000100")
+    assert ReplyTo.from_dict(placeholder.to_dict()) == placeholder
+    # AND the job's wire format is unchanged by it
+    assert "message" not in json.loads(job.to_json())["reply_to"]

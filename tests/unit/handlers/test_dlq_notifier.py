@@ -14,11 +14,12 @@ from bot.dead_letters import notify_dead_letter
 from bot.job import Job
 from bot.job_store import DONE, FAILED, JobRecord, JobStore
 from bot.slack.render import status_message
-from bot.slack.replier import Marker, SlackReplier, Thread, web_client
+from bot.slack.replier import Marker, SlackReplier, web_client
 from handlers import dlq_notifier
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext, load_event
 from tests.support.slack_api import SlackApiStandIn
+from tests.support.worker import slack_channels
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_the_person_is_told_on_the_placeholder_and_the_job_is_failed(
     event = load_event("dlq_message")
     job = event_job(event)
     jobs.claim(job, attempt=3)
-    jobs.set_placeholder(job.job_id, "C0001", "1731000000.000200")
+    jobs.set_placeholder(job.job_id, job.reply_to.at("1731000000.000200"))
     # WHEN its message arrives from the DLQ
     result = invoke(event)
     # THEN the placeholder says so, with the job id as reference
@@ -138,7 +139,7 @@ def test_a_job_answered_while_the_record_is_handled_keeps_its_answer(
         event["Records"][0]["body"],
         "m1",
         jobs=jobs,
-        replier=SlackReplier(web_client(slack_api.token, slack_api.url)),
+        channels=slack_channels(web_client(slack_api.token, slack_api.url)),
     )
 
     # (the thread may be read back; nothing is written to it)
@@ -191,10 +192,9 @@ def test_an_answer_already_in_the_thread_is_not_overwritten(
     job = event_job(event)
     jobs.claim(job, attempt=3)
     client = web_client(slack_api.token, slack_api.url)
-    thread = Thread(str(job.reply_to.channel), job.reply_to.thread_ts)
-    ts = SlackReplier(client).post(thread, status_message("42 users"),
+    ts = SlackReplier(client).post(job.reply_to, status_message("42 users"),
                                    marker=Marker("answer", job.job_id))
-    jobs.set_placeholder(job.job_id, thread.channel, ts)
+    jobs.set_placeholder(job.job_id, job.reply_to.at(ts))
     # WHEN its message arrives from the DLQ
     assert invoke(event) == {"batchItemFailures": []}
     # THEN the answer stands and the job is recorded done, not failed

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
+from bot.job import ReplyTo
 from bot.slack.mrkdwn import Link, escape, mention, to_mrkdwn
 from bot.slack.notices import working_on_it
 from bot.slack.render import (
@@ -19,7 +20,7 @@ from bot.slack.render import (
     render_answer,
     status_message,
 )
-from bot.slack.replier import SlackReplier, Thread, web_client
+from bot.slack.replier import SlackReplier, web_client
 from tests.support.slack_api import SlackApiStandIn
 
 ADVERSARIAL = [
@@ -179,7 +180,7 @@ def test_what_reaches_slack_holds_no_untrusted_markup(
                          table=Table(columns=[evil], rows=[[evil]], total_rows=1))
     replier = SlackReplier(web_client(slack_api.token, slack_api.url))
     # WHEN it is delivered to Slack, with a failure notice after it
-    thread = Thread("C1", "1.000001")
+    thread = ReplyTo(kind="slack", channel="C1", thread_ts="1.000001")
     reply = render_answer(answer, job_id="j")
     for message in reply.messages:
         replier.post(thread, message)

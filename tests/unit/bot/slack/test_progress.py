@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+from bot.job import ReplyTo
 from bot.slack.replier import SlackReplier, ThrottledStatus, web_client
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import wait_for
@@ -18,7 +19,8 @@ def no_timer_pending() -> bool:
 
 def status_for(slack_api: SlackApiStandIn, interval_s: float) -> ThrottledStatus:
     replier = SlackReplier(web_client(slack_api.token, slack_api.url))
-    return ThrottledStatus(replier, "C1", "1.000001", job_id="j", interval_s=interval_s)
+    placeholder = ReplyTo(kind="slack", channel="C1", message="1.000001")
+    return ThrottledStatus(replier, placeholder, job_id="j", interval_s=interval_s)
 
 
 def test_updates_are_throttled_and_the_latest_stage_is_shown(slack_api: SlackApiStandIn) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from bot.delivery import NoChannel, Unavailable, Unreachable
 from bot.slack.replier import ChannelUnreachable, SlackUnavailable
 from executor.errors import BudgetExceeded, ModelThrottled, UnsafeSQL, WarehouseError
 from executor.worker.config import ConfigError, WorkerConfig
@@ -24,13 +25,16 @@ def client_error(code: str, status: int) -> ClientError:
     [
         (ModelThrottled("every model throttled"), Verdict.TRANSIENT),
         (SlackUnavailable("HTTP 503"), Verdict.TRANSIENT),
+        (Unavailable("throttled"), Verdict.TRANSIENT),
         (client_error("ProvisionedThroughputExceededException", 400), Verdict.TRANSIENT),
         (client_error("InternalServerError", 500), Verdict.TRANSIENT),
         (EndpointConnectionError(endpoint_url="https://sqs"), Verdict.TRANSIENT),
         (UnsafeSQL("DROP is not allowed"), Verdict.PERMANENT),
         (WarehouseError("column x does not exist"), Verdict.PERMANENT),
         (BudgetExceeded("12 turns"), Verdict.PERMANENT),
+        (NoChannel("the worker has no Slack token to reply with"), Verdict.PERMANENT),
         (ChannelUnreachable("not_in_channel", error="not_in_channel"), Verdict.UNREACHABLE),
+        (Unreachable("conversation gone"), Verdict.UNREACHABLE),
         (client_error("ValidationException", 400), Verdict.UNEXPECTED),
         (KeyError("x"), Verdict.UNEXPECTED),
     ],

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.delivery import Channels
 from bot.job_store import JobStore
 from executor.worker import service
 from executor.worker.config import WorkerConfig
@@ -49,7 +50,7 @@ def test_health_turns_unhealthy_while_every_receive_fails(
     now = [0.0]
     config = WorkerConfig(concurrency=1, wait_time_s=1)
     runner = JobRunner(ScriptedEngine(), JobStore("jobs", client=object()), config=config,
-                       metrics=WorkerMetrics(None))
+                       metrics=WorkerMetrics(None), channels=Channels({}))
     jobs_queue = UnreachableQueue()
     worker = Worker(jobs_queue, runner, config, clock=lambda: now[0])
     thread = threading.Thread(target=worker.run, daemon=True)

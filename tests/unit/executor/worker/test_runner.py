@@ -15,15 +15,16 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from bot import delivery
+from bot.delivery import open_channels
 from bot.job import Job
 from bot.job_store import DONE, FAILED, RUNNING, JobStore
-from bot.slack.replier import SlackReplier, web_client
+from bot.slack.replier import web_client
 from executor.artifacts import LocalArtifactStore
 from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore
 from executor.engine import Turn
 from executor.errors import TransientError, UnsafeSQL
-from executor.worker import runner as runner_module
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import QueueMessage
@@ -31,7 +32,7 @@ from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.worker import slack_job
+from tests.support.worker import slack_channels, slack_job
 
 CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
 
@@ -52,7 +53,7 @@ def make_runner(
             JobStore(aws_stack.jobs_table, client=dynamodb),
             config=dataclasses.replace(CONFIG, **config),
             metrics=WorkerMetrics(None),
-            replier=SlackReplier(web_client(slack_api.token, slack_api.url, max_retries=2)),
+            channels=slack_channels(web_client(slack_api.token, slack_api.url, max_retries=2)),
             conversations=ConversationStore(aws_stack.conversations_table, client=dynamodb),
             artifacts=LocalArtifactStore(tmp_path / "results"),
         )
@@ -156,7 +157,7 @@ def test_an_interrupted_job_restarts_on_its_placeholder(
     # GIVEN a job whose first delivery posted its placeholder, then died
     job = slack_job()
     jobs.claim(job, attempt=1)
-    jobs.set_placeholder(job.job_id, "C0001", "1730000000.999999", job.reply_to.thread_ts)
+    jobs.set_placeholder(job.job_id, job.reply_to.at("1730000000.999999"))
     # WHEN the message comes back
     outcome = make_runner().run(message(job.to_json(), receive_count=2))
     # THEN no second placeholder: the answer lands on the first one
@@ -255,9 +256,10 @@ def test_a_slash_command_posts_the_question_and_threads_the_answer_under_it(
     assert question.response is not None
     assert placeholder.args["thread_ts"] == question.response["ts"]
     record = jobs.get(job.job_id)
-    assert record is not None and record.reply_thread_ts == placeholder.args["thread_ts"]
+    assert record is not None and record.placeholder is not None
+    assert record.placeholder.thread_ts == placeholder.args["thread_ts"]
     assert slack_api.calls_to("files.completeUploadExternal")[0].args["thread_ts"] == (
-        record.reply_thread_ts
+        record.placeholder.thread_ts
     )
 
 
@@ -359,7 +361,7 @@ def test_a_delivered_answer_is_kept_when_recording_it_keeps_failing(
     jobs: JobStore, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN a jobs table that throttles every write of a finished answer
-    monkeypatch.setattr(runner_module, "MARK_DONE_PAUSE_S", 0.0)
+    monkeypatch.setattr(delivery, "MARK_DONE_PAUSE_S", 0.0)
     runner = make_runner()
     runner.jobs = throttled = ThrottledMarkDone(aws_stack.jobs_table)
     job = slack_job()
@@ -368,11 +370,30 @@ def test_a_delivered_answer_is_kept_when_recording_it_keeps_failing(
     # THEN the write was retried in place, the message is deleted (no redelivery to post the
     # answer again), and the answer stays on the placeholder, not overwritten by a retry
     assert outcome.action is Action.DELETE
-    assert throttled.mark_done_calls == runner_module.MARK_DONE_ATTEMPTS
+    assert throttled.mark_done_calls == delivery.MARK_DONE_ATTEMPTS
     assert "*42* users signed up" in final_blocks_text(slack_api)
     assert slack_api.count("chat.postMessage") == 1
     record = jobs.get(job.job_id)
     assert record is not None and record.status == RUNNING
+
+
+def test_a_job_from_a_platform_without_a_channel_is_answered_into_the_jobs_table(
+    make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn, jobs: JobStore
+) -> None:
+    # GIVEN a Teams job, which no channel serves yet
+    job = Job.from_json(json.dumps({
+        **json.loads(slack_job(source="teams").to_json()),
+        "reply_to": {"kind": "teams", "service_url": "https://smba.example/amer/",
+                     "conversation_id": "19:abc@thread.tacv2", "activity_id": "1",
+                     "tenant_id": "tenant-1", "conversation_type": "channel"},
+    }))
+    # WHEN the runner takes it
+    outcome = make_runner().run(message(job.to_json()))
+    # THEN its answer is kept in JOBS_TABLE and nothing goes to Slack
+    assert outcome.action is Action.DELETE
+    assert slack_api.calls == []
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == DONE and record.answer is not None
 
 
 def test_an_api_job_whose_answer_cannot_be_recorded_is_retried(
@@ -385,11 +406,11 @@ def test_an_api_job_whose_answer_cannot_be_recorded_is_retried(
 
 
 def test_a_slack_job_without_a_slack_token_fails_at_once(
-    make_runner: Callable[..., JobRunner], jobs: JobStore
+    make_runner: Callable[..., JobRunner], jobs: JobStore, slack_api: SlackApiStandIn
 ) -> None:
     # GIVEN a worker with no Slack token (an API-only deployment)
     runner = make_runner()
-    runner.replier = None
+    runner.channels = open_channels(slack_token=None, slack_api_url=slack_api.url)
     job = slack_job()
     # WHEN a Slack job reaches it THEN it is not retried: no delivery would have a token
     outcome = runner.run(message(job.to_json(), receive_count=1))

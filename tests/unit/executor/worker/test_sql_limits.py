@@ -13,7 +13,7 @@ import pytest
 
 from bot.answer import Answer
 from bot.job_store import DONE, FAILED, JobStore
-from bot.slack.replier import SlackReplier, web_client
+from bot.slack.replier import web_client
 from executor.engine import Request
 from executor.settings import DEFAULT_INPUT
 from executor.warehouse.guarded import run_guarded
@@ -26,7 +26,7 @@ from executor.worker.service import Worker
 from tests.support.aws import AwsStack
 from tests.support.memory import CONCAT_BLOWUP, WORKER_BOUND_MB, rss_growth
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.worker import slack_job, wait_for
+from tests.support.worker import slack_channels, slack_job, wait_for
 
 REFUSED = "SELECT length(repeat('x', 4000000000)) AS n"
 
@@ -102,7 +102,7 @@ def test_bad_statements_fail_alone_while_concurrent_jobs_are_answered(
         jobs,
         config=config,
         metrics=WorkerMetrics(None),
-        replier=SlackReplier(web_client(slack_api.token, slack_api.url)),
+        channels=slack_channels(web_client(slack_api.token, slack_api.url)),
     )
     queue = MemoryQueue()
     worker = Worker(queue, runner, config)

@@ -1,6 +1,7 @@
-"""Delivery guarantees of the job runner (docs/worker.md, "Delivery guarantees"): once the
-answer is out, later failures are a partial delivery; a worker killed after any step of a
-job leaves, after a takeover, one placeholder and one answer in the thread.
+"""Delivery guarantees of the Slack outbox, driven by the job runner (docs/worker.md,
+"Delivery guarantees"): once the answer is out, later failures are a partial delivery; a
+worker killed after any step of a job leaves, after a takeover, one placeholder and one
+answer in the thread.
 
 A kill is simulated by `Killed`, raised right after the n-th call to Slack or DynamoDB
 has taken effect: it is a BaseException, so nothing in the worker catches it, and the
@@ -21,7 +22,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.job import Job
 from bot.job_store import DONE, JobStore
-from bot.slack.replier import Marker, SlackReplier, retry_handlers
+from bot.slack.replier import Marker, retry_handlers
 from executor.conversations import ConversationStore
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
@@ -31,7 +32,7 @@ from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import Message as SlackMessage
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.worker import slack_job
+from tests.support.worker import slack_channels, slack_job
 
 CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
 ANSWER = "*42* users signed up"
@@ -98,7 +99,7 @@ def runner_for(
             JobStore(aws_stack.jobs_table, client=dynamodb),
             config=CONFIG,
             metrics=WorkerMetrics(None),
-            replier=SlackReplier(client),
+            channels=slack_channels(client),
             conversations=ConversationStore(aws_stack.conversations_table, client=dynamodb),
         )
 

@@ -1,11 +1,11 @@
-"""Where a job's replies go. The runner talks to an Outbox; only `SlackOutbox` knows Slack,
-and it speaks to Slack only through `bot.slack.replier` and `bot.slack.render`.
+"""Slack delivery: a job's replies (`SlackOutbox`) and Slack as a channel of the worker and
+the dead-letter notifier (`SlackChannel`, built by `bot.delivery.open_channels`). It
+speaks to Slack only through `bot.slack.replier` and `bot.slack.render`.
 
-- `SlackOutbox`: placeholder in the thread (reused when the job restarts), throttled
-  progress on it, the final answer replacing it; for a slash command, the question is
-  posted first and the answer threads under it; where the bot cannot write, the slash
-  command's response_url carries the answer instead.
-- `RecordOutbox`: API jobs; nothing is sent, the answer is read from JOBS_TABLE.
+`SlackOutbox`: placeholder in the thread (reused when the job restarts), throttled
+progress on it, the final answer replacing it; for a slash command, the question is posted
+first and the answer threads under it; where the bot cannot write, the slash command's
+response_url carries the answer instead.
 
 What `SlackOutbox` guarantees, whatever instant a worker is killed at (docs/worker.md,
 "Delivery guarantees"): every message it writes carries a `Marker` (message metadata with
@@ -14,21 +14,30 @@ before writing anything, so a takeover reuses the earlier question and placehold
 never sends a second one. The answer's first message replacing the placeholder is the
 commit point: once it is out the job is answered, and what fails after it (continuation
 messages, files) is a partial delivery, told in one note, never a retry and never an
-overwrite. A takeover that finds the answer out sends nothing of it again.
+overwrite. A takeover that finds the answer out sends nothing of it again. A delivered
+answer is recorded done with retries in place, never by sending the job back.
 """
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import replace
 
 from aws_lambda_powertools import Logger
 
 from bot.answer import Answer
-from bot.job import Job
-from bot.job_store import JobRecord, JobStore
+from bot.delivery import (
+    Delivery,
+    DeliveryError,
+    Outbox,
+    OutboxContext,
+    Progress,
+    no_progress,
+    record_delivered,
+)
+from bot.job import Job, ReplyTo
+from bot.job_store import JobRecord
 from bot.slack.render import (
     SlackFile,
     SlackMessage,
@@ -41,139 +50,87 @@ from bot.slack.render import (
 from bot.slack.replier import (
     ChannelUnreachable,
     Marker,
-    ReplyError,
     SlackReplier,
     SlackUnavailable,
-    Thread,
     ThrottledStatus,
     find_marked,
+    web_client,
 )
 
 logger = Logger(service="databot")
 
-Progress = Callable[[str], None]
-# response_url accepts five messages within 30 minutes.
-RESPONSE_URL_MAX_MESSAGES = 5
 # The partial-delivery note is the person's only sign that something is missing: a Slack
 # failure the client's retries did not cover (ok:false internal_error) is tried again here.
 NOTE_ATTEMPTS = 4
 NOTE_PAUSE_S = 0.5
 
 
-def _no_progress(stage: str) -> None:
-    """Progress sink for jobs whose replies show none."""
+class SlackChannel:
+    def __init__(self, replier: SlackReplier) -> None:
+        self.replier = replier
 
+    @classmethod
+    def connect(cls, token: str, api_url: str) -> SlackChannel:
+        return cls(SlackReplier(web_client(token, api_url)))
 
-@dataclass(frozen=True)
-class Delivery:
-    """The answer is out; `missing` names what of it could not be sent (a partial delivery)."""
+    def outbox(self, job: Job, record: JobRecord, context: OutboxContext) -> Outbox:
+        return SlackOutbox(self, job, record, context)
 
-    missing: tuple[str, ...] = ()
+    def tell(self, to: ReplyTo, text: str, ref: str) -> None:
+        self.replier.notify(to, error_message(text, ref))
 
-
-class Outbox(Protocol):
-    def earlier_answer(self) -> Delivery | None:
-        """When an earlier delivery of this job already put its answer out: settle what it
-        left unsent and say so; else None (the job is to be answered)."""
-        ...
-
-    def open(self) -> Progress:
-        """Show that the job started; return where progress stages go."""
-        ...
-
-    def answer(self, answer: Answer) -> Delivery:
-        """Send the answer. Raises only while nothing of it is out."""
-        ...
-
-    def fail(self, message: str) -> None:
-        """Tell the person the job ended without an answer."""
-        ...
-
-    def retrying(self) -> None:
-        """Tell the person the job will be tried again shortly."""
-        ...
-
-
-class RecordOutbox:
-    """API jobs: the runner records the answer in JOBS_TABLE; nothing is sent anywhere."""
-
-    def earlier_answer(self) -> Delivery | None:
-        """The record is the delivery: an answer recorded earlier ended the job already."""
-        return None
-
-    def open(self) -> Progress:
-        return _no_progress
-
-    def answer(self, answer: Answer) -> Delivery:
-        """The answer reaches the client through GET /prompt/{job_id}."""
-        return Delivery()
-
-    def fail(self, message: str) -> None:
-        """The failure reaches the client through GET /prompt/{job_id}."""
-
-    def retrying(self) -> None:
-        """Nothing to show: the record stays "running"."""
+    def answer_is_out(self, job: Job, record: JobRecord) -> bool:
+        """Whether a marked answer of the job is in its thread."""
+        thread = record.replies_to(job)
+        if record.finished or record.claims == 0 or not thread.thread_ts:
+            return False
+        try:
+            posted = self.replier.scan(thread)
+        except ChannelUnreachable as e:
+            logger.warning("job_id=<%s> | cannot read the thread back: %s", job.job_id, e)
+            return False
+        return find_marked(posted, job.job_id, "answer") is not None
 
 
 class SlackOutbox:
     def __init__(
-        self,
-        replier: SlackReplier,
-        jobs: JobStore,
-        job: Job,
-        record: JobRecord,
-        *,
-        progress_interval_s: float,
-        on_first_reply: Callable[[], None],
+        self, channel: SlackChannel, job: Job, record: JobRecord, context: OutboxContext
     ) -> None:
-        self._replier = replier
-        self._jobs = jobs
+        self._channel = channel
+        self._replier = channel.replier
+        self._jobs = context.jobs
         self._job = job
-        self._record = record
-        self._progress_interval_s = progress_interval_s
-        self._on_first_reply = on_first_reply
-        thread_ts = record.reply_thread_ts or job.reply_to.thread_ts
-        channel = record.placeholder_channel or str(job.reply_to.channel)
-        self._thread = Thread(channel, thread_ts)
-        self._placeholder_ts: str | None = record.placeholder_ts
+        self._progress_interval_s = context.progress_interval_s
+        self._on_first_reply = context.on_first_reply
+        self._claims = record.claims
+        # The thread, and the placeholder in it once one is posted (`message`).
+        self._to = record.replies_to(job)
         self._status: ThrottledStatus | None = None
         self._via_response_url = False
         self._placeholder_marker = Marker("placeholder", job.job_id)
 
     def earlier_answer(self) -> Delivery | None:
-        if self._record.claims <= 1:
+        if self._claims <= 1:
             # No delivery before this one: nothing of the job can be in Slack yet.
             return None
         try:
-            return self._reconcile()
+            delivery = self._reconcile()
         except ChannelUnreachable as e:
             # No history scope, or no channel (open() meets that refusal and decides).
             logger.warning("job_id=<%s> | cannot read the thread back (%s): an earlier "
                            "delivery's replies may be repeated", self._job.job_id, e.error)
             return None
+        if delivery is not None:
+            record_delivered(self._jobs, self._job.job_id, None)
+        return delivery
 
     def open(self) -> Progress:
-        try:
-            if self._placeholder_ts:
-                self._replier.update(self._thread.channel, self._placeholder_ts,
-                                     status_message("Working on it… (picked up again)"),
-                                     marker=self._placeholder_marker)
-                logger.info("job_id=<%s> | reusing placeholder %s", self._job.job_id,
-                            self._placeholder_ts)
-            else:
-                self._post_placeholder()
-        except ChannelUnreachable as e:
-            if not self._job.reply_to.response_url:
-                raise
-            logger.warning("job_id=<%s> | cannot write to channel=<%s> (%s); "
-                           "answering through response_url", self._job.job_id,
-                           self._thread.channel, e.error)
+        if not self._replier.write_or_respond(self._to, self._show_placeholder, []):
+            # The answer will go through response_url too.
             self._via_response_url = True
-            return _no_progress
+            return no_progress
         self._on_first_reply()
-        assert self._placeholder_ts is not None
-        self._status = ThrottledStatus(self._replier, self._thread.channel, self._placeholder_ts,
-                                       job_id=self._job.job_id,
+        self._status = ThrottledStatus(self._replier, self._to, job_id=self._job.job_id,
                                        interval_s=self._progress_interval_s,
                                        marker=self._placeholder_marker)
         return self._status
@@ -181,59 +138,62 @@ class SlackOutbox:
     def answer(self, answer: Answer) -> Delivery:
         self._stop_progress()
         reply = render_answer(answer, job_id=self._job.job_id)
+        first, *rest = reply.messages
+        head = Marker("answer", self._job.job_id, messages=len(reply.messages),
+                      files=tuple(file.filename for file in reply.files))
+        replace_placeholder = None
         if not self._via_response_url:
-            assert self._placeholder_ts is not None, "open() posted or found the placeholder"
-            first, *rest = reply.messages
-            head = Marker("answer", self._job.job_id, messages=len(reply.messages),
-                          files=tuple(file.filename for file in reply.files))
-            try:
-                self._replier.update(self._thread.channel, self._placeholder_ts, first,
-                                     marker=head)
-            except ChannelUnreachable:
-                if not self._job.reply_to.response_url:
-                    raise
-            else:
-                return self._send_rest(rest, reply.files)
-        url = str(self._job.reply_to.response_url)
-        for message in reply.messages[:RESPONSE_URL_MAX_MESSAGES]:
-            self._replier.respond(url, message)
-        if reply.files:
-            logger.warning("job_id=<%s> | %s files not shown: response_url cannot carry files",
-                           self._job.job_id, len(reply.files))
-        return Delivery()
+            assert self._to.message is not None, "open() posted or found the placeholder"
+            replace_placeholder = functools.partial(self._replier.update, self._to, first,
+                                                    marker=head)
+        if self._replier.write_or_respond(self._to, replace_placeholder, reply.messages):
+            delivery = self._send_rest(rest, reply.files)
+        else:
+            if reply.files:
+                logger.warning("job_id=<%s> | %s files not shown: response_url cannot carry "
+                               "files", self._job.job_id, len(reply.files))
+            delivery = Delivery()
+        record_delivered(self._jobs, self._job.job_id, answer)
+        return delivery
 
     def fail(self, message: str) -> None:
         self._stop_progress()
-        placeholder_at = None
-        if self._placeholder_ts and not self._via_response_url:
-            placeholder_at = (self._thread.channel, self._placeholder_ts)
-        self._replier.notify(self._job.reply_to, error_message(message, self._job.job_id),
-                             placeholder=placeholder_at)
+        on_placeholder = self._to.message is not None and not self._via_response_url
+        self._channel.tell(self._to if on_placeholder else self._job.reply_to, message,
+                           self._job.job_id)
 
     def retrying(self) -> None:
         self._stop_progress()
-        if self._placeholder_ts is None or self._via_response_url:
+        if self._to.message is None or self._via_response_url:
             return
         try:
-            self._replier.update(self._thread.channel, self._placeholder_ts,
+            self._replier.update(self._to,
                                  status_message("A temporary problem; trying again shortly…"),
                                  marker=self._placeholder_marker)
-        except ReplyError as e:
+        except DeliveryError as e:
             logger.warning("job_id=<%s> | could not show the retry: %s", self._job.job_id, e)
 
     # ---- sending ---------------------------------------------------------------------
 
+    def _show_placeholder(self) -> None:
+        if self._to.message:
+            self._replier.update(self._to, status_message("Working on it… (picked up again)"),
+                                 marker=self._placeholder_marker)
+            logger.info("job_id=<%s> | reusing placeholder %s", self._job.job_id,
+                        self._to.message)
+        else:
+            self._post_placeholder()
+
     def _post_placeholder(self) -> None:
         job = self._job
-        if self._thread.thread_ts is None:
+        if self._to.thread_ts is None:
             # A slash command has no thread: post the question and thread under it.
-            asked = self._replier.post(self._thread, question_message(job.user_id, job.text),
+            asked = self._replier.post(self._to, question_message(job.user_id, job.text),
                                        marker=Marker("question", job.job_id))
-            self._thread = Thread(self._thread.channel, asked)
-        self._placeholder_ts = self._replier.post(self._thread, placeholder(),
-                                                  marker=self._placeholder_marker)
-        self._jobs.set_placeholder(job.job_id, self._thread.channel, self._placeholder_ts,
-                                   self._thread.thread_ts)
+            self._to = replace(self._to, thread_ts=asked)
+        self._to = self._to.at(self._replier.post(self._to, placeholder(),
+                                                  marker=self._placeholder_marker))
+        self._jobs.set_placeholder(job.job_id, self._to)
 
     def _send_rest(self, messages: list[SlackMessage], files: list[SlackFile]) -> Delivery:
         """Continuations and files, after the answer is out: a failure here is logged and
@@ -241,7 +201,7 @@ class SlackOutbox:
         missing: list[str] = []
         for part, message in enumerate(messages, start=1):
             try:
-                self._replier.post(self._thread, message,
+                self._replier.post(self._to, message,
                                    marker=Marker("answer", self._job.job_id, part=part))
             except Exception as e:
                 # The rest would read out of order: stop at the first gap.
@@ -250,7 +210,7 @@ class SlackOutbox:
                 break
         for file in files:
             try:
-                self._replier.upload(self._thread, file)
+                self._replier.upload(self._to, file)
             except Exception as e:
                 self._log_unsent(f"file {file.filename}", e)
                 missing.append(_file_name(file.title, file.filename))
@@ -263,7 +223,7 @@ class SlackOutbox:
                                  self._job.job_id)
             for attempt in range(1, NOTE_ATTEMPTS + 1):
                 try:
-                    self._replier.post(self._thread, note,
+                    self._replier.post(self._to, note,
                                        marker=Marker("note", self._job.job_id))
                     break
                 except SlackUnavailable as e:
@@ -286,23 +246,22 @@ class SlackOutbox:
         """Read back what earlier deliveries posted: adopt their question and placeholder;
         when their answer is out, note what it lacks and return it."""
         job_id = self._job.job_id
-        if self._thread.thread_ts is None:
-            recent = self._replier.scan(self._thread, max_pages=1)
+        if self._to.thread_ts is None:
+            recent = self._replier.scan(self._to, max_pages=1)
             asked = find_marked(recent, job_id, "question")
             if asked is None:
                 # The placeholder goes under the question: none of it was posted.
                 return None
-            self._thread = Thread(self._thread.channel, asked.ts)
-        posted = self._replier.scan(self._thread)
+            self._to = replace(self._to, thread_ts=asked.ts)
+        posted = self._replier.scan(self._to)
         head = find_marked(posted, job_id, "answer", part=0)
         if head is None:
             earlier = find_marked(posted, job_id, "placeholder")
-            if earlier is not None and earlier.ts != self._placeholder_ts:
+            if earlier is not None and earlier.ts != self._to.message:
                 logger.info("job_id=<%s> | found the placeholder %s an earlier delivery "
                             "posted", job_id, earlier.ts)
-                self._placeholder_ts = earlier.ts
-                self._jobs.set_placeholder(job_id, self._thread.channel, earlier.ts,
-                                           self._thread.thread_ts)
+                self._to = self._to.at(earlier.ts)
+                self._jobs.set_placeholder(job_id, self._to)
             return None
         logger.info("job_id=<%s> | an earlier delivery already answered (message %s)", job_id,
                     head.ts)
@@ -330,8 +289,3 @@ def _messages_left(count: int) -> str:
 
 def _file_name(title: str | None, filename: str) -> str:
     return f"the file {title} ({filename})" if title else f"the file {filename}"
-
-
-def first_reply_timer(sent_at: float, report: Callable[[float], None]) -> Callable[[], None]:
-    """A callback that reports the seconds from the message's enqueue to the first reply."""
-    return lambda: report(max(time.time() - sent_at, 0.0))

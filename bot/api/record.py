@@ -1,0 +1,45 @@
+"""The record channel: API jobs are answered into JOBS_TABLE, which GET /prompt/{job_id}
+reads; nothing is sent anywhere. Jobs of a platform no channel serves yet go here too."""
+
+from __future__ import annotations
+
+from bot.answer import Answer
+from bot.delivery import Delivery, Outbox, OutboxContext, Progress, no_progress
+from bot.job import Job, ReplyTo
+from bot.job_store import JobRecord, JobStore
+
+
+class RecordChannel:
+    def outbox(self, job: Job, record: JobRecord, context: OutboxContext) -> Outbox:
+        return RecordOutbox(context.jobs, job.job_id)
+
+    def tell(self, to: ReplyTo, text: str, ref: str) -> None:
+        """The failure reaches the client through GET /prompt/{job_id}."""
+
+    def answer_is_out(self, job: Job, record: JobRecord) -> bool:
+        """The record is the delivery: an answer recorded ended the job already."""
+        return False
+
+
+class RecordOutbox:
+    def __init__(self, jobs: JobStore, job_id: str) -> None:
+        self._jobs = jobs
+        self._job_id = job_id
+
+    def earlier_answer(self) -> Delivery | None:
+        """The record is the delivery: an answer recorded earlier ended the job already."""
+        return None
+
+    def open(self) -> Progress:
+        return no_progress
+
+    def answer(self, answer: Answer) -> Delivery:
+        """The record is the delivery: failing to write it fails the job."""
+        self._jobs.mark_done(self._job_id, answer.to_dict())
+        return Delivery()
+
+    def fail(self, message: str) -> None:
+        """The failure reaches the client through GET /prompt/{job_id}."""
+
+    def retrying(self) -> None:
+        """Nothing to show: the record stays "running"."""

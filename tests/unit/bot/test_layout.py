@@ -1,0 +1,54 @@
+"""bot/'s root holds the platform-neutral contracts: none of its modules imports a chat
+platform's package when it is loaded (bot.delivery's registry imports one only inside
+`open_channels`, when a process builds its channels)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import REPO
+
+PLATFORMS = ("bot.slack", "bot.teams", "slack_sdk", "slack_bolt")
+CONTRACTS = sorted((REPO / "bot").glob("*.py"))
+
+
+def loaded_imports(path: Path) -> list[str]:
+    """What `path` imports when it is loaded: every import outside a function's body."""
+    found: list[str] = []
+    pending: list[ast.AST] = [ast.parse(path.read_text(), str(path))]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+@pytest.mark.parametrize("path", CONTRACTS, ids=lambda p: p.name)
+def test_no_contract_module_loads_a_chat_platform(path: Path) -> None:
+    assert [name for name in loaded_imports(path) if name.startswith(PLATFORMS)] == []
+
+
+def test_slack_is_loaded_only_when_a_process_opens_its_channels() -> None:
+    # GIVEN a fresh interpreter that loads the contracts, then opens Slack's channel
+    code = """
+import sys
+import bot.dead_letters, bot.delivery, bot.job_store, bot.render_terminal
+def slack(): return sorted(m for m in sys.modules if m.startswith(("bot.slack", "slack_")))
+print(slack())
+bot.delivery.open_channels(slack_token="xoxb-1", slack_api_url="http://127.0.0.1:9/api/")
+print("bot.slack.outbox" in slack())
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout
+    # THEN Slack's package came in with the channels, not with the contracts
+    assert out.split() == ["[]", "True"]
