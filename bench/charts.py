@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from executor.charts import ChartSpec, render_chart
-from executor.settings import Settings
+from executor.config import WarehouseConfig
 from executor.tools.run_sql import KEEP_ROWS
 from executor.warehouse.factory import open_warehouse
 
@@ -69,7 +69,7 @@ print(time.perf_counter() - started)
 
 
 def main() -> None:
-    warehouse = open_warehouse(Settings())
+    warehouse = open_warehouse(WarehouseConfig())
     failures = []
     with tempfile.TemporaryDirectory(prefix="bench-charts-") as folder:
         path = Path(folder) / "chart.png"

@@ -14,9 +14,10 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from bot.config import Env
 from bot.dead_letters import notify_dead_letter
-from bot.job_store import JobStore
-from bot.settings import IngressSettings
+from bot.job_store import JobsConfig, JobStore
+from bot.slack.config import SlackConfig
 from bot.slack.replier import SlackReplier, web_client
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -24,14 +25,12 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @functools.cache
 def _targets() -> tuple[JobStore, SlackReplier | None]:
-    settings = IngressSettings.from_env().with_slack_secrets()
-    settings.require("jobs_table")
-    replier = (
-        SlackReplier(web_client(settings.bot_token, settings.slack_api_url))
-        if settings.bot_token
-        else None
-    )
-    return JobStore(str(settings.jobs_table), ttl_days=settings.job_ttl_days), replier
+    env = Env()
+    jobs = JobsConfig.from_env(env)
+    jobs.require(queue=False)
+    slack = SlackConfig.from_env(env).with_secrets()
+    replier = SlackReplier(web_client(slack.bot_token, slack.api_url)) if slack.bot_token else None
+    return JobStore(str(jobs.table), ttl_days=jobs.ttl_days), replier
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -24,11 +24,11 @@ from executor.agent.pricing import PriceTable
 from executor.agent.prompt import Example, system_prompt
 from executor.artifacts import ArtifactStore, save_bundle
 from executor.artifacts.export import export_to_store
+from executor.config import ModelConfig
 from executor.engine import Request
 from executor.errors import BudgetExceeded, DatabotError
 from executor.preview import preview_table
 from executor.sandbox import Sandbox
-from executor.settings import Settings
 from executor.tools.base import SavedQuery, Tool, ToolContext
 from executor.tools.registry import STAGES, call_tool, tool_config
 from executor.warehouse.as_of import data_as_of, tables_as_of
@@ -59,12 +59,12 @@ class AgentConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AgentConfig:
+    def from_model(cls, model: ModelConfig) -> AgentConfig:
         return cls(
-            model_ids=settings.model_ids,
-            limits=Limits(settings.max_turns, settings.max_total_tokens, settings.max_seconds),
-            sql_attempts=settings.sql_attempts,
-            reflection=settings.reflection,
+            model_ids=model.model_ids,
+            limits=Limits(model.max_turns, model.max_total_tokens, model.max_seconds),
+            sql_attempts=model.sql_attempts,
+            reflection=model.reflection,
         )
 
 

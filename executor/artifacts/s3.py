@@ -11,7 +11,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from executor.artifacts.keys import artifact_key
-from executor.settings import MAX_LINK_EXPIRY_S
+from executor.config import MAX_LINK_EXPIRY_S
 
 # S3's smallest part (except the last) is 5 MiB; 8 MiB parts reach 80 GB within S3's
 # 10,000-part limit while bounding the memory an upload holds.

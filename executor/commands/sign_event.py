@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -27,9 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.config import Env
+    from bot.slack.config import SlackConfig
     from bot.slack.signing import sign_event
 
-    secret = os.environ.get("SLACK_SIGNING_SECRET")
+    secret = SlackConfig.from_env(Env()).signing_secret
     if not secret:
         print("databot sign-event: SLACK_SIGNING_SECRET is not set", file=sys.stderr)
         return 2

@@ -27,7 +27,6 @@ from executor.artifacts.export import export_to_store
 from executor.engine import Request
 from executor.errors import NeedsModel
 from executor.preview import partial_period, preview_table, series_column
-from executor.settings import Settings
 from executor.verified.library import Entry, Library
 from executor.verified.matcher import Match, Matcher
 from executor.verified.params import bind, describe
@@ -67,14 +66,12 @@ class VerifiedEngine:
         warehouse: Warehouse,
         artifacts: ArtifactStore,
         *,
-        settings: Settings | None = None,
         matcher: Matcher | None = None,
         today: Callable[[], date] = date.today,
     ) -> None:
         self.library = library
         self.warehouse = warehouse
         self.artifacts = artifacts
-        self.settings = settings or Settings()
         self.matcher = matcher or Matcher(library)
         self.today = today
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import errno
-import json
 import ssl
 import struct
 import threading
@@ -38,8 +37,9 @@ import pyarrow.parquet as pq
 import redshift_connector
 from aws_lambda_powertools import Logger
 
+from bot.config import ConfigError, read_json_secret
+from executor.config import WarehouseConfig
 from executor.errors import WarehouseError
-from executor.settings import Settings
 from executor.warehouse.base import ExportResult, QueryResult, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables
 from executor.warehouse.csv_cells import neutralise_cell
@@ -173,14 +173,11 @@ class SecretPassword:
             return self._password
 
     def _fetch(self) -> str:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("secretsmanager", region_name=self._region)
-        secret = self._client.get_secret_value(SecretId=self.secret_arn)
         try:
-            password = json.loads(secret["SecretString"])["password"]
-        except (KeyError, TypeError, ValueError) as e:
+            password = read_json_secret(
+                self.secret_arn, client=self._client, region=self._region
+            )["password"]
+        except (ConfigError, KeyError) as e:
             # never include the secret's text in the message
             raise WarehouseError(
                 f"secret {self.secret_arn} is not a JSON object with a 'password' field"
@@ -216,25 +213,27 @@ class RedshiftWarehouse:
         self._catalog: tuple[float, list[TableInfo]] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, secrets_client: Any = None) -> RedshiftWarehouse:
-        target = parse_url(settings.warehouse_url)
+    def from_config(
+        cls, config: WarehouseConfig, *, secrets_client: Any = None
+    ) -> RedshiftWarehouse:
+        target = parse_url(config.url)
         password: Callable[[], str | None] = _no_password
         if target.iam:
             pass
-        elif settings.redshift_password:
-            password = _FixedPassword(settings.redshift_password)
-        elif settings.redshift_secret_arn:
+        elif config.redshift_password:
+            password = _FixedPassword(config.redshift_password)
+        elif config.redshift_secret_arn:
             password = SecretPassword(
-                settings.redshift_secret_arn, client=secrets_client, region=settings.aws_region
+                config.redshift_secret_arn, client=secrets_client, region=config.region
             )
         else:
             raise ValueError("Redshift needs REDSHIFT_PASSWORD, REDSHIFT_SECRET_ARN or iam=true")
         return cls(
             target,
             password=password,
-            schemas=settings.warehouse_schemas,
-            statement_timeout_s=settings.statement_timeout_s,
-            schema_doc=resolve_schema_doc(settings.schema_doc_path),
+            schemas=config.schemas,
+            statement_timeout_s=config.statement_timeout_s,
+            schema_doc=resolve_schema_doc(config.schema_doc_path),
         )
 
     # -- connection -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.job import Job, ReplyTo, utc_now_iso
-from executor.settings import REPO_ROOT
+from executor.config import REPO_ROOT
 from tests.support.aws import AwsStack
 from tests.support.slack_api import SlackApiStandIn
 

@@ -20,6 +20,7 @@ import pytest
 from moto import mock_aws
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
+from bot.config import Env
 from executor.artifacts import (
     BadArtifactName,
     LocalArtifactStore,
@@ -30,8 +31,8 @@ from executor.artifacts import (
 )
 from executor.artifacts.export import export_to_store, unload_statement
 from executor.artifacts.s3 import s3_client
+from executor.config import DEFAULT_INPUT, EngineConfig
 from executor.errors import UnsafeSQL
-from executor.settings import DEFAULT_INPUT, Settings
 from executor.tools.base import SavedQuery, ToolContext, ToolError
 from executor.tools.export_results import export_results
 from executor.warehouse.base import ResultColumn, TableInfo
@@ -211,16 +212,17 @@ def test_s3_store_refuses_bad_names_before_calling_s3(s3: Any) -> None:
 
 
 def test_open_artifact_store_picks_s3_when_a_bucket_is_configured(s3: Any) -> None:
-    settings = Settings.from_env({"RESULTS_BUCKET": BUCKET, "RESULTS_LINK_EXPIRY_S": "600"})
+    config = EngineConfig.from_env(Env({"RESULTS_BUCKET": BUCKET, "RESULTS_LINK_EXPIRY_S": "600"}))
 
-    store = open_artifact_store(settings, client=s3)
+    store = open_artifact_store(config.artifacts, client=s3)
 
     assert isinstance(store, S3ArtifactStore)
     assert store.link_expiry_s == 600
 
 
 def test_open_artifact_store_falls_back_to_the_results_folder(tmp_path: Path) -> None:
-    store = open_artifact_store(Settings.from_env({"RESULTS_DIR": str(tmp_path / "out")}))
+    config = EngineConfig.from_env(Env({"RESULTS_DIR": str(tmp_path / "out")}))
+    store = open_artifact_store(config.artifacts)
 
     assert isinstance(store, LocalArtifactStore)
     assert store.root == (tmp_path / "out").resolve()

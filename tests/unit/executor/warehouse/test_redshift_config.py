@@ -15,8 +15,8 @@ import pytest
 import redshift_connector
 from botocore.stub import Stubber
 
+from executor.config import WarehouseConfig
 from executor.errors import WarehouseError
-from executor.settings import Settings
 from executor.warehouse import redshift
 from executor.warehouse.redshift import (
     RedshiftWarehouse,
@@ -94,9 +94,9 @@ def test_iam_auth_needs_a_cluster_or_a_workgroup() -> None:
         connect_args(parse_url("redshift://analyst@host/dev?iam=true"), None)
 
 
-def test_from_settings_needs_some_way_to_authenticate() -> None:
+def test_from_config_needs_some_way_to_authenticate() -> None:
     with pytest.raises(ValueError, match="REDSHIFT_PASSWORD, REDSHIFT_SECRET_ARN or iam=true"):
-        RedshiftWarehouse.from_settings(Settings(warehouse_url="redshift://a@host/dev"))
+        RedshiftWarehouse.from_config(WarehouseConfig(url="redshift://a@host/dev"))
 
 
 class _FakeConnection:
