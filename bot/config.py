@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from typing import Any, overload
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+Number = TypeVar("Number", int, float)
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
@@ -47,13 +49,9 @@ class Env:
         self, name: str, default: int | None, *, minimum: int = 1, maximum: int | None = None
     ) -> int | None:
         """A whole number within the bounds (both inclusive)."""
-        raw = self.text(name)
+        raw, value = self._converted(name, int)
         if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = None
         if value is None or value < minimum or (maximum is not None and value > maximum):
             raise ConfigError(f"{name} must be a whole number {_bounds(minimum, maximum)}, "
                               f"got {raw!r}")
@@ -64,13 +62,9 @@ class Env:
         maximum: float | None = None,
     ) -> float:
         """A number within the bounds (both inclusive); without `minimum`, above 0."""
-        raw = self.text(name)
+        raw, value = self._converted(name, float)
         if raw is None:
             return default
-        try:
-            value = float(raw)
-        except ValueError:
-            value = None
         low_ok = value is not None and (value > 0 if minimum is None else value >= minimum)
         if value is None or not low_ok or (maximum is not None and value > maximum):
             bounds = "above 0" if minimum is None else _bounds(minimum, maximum)
@@ -100,6 +94,16 @@ class Env:
     def ids(self, name: str) -> frozenset[str]:
         """A comma-separated set of ids (an allowlist: empty allows everyone)."""
         return frozenset(self.items(name))
+
+    def _converted(
+        self, name: str, kind: Callable[[str], Number]
+    ) -> tuple[str | None, Number | None]:
+        """The variable's text and its value as `kind`, None when it is not one."""
+        raw = self.text(name)
+        try:
+            return raw, None if raw is None else kind(raw)
+        except ValueError:
+            return raw, None
 
     def aws_region(self) -> str | None:
         """AWS_REGION, else AWS_DEFAULT_REGION, as boto3 reads them."""
