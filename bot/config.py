@@ -32,6 +32,12 @@ class Env:
     def __init__(self, values: Mapping[str, str] | None = None) -> None:
         self._values = os.environ if values is None else values
 
+    @overload
+    def text(self, name: str, default: str) -> str: ...
+
+    @overload
+    def text(self, name: str, default: None = None) -> str | None: ...
+
     def text(self, name: str, default: str | None = None) -> str | None:
         return self._values.get(name) or default
 
@@ -82,7 +88,7 @@ class Env:
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
     def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
-        value = self.text(name, default) or default
+        value = self.text(name, default)
         if value not in options:
             raise ConfigError(f"{name} must be one of {', '.join(options)}, got {value!r}")
         return value

@@ -40,13 +40,12 @@ class WarehouseConfig:
     def from_env(cls, env: Env, *, region: str | None) -> WarehouseConfig:
         schema_doc = env.text("SCHEMA_DOC")
         return cls(
-            url=env.text("WAREHOUSE_URL", cls.url) or cls.url,
+            url=env.text("WAREHOUSE_URL", cls.url),
             schemas=env.items("WAREHOUSE_SCHEMAS") or cls.schemas,
             redshift_password=env.text("REDSHIFT_PASSWORD"),
             redshift_secret_arn=env.text("REDSHIFT_SECRET_ARN"),
             statement_timeout_s=env.integer("STATEMENT_TIMEOUT_S", cls.statement_timeout_s),
-            duckdb_memory_limit=env.text("DUCKDB_MEMORY_LIMIT", cls.duckdb_memory_limit)
-            or cls.duckdb_memory_limit,
+            duckdb_memory_limit=env.text("DUCKDB_MEMORY_LIMIT", cls.duckdb_memory_limit),
             schema_doc_path=Path(schema_doc) if schema_doc else None,
             region=region,
         )

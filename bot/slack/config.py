@@ -50,13 +50,13 @@ class SlackConfig:
 
     @classmethod
     def from_env(cls, env: Env) -> SlackConfig:
-        slash_command = env.text("SLASH_COMMAND", cls.slash_command) or cls.slash_command
+        slash_command = env.text("SLASH_COMMAND", cls.slash_command)
         return cls(
             signing_secret=env.text("SLACK_SIGNING_SECRET"),
             bot_token=env.text("SLACK_BOT_TOKEN"),
             app_token=env.text("SLACK_APP_TOKEN"),
             secret_arn=env.text("SLACK_SECRET_ARN"),
-            api_url=env.text("SLACK_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL,
+            api_url=env.text("SLACK_API_URL", DEFAULT_API_URL),
             slash_command=slash_command if slash_command.startswith("/") else f"/{slash_command}",
             allowed_team_ids=env.ids("ALLOWED_TEAM_IDS"),
             allowed_channel_ids=env.ids("ALLOWED_CHANNEL_IDS"),
