@@ -52,15 +52,16 @@ from types import SimpleNamespace
 from bot.slack.app import create_app
 from bot.ingress.enqueue import LocalJobQueue
 from bot.ingress.idempotency import LocalIdempotency
-from bot.settings import IngressSettings
+from bot.ingress.config import IngressConfig
+from bot.slack.config import SlackConfig
 from bot.slack.ingress import SlackIngress
 
 with open(sys.argv[1]) as file:
     events = json.load(file)
-settings = IngressSettings(signing_secret=sys.argv[2], bot_token="xoxb-bench")
+slack = SlackConfig(signing_secret=sys.argv[2], bot_token="xoxb-bench")
 queue = LocalJobQueue()
 ingress = SlackIngress(
-    create_app(settings, queue=queue, idempotency=LocalIdempotency()), sys.argv[2]
+    create_app(slack, IngressConfig(), queue=queue, idempotency=LocalIdempotency()), sys.argv[2]
 )
 context = SimpleNamespace(function_name="ack", invoked_function_arn="arn:aws:lambda:::ack")
 timings = []

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from executor.agent import create_agent
 from executor.artifacts import open_artifact_store
+from executor.config import ArtifactsConfig, ModelConfig, SandboxConfig, WarehouseConfig
 from executor.engine import Request
-from executor.settings import Settings
 from executor.warehouse.factory import open_warehouse
 from tests.support.scripted_model import ScriptedModel, answer_script
 
@@ -35,17 +35,16 @@ QUERIES = [
 
 
 def main() -> None:
-    settings = Settings()
-    warehouse = open_warehouse(settings)
+    warehouse = open_warehouse(WarehouseConfig())
     with tempfile.TemporaryDirectory(prefix="databot-bench-") as folder:
-        artifacts = open_artifact_store(Settings(results_dir=Path(folder)))
+        artifacts = open_artifact_store(ArtifactsConfig(results_dir=Path(folder)))
         script = [
             response
             for n in range(QUESTIONS)
             for response in answer_script(QUERIES[n % len(QUERIES)], "Here it is.")
         ]
         model = ScriptedModel(script, validate=False)
-        agent = create_agent(settings, warehouse, artifacts, client=model)
+        agent = create_agent(ModelConfig(), SandboxConfig(), warehouse, artifacts, client=model)
         timings = []
         for n in range(QUESTIONS):
             started = time.perf_counter()

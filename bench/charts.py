@@ -20,8 +20,8 @@ from pathlib import Path
 
 from executor.charts.draw import render_chart
 from executor.charts.spec import ChartSpec
+from executor.config import WarehouseConfig
 from executor.row_limits import KEEP_ROWS
-from executor.settings import Settings
 from executor.warehouse.factory import open_warehouse
 
 WARM_UP = 2
@@ -71,7 +71,7 @@ print(time.perf_counter() - started)
 
 
 def main() -> None:
-    warehouse = open_warehouse(Settings())
+    warehouse = open_warehouse(WarehouseConfig())
     failures = []
     with tempfile.TemporaryDirectory(prefix="bench-charts-") as folder:
         path = Path(folder) / "chart.png"

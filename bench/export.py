@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from executor.settings import REPO_ROOT
+from executor.config import REPO_ROOT
 from executor.warehouse.schema_doc import DEFAULT_SCHEMA_DOC, load_schema_doc
 
 TIME = Path("/usr/bin/time")

@@ -15,10 +15,10 @@ import sys
 import time
 from collections.abc import Callable
 
+from executor.config import REPO_ROOT, WarehouseConfig
 from executor.sandbox import Limits, SandboxResult
 from executor.sandbox.inputs import result_parquet
 from executor.sandbox.local import LocalSandbox
-from executor.settings import REPO_ROOT, Settings
 from executor.warehouse.factory import open_warehouse
 from executor.warehouse.guarded import run_guarded
 
@@ -60,7 +60,7 @@ def main() -> None:
         seconds = _median_s(functools.partial(sandbox.run, code, {}), runs)
         print(f"sandbox run, {label + ':':29} {seconds * 1000:7.0f} ms")
 
-    warehouse = open_warehouse(Settings())
+    warehouse = open_warehouse(WarehouseConfig())
     try:
         sql = (EXAMPLES / "churn_features.sql").read_text(encoding="utf-8")
         features = run_guarded(warehouse, sql, max_rows=100_000)

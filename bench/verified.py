@@ -25,8 +25,8 @@ from pathlib import Path
 import yaml
 
 from executor.artifacts import LocalArtifactStore
+from executor.config import REPO_ROOT, WarehouseConfig
 from executor.engine import Request
-from executor.settings import REPO_ROOT, Settings
 from executor.verified import Matcher, load_library
 from executor.verified.answerer import VerifiedEngine
 from executor.warehouse.factory import open_warehouse
@@ -69,13 +69,11 @@ def main() -> None:
     )
 
     with tempfile.TemporaryDirectory(prefix="databot-bench-") as folder:
-        settings = Settings(model_provider="offline", results_dir=Path(folder))
-        warehouse = open_warehouse(settings)
+        warehouse = open_warehouse(WarehouseConfig())
         engine = VerifiedEngine(
             library,
             warehouse,
             LocalArtifactStore(Path(folder)),
-            settings=settings,
             today=lambda: date(2026, 11, 21),
         )
         for question in ANSWERS:

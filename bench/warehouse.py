@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from executor.settings import DEFAULT_INPUT
+from executor.config import DEFAULT_INPUT
 from executor.warehouse.duckdb import DuckDBWarehouse
 
 GROUP_BY = (

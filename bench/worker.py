@@ -45,8 +45,8 @@ import psutil
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.job_store import DONE, FAILED, RUNNING, Claim, JobRecord, JobStore
 from bot.slack.replier import web_client
+from executor.config import REPO_ROOT
 from executor.local_aws import LocalStack, create_stack
-from executor.settings import REPO_ROOT
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import QueueMessage

@@ -27,8 +27,10 @@ from aws_lambda_powertools import Logger
 
 if TYPE_CHECKING:
     from bot.answer import Answer
+    from bot.config import Env
     from bot.job import Job, ReplyTo
     from bot.job_store import JobRecord, JobStore
+    from bot.slack.config import SlackConfig
 
 logger = Logger(service="databot")
 
@@ -166,13 +168,32 @@ class Unconfigured:
         return False
 
 
-def open_channels(*, slack_token: str | None, slack_api_url: str) -> Channels:
-    """The channels a process has credentials for; the registry of platforms."""
+@dataclass(frozen=True)
+class ChannelsConfig:
+    """Each chat platform's delivery settings, read by that platform's own package (imported
+    here only), so a process reads them without naming a platform."""
+
+    slack: SlackConfig
+
+    @classmethod
+    def from_env(cls, env: Env) -> ChannelsConfig:
+        from bot.slack.config import SlackConfig
+
+        return cls(slack=SlackConfig.from_env(env))
+
+
+def open_channels(config: ChannelsConfig) -> Channels:
+    """The channels a process has credentials for (a Secrets Manager secret is read here,
+    once); the registry of platforms. Raises ConfigError for a secret without a token."""
+    token = config.slack.resolved_bot_token()
     slack: Channel = Unconfigured("Slack token", "SLACK_BOT_TOKEN or SLACK_SECRET_ARN")
-    if slack_token:
+    if token:
         from bot.slack.outbox import SlackChannel
 
-        slack = SlackChannel.connect(slack_token, slack_api_url)
+        slack = SlackChannel.connect(token, config.slack.api_url)
+    else:
+        logger.warning("no Slack token (SLACK_BOT_TOKEN or SLACK_SECRET_ARN): Slack jobs "
+                       "will be recorded failed")
     return Channels({"slack": slack})
 
 

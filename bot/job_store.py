@@ -27,6 +27,7 @@ from typing import Any
 
 import boto3
 
+from bot.config import Env, require
 from bot.job import Job, ReplyTo, utc_now_iso
 
 QUEUED = "queued"
@@ -264,3 +265,26 @@ def _bounded_answer_json(answer: dict[str, Any]) -> str:
     trimmed["text"] = str(trimmed.get("text", ""))[: MAX_ANSWER_JSON_BYTES // 4]
     trimmed["code"] = []
     return json.dumps(trimmed, default=str)
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    """Where jobs are queued and recorded: shared by the ingress, the worker and the DLQ
+    notifier."""
+
+    queue_url: str | None = None
+    table: str | None = None
+    ttl_days: int = 30
+
+    @classmethod
+    def from_env(cls, env: Env) -> JobsConfig:
+        return cls(
+            queue_url=env.text("JOBS_QUEUE_URL"),
+            table=env.text("JOBS_TABLE"),
+            ttl_days=env.integer("JOB_TTL_DAYS", cls.ttl_days),
+        )
+
+    def require(self, *, queue: bool = True) -> None:
+        """Raise ConfigError naming JOBS_QUEUE_URL (unless not needed) and JOBS_TABLE if unset."""
+        require({**({"JOBS_QUEUE_URL": self.queue_url} if queue else {}),
+                 "JOBS_TABLE": self.table})

@@ -7,8 +7,9 @@ from __future__ import annotations
 import sys
 import time
 
+from bot.config import Env
 from executor.commands.ask import EXIT_ANSWERED, ask
-from executor.settings import Settings
+from executor.config import EngineConfig
 
 QUESTIONS = (
     "How many users signed up each month?",
@@ -19,16 +20,16 @@ RULE = "=" * 78
 
 
 def main() -> int:
-    settings = Settings.from_env()
+    config = EngineConfig.from_env(Env())
     print(
-        f"databot demo · warehouse {_safe_url(settings.warehouse_url)}"
-        f" · engine {settings.model_provider} · results in {settings.results_dir}/"
+        f"databot demo · warehouse {_safe_url(config.warehouse.url)}"
+        f" · engine {config.model.provider} · results in {config.artifacts.results_dir}/"
     )
     started = time.perf_counter()
     failed = 0
     for question in QUESTIONS:
         print(f"\n{RULE}\n$ databot ask {question!r}\n{RULE}\n", flush=True)
-        failed += ask(question, settings) != EXIT_ANSWERED
+        failed += ask(question, config) != EXIT_ANSWERED
     print(
         f"\n{len(QUESTIONS) - failed} of {len(QUESTIONS)} answered in "
         f'{time.perf_counter() - started:.1f} s. Ask your own: .venv/bin/databot ask "..."'

@@ -20,10 +20,10 @@ from aws_lambda_powertools import Logger
 
 from bot.answer import Answer
 from executor.artifacts import ArtifactStore, open_artifact_store
+from executor.config import EngineConfig
 from executor.engine import Engine, Request
 from executor.errors import NeedsModel
 from executor.scope import READ_ONLY_REPLY, SMALL_TALK_REPLY, Scope, classify
-from executor.settings import Settings
 from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import Library, load_library
 from executor.warehouse.base import Warehouse
@@ -80,7 +80,7 @@ class RoutedEngine:
 
 
 def build_engine(
-    settings: Settings,
+    config: EngineConfig,
     *,
     warehouse: Warehouse | None = None,
     artifacts: ArtifactStore | None = None,
@@ -90,23 +90,27 @@ def build_engine(
 ) -> RoutedEngine:
     """The configured engine. `library` and `today` default to input/verified_queries.yaml
     and the real date; tests pass their own."""
-    if settings.model_provider not in PROVIDERS:
+    provider = config.model.provider
+    if provider not in PROVIDERS:
         raise ValueError(
-            f"MODEL_PROVIDER must be one of {', '.join(PROVIDERS)}, got {settings.model_provider!r}"
+            f"MODEL_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}"
         )
-    warehouse = warehouse or open_warehouse(settings)
-    artifacts = artifacts or open_artifact_store(settings)
-    verified = VerifiedEngine(
-        library or load_library(), warehouse, artifacts, settings=settings, today=today
-    )
-    if settings.model_provider != "bedrock":
+    warehouse = warehouse or open_warehouse(config.warehouse)
+    artifacts = artifacts or open_artifact_store(config.artifacts)
+    verified = VerifiedEngine(library or load_library(), warehouse, artifacts, today=today)
+    if provider != "bedrock":
         return RoutedEngine(verified, None)
 
     def model() -> Engine:
         from executor.agent import create_agent
 
         return create_agent(
-            settings, warehouse, artifacts, client=bedrock_client, examples=verified.examples
+            config.model,
+            config.sandbox,
+            warehouse,
+            artifacts,
+            client=bedrock_client,
+            examples=verified.examples,
         )
 
     return RoutedEngine(verified, model)

@@ -14,20 +14,21 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from bot.config import Env
 from bot.dead_letters import notify_dead_letter
-from bot.delivery import Channels, open_channels
-from bot.job_store import JobStore
-from bot.settings import IngressSettings
+from bot.delivery import Channels, ChannelsConfig, open_channels
+from bot.job_store import JobsConfig, JobStore
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @functools.cache
 def _targets() -> tuple[JobStore, Channels]:
-    settings = IngressSettings.from_env().with_slack_secrets()
-    settings.require("jobs_table")
-    channels = open_channels(slack_token=settings.bot_token, slack_api_url=settings.slack_api_url)
-    return JobStore(str(settings.jobs_table), ttl_days=settings.job_ttl_days), channels
+    env = Env()
+    jobs = JobsConfig.from_env(env)
+    jobs.require(queue=False)
+    channels = open_channels(ChannelsConfig.from_env(env))
+    return JobStore(str(jobs.table), ttl_days=jobs.ttl_days), channels
 
 
 def record_handler(record: SQSRecord) -> None:

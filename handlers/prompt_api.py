@@ -7,12 +7,12 @@ import functools
 from typing import Any
 
 from bot.api.prompt_api import PromptApi
-from bot.settings import IngressSettings
+from bot.config import Env
 
 
 @functools.cache
 def _api() -> PromptApi:
-    return PromptApi.from_settings(IngressSettings.from_env())
+    return PromptApi.from_env(Env())
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

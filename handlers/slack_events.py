@@ -6,13 +6,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from bot.settings import IngressSettings
+from bot.config import Env
 from bot.slack.ingress import SlackIngress
 
 
 @functools.cache
 def _ingress() -> SlackIngress:
-    return SlackIngress.from_settings(IngressSettings.from_env())
+    return SlackIngress.from_env(Env())
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

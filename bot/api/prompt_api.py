@@ -18,12 +18,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.config import Env
+from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import EnqueueFailed, JobQueue, SqsJobQueue
 from bot.ingress.http_events import BadEvent, HttpRequest, json_response, parse_http_event
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.job_store import QUEUED, JobStore
 from bot.questions import length_problem
-from bot.settings import IngressSettings
 
 logger = Logger(service="databot")
 
@@ -33,24 +34,26 @@ RESOURCE = "prompt"
 class PromptApi:
     def __init__(
         self,
-        settings: IngressSettings,
+        config: IngressConfig,
         *,
         queue: JobQueue,
         jobs: JobStore,
         new_job_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
-        self._settings = settings
+        self._config = config
         self._queue = queue
         self._jobs = jobs
         self._new_job_id = new_job_id
 
     @classmethod
-    def from_settings(cls, settings: IngressSettings) -> PromptApi:
-        settings.require("jobs_queue_url", "jobs_table")
+    def from_env(cls, env: Env) -> PromptApi:
+        """The API the environment describes: the prompt Lambda's one settings read."""
+        config = IngressConfig.from_env(env)
+        config.jobs.require()
         return cls(
-            settings,
-            queue=SqsJobQueue(str(settings.jobs_queue_url)),
-            jobs=JobStore(str(settings.jobs_table), ttl_days=settings.job_ttl_days),
+            config,
+            queue=SqsJobQueue(str(config.jobs.queue_url)),
+            jobs=JobStore(str(config.jobs.table), ttl_days=config.jobs.ttl_days),
         )
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +76,7 @@ class PromptApi:
         if caller is None:
             logger.warning("refused a prompt without an IAM caller identity")
             return _error(403, "the request carries no IAM caller identity")
-        limit = self._settings.max_body_bytes
+        limit = self._config.max_body_bytes
         if request.body_bytes > limit:
             return _error(
                 400, f"request body is {request.body_bytes:,} bytes; the limit is {limit:,}"
@@ -90,7 +93,7 @@ class PromptApi:
         if not isinstance(prompt, str) or not prompt.strip():
             return _error(400, 'the body must be a JSON object with a non-empty "prompt" string')
         prompt = prompt.strip()
-        problem = length_problem(prompt, self._settings.max_question_chars)
+        problem = length_problem(prompt, self._config.max_question_chars)
         if problem:
             return _error(400, problem)
 

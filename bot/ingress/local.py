@@ -9,12 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.config import Env
 
-def slack_socket_mode(app_token: str) -> Callable[[], None]:
-    """What serves the Slack app over Socket Mode until interrupted (bot.slack.socket_mode)."""
+
+def slack_socket_mode(env: Env) -> Callable[[], None]:
+    """What serves the Slack app over Socket Mode until interrupted (bot.slack.socket_mode).
+    Raises ConfigError when the tokens are missing."""
     from bot.slack.socket_mode import socket_mode_server
 
-    return socket_mode_server(app_token)
+    return socket_mode_server(env)
+
+
+def slack_signing_secret(env: Env) -> str | None:
+    """SLACK_SIGNING_SECRET, as the Slack front door reads it."""
+    from bot.slack.config import SlackConfig
+
+    return SlackConfig.from_env(env).signing_secret
 
 
 def sign_slack_event(

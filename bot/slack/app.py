@@ -6,39 +6,42 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
+from bot.config import require
+from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import JobQueue, SqsJobQueue
 from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
-from bot.settings import IngressSettings
+from bot.slack.config import SlackConfig
 from bot.slack.listeners import SlackIntake
 
 BOLT_APP_NAME = "databot-slack"
 
 
 def create_app(
-    settings: IngressSettings,
+    slack: SlackConfig,
+    ingress: IngressConfig,
     *,
     queue: JobQueue | None = None,
     idempotency: IdempotencyStore | None = None,
     client: WebClient | None = None,
 ) -> App:
-    """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from settings;
-    `client` defaults to a Web API client on `settings.slack_api_url`.
+    """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from `ingress`;
+    `client` defaults to a Web API client on `slack.api_url`.
 
     The app does not verify request signatures: callers must (SlackIngress does, before
     Bolt sees the request; Socket Mode requests come over the app's own websocket).
     """
-    settings.require("bot_token")
+    slack.require()
     if queue is None:
-        settings.require("jobs_queue_url")
-        queue = SqsJobQueue(str(settings.jobs_queue_url))
+        require({"JOBS_QUEUE_URL": ingress.jobs.queue_url})
+        queue = SqsJobQueue(str(ingress.jobs.queue_url))
     if idempotency is None:
-        settings.require("idempotency_table")
+        require({"IDEMPOTENCY_TABLE": ingress.idempotency_table})
         idempotency = DynamoDBIdempotency(
-            str(settings.idempotency_table),
-            ttl_s=settings.idempotency_ttl_s,
-            in_progress_expiry_s=settings.in_progress_expiry_s,
+            str(ingress.idempotency_table),
+            ttl_s=ingress.idempotency_ttl_s,
+            in_progress_expiry_s=ingress.in_progress_expiry_s,
         )
-    bot_token = settings.bot_token
+    bot_token = slack.bot_token
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         # A single-workspace app: the token is known, so no auth.test call (Bolt would make
@@ -51,11 +54,11 @@ def create_app(
         # logger named after the app to the root's (WARNING on Lambda), so the name must not
         # be the Powertools service's ("databot"), or every INFO line of the ingress is lost.
         name=BOLT_APP_NAME,
-        client=client or WebClient(base_url=settings.slack_api_url),
+        client=client or WebClient(base_url=slack.api_url),
         authorize=authorize,
         process_before_response=True,
         token_verification_enabled=False,
         request_verification_enabled=False,  # verified once, by the caller
     )
-    SlackIntake(settings, queue, idempotency).register(app)
+    SlackIntake(slack, ingress.max_question_chars, queue, idempotency).register(app)
     return app

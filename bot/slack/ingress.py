@@ -14,9 +14,11 @@ from aws_lambda_powertools import Logger
 from slack_bolt import App
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
+from bot.config import Env
+from bot.ingress.config import IngressConfig
 from bot.ingress.http_events import BadEvent, HttpRequest, json_response, parse_http_event
-from bot.settings import IngressSettings
 from bot.slack.app import create_app
+from bot.slack.config import SlackConfig
 from bot.slack.listeners import RETRY_NUM_HEADER
 from bot.slack.payloads import IGNORED_KINDS, MalformedPayload, bolt_readable, check_payload
 from bot.slack.signing import is_signed
@@ -30,10 +32,11 @@ class SlackIngress:
         self._signing_secret = signing_secret
 
     @classmethod
-    def from_settings(cls, settings: IngressSettings) -> SlackIngress:
-        settings = settings.with_slack_secrets()
-        settings.require("signing_secret", "bot_token")
-        return cls(create_app(settings), str(settings.signing_secret))
+    def from_env(cls, env: Env) -> SlackIngress:
+        """The ingress the environment describes: the Slack Lambda's one settings read."""
+        slack = SlackConfig.from_env(env).with_secrets()
+        slack.require(signing_secret=True)
+        return cls(create_app(slack, IngressConfig.from_env(env)), str(slack.signing_secret))
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Answer one API Gateway (HTTP API, payload 2.0) or Function URL event."""

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from bot.ingress.enqueue import EnqueueFailed, JobQueue, enqueue_once
 from bot.ingress.idempotency import IdempotencyStore, IdempotencyUnavailable, run_once
 from bot.questions import length_problem
-from bot.settings import Admission, IngressSettings
+from bot.slack.config import Admission, SlackConfig
 from bot.slack.notices import NOT_ALLOWED, NOT_QUEUED, too_long, usage_hint, working_on_it
 from bot.slack.questions import (
     SlackQuestion,
@@ -38,16 +38,21 @@ RETRY_REASON_HEADER = "x-slack-retry-reason"
 
 class SlackIntake:
     def __init__(
-        self, settings: IngressSettings, queue: JobQueue, idempotency: IdempotencyStore
+        self,
+        slack: SlackConfig,
+        max_question_chars: int,
+        queue: JobQueue,
+        idempotency: IdempotencyStore,
     ) -> None:
-        self._settings = settings
+        self._slack = slack
+        self._max_question_chars = max_question_chars
         self._queue = queue
         self._idempotency = idempotency
 
     def register(self, app: App) -> None:
         app.event("app_mention")(self.on_event)
         app.event("message")(self.on_event)
-        app.command(self._settings.slash_command)(self.on_command)
+        app.command(self._slack.slash_command)(self.on_command)
         # Everything else Slack sends (other events, button clicks) is acknowledged, so
         # Slack does not retry it or flag the app as failing.
         app.event(re.compile(".*"))(acknowledge)
@@ -107,7 +112,7 @@ class SlackIntake:
                 question.asker_team_id,
                 admission.value,
             )
-        notice = self._notice(question, admission, self._settings.slash_command)
+        notice = self._notice(question, admission, self._slack.slash_command)
         if notice is not None or not question.key:
             ack(notice or NOT_QUEUED)
             return
@@ -127,11 +132,11 @@ class SlackIntake:
             return NOT_ALLOWED
         if not question.text:
             return usage_hint(how_to_ask)
-        problem = length_problem(question.text, self._settings.max_question_chars)
+        problem = length_problem(question.text, self._max_question_chars)
         return too_long(problem) if problem else None
 
     def _admission(self, question: SlackQuestion) -> Admission:
-        return self._settings.admits(
+        return self._slack.admits(
             team_id=question.team_id,
             asker_team_id=question.asker_team_id,
             home_team_ids=question.home_team_ids,

@@ -6,14 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.settings import IngressSettings
+from bot.config import ConfigError, Env
+from bot.ingress.config import IngressConfig
 from bot.slack.app import create_app
+from bot.slack.config import SlackConfig
 
 
-def socket_mode_server(app_token: str) -> Callable[[], None]:
-    """The app built from the environment (SettingsError names what is missing), and what
-    serves it until interrupted."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def socket_mode_server(env: Env) -> Callable[[], None]:
+    """What builds the app from `env` and serves it until interrupted. The tokens are
+    checked now (ConfigError names them); the rest of the settings are read when it
+    starts, so a local stack started in between is seen."""
+    slack = SlackConfig.from_env(env)
+    app_token = slack.app_token
+    if not app_token or not slack.bot_token:
+        raise ConfigError("set SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-..., "
+                          "an app-level token with connections:write)")
 
-    app = create_app(IngressSettings.from_env())
-    return SocketModeHandler(app, app_token).start
+    def serve() -> None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        app = create_app(SlackConfig.from_env(env), IngressConfig.from_env(env))
+        SocketModeHandler(app, app_token).start()
+
+    return serve

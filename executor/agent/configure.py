@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from executor.settings import Settings
+from executor.config import ModelConfig
 
 
-def how_to_configure(settings: Settings) -> str:
+def how_to_configure(model: ModelConfig) -> str:
     """Steps to configure Amazon Bedrock; `databot ask` prints them (exit 3) when the verified
     queries cannot answer and no model is configured."""
-    models = ",".join(settings.model_ids)
+    models = ",".join(model.model_ids)
     return (
         "To answer any question, configure Amazon Bedrock:\n"
         "  - AWS credentials: AWS_PROFILE=<profile>, or AWS_ACCESS_KEY_ID and "

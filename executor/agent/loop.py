@@ -25,10 +25,10 @@ from executor.agent.prompt import Example, system_prompt
 from executor.artifacts import ArtifactStore
 from executor.artifacts.export import export_to_store
 from executor.assembly import answer_table, as_of_text, with_bundle
+from executor.config import ModelConfig
 from executor.engine import Request
 from executor.errors import BudgetExceeded, DatabotError
 from executor.sandbox import Sandbox
-from executor.settings import Settings
 from executor.tools import run_sql
 from executor.tools.base import SavedQuery, Tool, ToolContext
 from executor.tools.registry import call_tool, tool_config
@@ -60,14 +60,12 @@ class AgentConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AgentConfig:
+    def from_model(cls, model: ModelConfig) -> AgentConfig:
         return cls(
-            model_ids=settings.model_ids,
-            limits=QuestionLimits(
-                settings.max_turns, settings.max_total_tokens, settings.max_seconds
-            ),
-            sql_attempts=settings.sql_attempts,
-            reflection=settings.reflection,
+            model_ids=model.model_ids,
+            limits=QuestionLimits(model.max_turns, model.max_total_tokens, model.max_seconds),
+            sql_attempts=model.sql_attempts,
+            reflection=model.reflection,
         )
 
 

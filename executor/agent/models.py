@@ -28,8 +28,8 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from executor.config import ModelConfig
 from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable
-from executor.settings import Settings
 
 logger = Logger(service="databot")
 
@@ -59,25 +59,24 @@ _clients: dict[tuple[str | None, float, float], Any] = {}
 _clients_lock = threading.Lock()
 
 
-def bedrock_client(settings: Settings) -> Any:
-    """The process's bedrock-runtime client for these settings, created on first use.
+def bedrock_client(config: ModelConfig) -> Any:
+    """The process's bedrock-runtime client for this model config, created on first use.
 
     botocore's own retries are off: the chain decides between retrying a model and
     moving on to the next one. The endpoint follows AWS_ENDPOINT_URL_BEDROCK_RUNTIME as
     boto3 does.
     """
-    key = (settings.aws_region, settings.bedrock_connect_timeout_s,
-           settings.bedrock_read_timeout_s)
+    key = (config.region, config.connect_timeout_s, config.read_timeout_s)
     with _clients_lock:
         if key not in _clients:
-            config = Config(
-                connect_timeout=settings.bedrock_connect_timeout_s,
-                read_timeout=settings.bedrock_read_timeout_s,
+            client_config = Config(
+                connect_timeout=config.connect_timeout_s,
+                read_timeout=config.read_timeout_s,
                 retries={"total_max_attempts": 1, "mode": "standard"},
             )
             try:
                 _clients[key] = boto3.client(
-                    "bedrock-runtime", region_name=settings.aws_region, config=config
+                    "bedrock-runtime", region_name=config.region, config=client_config
                 )
             except NoRegionError as e:
                 raise _unavailable("Bedrock needs an AWS region: set AWS_REGION") from e

@@ -10,7 +10,7 @@ from executor.artifacts.bundle import save_bundle
 from executor.artifacts.keys import BadArtifactName, artifact_key
 from executor.artifacts.local import LocalArtifactStore
 from executor.artifacts.store import ArtifactStore
-from executor.settings import Settings
+from executor.config import ArtifactsConfig
 
 __all__ = [
     "ArtifactStore",
@@ -22,15 +22,15 @@ __all__ = [
 ]
 
 
-def open_artifact_store(settings: Settings, *, client: Any = None) -> ArtifactStore:
+def open_artifact_store(config: ArtifactsConfig, *, client: Any = None) -> ArtifactStore:
     """S3 when RESULTS_BUCKET is set, else the local RESULTS_DIR folder."""
-    if settings.results_bucket:
+    if config.bucket:
         from executor.artifacts.s3 import S3ArtifactStore, s3_client
 
         return S3ArtifactStore(
-            settings.results_bucket,
-            client=client or s3_client(settings.aws_region),
-            link_expiry_s=settings.results_link_expiry_s,
-            unload_role_arn=settings.unload_role_arn,
+            config.bucket,
+            client=client or s3_client(config.region),
+            link_expiry_s=config.link_expiry_s,
+            unload_role_arn=config.unload_role_arn,
         )
-    return LocalArtifactStore(settings.results_dir)
+    return LocalArtifactStore(config.results_dir)

@@ -13,7 +13,7 @@ from botocore.config import Config
 from executor.artifacts.export import export_through_file
 from executor.artifacts.keys import artifact_key, scratch_dir
 from executor.artifacts.unload import unload, unloads
-from executor.settings import MAX_LINK_EXPIRY_S
+from executor.config import MAX_LINK_EXPIRY_S
 from executor.warehouse.base import Warehouse
 
 # S3's smallest part (except the last) is 5 MiB; 8 MiB parts reach 80 GB within S3's

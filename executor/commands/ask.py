@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from bot.answer import Answer
-    from executor.settings import Settings
+    from executor.config import EngineConfig
 
 EXIT_ANSWERED = 0
 EXIT_ERROR = 1
@@ -61,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from executor.settings import Settings
+    from bot.config import Env
+    from executor.config import EngineConfig
 
     if args.list:
         return list_questions(sys.stdout)
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     return ask(
         args.question,
-        Settings.from_env(),
+        EngineConfig.from_env(Env()),
         as_json=args.json,
         today=args.today,
         verbose=args.verbose,
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 def ask(
     question: str,
-    settings: Settings,
+    config: EngineConfig,
     *,
     as_json: bool = False,
     today: date | None = None,
@@ -94,12 +95,12 @@ def ask(
 
     out, err = out or sys.stdout, err or sys.stderr
     with _logs_on_stderr(verbose):
-        return _ask(question, settings, as_json, today, bedrock_client, out, err)
+        return _ask(question, config, as_json, today, bedrock_client, out, err)
 
 
 def _ask(
     question: str,
-    settings: Settings,
+    config: EngineConfig,
     as_json: bool,
     today: date | None,
     bedrock_client: Any,
@@ -116,12 +117,12 @@ def _ask(
 
     job_id = f"ask-{uuid.uuid4().hex[:12]}"
     try:
-        warehouse = open_warehouse(settings)
+        warehouse = open_warehouse(config.warehouse)
     except (DatabotError, ValueError) as e:
         return _fail(err, f"cannot open the warehouse: {e}")
     try:
         engine = build_engine(
-            settings,
+            config,
             warehouse=warehouse,
             bedrock_client=bedrock_client,
             today=(lambda: today) if today else date.today,
@@ -132,7 +133,7 @@ def _ask(
 
         payload = {"needs_model": True, "message": str(e), "suggestions": e.suggestions}
         print(json.dumps(payload, indent=2) if as_json else str(e), file=out)
-        print(how_to_configure(settings), file=err)
+        print(how_to_configure(config.model), file=err)
         return EXIT_NEEDS_MODEL
     except UserFacingError as e:
         return _fail(err, e.detail)

@@ -23,25 +23,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError
 
+    from bot.config import ConfigError, Env
     from bot.ingress.local import slack_socket_mode
-    from bot.settings import SettingsError
-    from executor.worker.app import WorkerSetupError, worker_from_env
-    from executor.worker.config import ConfigError
+    from executor.worker.app import configure_worker
+    from executor.worker.config import WorkerSettings
 
-    app_token = os.environ.get("SLACK_APP_TOKEN")
-    bot_token = os.environ.get("SLACK_BOT_TOKEN")
-    if not app_token or not bot_token:
-        print("databot dev: set SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-..., "
-              "an app-level token with connections:write)", file=sys.stderr)
-        return 2
-    if not os.environ.get("JOBS_QUEUE_URL"):
-        endpoint = _start_local_aws()
-        print(f"databot dev: local AWS (moto) at {endpoint}")
-
+    env = Env()
     try:
-        serve_slack = slack_socket_mode(app_token)
-        worker = worker_from_env(args, bot_token)
-    except (SettingsError, ConfigError, WorkerSetupError, BotoCoreError) as e:
+        serve_slack = slack_socket_mode(env)
+        settings = WorkerSettings.from_env(env)
+        if not settings.jobs.queue_url:
+            endpoint = _start_local_aws()
+            print(f"databot dev: local AWS (moto) at {endpoint}")
+            settings = WorkerSettings.from_env(env)  # now with the local queue and tables
+        worker = configure_worker(settings, args)
+    except (ConfigError, BotoCoreError) as e:
         print(f"databot dev: {e}", file=sys.stderr)
         return 2
 

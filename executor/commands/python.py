@@ -14,8 +14,12 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from executor.sandbox import SandboxResult
+
+if TYPE_CHECKING:
+    from executor.config import WarehouseConfig
 
 EXIT_FAILED, EXIT_USAGE, EXIT_LIMIT, EXIT_SANDBOX = 1, 2, 3, 4
 LIMIT_KINDS = ("timeout", "cpu_limit", "disk_limit", "killed")
@@ -41,27 +45,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.config import Env
+    from executor.config import EngineConfig
     from executor.errors import UnsafeSQL, WarehouseError
     from executor.sandbox import open_sandbox
-    from executor.settings import Settings
 
-    settings = Settings.from_env()
+    config = EngineConfig.from_env(Env())
     try:
         code = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return _fail(EXIT_USAGE, f"cannot read {args.file}: {e}")
     try:
-        inputs = _query_inputs(settings, args.input)
+        inputs = _query_inputs(config.warehouse, args.input)
     except UnsafeSQL as e:
         return _fail(EXIT_USAGE, f"input refused: {e}")
     except (WarehouseError, ValueError) as e:
         return _fail(EXIT_USAGE, f"input failed: {e}")
     try:
-        sandbox = open_sandbox(settings)
+        sandbox = open_sandbox(config.sandbox)
     except ValueError as e:
         return _fail(EXIT_USAGE, str(e))
     result = sandbox.run(code, inputs)
-    saved = _save(result, args.out or settings.results_dir / "python")
+    saved = _save(result, args.out or config.artifacts.results_dir / "python")
     if args.json:
         print(json.dumps(_summary(result, saved), indent=2))
     else:
@@ -69,14 +74,14 @@ def run(args: argparse.Namespace) -> int:
     return _exit_code(result)
 
 
-def _query_inputs(settings: object, specs: list[tuple[str, Path]]) -> dict[str, bytes]:
+def _query_inputs(config: WarehouseConfig, specs: list[tuple[str, Path]]) -> dict[str, bytes]:
     """Each NAME=query.sql run whole through the guarded path, as Parquet bytes."""
     if not specs:
         return {}
     from executor.warehouse.factory import open_warehouse
     from executor.warehouse.guarded import export_guarded
 
-    warehouse = open_warehouse(settings)  # type: ignore[arg-type]
+    warehouse = open_warehouse(config)
     inputs: dict[str, bytes] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="databot-input-") as folder:

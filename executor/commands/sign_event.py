@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -27,9 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.ingress.local import sign_slack_event
+    from bot.config import Env
+    from bot.ingress.local import sign_slack_event, slack_signing_secret
 
-    secret = os.environ.get("SLACK_SIGNING_SECRET")
+    secret = slack_signing_secret(Env())
     if not secret:
         print("databot sign-event: SLACK_SIGNING_SECRET is not set", file=sys.stderr)
         return 2

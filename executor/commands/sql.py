@@ -51,14 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.config import Env
+    from executor.config import EngineConfig
     from executor.errors import UnsafeSQL, WarehouseError
-    from executor.settings import Settings
     from executor.warehouse.factory import open_warehouse
     from executor.warehouse.guarded import export_guarded, run_guarded
 
     params = dict(args.param) or None
     try:
-        warehouse = open_warehouse(Settings.from_env())
+        warehouse = open_warehouse(EngineConfig.from_env(Env()).warehouse)
     except (WarehouseError, ValueError) as e:
         return _fail(1, f"cannot open the warehouse: {e}")
     try:

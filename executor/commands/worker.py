@@ -31,7 +31,7 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--engine",
         default=DEFAULT_ENGINE,
-        help=f"engine factory module:function taking Settings (default {DEFAULT_ENGINE})",
+        help=f"engine factory module:function taking an EngineConfig (default {DEFAULT_ENGINE})",
     )
 
 
@@ -43,14 +43,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError
 
-    from executor.settings import Settings
-    from executor.worker.app import slack_token, worker_from_env
+    from bot.config import Env
+    from executor.worker.app import configure_worker
+    from executor.worker.config import WorkerSettings
     from executor.worker.health import HealthServer
 
     try:
-        token = slack_token(Settings.from_env())
-        worker = worker_from_env(args, token, health_port=args.health_port)
-    # Settings errors of every part (worker, engine, warehouse) are ValueErrors.
+        settings = WorkerSettings.from_env(Env())
+        worker = configure_worker(settings, args, health_port=args.health_port)
+    # ConfigError, and the warehouse's own checks of WAREHOUSE_URL, are ValueErrors.
     except (ValueError, BotoCoreError) as e:
         print(f"databot worker: {e}", file=sys.stderr)
         return 2

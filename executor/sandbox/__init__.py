@@ -13,7 +13,7 @@ from executor.sandbox.limits import Limits
 from executor.sandbox.result import SandboxFailure, SandboxFile, SandboxResult
 
 if TYPE_CHECKING:
-    from executor.settings import Settings
+    from executor.config import SandboxConfig
 
 __all__ = [
     "Limits",
@@ -37,24 +37,24 @@ class Sandbox(Protocol):
         ...
 
 
-def open_sandbox(settings: Settings, *, lambda_client: Any = None) -> Sandbox:
+def open_sandbox(config: SandboxConfig, *, lambda_client: Any = None) -> Sandbox:
     """The backend SANDBOX_BACKEND names: "local" (default) or "lambda"."""
-    if settings.sandbox_backend == "lambda":
+    if config.backend == "lambda":
         from executor.sandbox.aws_lambda import LambdaSandbox
 
-        if not settings.sandbox_function_name:
+        if not config.function_name:
             raise ValueError("SANDBOX_BACKEND=lambda needs SANDBOX_FUNCTION_NAME")
         return LambdaSandbox(
-            settings.sandbox_function_name,
-            settings.sandbox_limits,
+            config.function_name,
+            config.limits,
             client=lambda_client,
-            region=settings.aws_region,
+            region=config.region,
         )
-    if settings.sandbox_backend == "local":
+    if config.backend == "local":
         from executor.sandbox.local import LocalSandbox
 
-        return LocalSandbox(settings.sandbox_limits, run_as=settings.sandbox_uid)
-    raise ValueError(f"unknown SANDBOX_BACKEND {settings.sandbox_backend!r}: local or lambda")
+        return LocalSandbox(config.limits, run_as=config.uid)
+    raise ValueError(f"unknown SANDBOX_BACKEND {config.backend!r}: local or lambda")
 
 
 def run(

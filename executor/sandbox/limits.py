@@ -1,4 +1,5 @@
-"""The sandbox's resource limits, their defaults, and their SANDBOX_* overrides."""
+"""The sandbox's resource limits and their defaults (overridden by SANDBOX_* variables,
+read in executor/config.py)."""
 
 from __future__ import annotations
 
@@ -56,18 +57,3 @@ class Limits:
                 raise ValueError(f"sandbox limit {name} must be a positive number, got {value!r}")
             values[name] = kind(value)
         return cls(**values)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Limits:
-        """Defaults overridden by SANDBOX_WALL_SECONDS, SANDBOX_MEMORY_BYTES, ..."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(f"SANDBOX_{f.name.upper()}")
-            if raw:
-                try:
-                    values[f.name] = float(raw) if f.type == "float" else int(raw)
-                except ValueError as e:
-                    raise ValueError(
-                        f"SANDBOX_{f.name.upper()} must be a number, got {raw!r}"
-                    ) from e
-        return cls.from_dict(values)

@@ -29,7 +29,6 @@ from executor.engine import Request
 from executor.errors import NeedsModel
 from executor.preview import partial_period, series_column
 from executor.row_limits import VERIFIED_ROWS
-from executor.settings import Settings
 from executor.verified.library import Entry, Library
 from executor.verified.matcher import Match, Matcher
 from executor.verified.params import bind, describe
@@ -67,14 +66,12 @@ class VerifiedEngine:
         warehouse: Warehouse,
         artifacts: ArtifactStore,
         *,
-        settings: Settings | None = None,
         matcher: Matcher | None = None,
         today: Callable[[], date] = date.today,
     ) -> None:
         self.library = library
         self.warehouse = warehouse
         self.artifacts = artifacts
-        self.settings = settings or Settings()
         self.matcher = matcher or Matcher(library)
         self.today = today
 

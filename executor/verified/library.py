@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from executor.charts.spec import KINDS as CHART_KINDS
 from executor.charts.spec import ChartSpec
-from executor.settings import DEFAULT_INPUT
+from executor.config import DEFAULT_INPUT
 from executor.verified.periods import ALL_TIME, Period, parse_period
 from executor.verified.text import SHAPES, Meaning, Normaliser, Vocabulary, singular, words
 

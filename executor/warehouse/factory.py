@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from executor.settings import DEFAULT_INPUT, Settings
+from executor.config import DEFAULT_INPUT, WarehouseConfig
 from executor.warehouse.base import Warehouse
 from executor.warehouse.schema_doc import resolve_schema_doc
 
@@ -13,9 +13,9 @@ DUCKDB_PREFIX = "duckdb://"
 REDSHIFT_PREFIX = "redshift://"
 
 
-def open_warehouse(settings: Settings, *, secrets_client: Any = None) -> Warehouse:
+def open_warehouse(config: WarehouseConfig, *, secrets_client: Any = None) -> Warehouse:
     """The configured warehouse; `secrets_client` fetches a Redshift password secret."""
-    url = settings.warehouse_url
+    url = config.url
     if url.startswith(DUCKDB_PREFIX):
         from executor.warehouse.isolated import IsolatedDuckDBWarehouse
 
@@ -24,14 +24,14 @@ def open_warehouse(settings: Settings, *, secrets_client: Any = None) -> Warehou
         # In a memory-capped child process: no statement can exhaust the worker.
         return IsolatedDuckDBWarehouse(
             path,
-            schema_doc=resolve_schema_doc(settings.schema_doc_path, path),
-            statement_timeout_s=settings.statement_timeout_s,
-            memory_limit=settings.duckdb_memory_limit,
+            schema_doc=resolve_schema_doc(config.schema_doc_path, path),
+            statement_timeout_s=config.statement_timeout_s,
+            memory_limit=config.duckdb_memory_limit,
         )
     if url.startswith(REDSHIFT_PREFIX):
         from executor.warehouse.redshift.adapter import RedshiftWarehouse
 
-        return RedshiftWarehouse.from_settings(settings, secrets_client=secrets_client)
+        return RedshiftWarehouse.from_config(config, secrets_client=secrets_client)
     scheme = url.split("://", 1)[0] if "://" in url else "no scheme"  # never echo credentials
     raise ValueError(
         f"WAREHOUSE_URL must start with {DUCKDB_PREFIX} or {REDSHIFT_PREFIX}, got {scheme!r}"

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from executor.settings import DEFAULT_INPUT
+from executor.config import DEFAULT_INPUT
 from executor.warehouse.base import TableInfo
 
 DEFAULT_SCHEMA_DOC = DEFAULT_INPUT / "schema.yaml"

@@ -1,19 +1,16 @@
-"""The worker's own settings (concurrency, timings, ports), read from the environment."""
+"""The worker's settings: its own (concurrency, timings, ports: `WorkerConfig`) and the
+whole deployable's (`WorkerSettings`: the engine, the jobs queue and tables, Slack), read
+from the environment in `WorkerSettings.from_env`."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
 
+from bot.config import ConfigError, Env
+from bot.delivery import ChannelsConfig
+from bot.job_store import JobsConfig
+from executor.config import EngineConfig
 from executor.conversations import DEFAULT_TOKEN_BUDGET, DEFAULT_TTL_DAYS
-
-N = TypeVar("N", int, float)
-
-
-class ConfigError(ValueError):
-    """A worker setting is malformed; the message names the variable and the value."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +40,6 @@ class WorkerConfig:
     backoff_max_s: int = 900
     history_token_budget: int = DEFAULT_TOKEN_BUDGET
     conversation_ttl_days: int = DEFAULT_TTL_DAYS
-    # Job records' TTL, as the ingress writes them (bot/settings.py).
-    job_ttl_days: int = 30
 
     def __post_init__(self) -> None:
         # Command-line overrides land here too, past from_env's checks.
@@ -64,60 +59,49 @@ class WorkerConfig:
         return self.concurrency + (self.concurrency if self.prefetch is None else self.prefetch)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerConfig:
-        env = os.environ if env is None else env
-        d = cls()
-        visibility_s = _number(env, "WORKER_VISIBILITY_S", d.visibility_s, int)
+    def from_env(cls, env: Env) -> WorkerConfig:
+        visibility_s = env.integer("WORKER_VISIBILITY_S", cls.visibility_s)
         return cls(
-            concurrency=_number(env, "WORKER_CONCURRENCY", d.concurrency, int),
-            prefetch=(
-                _number(env, "WORKER_PREFETCH", 0, int, minimum=0)
-                if env.get("WORKER_PREFETCH")
-                else None
-            ),
-            wait_time_s=_number(env, "WORKER_WAIT_S", d.wait_time_s, int, maximum=20),
-            batch_size=_number(env, "WORKER_BATCH_SIZE", d.batch_size, int, maximum=10),
+            concurrency=env.integer("WORKER_CONCURRENCY", cls.concurrency),
+            prefetch=env.integer("WORKER_PREFETCH", None, minimum=0),
+            wait_time_s=env.integer("WORKER_WAIT_S", cls.wait_time_s, maximum=20),
+            batch_size=env.integer("WORKER_BATCH_SIZE", cls.batch_size, maximum=10),
             visibility_s=visibility_s,
-            heartbeat_s=_number(env, "WORKER_HEARTBEAT_S", visibility_s / 3, float),
-            grace_s=_number(env, "WORKER_GRACE_S", d.grace_s, float),
-            health_port=_number(env, "HEALTH_PORT", d.health_port, int, minimum=0),
-            metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE") or None,
-            progress_interval_s=_number(
-                env, "PROGRESS_INTERVAL_S", d.progress_interval_s, float, minimum=0
+            heartbeat_s=env.number("WORKER_HEARTBEAT_S", visibility_s / 3, minimum=1),
+            grace_s=env.number("WORKER_GRACE_S", cls.grace_s, minimum=1),
+            health_port=env.integer("HEALTH_PORT", cls.health_port, minimum=0),
+            metrics_namespace=env.text("POWERTOOLS_METRICS_NAMESPACE"),
+            progress_interval_s=env.number(
+                "PROGRESS_INTERVAL_S", cls.progress_interval_s, minimum=0
             ),
-            unexpected_attempts=_number(
-                env, "WORKER_UNEXPECTED_ATTEMPTS", d.unexpected_attempts, int
+            unexpected_attempts=env.integer(
+                "WORKER_UNEXPECTED_ATTEMPTS", cls.unexpected_attempts
             ),
-            backoff_base_s=_number(env, "WORKER_BACKOFF_BASE_S", d.backoff_base_s, int, minimum=0),
-            backoff_max_s=_number(env, "WORKER_BACKOFF_MAX_S", d.backoff_max_s, int, minimum=0),
-            history_token_budget=_number(
-                env, "HISTORY_TOKEN_BUDGET", d.history_token_budget, int, minimum=0
+            backoff_base_s=env.integer("WORKER_BACKOFF_BASE_S", cls.backoff_base_s, minimum=0),
+            backoff_max_s=env.integer("WORKER_BACKOFF_MAX_S", cls.backoff_max_s, minimum=0),
+            history_token_budget=env.integer(
+                "HISTORY_TOKEN_BUDGET", cls.history_token_budget, minimum=0
             ),
-            conversation_ttl_days=_number(
-                env, "CONVERSATION_TTL_DAYS", d.conversation_ttl_days, int
-            ),
-            job_ttl_days=_number(env, "JOB_TTL_DAYS", d.job_ttl_days, int),
+            conversation_ttl_days=env.integer("CONVERSATION_TTL_DAYS", cls.conversation_ttl_days),
         )
 
 
-def _number(
-    env: Mapping[str, str],
-    name: str,
-    default: N,
-    kind: type[N],
-    *,
-    minimum: float = 1,
-    maximum: float | None = None,
-) -> N:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        expected = "an integer" if kind is int else "a number"
-        raise ConfigError(f"{name} must be {expected}, got {raw!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise ConfigError(f"{name} must be {bounds}, got {raw!r}")
-    return value
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Everything `databot worker` (and `databot dev`'s worker) is built from."""
+
+    channels: ChannelsConfig
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
+    conversations_table: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Env) -> WorkerSettings:
+        return cls(
+            channels=ChannelsConfig.from_env(env),
+            engine=EngineConfig.from_env(env),
+            worker=WorkerConfig.from_env(env),
+            jobs=JobsConfig.from_env(env),
+            conversations_table=env.text("CONVERSATIONS_TABLE"),
+        )

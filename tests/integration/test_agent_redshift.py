@@ -9,8 +9,8 @@ import pytest
 
 from executor.agent import create_agent
 from executor.artifacts import open_artifact_store
+from executor.config import ArtifactsConfig, ModelConfig, SandboxConfig
 from executor.engine import Request
-from executor.settings import Settings
 from executor.warehouse.base import Warehouse
 from tests.support.scripted_model import StubbedBedrock, answer_script, run_sql
 
@@ -31,8 +31,8 @@ def test_the_agent_corrects_itself_on_redshift(
         run_sql("SELECT SUM(amount) FROM interactions WHERE event_type = 'purchase'"),
         *answer_script(REVENUE_SQL, "Revenue by month since September 2026."),
     )
-    agent = create_agent(Settings(), redshift_warehouse,
-                         open_artifact_store(Settings(results_dir=tmp_path)),
+    agent = create_agent(ModelConfig(), SandboxConfig(), redshift_warehouse,
+                         open_artifact_store(ArtifactsConfig(results_dir=tmp_path)),
                          client=bedrock_stub.client)
     stages: list[str] = []
     # WHEN it answers on the Redshift adapter

@@ -18,8 +18,8 @@ from moto import mock_aws
 from executor.artifacts.export import export_to_store
 from executor.artifacts.s3 import S3ArtifactStore, s3_client
 from executor.commands import sql as sql_command
+from executor.config import DEFAULT_INPUT
 from executor.errors import UnsafeSQL, WarehouseError
-from executor.settings import DEFAULT_INPUT
 from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.guarded import run_guarded
 from executor.warehouse.redshift.adapter import RedshiftWarehouse

@@ -19,8 +19,8 @@ import pytest
 import redshift_connector
 from moto import mock_aws
 
+from executor.config import DEFAULT_INPUT, WarehouseConfig
 from executor.errors import WarehouseError
-from executor.settings import DEFAULT_INPUT, Settings
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.factory import open_warehouse
 from executor.warehouse.guarded import run_guarded
@@ -58,13 +58,13 @@ def test_the_sample_data_is_loaded_and_described(redshift_warehouse: RedshiftWar
 
 
 def test_schemas_come_from_the_url_or_the_settings(
-    redshift_settings: Settings, pgbouncer: PgBouncer
+    redshift_config: WarehouseConfig, pgbouncer: PgBouncer
 ) -> None:
-    only_staging = RedshiftWarehouse.from_settings(
-        replace(redshift_settings, warehouse_schemas=("staging",))
+    only_staging = RedshiftWarehouse.from_config(
+        replace(redshift_config, schemas=("staging",))
     )
-    both = RedshiftWarehouse.from_settings(
-        replace(redshift_settings, warehouse_url=pgbouncer.url + "&schemas=public,staging")
+    both = RedshiftWarehouse.from_config(
+        replace(redshift_config, url=pgbouncer.url + "&schemas=public,staging")
     )
     try:
         assert [(t.schema, t.name) for t in only_staging.tables()] == [("staging", "raw_events")]
@@ -77,11 +77,11 @@ def test_schemas_come_from_the_url_or_the_settings(
 
 
 def test_a_table_name_in_two_schemas_keeps_each_tables_own_columns(
-    redshift_settings: Settings,
+    redshift_config: WarehouseConfig,
 ) -> None:
     # GIVEN schemas public and archive, each with a table named users
-    warehouse = RedshiftWarehouse.from_settings(
-        replace(redshift_settings, warehouse_schemas=("public", "archive"))
+    warehouse = RedshiftWarehouse.from_config(
+        replace(redshift_config, schemas=("public", "archive"))
     )
     try:
         tables = {(t.schema, t.name): t for t in warehouse.tables()}
@@ -99,15 +99,17 @@ def test_a_table_name_in_two_schemas_keeps_each_tables_own_columns(
 
 
 def test_a_table_created_after_the_catalog_was_read_is_queryable_before_the_ttl(
-    redshift_settings: Settings, postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+    redshift_config: WarehouseConfig,
+    postgres_server: PostgresServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN a warehouse that has read its (empty) schema
     postgres_server.psql(
         "DROP SCHEMA IF EXISTS late CASCADE; CREATE SCHEMA late; "
         f"GRANT USAGE ON SCHEMA late TO {READER};"
     )
-    warehouse = RedshiftWarehouse.from_settings(
-        replace(redshift_settings, warehouse_schemas=("late",))
+    warehouse = RedshiftWarehouse.from_config(
+        replace(redshift_config, schemas=("late",))
     )
     try:
         assert warehouse.tables() == []
@@ -183,8 +185,8 @@ def test_a_missing_parameter_is_refused_before_anything_runs(
         redshift_warehouse.query("SELECT 1 WHERE :plan = :other", 1, {"other": 1})
 
 
-def test_the_statement_timeout_cancels_a_slow_query(redshift_settings: Settings) -> None:
-    warehouse = RedshiftWarehouse.from_settings(replace(redshift_settings, statement_timeout_s=1))
+def test_the_statement_timeout_cancels_a_slow_query(redshift_config: WarehouseConfig) -> None:
+    warehouse = RedshiftWarehouse.from_config(replace(redshift_config, statement_timeout_s=1))
     try:
         assert warehouse.query("SHOW statement_timeout", 1).rows == [("1s",)]
         with pytest.raises(WarehouseError, match="statement timeout"):
@@ -196,9 +198,9 @@ def test_the_statement_timeout_cancels_a_slow_query(redshift_settings: Settings)
 
 
 def test_a_terminated_backend_is_reconnected_and_the_next_query_succeeds(
-    redshift_settings: Settings, postgres_server: PostgresServer
+    redshift_config: WarehouseConfig, postgres_server: PostgresServer
 ) -> None:
-    warehouse = RedshiftWarehouse.from_settings(redshift_settings)
+    warehouse = RedshiftWarehouse.from_config(redshift_config)
     try:
         (first_pid,) = warehouse.query("SELECT pg_backend_pid()", 1).rows[0]
         # WHEN an administrator terminates the session from another connection
@@ -497,9 +499,11 @@ def test_export_streams_every_row_in_chunks(
     assert redshift_warehouse.query("SELECT 1", 1).rows == [(1,)]
 
 
-def test_a_wrong_password_fails_clearly_without_echoing_it(redshift_settings: Settings) -> None:
-    warehouse = RedshiftWarehouse.from_settings(
-        replace(redshift_settings, redshift_password="wrong-secret-value")
+def test_a_wrong_password_fails_clearly_without_echoing_it(
+    redshift_config: WarehouseConfig,
+) -> None:
+    warehouse = RedshiftWarehouse.from_config(
+        replace(redshift_config, redshift_password="wrong-secret-value")
     )
     with pytest.raises(WarehouseError, match="cannot connect to Redshift") as caught:
         warehouse.query("SELECT 1", 1)
@@ -507,7 +511,7 @@ def test_a_wrong_password_fails_clearly_without_echoing_it(redshift_settings: Se
 
 
 def test_the_password_can_come_from_secrets_manager_fetched_once(
-    redshift_settings: Settings, pgbouncer: PgBouncer, monkeypatch: pytest.MonkeyPatch
+    redshift_config: WarehouseConfig, pgbouncer: PgBouncer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
         monkeypatch.delenv(name, raising=False)
@@ -529,7 +533,7 @@ def test_the_password_can_come_from_secrets_manager_fetched_once(
             return original(**kwargs)
 
         monkeypatch.setattr(client, "get_secret_value", counting_get_secret_value)
-        settings = replace(redshift_settings, redshift_password=None, redshift_secret_arn=arn)
+        settings = replace(redshift_config, redshift_password=None, redshift_secret_arn=arn)
         warehouse = open_warehouse(settings, secrets_client=client)
         try:
             assert warehouse.dialect == "redshift"

@@ -18,13 +18,13 @@ from pathlib import Path
 import boto3
 import pytest
 
+from bot.config import Env
 from bot.job import Job
 from bot.job_store import DONE, FAILED, JobStore
 from executor.errors import TransientError
 from executor.local_aws import create_stack
-from executor.settings import Settings
 from executor.worker.app import build_worker
-from executor.worker.config import WorkerConfig
+from executor.worker.config import WorkerConfig, WorkerSettings
 from executor.worker.service import Worker
 from handlers import dlq_notifier
 from tests.support.aws import AwsStack
@@ -59,10 +59,12 @@ def in_process_worker(
 ) -> Iterator[Callable[..., Worker]]:
     """Run Worker.run() in a thread, assembled from the environment as `databot worker` is."""
     monkeypatch.setenv("SLACK_API_URL", slack_api.url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack_api.token)
     running: list[tuple[Worker, threading.Thread]] = []
 
     def start(engine: ScriptedEngine, config: WorkerConfig = FAST) -> Worker:
-        worker = build_worker(Settings.from_env(), config, engine, token=slack_api.token)
+        settings = dataclasses.replace(WorkerSettings.from_env(Env()), worker=config)
+        worker = build_worker(settings, engine)
         thread = threading.Thread(target=worker.run, daemon=True)
         thread.start()
         running.append((worker, thread))

@@ -17,7 +17,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import boto3
@@ -25,12 +25,13 @@ import pytest
 from moto import mock_aws
 
 from bot.api.prompt_api import PromptApi
+from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import JobQueue, SqsJobQueue
 from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
 from bot.job import Job
-from bot.job_store import JobStore
-from bot.settings import IngressSettings
+from bot.job_store import JobsConfig, JobStore
 from bot.slack.app import create_app
+from bot.slack.config import SlackConfig
 from bot.slack.ingress import SlackIngress
 from executor.local_aws import LOCAL_CREDENTIALS
 from handlers import prompt_api, slack_events
@@ -71,7 +72,8 @@ class AwsClients:
 
 @dataclass
 class IngressStack:
-    settings: IngressSettings
+    slack_config: SlackConfig
+    ingress: IngressConfig
     aws: AwsClients
     slack_api: SlackApiStandIn
 
@@ -82,11 +84,14 @@ class IngressStack:
         idempotency: IdempotencyStore | None = None,
         **settings: Any,
     ) -> SlackHandler:
-        """The Slack request path on these resources; keyword arguments override settings."""
-        configured = replace(self.settings, **settings)
+        """The Slack request path on these resources; keyword arguments override fields of
+        the Slack or the ingress config."""
+        slack = replace(self.slack_config, **_fields_of(SlackConfig, settings))
+        configured = replace(self.ingress, **_fields_of(IngressConfig, settings))
         app = create_app(
+            slack,
             configured,
-            queue=queue or SqsJobQueue(str(configured.jobs_queue_url), client=self.aws.sqs),
+            queue=queue or SqsJobQueue(str(configured.jobs.queue_url), client=self.aws.sqs),
             idempotency=idempotency
             or DynamoDBIdempotency(
                 str(configured.idempotency_table),
@@ -105,24 +110,24 @@ class IngressStack:
         new_job_id: Callable[[], str] | None = None,
         **settings: Any,
     ) -> PromptApi:
-        """The prompt API on these resources; keyword arguments override settings."""
-        configured = replace(self.settings, **settings)
+        """The prompt API on these resources; keyword arguments override the ingress config."""
+        configured = replace(self.ingress, **settings)
         return PromptApi(
             configured,
-            queue=queue or SqsJobQueue(str(configured.jobs_queue_url), client=self.aws.sqs),
+            queue=queue or SqsJobQueue(str(configured.jobs.queue_url), client=self.aws.sqs),
             jobs=jobs or self.job_store(),
             **({"new_job_id": new_job_id} if new_job_id else {}),
         )
 
     def job_store(self, table: str | None = None) -> JobStore:
-        return JobStore(table or str(self.settings.jobs_table), client=self.aws.dynamodb)
+        return JobStore(table or str(self.ingress.jobs.table), client=self.aws.dynamodb)
 
     def queued_jobs(self) -> list[Job]:
         """Every job on the queue (received and left in flight, so each is read once)."""
         jobs: list[Job] = []
         while True:
             messages = self.aws.sqs.receive_message(
-                QueueUrl=self.settings.jobs_queue_url, MaxNumberOfMessages=10
+                QueueUrl=self.ingress.jobs.queue_url, MaxNumberOfMessages=10
             ).get("Messages", [])
             if not messages:
                 return jobs
@@ -136,10 +141,19 @@ class IngressStack:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_BOT_TOKEN": self.slack_api.token,
             "SLACK_API_URL": self.slack_api.url,
-            "JOBS_QUEUE_URL": str(self.settings.jobs_queue_url),
-            "IDEMPOTENCY_TABLE": str(self.settings.idempotency_table),
-            "JOBS_TABLE": str(self.settings.jobs_table),
+            "JOBS_QUEUE_URL": str(self.ingress.jobs.queue_url),
+            "IDEMPOTENCY_TABLE": str(self.ingress.idempotency_table),
+            "JOBS_TABLE": str(self.ingress.jobs.table),
         }
+
+
+def _fields_of(config: type, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The overrides that name fields of the dataclass `config`."""
+    names = {f.name for f in fields(config)}
+    known = {f.name for config in (SlackConfig, IngressConfig) for f in fields(config)}
+    unknown = set(overrides) - known
+    assert not unknown, f"no such setting: {', '.join(sorted(unknown))}"
+    return {name: value for name, value in overrides.items() if name in names}
 
 
 @dataclass
@@ -227,12 +241,11 @@ def ingress_stack(ingress_aws: AwsClients, ingress_slack_api: SlackApiStandIn) -
             AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
             KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
         )
-    settings = IngressSettings(
-        signing_secret=SIGNING_SECRET,
-        bot_token=slack_api.token,
-        slack_api_url=slack_api.url,
-        jobs_queue_url=queue_url,
-        idempotency_table=f"databot-idempotency-{suffix}",
-        jobs_table=f"databot-jobs-{suffix}",
+    slack = SlackConfig(
+        signing_secret=SIGNING_SECRET, bot_token=slack_api.token, api_url=slack_api.url
     )
-    return IngressStack(settings=settings, aws=ingress_aws, slack_api=slack_api)
+    ingress = IngressConfig(
+        jobs=JobsConfig(queue_url=queue_url, table=f"databot-jobs-{suffix}"),
+        idempotency_table=f"databot-idempotency-{suffix}",
+    )
+    return IngressStack(slack_config=slack, ingress=ingress, aws=ingress_aws, slack_api=slack_api)

@@ -16,7 +16,7 @@ Fixtures:
   for the read-only role `databot` (its password: `.password`).
 - `run_pgbouncer(postgres_server, workdir, port)`: a context manager running one more
   PgBouncer (a test that restarts it gets its own, so the shared one stays up).
-- `redshift_settings` (per test): `Settings` pointing at PgBouncer, password set,
+- `redshift_config` (per test): `WarehouseConfig` pointing at PgBouncer, password set,
   statement timeout 5 s.
 - `redshift_warehouse` (session): a connected `RedshiftWarehouse` on those settings,
   shared by tests that only read.
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from executor.settings import DEFAULT_INPUT, Settings
+from executor.config import DEFAULT_INPUT, WarehouseConfig
 from executor.warehouse.redshift.adapter import RedshiftWarehouse
 from executor.warehouse.schema_doc import DEFAULT_SCHEMA_DOC, load_schema_doc
 
@@ -224,11 +224,11 @@ def _wait_for_port(process: subprocess.Popen[bytes], port: int, workdir: Path) -
 
 
 @pytest.fixture
-def redshift_settings(pgbouncer: PgBouncer) -> Settings:
-    """Settings for a RedshiftWarehouse through PgBouncer (password auth, 5 s timeout)."""
-    return Settings(
-        warehouse_url=pgbouncer.url,
-        warehouse_schemas=("public",),
+def redshift_config(pgbouncer: PgBouncer) -> WarehouseConfig:
+    """The config of a RedshiftWarehouse through PgBouncer (password auth, 5 s timeout)."""
+    return WarehouseConfig(
+        url=pgbouncer.url,
+        schemas=("public",),
         redshift_password=pgbouncer.password,
         statement_timeout_s=5,
     )
@@ -237,9 +237,9 @@ def redshift_settings(pgbouncer: PgBouncer) -> Settings:
 @pytest.fixture(scope="session")
 def redshift_warehouse(pgbouncer: PgBouncer) -> Iterator[RedshiftWarehouse]:
     """A RedshiftWarehouse on the sample data through redshift-connector and PgBouncer."""
-    settings = Settings(
-        warehouse_url=pgbouncer.url, redshift_password=pgbouncer.password, statement_timeout_s=5
+    config = WarehouseConfig(
+        url=pgbouncer.url, redshift_password=pgbouncer.password, statement_timeout_s=5
     )
-    warehouse = RedshiftWarehouse.from_settings(settings)
+    warehouse = RedshiftWarehouse.from_config(config)
     yield warehouse
     warehouse.close()

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from executor.artifacts import open_artifact_store
+from executor.config import REPO_ROOT, ArtifactsConfig, SandboxConfig, WarehouseConfig
 from executor.sandbox import SandboxResult, open_sandbox
-from executor.settings import REPO_ROOT, Settings
 from executor.tools.base import ToolContext
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
@@ -53,7 +53,7 @@ ML_TRAIN_CODE = (EXAMPLES / "churn_model.py").read_text(encoding="utf-8")
 @pytest.fixture(scope="module")
 def sample_warehouse() -> Iterator[Warehouse]:
     """DuckDB over the repository's input/ sample data."""
-    warehouse = open_warehouse(Settings())
+    warehouse = open_warehouse(WarehouseConfig())
     yield warehouse
     warehouse.close()
 
@@ -63,9 +63,9 @@ def tool_context(sample_warehouse: Warehouse, tmp_path: Path) -> ToolContext:
     return ToolContext(
         job_id="J1",
         warehouse=sample_warehouse,
-        artifacts=open_artifact_store(Settings(results_dir=tmp_path / "results")),
+        artifacts=open_artifact_store(ArtifactsConfig(results_dir=tmp_path / "results")),
         progress=lambda stage: None,
-        sandbox=open_sandbox(Settings()),
+        sandbox=open_sandbox(SandboxConfig()),
     )
 
 

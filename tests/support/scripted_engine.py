@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.answer import Answer, Chart, Table, Usage
+from executor.config import EngineConfig
 from executor.engine import Engine, Request
-from executor.settings import Settings
 
 STAGES = ("Reading the schema", "Running SQL", "Drawing a chart")
 
@@ -68,7 +68,7 @@ class ScriptedEngine:
         )
 
 
-def scripted_engine_from_env(settings: Settings) -> ScriptedEngine:
+def scripted_engine_from_env(config: EngineConfig) -> ScriptedEngine:
     """The engine of a worker subprocess: TEST_ENGINE_DELAY_S per turn, TEST_ENGINE_TURNS."""
     return ScriptedEngine(
         turns=int(os.environ.get("TEST_ENGINE_TURNS", "3")),
@@ -76,7 +76,7 @@ def scripted_engine_from_env(settings: Settings) -> ScriptedEngine:
     )
 
 
-def agent_from_env(settings: Settings) -> Engine:
+def agent_from_env(config: EngineConfig) -> Engine:
     """The real agent (warehouse, artifacts, tools) with a scripted model, for a worker
     subprocess: the Converse responses are read from the JSON file MODEL_SCRIPT and played
     with MODEL_DELAY_S per call. Every request is validated against bedrock-runtime's model."""
@@ -87,5 +87,5 @@ def agent_from_env(settings: Settings) -> Engine:
 
     script = json.loads(Path(os.environ["MODEL_SCRIPT"]).read_text())
     model = ScriptedModel(script, delay_s=float(os.environ.get("MODEL_DELAY_S", "0")))
-    return create_agent(settings, open_warehouse(settings), open_artifact_store(settings),
-                        client=model)
+    return create_agent(config.model, config.sandbox, open_warehouse(config.warehouse),
+                        open_artifact_store(config.artifacts), client=model)

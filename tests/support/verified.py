@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from executor.artifacts import LocalArtifactStore
-from executor.settings import DEFAULT_INPUT, Settings
+from executor.config import DEFAULT_INPUT, ArtifactsConfig, EngineConfig, ModelConfig
 from executor.verified import Library, Matcher, load_library
 from executor.verified.answerer import VerifiedEngine
 from executor.warehouse.duckdb import DuckDBWarehouse
@@ -48,19 +48,21 @@ def duckdb_sample() -> Iterator[DuckDBWarehouse]:
 
 
 @pytest.fixture
-def offline_settings(tmp_path: Path) -> Settings:
+def offline_config(tmp_path: Path) -> EngineConfig:
     """The embedded defaults (DuckDB over input/, offline), results under tmp_path."""
-    return Settings(model_provider="offline", results_dir=tmp_path / "results")
+    return EngineConfig(
+        model=ModelConfig(provider="offline"),
+        artifacts=ArtifactsConfig(results_dir=tmp_path / "results"),
+    )
 
 
 @pytest.fixture
 def verified_engine(
-    verified_library: Library, duckdb_sample: DuckDBWarehouse, offline_settings: Settings
+    verified_library: Library, duckdb_sample: DuckDBWarehouse, offline_config: EngineConfig
 ) -> VerifiedEngine:
     return VerifiedEngine(
         verified_library,
         duckdb_sample,
-        LocalArtifactStore(offline_settings.results_dir),
-        settings=offline_settings,
+        LocalArtifactStore(offline_config.artifacts.results_dir),
         today=lambda: TODAY,
     )

@@ -20,7 +20,7 @@ from bot.delivery import Channels
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.slack.outbox import SlackChannel
 from bot.slack.replier import SlackReplier
-from executor.settings import REPO_ROOT
+from executor.config import REPO_ROOT
 from tests.support.aws import AwsStack
 from tests.support.slack_api import SlackApiStandIn
 

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import redshift_connector
 
-from executor.settings import Settings
+from executor.config import WarehouseConfig
 from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables
 from executor.warehouse.catalog_cache import CatalogCache
@@ -67,20 +67,22 @@ class RedshiftWarehouse:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, secrets_client: Any = None) -> RedshiftWarehouse:
-        target = parse_url(settings.warehouse_url)
+    def from_config(
+        cls, config: WarehouseConfig, *, secrets_client: Any = None
+    ) -> RedshiftWarehouse:
+        target = parse_url(config.url)
         return cls(
             target,
             password=password_source(
                 target,
-                password=settings.redshift_password,
-                secret_arn=settings.redshift_secret_arn,
-                region=settings.aws_region,
+                password=config.redshift_password,
+                secret_arn=config.redshift_secret_arn,
+                region=config.region,
                 secrets_client=secrets_client,
             ),
-            schemas=settings.warehouse_schemas,
-            statement_timeout_s=settings.statement_timeout_s,
-            schema_doc=resolve_schema_doc(settings.schema_doc_path),
+            schemas=config.schemas,
+            statement_timeout_s=config.statement_timeout_s,
+            schema_doc=resolve_schema_doc(config.schema_doc_path),
         )
 
     # -- the Warehouse interface ------------------------------------------------------------

@@ -10,13 +10,13 @@ REDSHIFT_SECRET_ARN (key `password`), fetched once with an injected client and c
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from bot.config import ConfigError, read_json_secret
 from executor.errors import WarehouseError
 
 DEFAULT_PORT = 5439
@@ -127,14 +127,11 @@ class SecretPassword:
             return self._password
 
     def _fetch(self) -> str:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("secretsmanager", region_name=self._region)
-        secret = self._client.get_secret_value(SecretId=self.secret_arn)
         try:
-            password = json.loads(secret["SecretString"])["password"]
-        except (KeyError, TypeError, ValueError) as e:
+            password = read_json_secret(
+                self.secret_arn, client=self._client, region=self._region
+            )["password"]
+        except (ConfigError, KeyError) as e:
             # never include the secret's text in the message
             raise WarehouseError(
                 f"secret {self.secret_arn} is not a JSON object with a 'password' field"

@@ -43,9 +43,11 @@ def test_slack_is_loaded_only_when_a_process_opens_its_channels() -> None:
     code = """
 import sys
 import bot.dead_letters, bot.delivery, bot.job_store, bot.render_terminal
+from bot.config import Env
 def slack(): return sorted(m for m in sys.modules if m.startswith(("bot.slack", "slack_")))
 print(slack())
-bot.delivery.open_channels(slack_token="xoxb-1", slack_api_url="http://127.0.0.1:9/api/")
+env = Env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "http://127.0.0.1:9/api/"})
+bot.delivery.open_channels(bot.delivery.ChannelsConfig.from_env(env))
 print("bot.slack.outbox" in slack())
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from executor import demo
-from executor.settings import REPO_ROOT
+from executor.config import REPO_ROOT
 
 CREDENTIALS = (
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE",

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from executor.artifacts import LocalArtifactStore
+from executor.config import EngineConfig, ModelConfig
 from executor.engine import Request
 from executor.errors import ModelUnavailable, NeedsModel
 from executor.router import RoutedEngine, build_engine
-from executor.settings import Settings
 from executor.verified import Library
 from executor.warehouse.duckdb import DuckDBWarehouse
 from tests.support.scripted_model import ScriptedModel, answer_script
@@ -19,16 +19,16 @@ from tests.support.verified import TODAY
 
 
 def _engine(
-    settings: Settings,
+    config: EngineConfig,
     library: Library,
     warehouse: DuckDBWarehouse,
     model: ScriptedModel | None = None,
 ) -> RoutedEngine:
     """The router as configured with Bedrock (`model` as its client), or offline."""
     return build_engine(
-        replace(settings, model_provider="offline" if model is None else "bedrock"),
+        replace(config, model=ModelConfig(provider="offline" if model is None else "bedrock")),
         warehouse=warehouse,
-        artifacts=LocalArtifactStore(settings.results_dir),
+        artifacts=LocalArtifactStore(config.artifacts.results_dir),
         bedrock_client=model,
         library=library,
         today=lambda: TODAY,
@@ -36,18 +36,18 @@ def _engine(
 
 
 def test_library_answers_without_calling_the_model(
-    offline_settings: Settings, verified_library: Library, duckdb_sample: DuckDBWarehouse
+    offline_config: EngineConfig, verified_library: Library, duckdb_sample: DuckDBWarehouse
 ) -> None:
     # GIVEN Bedrock configured, with a model that has nothing to say
     model = ScriptedModel([])
-    engine = _engine(offline_settings, verified_library, duckdb_sample, model)
+    engine = _engine(offline_config, verified_library, duckdb_sample, model)
     # WHEN a covered question is asked THEN the library answers and the model is never called
     answer = engine.answer(Request(job_id="r1", question="how many users are on each plan?"))
     assert answer.verified is True and model.requests == []
 
 
 def test_other_questions_go_to_the_agent_with_examples(
-    offline_settings: Settings, verified_library: Library, duckdb_sample: DuckDBWarehouse
+    offline_config: EngineConfig, verified_library: Library, duckdb_sample: DuckDBWarehouse
 ) -> None:
     # GIVEN Bedrock configured and a question the library does not cover
     sql = (
@@ -55,7 +55,7 @@ def test_other_questions_go_to_the_agent_with_examples(
         "FROM interactions JOIN users USING (user_id) GROUP BY 1"
     )
     model = ScriptedModel(answer_script(sql, "Revenue per purchase is highest in Japan."))
-    engine = _engine(offline_settings, verified_library, duckdb_sample, model)
+    engine = _engine(offline_config, verified_library, duckdb_sample, model)
     # WHEN it is asked
     answer = engine.answer(Request(job_id="r2", question="revenue per user by country"))
     # THEN the agent answers, with the closest verified entries in its prompt as examples
@@ -66,9 +66,9 @@ def test_other_questions_go_to_the_agent_with_examples(
 
 
 def test_offline_without_a_match_needs_a_model(
-    offline_settings: Settings, verified_library: Library, duckdb_sample: DuckDBWarehouse
+    offline_config: EngineConfig, verified_library: Library, duckdb_sample: DuckDBWarehouse
 ) -> None:
-    engine = _engine(offline_settings, verified_library, duckdb_sample)
+    engine = _engine(offline_config, verified_library, duckdb_sample)
     assert engine.uses_model is False
     with pytest.raises(NeedsModel, match="needs the AI model, which is not configured here"):
         engine.answer(Request(job_id="r3", question="revenue per user by country"))
@@ -82,7 +82,7 @@ def test_offline_without_a_match_needs_a_model(
      ("thanks!", "Hi! I'm databot")],
 )
 def test_out_of_scope_requests_get_a_plain_reply_without_model_or_query(
-    offline_settings: Settings,
+    offline_config: EngineConfig,
     verified_library: Library,
     duckdb_sample: DuckDBWarehouse,
     configured: bool,
@@ -91,7 +91,7 @@ def test_out_of_scope_requests_get_a_plain_reply_without_model_or_query(
 ) -> None:
     # GIVEN a model that has nothing to say, or no model
     model = ScriptedModel([]) if configured else None
-    engine = _engine(offline_settings, verified_library, duckdb_sample, model)
+    engine = _engine(offline_config, verified_library, duckdb_sample, model)
     # WHEN a request to change data, or small talk, arrives
     answer = engine.answer(Request(job_id="r6", question=text))
     # THEN it is answered in plain words, with no SQL run and no model called
@@ -100,7 +100,7 @@ def test_out_of_scope_requests_get_a_plain_reply_without_model_or_query(
 
 
 def test_library_answers_even_when_bedrock_is_misconfigured(
-    offline_settings: Settings,
+    offline_config: EngineConfig,
     verified_library: Library,
     duckdb_sample: DuckDBWarehouse,
     monkeypatch: pytest.MonkeyPatch,
@@ -110,7 +110,7 @@ def test_library_answers_even_when_bedrock_is_misconfigured(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     engine = build_engine(
-        replace(offline_settings, model_provider="bedrock", aws_region=None),
+        replace(offline_config, model=ModelConfig(provider="bedrock", region=None)),
         warehouse=duckdb_sample,
         library=verified_library,
         today=lambda: TODAY,
@@ -123,8 +123,8 @@ def test_library_answers_even_when_bedrock_is_misconfigured(
     assert raised.value.detail == "Bedrock needs an AWS region: set AWS_REGION"
 
 
-def test_an_unknown_provider_is_refused(offline_settings: Settings) -> None:
+def test_an_unknown_provider_is_refused(offline_config: EngineConfig) -> None:
     with pytest.raises(
         ValueError, match="MODEL_PROVIDER must be one of bedrock, offline, got 'gpt'"
     ):
-        build_engine(replace(offline_settings, model_provider="gpt"))
+        build_engine(replace(offline_config, model=ModelConfig(provider="gpt")))

@@ -8,11 +8,13 @@ import logging
 import os
 import subprocess
 import sys
+from typing import Any
 
 import boto3
 import pytest
 
-import bot.settings
+import bot.slack.config
+from bot.config import ConfigError
 from handlers import prompt_api, slack_events
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext, load_event
@@ -46,13 +48,13 @@ def test_slack_handler_fetches_its_secret_once_per_container(
     monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     fetches: list[str] = []
-    real_fetch = bot.settings.fetch_slack_secret
+    real_read = bot.slack.config.read_json_secret
 
-    def counting_fetch(secret_arn: str, **kwargs: object) -> dict[str, str]:
+    def counting_read(secret_arn: str, **kwargs: Any) -> dict[str, Any]:
         fetches.append(secret_arn)
-        return real_fetch(secret_arn, **kwargs)
+        return real_read(secret_arn, **kwargs)
 
-    monkeypatch.setattr(bot.settings, "fetch_slack_secret", counting_fetch)
+    monkeypatch.setattr(bot.slack.config, "read_json_secret", counting_read)
 
     # WHEN three requests reach the same container
     statuses = [
@@ -91,7 +93,7 @@ def test_missing_configuration_is_a_clear_error(
     for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_SECRET_ARN", "JOBS_QUEUE_URL"):
         monkeypatch.delenv(name, raising=False)
 
-    with pytest.raises(bot.settings.SettingsError, match="SLACK_SIGNING_SECRET"):
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
         slack_events.handler(signed("app_mention"), LambdaContext())
 
 

@@ -10,7 +10,7 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from executor.settings import DEFAULT_INPUT
+from executor.config import DEFAULT_INPUT
 
 USERS_COLUMNS = [
     "user_id", "signup_date", "country", "city", "age", "gender", "plan",

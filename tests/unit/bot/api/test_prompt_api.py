@@ -51,7 +51,7 @@ def mark(stack: IngressStack, job_id: str, status: str, **attrs: str) -> None:
     values = {":status": {"S": status}, **{f":{k}": {"S": v} for k, v in attrs.items()}}
     sets = ", ".join(["#status = :status", *(f"#{k} = :{k}" for k in attrs)])
     stack.aws.dynamodb.update_item(
-        TableName=stack.settings.jobs_table,
+        TableName=stack.ingress.jobs.table,
         Key={"job_id": {"S": job_id}},
         UpdateExpression=f"SET {sets}",
         ExpressionAttributeNames=names,
@@ -264,7 +264,7 @@ def test_sqs_and_jobs_table_failing_together_is_still_a_json_503(
                 {"Error": {"Code": "InternalServerError", "Message": "down"}}, "DeleteItem"
             )
 
-    jobs = DeleteFails(str(ingress_stack.settings.jobs_table), client=ingress_stack.aws.dynamodb)
+    jobs = DeleteFails(str(ingress_stack.ingress.jobs.table), client=ingress_stack.aws.dynamodb)
     api = ingress_stack.prompt_api(queue=DownQueue(), jobs=jobs)
 
     response = api.handle(load_event("prompt_post"))

@@ -27,13 +27,13 @@ class Clock:
 
 def store_on(stack: IngressStack, clock: Clock, **kwargs: Any) -> DynamoDBIdempotency:
     return DynamoDBIdempotency(
-        str(stack.settings.idempotency_table), client=stack.aws.dynamodb, clock=clock, **kwargs
+        str(stack.ingress.idempotency_table), client=stack.aws.dynamodb, clock=clock, **kwargs
     )
 
 
 def record(stack: IngressStack, key: str) -> dict[str, Any] | None:
     item: dict[str, Any] | None = stack.aws.dynamodb.get_item(
-        TableName=stack.settings.idempotency_table, Key={"id": {"S": key}}
+        TableName=stack.ingress.idempotency_table, Key={"id": {"S": key}}
     ).get("Item")
     return item
 

@@ -120,9 +120,9 @@ def test_a_direct_message_from_another_organisation_is_dropped(
 @pytest.mark.parametrize(
     ("settings", "refused"),
     [
-        ({"slack_team_id": "T0001"}, True),
+        ({"home_team_id": "T0001"}, True),
         ({"allowed_team_ids": frozenset({"T0001"})}, True),
-        ({"slack_team_id": "T0001", "allow_external_teams": True}, False),
+        ({"home_team_id": "T0001", "allow_external_teams": True}, False),
     ],
     ids=["slack_team_id", "allowed_team_ids", "externals_allowed"],
 )
@@ -146,7 +146,7 @@ def test_a_slash_command_from_another_organisation(
 def test_the_installing_teams_own_slash_command_passes_with_slack_team_id(
     ingress_stack: IngressStack,
 ) -> None:
-    response = ingress_stack.slack(slack_team_id="T0001")(signed("slash_command"))
+    response = ingress_stack.slack(home_team_id="T0001")(signed("slash_command"))
 
     assert response["body"].startswith("Working on it")
     assert len(ingress_stack.queued_jobs()) == 1

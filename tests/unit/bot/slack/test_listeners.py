@@ -466,7 +466,7 @@ def test_retry_arriving_while_the_first_delivery_is_in_flight_queues_nothing(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
     # GIVEN a first delivery that is stuck in its SQS send
-    real = SqsJobQueue(str(ingress_stack.settings.jobs_queue_url))
+    real = SqsJobQueue(str(ingress_stack.ingress.jobs.queue_url))
     sending, release = threading.Event(), threading.Event()
 
     class SlowQueue:
@@ -517,7 +517,7 @@ def test_concurrent_duplicates_queue_one_job(
 def test_sqs_failure_answers_5xx_and_slacks_retry_is_queued(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
-    real = SqsJobQueue(str(ingress_stack.settings.jobs_queue_url))
+    real = SqsJobQueue(str(ingress_stack.ingress.jobs.queue_url))
     handler = ingress_stack.slack(queue=FailingQueue(real, failures=1))
 
     failed = handler(signed_event("app_mention"))
@@ -532,7 +532,7 @@ def test_sqs_failure_answers_5xx_and_slacks_retry_is_queued(
 def test_sqs_failure_on_a_slash_command_tells_the_person(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
-    real = SqsJobQueue(str(ingress_stack.settings.jobs_queue_url))
+    real = SqsJobQueue(str(ingress_stack.ingress.jobs.queue_url))
     handler = ingress_stack.slack(queue=FailingQueue(real, failures=1))
 
     response = handler(signed_event("slash_command"))

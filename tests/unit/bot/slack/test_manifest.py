@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.settings import IngressSettings
+from bot.slack.config import SlackConfig
 from tests.support.paths import REPO
 
 # The Web API methods the code calls, and the bot scope each needs.
@@ -51,7 +51,7 @@ def test_events_are_the_ones_the_listeners_handle(manifest: dict[str, Any]) -> N
 
 def test_the_command_is_the_ingress_default(manifest: dict[str, Any]) -> None:
     (command,) = manifest["features"]["slash_commands"]
-    assert command["command"] == IngressSettings().slash_command == "/ask"
+    assert command["command"] == SlackConfig().slash_command == "/ask"
 
 
 def test_one_request_url_placeholder_everywhere(manifest: dict[str, Any]) -> None:

@@ -20,8 +20,14 @@ from executor.agent.loop import REFLECTION_PROMPT, Agent, AgentConfig
 from executor.agent.models import RetryPolicy
 from executor.agent.pricing import PriceTable
 from executor.artifacts import ArtifactStore, open_artifact_store
+from executor.config import (
+    DEFAULT_INPUT,
+    ArtifactsConfig,
+    ModelConfig,
+    SandboxConfig,
+    WarehouseConfig,
+)
 from executor.engine import Request, Turn
-from executor.settings import DEFAULT_INPUT, Settings
 from executor.tools.registry import TOOLS
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
@@ -47,7 +53,7 @@ def warehouse(sample_warehouse: Warehouse) -> Warehouse:
 
 @pytest.fixture
 def artifacts(tmp_path: Path) -> ArtifactStore:
-    return open_artifact_store(Settings(results_dir=tmp_path / "results"))
+    return open_artifact_store(ArtifactsConfig(results_dir=tmp_path / "results"))
 
 
 class Progress(list[str]):
@@ -89,7 +95,7 @@ def test_a_straight_answer(bedrock_stub: StubbedBedrock, warehouse: Warehouse,
                            artifacts: ArtifactStore) -> None:
     # GIVEN a model that runs one query, drafts an answer and confirms it on reflection
     bedrock_stub.play(*answer_script(PLANS_SQL, "Most users are on the free plan."))
-    agent = create_agent(Settings(model_ids=MODELS), warehouse, artifacts,
+    agent = create_agent(ModelConfig(model_ids=MODELS), SandboxConfig(), warehouse, artifacts,
                          client=bedrock_stub.client)
     # WHEN a question is asked
     answer, progress = ask(agent, "How many users are on each plan?")
@@ -322,7 +328,7 @@ def injected_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[War
     fields[3] = INJECTION
     lines[1] = ",".join(fields)
     (folder / "users.csv").write_text("\n".join(lines) + "\n")
-    warehouse = open_warehouse(Settings(warehouse_url=f"duckdb://{folder}"))
+    warehouse = open_warehouse(WarehouseConfig(url=f"duckdb://{folder}"))
     yield warehouse
     warehouse.close()
 

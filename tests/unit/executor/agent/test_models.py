@@ -8,11 +8,12 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
+from bot.config import ConfigError, Env
 from executor.agent.configure import how_to_configure
 from executor.agent.models import ModelChain, RetryPolicy, bedrock_client
 from executor.agent.pricing import PriceTable
+from executor.config import ModelConfig
 from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable, TransientError
-from executor.settings import Settings
 from tests.support.scripted_model import ScriptedModel, client_error, says
 
 REQUEST: dict[str, Any] = {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}
@@ -105,7 +106,7 @@ def test_an_unknown_aws_profile_is_named(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a session reads AWS_PROFILE once
     with pytest.raises(ModelUnavailable) as raised:
-        bedrock_client(Settings(aws_region="us-east-1", bedrock_read_timeout_s=62.0))
+        bedrock_client(ModelConfig(region="us-east-1", read_timeout_s=62.0))
     assert raised.value.detail.startswith("AWS_PROFILE names a profile that does not exist")
     assert "AWS_PROFILE" not in str(raised.value)
 
@@ -128,8 +129,7 @@ def test_the_bedrock_client_is_built_once_with_timeouts_and_the_endpoint_overrid
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:4599")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    settings = Settings(aws_region="eu-west-3", bedrock_connect_timeout_s=2.5,
-                        bedrock_read_timeout_s=77.0)
+    settings = ModelConfig(region="eu-west-3", connect_timeout_s=2.5, read_timeout_s=77.0)
     client = bedrock_client(settings)
     assert bedrock_client(settings) is client
     assert client.meta.region_name == "eu-west-3"
@@ -150,29 +150,29 @@ def test_prices_cover_inference_profiles_and_can_be_overridden() -> None:
 
 
 def test_model_settings_come_from_the_environment() -> None:
-    settings = Settings.from_env({
+    settings = ModelConfig.from_env(Env({
         "MAX_TURNS": "5", "MAX_TOKENS": "1000", "MAX_SECONDS": "9.5", "SQL_ATTEMPTS": "2",
         "REFLECTION": "off", "BEDROCK_READ_TIMEOUT_S": "30",
         "MODEL_PRICES": '{"m": {"input": 1, "output": 2.5}}',
-    })
+    }), region=None)
     assert (settings.max_turns, settings.max_total_tokens, settings.max_seconds) == (5, 1000, 9.5)
     assert (settings.sql_attempts, settings.reflection) == (2, False)
-    assert settings.bedrock_read_timeout_s == 30.0
-    assert settings.model_prices == (("m", 1.0, 2.5),)
-    assert Settings.from_env({}).reflection is True
+    assert settings.read_timeout_s == 30.0
+    assert settings.prices == (("m", 1.0, 2.5),)
+    assert ModelConfig.from_env(Env({}), region=None).reflection is True
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("REFLECTION", "maybe", "REFLECTION must be true or false"),
     ("MODEL_PRICES", '{"m": 3}', "MODEL_PRICES must map model ids"),
     ("MODEL_PRICES", "not json", "MODEL_PRICES must map model ids"),
-    ("MAX_TURNS", "ten", "MAX_TURNS must be a whole number above 0, not 'ten'"),
-    ("SQL_ATTEMPTS", "0", "SQL_ATTEMPTS must be a whole number above 0"),
-    ("MAX_SECONDS", "-1", "MAX_SECONDS must be a number above 0"),
+    ("MAX_TURNS", "ten", "MAX_TURNS must be a whole number >= 1, got 'ten'"),
+    ("SQL_ATTEMPTS", "0", "SQL_ATTEMPTS must be a whole number >= 1, got '0'"),
+    ("MAX_SECONDS", "-1", "MAX_SECONDS must be a number above 0, got '-1'"),
 ])
 def test_bad_model_settings_are_named(name: str, value: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        Settings.from_env({name: value})
+    with pytest.raises(ConfigError, match=message):
+        ModelConfig.from_env(Env({name: value}), region=None)
 
 
 def test_missing_credentials_stop_the_chain_with_a_clear_error(
@@ -200,14 +200,14 @@ def test_a_missing_region_says_how_to_configure_bedrock(monkeypatch: pytest.Monk
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
-    settings = Settings(bedrock_read_timeout_s=61.0)
+    settings = ModelConfig(read_timeout_s=61.0)
     with pytest.raises(ModelUnavailable) as raised:
         bedrock_client(settings)
     assert raised.value.detail == "Bedrock needs an AWS region: set AWS_REGION"
 
 
 def test_the_configuration_advice_names_every_setting() -> None:
-    advice = how_to_configure(Settings(model_ids=("model-a", "model-b")))
+    advice = how_to_configure(ModelConfig(model_ids=("model-a", "model-b")))
     for needed in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_REGION",
                    "MODEL_IDS (optional), tried in order: model-a,model-b",
                    "MODEL_PROVIDER=bedrock", "MODEL_PROVIDER=offline"):

@@ -22,6 +22,7 @@ import pytest
 from moto import mock_aws
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
+from bot.config import Env
 from executor.artifacts import (
     BadArtifactName,
     LocalArtifactStore,
@@ -32,8 +33,8 @@ from executor.artifacts import (
 from executor.artifacts.export import export_to_store
 from executor.artifacts.s3 import S3ArtifactStore, s3_client
 from executor.artifacts.unload import unload_statement
+from executor.config import DEFAULT_INPUT, EngineConfig
 from executor.errors import UnsafeSQL
-from executor.settings import DEFAULT_INPUT, Settings
 from executor.tools.base import SavedQuery, ToolContext, ToolError
 from executor.tools.export_results import export_results
 from executor.warehouse.base import ResultColumn, TableInfo
@@ -214,16 +215,17 @@ def test_s3_store_refuses_bad_names_before_calling_s3(s3: Any) -> None:
 
 
 def test_open_artifact_store_picks_s3_when_a_bucket_is_configured(s3: Any) -> None:
-    settings = Settings.from_env({"RESULTS_BUCKET": BUCKET, "RESULTS_LINK_EXPIRY_S": "600"})
+    config = EngineConfig.from_env(Env({"RESULTS_BUCKET": BUCKET, "RESULTS_LINK_EXPIRY_S": "600"}))
 
-    store = open_artifact_store(settings, client=s3)
+    store = open_artifact_store(config.artifacts, client=s3)
 
     assert isinstance(store, S3ArtifactStore)
     assert store.link_expiry_s == 600
 
 
 def test_open_artifact_store_falls_back_to_the_results_folder(tmp_path: Path) -> None:
-    store = open_artifact_store(Settings.from_env({"RESULTS_DIR": str(tmp_path / "out")}))
+    config = EngineConfig.from_env(Env({"RESULTS_DIR": str(tmp_path / "out")}))
+    store = open_artifact_store(config.artifacts)
 
     assert isinstance(store, LocalArtifactStore)
     assert store.root == (tmp_path / "out").resolve()
@@ -233,7 +235,7 @@ def test_the_artifacts_package_loads_boto3_only_for_an_s3_store() -> None:
     # GIVEN a fresh interpreter WHEN the package is imported and a local store opened
     code = (
         "import sys; from executor.artifacts import open_artifact_store; "
-        "from executor.settings import Settings; open_artifact_store(Settings()); "
+        "from executor.config import ArtifactsConfig; open_artifact_store(ArtifactsConfig()); "
         "print('boto3' in sys.modules)"
     )
     loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,

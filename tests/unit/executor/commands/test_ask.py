@@ -33,11 +33,11 @@ def _run(*argv: str) -> tuple[int, str, str]:
     ask.add_arguments(parser)
     args = parser.parse_args(argv)
     out, err = io.StringIO(), io.StringIO()
-    from executor.settings import Settings
+    from bot.config import Env
+    from executor.config import EngineConfig
 
-    code = ask.ask(
-        args.question, Settings.from_env(), as_json=args.json, today=args.today, out=out, err=err
-    )
+    config = EngineConfig.from_env(Env())
+    code = ask.ask(args.question, config, as_json=args.json, today=args.today, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 

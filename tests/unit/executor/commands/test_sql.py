@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from executor.commands import sql as sql_command
+from executor.config import DEFAULT_INPUT
 from executor.errors import UnsafeSQL, WarehouseError
-from executor.settings import DEFAULT_INPUT
 from executor.warehouse.base import ExportResult, FetchedRows, TableInfo
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import export_guarded, run_guarded

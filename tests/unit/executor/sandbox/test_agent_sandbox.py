@@ -15,9 +15,9 @@ import pytest
 
 from executor.agent import create_agent
 from executor.artifacts import ArtifactStore, open_artifact_store
+from executor.config import ArtifactsConfig, ModelConfig, SandboxConfig
 from executor.engine import Request
 from executor.sandbox import open_sandbox
-from executor.settings import Settings
 from executor.warehouse.base import Warehouse
 from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO, ML_FEATURES_SQL, ML_TRAIN_CODE
 from tests.support.scripted_model import ScriptedModel, calls, run_sql, says, tool_use
@@ -25,11 +25,11 @@ from tests.support.scripted_model import ScriptedModel, calls, run_sql, says, to
 
 @pytest.fixture
 def artifacts(tmp_path: Path) -> ArtifactStore:
-    return open_artifact_store(Settings(results_dir=tmp_path / "results"))
+    return open_artifact_store(ArtifactsConfig(results_dir=tmp_path / "results"))
 
 
 def ask(model: ScriptedModel, warehouse: Warehouse, artifacts: ArtifactStore, question: str) -> Any:
-    agent = create_agent(Settings(), warehouse, artifacts, client=model)
+    agent = create_agent(ModelConfig(), SandboxConfig(), warehouse, artifacts, client=model)
     return agent.answer(Request(job_id="J1", question=question))
 
 
@@ -139,7 +139,7 @@ def test_the_churn_example_does_not_depend_on_row_order(sample_warehouse: Wareho
         return buffer.getvalue()
 
     # WHEN the example trains on each
-    sandbox = open_sandbox(Settings())
+    sandbox = open_sandbox(SandboxConfig())
     runs = [sandbox.run(ML_TRAIN_CODE, {"q1": parquet(t)}) for t in (table, shuffled)]
     # THEN both runs report the same metrics
     assert all(run.failure is None for run in runs)

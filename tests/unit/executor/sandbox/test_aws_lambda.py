@@ -15,6 +15,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from executor.config import SandboxConfig
 from executor.sandbox import Limits, SandboxResult, open_sandbox
 from executor.sandbox.aws_lambda import (
     MAX_PAYLOAD_BYTES,
@@ -23,7 +24,6 @@ from executor.sandbox.aws_lambda import (
     handle_invocation,
     invocation_payload,
 )
-from executor.settings import Settings
 from handlers import python_sandbox
 from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO
 
@@ -160,15 +160,11 @@ def test_open_sandbox_picks_the_backend_from_settings(
 ) -> None:
     client, _ = lambda_client
     chosen = open_sandbox(
-        Settings(
-            sandbox_backend="lambda",
-            sandbox_function_name=FUNCTION,
-            sandbox_limits=Limits(cpu_seconds=5),
-        ),
+        SandboxConfig(backend="lambda", function_name=FUNCTION, limits=Limits(cpu_seconds=5)),
         lambda_client=client,
     )
     assert isinstance(chosen, LambdaSandbox) and chosen.limits.cpu_seconds == 5
     with pytest.raises(ValueError, match="needs SANDBOX_FUNCTION_NAME"):
-        open_sandbox(Settings(sandbox_backend="lambda"))
+        open_sandbox(SandboxConfig(backend="lambda"))
     with pytest.raises(ValueError, match="unknown SANDBOX_BACKEND 'docker'"):
-        open_sandbox(Settings(sandbox_backend="docker"))
+        open_sandbox(SandboxConfig(backend="docker"))

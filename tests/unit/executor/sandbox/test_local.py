@@ -8,6 +8,8 @@ import json
 import pandas as pd
 import pytest
 
+from bot.config import Env
+from executor.config import SandboxConfig
 from executor.sandbox import Limits, SandboxResult, run
 from executor.sandbox.limits import MB
 from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO
@@ -131,11 +133,12 @@ def test_result_round_trips_through_json() -> None:
 
 
 def test_limits_from_env_and_dict_validate() -> None:
-    limits = Limits.from_env({"SANDBOX_WALL_SECONDS": "5", "SANDBOX_MEMORY_BYTES": str(MB)})
+    env = Env({"SANDBOX_WALL_SECONDS": "5", "SANDBOX_MEMORY_BYTES": str(MB)})
+    limits = SandboxConfig.from_env(env, region=None).limits
     assert limits.wall_seconds == 5.0 and limits.memory_bytes == MB
     assert limits.cpu_seconds == Limits().cpu_seconds
-    with pytest.raises(ValueError, match="SANDBOX_CPU_SECONDS must be a number"):
-        Limits.from_env({"SANDBOX_CPU_SECONDS": "lots"})
+    with pytest.raises(ValueError, match="SANDBOX_CPU_SECONDS must be a whole number >= 1, got"):
+        SandboxConfig.from_env(Env({"SANDBOX_CPU_SECONDS": "lots"}), region=None)
     with pytest.raises(ValueError, match="unknown sandbox limits: bogus"):
         Limits.from_dict({"bogus": 1})
     with pytest.raises(ValueError, match="positive"):

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Env
+from executor.config import EngineConfig
 from executor.row_limits import KEEP_ROWS
 from executor.sandbox import Limits, open_sandbox
 from executor.sandbox.local import LocalSandbox
-from executor.settings import Settings
 from executor.tools import registry
 from executor.tools.base import ToolContext, ToolError
 from executor.tools.run_python import TOOL, run_python
@@ -116,7 +117,7 @@ def test_the_configured_backend_and_limits_apply(
 ) -> None:
     # GIVEN the sandbox the configured settings (here from the environment) give
     monkeypatch.setenv("SANDBOX_WALL_SECONDS", "1")
-    tool_context.sandbox = open_sandbox(Settings.from_env())
+    tool_context.sandbox = open_sandbox(EngineConfig.from_env(Env()).sandbox)
     with pytest.raises(ToolError, match="1-second time limit"):
         run_python(tool_context, {"code": "import time\ntime.sleep(30)"})
 

@@ -12,8 +12,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from executor.config import DEFAULT_INPUT, WarehouseConfig
 from executor.errors import WarehouseError
-from executor.settings import DEFAULT_INPUT, Settings
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.factory import open_warehouse
 from executor.warehouse.guarded import run_guarded
@@ -270,7 +270,7 @@ def test_a_duckdb_file_is_opened_read_only(tmp_path: Path) -> None:
 
 
 def test_open_warehouse_follows_the_url(tmp_path: Path) -> None:
-    warehouse = open_warehouse(Settings(warehouse_url=f"duckdb://{DEFAULT_INPUT}"))
+    warehouse = open_warehouse(WarehouseConfig(url=f"duckdb://{DEFAULT_INPUT}"))
     try:
         assert warehouse.dialect == "duckdb"
         assert {t.name for t in warehouse.tables()} == {"users", "interactions"}
@@ -278,7 +278,7 @@ def test_open_warehouse_follows_the_url(tmp_path: Path) -> None:
         warehouse.close()
 
     with pytest.raises(ValueError, match="got 'postgres'") as caught:
-        open_warehouse(Settings(warehouse_url="postgres://admin:hunter2@db/x"))
+        open_warehouse(WarehouseConfig(url="postgres://admin:hunter2@db/x"))
     assert "hunter2" not in str(caught.value)
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from executor.config import DEFAULT_INPUT, WarehouseConfig
 from executor.errors import WarehouseError
-from executor.settings import DEFAULT_INPUT, Settings
 from executor.warehouse.factory import open_warehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
 from executor.warehouse.isolated import (
@@ -167,8 +167,7 @@ def test_a_lost_child_fails_its_calls_and_the_next_call_gets_a_new_one() -> None
 
 
 def test_the_configured_duckdb_warehouse_runs_in_its_own_process(tmp_path: Path) -> None:
-    settings = Settings(warehouse_url=f"duckdb://{DEFAULT_INPUT}", results_dir=tmp_path)
-    warehouse = open_warehouse(settings)
+    warehouse = open_warehouse(WarehouseConfig(url=f"duckdb://{DEFAULT_INPUT}"))
     try:
         assert isinstance(warehouse, IsolatedDuckDBWarehouse)
         assert warehouse.child_pid not in (None, psutil.Process().pid)

@@ -14,9 +14,9 @@ import pytest
 
 from executor.artifacts import LocalArtifactStore
 from executor.commands import sql as sql_command
+from executor.config import DEFAULT_INPUT
 from executor.engine import Request
 from executor.errors import UserFacingError
-from executor.settings import DEFAULT_INPUT
 from executor.tools.base import ToolContext, ToolError
 from executor.tools.export_results import export_results
 from executor.tools.run_sql import run_sql

@@ -21,7 +21,7 @@ from executor.agent.prompt import (
     system_prompt,
 )
 from executor.artifacts.local import LocalArtifactStore
-from executor.settings import Settings
+from executor.config import WarehouseConfig
 from executor.tools.base import ToolContext
 from executor.tools.bounded import CELL_CHARS, ERROR_CHARS, RESULT_CHARS, for_model
 from executor.tools.describe_tables import DESCRIPTION_CHARS, NAME_CHARS
@@ -66,7 +66,7 @@ def hostile_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ware
     }]}
     # JSON is YAML, and much quicker to write.
     (folder / "schema.yaml").write_text(json.dumps(doc), encoding="utf-8")
-    warehouse = open_warehouse(Settings(warehouse_url=f"duckdb://{folder}"))
+    warehouse = open_warehouse(WarehouseConfig(url=f"duckdb://{folder}"))
     yield warehouse
     warehouse.close()
 

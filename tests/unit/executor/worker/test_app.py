@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import uuid
 
 import boto3
 import pytest
 
+from bot.config import ConfigError, Env
+from bot.delivery import ChannelsConfig, open_channels
 from executor.cli import main
-from executor.settings import Settings
-from executor.worker.app import WorkerSetupError, build_worker, load_engine_factory, slack_token
-from executor.worker.config import ConfigError, WorkerConfig
+from executor.worker.app import build_worker, load_engine_factory
+from executor.worker.config import WorkerConfig, WorkerSettings
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
 
@@ -24,7 +26,7 @@ def test_worker_names_a_malformed_setting(
 ) -> None:
     monkeypatch.setenv("WORKER_CONCURRENCY", "eight")
     assert main(["worker"]) == 2
-    assert "WORKER_CONCURRENCY must be an integer, got 'eight'" in capsys.readouterr().err
+    assert "WORKER_CONCURRENCY must be a whole number >= 1, got 'eight'" in capsys.readouterr().err
 
 
 def test_worker_names_missing_queue_and_table(
@@ -42,11 +44,11 @@ def test_worker_names_missing_queue_and_table(
     [
         ("no_colon", "must look like module:function"),
         ("executor.nowhere:build", "cannot load engine factory"),
-        ("executor.settings:REPO_ROOT", "is not callable"),
+        ("executor.config:REPO_ROOT", "is not callable"),
     ],
 )
 def test_a_bad_engine_factory_is_named(spec: str, problem: str) -> None:
-    with pytest.raises(WorkerSetupError, match=problem):
+    with pytest.raises(ConfigError, match=problem):
         load_engine_factory(spec)
 
 
@@ -100,12 +102,12 @@ def test_a_slack_secret_without_a_bot_token_is_named(aws_stack: AwsStack) -> Non
         Name=f"databot-{uuid.uuid4().hex[:8]}",
         SecretString=json.dumps({"SLACK_SIGNING_SECRET": "s"}),
     )["ARN"]
-    settings = Settings.from_env({"SLACK_SECRET_ARN": arn})
-    with pytest.raises(WorkerSetupError, match="has no SLACK_BOT_TOKEN"):
-        slack_token(settings)
+    config = ChannelsConfig.from_env(Env({"SLACK_SECRET_ARN": arn}))
+    with pytest.raises(ConfigError, match="has no SLACK_BOT_TOKEN"):
+        open_channels(config)
 
 
 def test_the_worker_writes_job_records_with_the_configured_ttl(aws_stack: AwsStack) -> None:
-    config = WorkerConfig.from_env({"JOB_TTL_DAYS": "3"})
-    worker = build_worker(Settings.from_env(), config, ScriptedEngine(), token="xoxb-1")
+    env = Env({**os.environ, "JOB_TTL_DAYS": "3", "SLACK_BOT_TOKEN": "xoxb-1"})
+    worker = build_worker(WorkerSettings.from_env(env), ScriptedEngine())
     assert worker.runner.jobs._ttl_s == 3 * 86400

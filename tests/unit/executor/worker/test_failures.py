@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from bot.config import ConfigError, Env
 from bot.delivery import NoChannel, Unavailable, Unreachable
 from bot.slack.replier import ChannelUnreachable, SlackUnavailable
 from executor.errors import BudgetExceeded, ModelThrottled, UnsafeSQL, WarehouseError
-from executor.worker.config import ConfigError, WorkerConfig
+from executor.worker.config import WorkerConfig
 from executor.worker.failures import Verdict, backoff_s, classify, user_message
 
 
@@ -58,13 +59,13 @@ def test_the_person_reads_the_error_itself_or_a_reference() -> None:
 
 
 def test_worker_config_reads_the_environment() -> None:
-    config = WorkerConfig.from_env({"WORKER_CONCURRENCY": "32", "WORKER_VISIBILITY_S": "90",
-                                    "WORKER_GRACE_S": "50", "HEALTH_PORT": "9000",
-                                    "POWERTOOLS_METRICS_NAMESPACE": "databot"})
+    config = WorkerConfig.from_env(Env({"WORKER_CONCURRENCY": "32", "WORKER_VISIBILITY_S": "90",
+                                        "WORKER_GRACE_S": "50", "HEALTH_PORT": "9000",
+                                        "POWERTOOLS_METRICS_NAMESPACE": "databot"}))
     assert (config.concurrency, config.visibility_s, config.heartbeat_s) == (32, 90, 30.0)
     assert (config.grace_s, config.health_port, config.metrics_namespace) == (50.0, 9000,
                                                                               "databot")
-    defaults = WorkerConfig.from_env({})
+    defaults = WorkerConfig.from_env(Env({}))
     assert (defaults.concurrency, defaults.wait_time_s, defaults.grace_s) == (8, 20, 100.0)
     assert defaults.metrics_namespace is None
 
@@ -72,11 +73,15 @@ def test_worker_config_reads_the_environment() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"WORKER_CONCURRENCY": "many"}, "WORKER_CONCURRENCY must be an integer, got 'many'"),
-        ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY must be >= 1, got '0'"),
-        ({"WORKER_WAIT_S": "30"}, "WORKER_WAIT_S must be between 1 and 20, got '30'"),
+        ({"WORKER_CONCURRENCY": "many"},
+         "WORKER_CONCURRENCY must be a whole number >= 1, got 'many'"),
+        ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY must be a whole number >= 1, got '0'"),
+        ({"WORKER_WAIT_S": "30"},
+         "WORKER_WAIT_S must be a whole number between 1 and 20, got '30'"),
+        ({"WORKER_PREFETCH": "-1"}, "WORKER_PREFETCH must be a whole number >= 0, got '-1'"),
+        ({"WORKER_GRACE_S": "0.5"}, "WORKER_GRACE_S must be a number >= 1, got '0.5'"),
     ],
 )
 def test_a_bad_worker_setting_is_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        WorkerConfig.from_env(env)
+        WorkerConfig.from_env(Env(env))

@@ -16,7 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bot import delivery
-from bot.delivery import open_channels
+from bot.config import Env
+from bot.delivery import ChannelsConfig, open_channels
 from bot.job import Job
 from bot.job_store import DONE, FAILED, RUNNING, JobStore
 from bot.slack.replier import web_client
@@ -410,7 +411,7 @@ def test_a_slack_job_without_a_slack_token_fails_at_once(
 ) -> None:
     # GIVEN a worker with no Slack token (an API-only deployment)
     runner = make_runner()
-    runner.channels = open_channels(slack_token=None, slack_api_url=slack_api.url)
+    runner.channels = open_channels(ChannelsConfig.from_env(Env({"SLACK_API_URL": slack_api.url})))
     job = slack_job()
     # WHEN a Slack job reaches it THEN it is not retried: no delivery would have a token
     outcome = runner.run(message(job.to_json(), receive_count=1))

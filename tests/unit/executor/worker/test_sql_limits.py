@@ -14,8 +14,8 @@ import pytest
 from bot.answer import Answer
 from bot.job_store import DONE, FAILED, JobStore
 from bot.slack.replier import web_client
+from executor.config import DEFAULT_INPUT
 from executor.engine import Request
-from executor.settings import DEFAULT_INPUT
 from executor.warehouse.guarded import run_guarded
 from executor.warehouse.isolated import IsolatedDuckDBWarehouse
 from executor.worker.config import WorkerConfig

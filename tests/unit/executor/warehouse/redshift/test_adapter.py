@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from executor.settings import Settings
+from executor.config import WarehouseConfig
 from executor.warehouse.redshift.adapter import RedshiftWarehouse
 from executor.warehouse.redshift.target import parse_url
 from tests.support.redshift_driver import FakeConnection
 
 
-def test_from_settings_needs_some_way_to_authenticate() -> None:
+def test_from_config_needs_some_way_to_authenticate() -> None:
     with pytest.raises(ValueError, match="REDSHIFT_PASSWORD, REDSHIFT_SECRET_ARN or iam=true"):
-        RedshiftWarehouse.from_settings(Settings(warehouse_url="redshift://a@host/dev"))
+        RedshiftWarehouse.from_config(WarehouseConfig(url="redshift://a@host/dev"))
 
 
 def test_a_forced_catalog_read_waits_for_the_minimum_interval(

@@ -1,4 +1,5 @@
-"""Ingress settings from the environment, and Slack secrets from Secrets Manager."""
+"""Slack settings from the environment, who they admit, and Slack secrets from Secrets
+Manager."""
 
 from __future__ import annotations
 
@@ -7,31 +8,33 @@ import json
 import boto3
 import pytest
 
-from bot.settings import Admission, IngressSettings, SettingsError, fetch_slack_secret
+from bot.config import ConfigError, Env
+from bot.slack.config import Admission, SlackConfig
 from tests.support.ingress import AwsClients
 
 
+def slack_config(env: dict[str, str]) -> SlackConfig:
+    return SlackConfig.from_env(Env(env))
+
+
 def test_defaults_need_no_environment() -> None:
-    settings = IngressSettings.from_env({})
+    settings = slack_config({})
 
     assert settings.slash_command == "/ask"
-    assert settings.max_question_chars == 4000
-    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.api_url == "https://slack.com/api/"
     assert admits(settings, "T1") is Admission.ADMITTED
     assert settings.allow_external_teams is False
-    assert settings.slack_team_id is None
+    assert settings.home_team_id is None
 
 
 def test_everything_is_read_from_the_environment() -> None:
-    settings = IngressSettings.from_env(
+    settings = slack_config(
         {
             "SLACK_SIGNING_SECRET": "s3cret",
             "SLACK_BOT_TOKEN": "xoxb-1",
-            "JOBS_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/jobs",
-            "IDEMPOTENCY_TABLE": "idem",
-            "JOBS_TABLE": "jobs",
+            "SLACK_APP_TOKEN": "xapp-1",
+            "SLACK_API_URL": "http://127.0.0.1:9/api/",
             "SLASH_COMMAND": "data",
-            "MAX_QUESTION_CHARS": "500",
             "ALLOWED_TEAM_IDS": "T1, T2",
             "ALLOWED_CHANNEL_IDS": "C1",
             "ALLOWED_USER_IDS": "",
@@ -41,17 +44,17 @@ def test_everything_is_read_from_the_environment() -> None:
     )
 
     assert (settings.signing_secret, settings.bot_token) == ("s3cret", "xoxb-1")
+    assert (settings.app_token, settings.api_url) == ("xapp-1", "http://127.0.0.1:9/api/")
     assert settings.slash_command == "/data"
-    assert settings.max_question_chars == 500
     assert settings.allowed_team_ids == {"T1", "T2"}
-    assert (settings.allow_external_teams, settings.slack_team_id) == (True, "T1")
+    assert (settings.allow_external_teams, settings.home_team_id) == (True, "T1")
     assert admits(settings, "T2") is Admission.ADMITTED
     assert admits(settings, "T3") is Admission.EXTERNAL  # neither SLACK_TEAM_ID nor listed
     assert admits(settings, "T1", channel="C2") is Admission.REFUSED
 
 
 def admits(
-    settings: IngressSettings,
+    settings: SlackConfig,
     team: str,
     *,
     asker_team: str = "",
@@ -89,7 +92,7 @@ def test_the_askers_own_team_decides_who_is_external(
     env: dict[str, str], asker_team: str, expected: Admission
 ) -> None:
     # GIVEN an event delivered for installation T1 (enterprise E1)
-    settings = IngressSettings.from_env(env)
+    settings = slack_config(env)
 
     # WHEN the asker's own team is `asker_team`
     admission = admits(settings, "T1", asker_team=asker_team, homes=frozenset({"T1", "E1"}))
@@ -101,7 +104,7 @@ def test_the_askers_own_team_decides_who_is_external(
 def test_without_a_named_installation_only_slack_team_id_can_tell_an_outsider() -> None:
     # GIVEN a slash command, whose payload names the asker's team only
     def command_from(team: str, env: dict[str, str]) -> Admission:
-        return admits(IngressSettings.from_env(env), team, asker_team=team)
+        return admits(slack_config(env), team, asker_team=team)
 
     # THEN it cannot be told external without SLACK_TEAM_ID, and can with it
     assert command_from("T9", {}) is Admission.ADMITTED
@@ -111,31 +114,31 @@ def test_without_a_named_installation_only_slack_team_id_can_tell_an_outsider() 
 
 @pytest.mark.parametrize("value", ["maybe", "2", "on!"])
 def test_allow_external_teams_must_be_a_boolean(value: str) -> None:
-    with pytest.raises(SettingsError, match="ALLOW_EXTERNAL_TEAMS"):
-        IngressSettings.from_env({"ALLOW_EXTERNAL_TEAMS": value})
+    message = f"ALLOW_EXTERNAL_TEAMS must be true or false, got '{value}'"
+    with pytest.raises(ConfigError, match=message):
+        slack_config({"ALLOW_EXTERNAL_TEAMS": value})
 
 
 def test_secrets_never_show_in_the_settings_repr() -> None:
-    settings = IngressSettings.from_env(
-        {"SLACK_SIGNING_SECRET": "s3cret-value", "SLACK_BOT_TOKEN": "xoxb-token-value"}
+    settings = slack_config(
+        {"SLACK_SIGNING_SECRET": "s3cret-value", "SLACK_BOT_TOKEN": "xoxb-token-value",
+         "SLACK_APP_TOKEN": "xapp-token-value"}
     )
 
     assert "s3cret-value" not in repr(settings)
     assert "xoxb-token-value" not in repr(settings)
+    assert "xapp-token-value" not in repr(settings)
 
 
-@pytest.mark.parametrize("value", ["zero", "0", "-3", "4k"])
-def test_a_malformed_number_names_the_setting(value: str) -> None:
-    with pytest.raises(SettingsError, match="MAX_QUESTION_CHARS must be a positive integer"):
-        IngressSettings.from_env({"MAX_QUESTION_CHARS": value})
+def test_require_names_every_missing_credential() -> None:
+    with pytest.raises(ConfigError) as error:
+        slack_config({}).require(signing_secret=True)
 
-
-def test_require_names_every_missing_setting() -> None:
-    with pytest.raises(SettingsError) as error:
-        IngressSettings.from_env({}).require("signing_secret", "jobs_queue_url")
-
-    assert "SLACK_SIGNING_SECRET" in str(error.value)
-    assert "JOBS_QUEUE_URL" in str(error.value)
+    assert str(error.value) == (
+        "missing settings: SLACK_SIGNING_SECRET (or SLACK_SECRET_ARN), "
+        "SLACK_BOT_TOKEN (or SLACK_SECRET_ARN)"
+    )
+    slack_config({"SLACK_BOT_TOKEN": "xoxb-1"}).require()  # the app alone needs no secret
 
 
 def test_slack_secrets_come_from_secrets_manager(ingress_aws: AwsClients) -> None:
@@ -145,7 +148,7 @@ def test_slack_secrets_come_from_secrets_manager(ingress_aws: AwsClients) -> Non
         SecretString=json.dumps({"SLACK_SIGNING_SECRET": "from-sm", "SLACK_BOT_TOKEN": "xoxb-sm"}),
     )["ARN"]
 
-    settings = IngressSettings.from_env({"SLACK_SECRET_ARN": arn}).with_slack_secrets(client=client)
+    settings = slack_config({"SLACK_SECRET_ARN": arn}).with_secrets(client=client)
 
     assert (settings.signing_secret, settings.bot_token) == ("from-sm", "xoxb-sm")
 
@@ -155,11 +158,11 @@ def test_environment_values_win_and_skip_the_fetch() -> None:
         def get_secret_value(self, **kwargs: str) -> None:
             raise AssertionError("Secrets Manager must not be called")
 
-    settings = IngressSettings.from_env(
+    settings = slack_config(
         {"SLACK_SECRET_ARN": "arn:x", "SLACK_SIGNING_SECRET": "env", "SLACK_BOT_TOKEN": "xoxb-env"}
     )
 
-    assert settings.with_slack_secrets(client=NoCalls()) is settings
+    assert settings.with_secrets(client=NoCalls()) is settings
 
 
 def test_a_secret_that_is_not_json_is_a_clear_error_without_its_content(
@@ -168,8 +171,8 @@ def test_a_secret_that_is_not_json_is_a_clear_error_without_its_content(
     client = boto3.client("secretsmanager")
     arn = client.create_secret(Name="databot/slack-2", SecretString="hunter2-not-json")["ARN"]
 
-    with pytest.raises(SettingsError, match="is not a JSON object") as error:
-        fetch_slack_secret(arn, client=client)
+    with pytest.raises(ConfigError, match="is not a JSON object") as error:
+        slack_config({"SLACK_SECRET_ARN": arn}).with_secrets(client=client)
 
     assert "hunter2" not in str(error.value)
     assert error.value.__cause__ is None

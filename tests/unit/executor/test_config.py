@@ -1,0 +1,102 @@
+"""The engine's settings: defaults, overrides and the provider choice."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Env
+from executor.config import DEFAULT_INPUT, EngineConfig
+
+
+def config(env: dict[str, str]) -> EngineConfig:
+    return EngineConfig.from_env(Env(env))
+
+
+def test_defaults_are_the_embedded_ones() -> None:
+    settings = config({})
+    assert settings.warehouse.url == f"duckdb://{DEFAULT_INPUT}"
+    assert settings.model.provider == "offline"
+    assert settings.artifacts.bucket is None
+    assert settings.artifacts.results_dir == Path("results")
+    assert (settings.sandbox.backend, settings.sandbox.uid) == ("local", None)
+    assert settings.region is None
+
+
+def test_environment_overrides() -> None:
+    settings = config({
+        "WAREHOUSE_URL": "redshift://bot@example:5439/dev",
+        "MODEL_IDS": "a, b ,,c",
+        "RESULTS_BUCKET": "bucket",
+        "WAREHOUSE_SCHEMAS": "analytics,public",
+        "SANDBOX_UID": "65534",
+        "SANDBOX_WALL_SECONDS": "5",
+        "SANDBOX_MEMORY_BYTES": "1048576",
+    })
+    assert settings.warehouse.url == "redshift://bot@example:5439/dev"
+    assert settings.model.model_ids == ("a", "b", "c")
+    assert settings.artifacts.bucket == "bucket"
+    assert settings.warehouse.schemas == ("analytics", "public")
+    assert settings.sandbox.uid == 65534
+    assert (settings.sandbox.limits.wall_seconds, settings.sandbox.limits.memory_bytes) == (
+        5.0, 1048576
+    )
+
+
+def test_the_region_is_read_once_and_given_to_every_component() -> None:
+    settings = config({"AWS_DEFAULT_REGION": "eu-west-1"})
+    assert settings.region == "eu-west-1"
+    parts = (settings.warehouse, settings.model, settings.artifacts, settings.sandbox)
+    assert {part.region for part in parts} == {"eu-west-1"}
+    assert config({"AWS_REGION": "us-east-2", "AWS_DEFAULT_REGION": "eu-west-1"}
+                  ).region == "us-east-2"
+
+
+def test_bedrock_is_chosen_when_credentials_are_visible() -> None:
+    assert config({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+                  ).model.provider == "bedrock"
+    assert config({"AWS_ACCESS_KEY_ID": "x"}).model.provider == "offline"
+    assert config({"AWS_PROFILE": "dev"}).model.provider == "bedrock"
+    assert config({"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/x"}
+                  ).model.provider == "bedrock"
+    assert config({"AWS_PROFILE": "dev", "MODEL_PROVIDER": "offline"}
+                  ).model.provider == "offline"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("STATEMENT_TIMEOUT_S", "1m", "STATEMENT_TIMEOUT_S must be a whole number >= 1, got '1m'"),
+        ("STATEMENT_TIMEOUT_S", "0", "STATEMENT_TIMEOUT_S must be a whole number >= 1, got '0'"),
+        ("RESULTS_LINK_EXPIRY_S", "-1",
+         "RESULTS_LINK_EXPIRY_S must be a whole number >= 1, got '-1'"),
+        ("RESULTS_LINK_EXPIRY_S", "604801", "RESULTS_LINK_EXPIRY_S must be at most 604800"),
+        ("SANDBOX_CPU_SECONDS", "lots",
+         "SANDBOX_CPU_SECONDS must be a whole number >= 1, got 'lots'"),
+        ("SANDBOX_WALL_SECONDS", "0", "SANDBOX_WALL_SECONDS must be a number above 0, got '0'"),
+        ("SANDBOX_UID", "-1", "SANDBOX_UID must be a whole number >= 0, got '-1'"),
+    ],
+)
+def test_bad_numbers_are_refused_by_name(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config({name: value})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SANDBOX_BACKEND": "lamda"}, "SANDBOX_BACKEND must be one of local, lambda, got 'lamda'"),
+        ({"SANDBOX_BACKEND": "lambda"}, "SANDBOX_BACKEND=lambda needs SANDBOX_FUNCTION_NAME"),
+    ],
+)
+def test_a_wrong_sandbox_backend_is_refused_at_start_up(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config(env)
+
+
+def test_the_lambda_sandbox_takes_its_function_name() -> None:
+    sandbox = config({"SANDBOX_BACKEND": "lambda", "SANDBOX_FUNCTION_NAME": "box"}).sandbox
+    assert (sandbox.backend, sandbox.function_name) == ("lambda", "box")
+
+
+def test_a_shorter_link_expiry_is_kept() -> None:
+    assert config({"RESULTS_LINK_EXPIRY_S": "3600"}).artifacts.link_expiry_s == 3600
