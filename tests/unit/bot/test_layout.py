@@ -18,12 +18,16 @@ CONTRACTS = sorted((REPO / "bot").glob("*.py"))
 
 
 def loaded_imports(path: Path) -> list[str]:
-    """What `path` imports when it is loaded: every import outside a function's body."""
+    """What `path` imports when it is loaded: every import outside a function's body and
+    outside `if TYPE_CHECKING:` (read by the type checker only)."""
     found: list[str] = []
     pending: list[ast.AST] = [ast.parse(path.read_text(), str(path))]
     while pending:
         node = pending.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            pending.extend(node.orelse)
             continue
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
