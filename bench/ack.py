@@ -41,7 +41,8 @@ from types import SimpleNamespace
 from handlers.slack_events import handler
 with open(sys.argv[1]) as file:
     event = json.load(file)
-context = SimpleNamespace(function_name="ack", invoked_function_arn="arn:aws:lambda:::ack")
+context = SimpleNamespace(function_name="ack", invoked_function_arn="arn:aws:lambda:::ack",
+                          memory_limit_in_mb=256, aws_request_id="bench")
 status = handler(event, context)["statusCode"]
 if status != 200:
     sys.exit(f"first event answered {status}")

@@ -15,10 +15,13 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from bot.dead_letters import notify_dead_letter
+from bot.job import job_id_of
 from bot.job_store import JobStore
+from bot.observability import correlated, service_logger
 from bot.settings import IngressSettings
 from bot.slack.replier import SlackReplier, web_client
 
+logger = service_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -36,9 +39,11 @@ def _targets() -> tuple[JobStore, SlackReplier | None]:
 
 def record_handler(record: SQSRecord) -> None:
     jobs, replier = _targets()
-    notify_dead_letter(record.body, record.message_id, jobs=jobs, replier=replier)
+    with correlated(logger, job_id_of(record.body)):
+        notify_dead_letter(record.body, record.message_id, jobs=jobs, replier=replier)
 
 
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(  # type: ignore[return-value]
         event=event, record_handler=record_handler, processor=processor, context=context

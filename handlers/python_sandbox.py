@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.sandbox.aws_lambda import handle_invocation
 
-logger = Logger(service="databot-sandbox")
+logger = service_logger()
 
 
 @logger.inject_lambda_context

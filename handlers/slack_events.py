@@ -6,8 +6,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from bot.ingress.metrics import metrics
+from bot.observability import service_logger
 from bot.settings import IngressSettings
 from bot.slack.ingress import SlackIngress
+
+logger = service_logger()
 
 
 @functools.cache
@@ -15,5 +19,8 @@ def _ingress() -> SlackIngress:
     return SlackIngress.from_settings(IngressSettings.from_env())
 
 
+# The correlation id is set by the listeners, from the event_id Bolt has already parsed.
+@logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _ingress().handle(event, context)

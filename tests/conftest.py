@@ -8,6 +8,7 @@ pytest_plugins: list[str] = [
     "tests.support.worker",
     "tests.support.signing",
     "tests.support.ingress",
+    "tests.support.logs",
     "tests.support.sandbox",
     "tests.support.verified",
 ]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.job import JOB_VERSION, Job, PoisonMessage, ReplyTo
+from bot.job import JOB_VERSION, Job, PoisonMessage, ReplyTo, job_id_of
 
 
 def make_job(**overrides: object) -> Job:
@@ -70,3 +70,17 @@ def test_poison_message_keeps_a_readable_reply_address() -> None:
     assert caught.value.reply_to is not None
     assert caught.value.reply_to.channel == "C0001"
     assert caught.value.reply_to.thread_ts == "1731000000.000100"
+
+
+@pytest.mark.parametrize(
+    ("body", "job_id"),
+    [
+        ('{"version": 99, "job_id": "Ev1"}', "Ev1"),
+        ('{"job_id": ""}', None),
+        ('{"job_id": 7}', None),
+        ("[1]", None),
+        ("not json", None),
+    ],
+)
+def test_the_job_id_is_read_from_any_body_that_names_one(body: str, job_id: str | None) -> None:
+    assert job_id_of(body) == job_id
