@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.slack.signing import sign_event
-from executor.local_aws import LOCAL_CREDENTIALS, LocalStack, create_stack, start_moto_server
+from tests.support.local_aws import LOCAL_CREDENTIALS, LocalStack, create_stack, start_moto_server
 
 REPO = Path(__file__).resolve().parent.parent
 EVENT = REPO / "events" / "app_mention.json"

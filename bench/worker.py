@@ -45,13 +45,13 @@ import psutil
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.job_store import DONE, FAILED, RUNNING, Claim, JobRecord, JobStore
 from bot.slack.replier import SlackReplier, web_client
-from executor.local_aws import LocalStack, create_stack
 from executor.settings import REPO_ROOT
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import Message
 from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
+from tests.support.local_aws import LocalStack, create_stack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import free_port, wait_for

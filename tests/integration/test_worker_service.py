@@ -21,7 +21,6 @@ import pytest
 from bot.job import Job
 from bot.job_store import DONE, FAILED, JobStore
 from executor.errors import TransientError
-from executor.local_aws import create_stack
 from executor.settings import Settings
 from executor.worker.app import build_worker
 from executor.worker.config import WorkerConfig
@@ -30,6 +29,7 @@ from handlers import dlq_notifier
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext
 from tests.support.fault_proxy import fault_proxy
+from tests.support.local_aws import create_stack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import WorkerProcess, slack_job, wait_for

@@ -32,9 +32,9 @@ from bot.job_store import JobStore
 from bot.settings import IngressSettings
 from bot.slack.app import create_app
 from bot.slack.ingress import SlackIngress
-from executor.local_aws import LOCAL_CREDENTIALS
 from handlers import prompt_api, slack_events
 from tests.support.events import LambdaContext
+from tests.support.local_aws import LOCAL_CREDENTIALS
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackApiStandIn
 

@@ -116,6 +116,25 @@ def test_dockerignore_lets_in_what_the_images_copy_and_nothing_local() -> None:
     assert not allowed & {".venv", ".git", "results", "tests", ".wheelhouse", ".aws-sam"}
 
 
+def test_the_moto_harness_is_not_in_the_images_or_the_packages() -> None:
+    # GIVEN the development harness that stands in for AWS (databot dev, tests, benchmarks)
+    harness = REPO / "tests" / "support" / "local_aws.py"
+    assert harness.is_file()
+    # THEN neither image copies it, and no runtime package holds a copy
+    for dockerfile in ("Dockerfile", "sandbox.Dockerfile"):
+        copied = [
+            REPO / source
+            for kind, args in instructions(dockerfile)
+            if kind == "COPY"
+            for source in args.split()[:-1]
+        ]
+        assert not any(source == harness or source in harness.parents for source in copied)
+    packages = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert not any(name.startswith("tests") for name in packages["packages"]["find"]["include"])
+    for package in ("bot", "handlers", "executor"):
+        assert not list((REPO / package).rglob("local_aws.py")), package
+
+
 def test_sandbox_image_is_a_lambda_image_running_the_sandbox_handler() -> None:
     steps = dict(instructions("sandbox.Dockerfile"))
     assert steps["FROM"] == "public.ecr.aws/lambda/python:3.12"
