@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from executor.sample_data_dir import sample_data_dir
 from executor.sandbox.limits import Limits
 
 Number = TypeVar("Number", int, float)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INPUT = REPO_ROOT / "input"
+DEFAULT_INPUT = sample_data_dir()
 # SigV4 presigned URLs live at most 7 days; S3 refuses a longer one only when it is used.
 MAX_LINK_EXPIRY_S = 7 * 24 * 3600
 SANDBOX_BACKENDS = ("local", "lambda")

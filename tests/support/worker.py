@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.job import Job, ReplyTo, utc_now_iso
-from executor.settings import REPO_ROOT
 from tests.support.aws import AwsStack
+from tests.support.paths import REPO
 from tests.support.slack_api import SlackApiStandIn
 
 SCRIPTED_ENGINE = "tests.support.scripted_engine:scripted_engine_from_env"
@@ -95,14 +95,14 @@ def worker_process(
             "WORKER_BACKOFF_BASE_S": "1",
             "PROGRESS_INTERVAL_S": "0.2",
             "HEALTH_PORT": str(port),
-            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONPATH": str(REPO),
             **extra_env,
         }
         log_path = tmp_path / f"worker-{len(started)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "executor", "--engine", engine],
-                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         worker = WorkerProcess(process, port, log_path)
         started.append(worker)
