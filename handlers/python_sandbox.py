@@ -11,6 +11,6 @@ from executor.sandbox.aws_lambda import handle_invocation
 logger = service_logger()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="job_id")
 def handler(event: Any, context: Any) -> dict[str, Any]:
     return handle_invocation(event, context.get_remaining_time_in_millis() / 1000)
