@@ -7,8 +7,8 @@ pytest_plugins: list[str] = [
     "tests.support.postgres",
     "tests.support.worker",
     "tests.support.signing",
-    "tests.support.ingress",
     "tests.support.logs",
+    "tests.support.ingress",
     "tests.support.sandbox",
     "tests.support.verified",
 ]

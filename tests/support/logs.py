@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from bot.observability import service_logger
+from bot.observability import service_logger, service_name
 
 
 class FormattedLines(logging.Handler):
@@ -26,13 +27,22 @@ class FormattedLines(logging.Handler):
         self.lines.append(json.loads(self.format(record)))
 
 
+@contextmanager
+def listening(handler: logging.Handler) -> Iterator[None]:
+    """`handler` receives the service's records, at the level a deployed Lambda logs at."""
+    logger = logging.getLogger(service_name())
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 @pytest.fixture
 def log_lines() -> Iterator[list[dict[str, Any]]]:
-    logger = service_logger()
     handler = FormattedLines()
-    level = logger.log_level
-    logger.setLevel(logging.INFO)  # the level a deployed Lambda logs at
-    logger.addHandler(handler)
-    yield handler.lines
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+    with listening(handler):
+        yield handler.lines

@@ -26,6 +26,7 @@ from executor.sandbox.aws_lambda import (
 )
 from executor.settings import Settings
 from handlers import python_sandbox
+from tests.support.events import LambdaContext
 from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO
 
 FUNCTION = "databot-python-sandbox"
@@ -201,15 +202,8 @@ def test_the_sandbox_functions_lines_carry_the_job_id(log_lines: list[dict[str, 
     event = json.loads(invocation_payload("print(1)", {}, Limits(), job_id="Ev08ABCDEF"))
     event["limits"] = "not limits"  # answered with a logged failure, no run needed
 
-    context = SimpleNamespace(
-        get_remaining_time_in_millis=lambda: 30_000,
-        function_name=FUNCTION,
-        memory_limit_in_mb=1024,
-        invoked_function_arn="arn",
-        aws_request_id="r1",
-    )
     try:
-        python_sandbox.handler(event, context)
+        python_sandbox.handler(event, LambdaContext(function_name=FUNCTION))
         python_sandbox.logger.info("a line of this invocation")
     finally:
         python_sandbox.logger.set_correlation_id(None)  # the next invocation sets its own
