@@ -64,7 +64,6 @@ class SlackIntake:
         self, body: dict[str, Any], ack: Ack, client: WebClient, request: BoltRequest
     ) -> None:
         ack()
-        count(EVENTS_RECEIVED)
         # An event's job id is its event_id: the worker's lines for it carry the same id.
         with correlated(logger, body.get("event_id")):
             self._take_event(body, client, request)
@@ -74,6 +73,8 @@ class SlackIntake:
         if question is None or not question.key:
             logger.info("event_id=<%s> | ignored, nothing to answer", body.get("event_id"))
             return
+        # Counted once it is someone's message: DMs bring the bot's own posts and edits too.
+        count(EVENTS_RECEIVED)
         retry = _first(request.headers.get(RETRY_NUM_HEADER))
         admission = self._admission(question)
         if admission is not Admission.ADMITTED:

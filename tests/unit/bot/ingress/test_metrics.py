@@ -125,3 +125,13 @@ def test_without_a_namespace_nothing_is_counted(
     ingress_stack.slack()(signed_event("app_mention"))
 
     assert metrics.provider.metric_set == {}
+
+
+@pytest.mark.parametrize("name", ["message_bot", "message_changed"])
+def test_the_bots_own_messages_are_not_counted(
+    name: str, ingress_stack: IngressStack, signed_event: SignedEvent, emitted: Emitted
+) -> None:
+    # GIVEN a DM event Slack sends about the bot's own posts and edits
+    ingress_stack.slack()(signed_event(name))
+
+    assert flushed(emitted) == {}
