@@ -24,7 +24,7 @@ RUN pip install -r requirements/worker.txt
 
 # The code, with input/ beside it (schema.yaml, verified_queries.yaml, the sample data).
 # Editable, so the package finds input/ where the repository keeps it.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY bot bot
 COPY handlers handlers
 COPY executor executor

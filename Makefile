@@ -4,6 +4,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two install stamps: the demo needs the package and its runtime dependencies only; the
+# tests, linters and benchmarks add the dev extras on top.
+DEMO_INSTALLED := $(VENV)/.demo-installed
 INSTALLED := $(VENV)/.installed
 # aws-sam-cli pins its own dependencies, so it lives in a venv of its own.
 SAM_VENV := .venv-sam
@@ -31,9 +34,13 @@ BENCH_DEB_PACKAGES := time
 
 .PHONY: demo test test-repeat lint typecheck template-check system-deps bench-deps bench clean
 
-$(INSTALLED): pyproject.toml
+$(DEMO_INSTALLED): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(INSTALLED): $(DEMO_INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -50,7 +57,7 @@ bench-deps:
 	@[ -x /usr/bin/time ] || { echo "installing Debian packages: $(BENCH_DEB_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(BENCH_DEB_PACKAGES) >/dev/null; }
 
-demo: $(INSTALLED)
+demo: $(DEMO_INSTALLED)
 	$(BIN)/python -m executor.demo
 
 lint: $(INSTALLED)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.slack.signing import sign_event
-from executor.local_aws import LOCAL_CREDENTIALS, LocalStack, create_stack, start_moto_server
+from tests.support.local_aws import LOCAL_CREDENTIALS, LocalStack, create_stack, start_moto_server
 
 REPO = Path(__file__).resolve().parent.parent
 EVENT = REPO / "events" / "app_mention.json"
@@ -41,7 +41,8 @@ from types import SimpleNamespace
 from handlers.slack_events import handler
 with open(sys.argv[1]) as file:
     event = json.load(file)
-context = SimpleNamespace(function_name="ack", invoked_function_arn="arn:aws:lambda:::ack")
+context = SimpleNamespace(function_name="ack", invoked_function_arn="arn:aws:lambda:::ack",
+                          memory_limit_in_mb=256, aws_request_id="bench")
 status = handler(event, context)["statusCode"]
 if status != 200:
     sys.exit(f"first event answered {status}")

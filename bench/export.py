@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from executor.config import REPO_ROOT
 from executor.warehouse.schema_doc import DEFAULT_SCHEMA_DOC, load_schema_doc
+from tests.support.paths import REPO
 
 TIME = Path("/usr/bin/time")
 PEAK_TARGET_MB = 300
@@ -74,7 +74,7 @@ def build_database(work: Path, users: int) -> Path:
     data = work / "data"
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, str(REPO_ROOT / "input" / "generate.py"), "--users", str(users),
+        [sys.executable, str(REPO / "input" / "generate.py"), "--users", str(users),
          "--out", str(data)],
         check=True,
     )  # fmt: skip

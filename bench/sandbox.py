@@ -15,14 +15,15 @@ import sys
 import time
 from collections.abc import Callable
 
-from executor.config import REPO_ROOT, WarehouseConfig
+from executor.config import WarehouseConfig
 from executor.sandbox import Limits, SandboxResult
 from executor.sandbox.inputs import result_parquet
 from executor.sandbox.local import LocalSandbox
 from executor.warehouse.factory import open_warehouse
 from executor.warehouse.guarded import run_guarded
+from tests.support.paths import REPO
 
-EXAMPLES = REPO_ROOT / "examples" / "sandbox"
+EXAMPLES = REPO / "examples" / "sandbox"
 CASES = {
     "empty program": "pass",
     "25 * 47": "print(25 * 47)",

@@ -25,16 +25,17 @@ from pathlib import Path
 import yaml
 
 from executor.artifacts import LocalArtifactStore
-from executor.config import REPO_ROOT, WarehouseConfig
+from executor.config import WarehouseConfig
 from executor.engine import Request
 from executor.verified import Matcher, load_library
 from executor.verified.answerer import VerifiedEngine
 from executor.warehouse.factory import open_warehouse
+from tests.support.paths import REPO
 
 RUNS = 5
 MATCH_TARGET_MS = 5.0
 DEMO_TARGET_S = 120.0
-EVAL_SET = REPO_ROOT / "tests" / "data" / "verified_eval.yaml"
+EVAL_SET = REPO / "tests" / "data" / "verified_eval.yaml"
 ANSWERS = ("users who never purchased", "revenue by plan", "signups by week")
 
 
@@ -92,7 +93,7 @@ def main() -> None:
         began = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "executor.demo"],
-            cwd=REPO_ROOT,
+            cwd=REPO,
             env=env,
             capture_output=True,
             text=True,

@@ -45,13 +45,13 @@ import psutil
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.job_store import DONE, FAILED, RUNNING, Claim, JobRecord, JobStore
 from bot.slack.replier import web_client
-from executor.config import REPO_ROOT
-from executor.local_aws import LocalStack, create_stack
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import QueueMessage
 from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
+from tests.support.local_aws import LocalStack, create_stack
+from tests.support.paths import REPO
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import free_port, slack_channels, wait_for
@@ -250,14 +250,14 @@ def worker(rig: Rig, *, concurrency: int, delay_s: float) -> Iterator[WorkerRun]
         "HEALTH_PORT": str(port),
         "TEST_ENGINE_TURNS": str(TURNS),
         "TEST_ENGINE_DELAY_S": str(delay_s),
-        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONPATH": str(REPO),
         "TMPDIR": str(rig.workdir),
     }
     log = (rig.workdir / f"worker-{concurrency}.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "executor", "--engine",
          "tests.support.scripted_engine:scripted_engine_from_env"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     run = WorkerRun(process, port)
     try:
@@ -312,10 +312,10 @@ def measure_throughput_in_memory(rig: Rig, concurrency: int) -> str:
     (`python -m bench.worker in-memory N`) that queues the jobs itself."""
     env = {**os.environ, "SLACK_API_URL": rig.slack.url, "SLACK_BOT_TOKEN": rig.slack.token,
            "POWERTOOLS_LOG_LEVEL": "WARNING", "TMPDIR": str(rig.workdir),
-           "PYTHONPATH": str(REPO_ROOT)}
+           "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.worker", "in-memory", str(concurrency)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True,
+        cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
     )
     try:
         assert child.stdout is not None

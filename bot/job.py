@@ -135,3 +135,14 @@ def _readable_reply_to(data: Any) -> ReplyTo | None:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def job_id_of(body: str) -> str | None:
+    """The job id a message body names, when it can be read at all (a poison message may
+    still carry one): the correlation id of the lines logged about the message."""
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        return None
+    job_id = data.get("job_id") if isinstance(data, dict) else None
+    return job_id if isinstance(job_id, str) and job_id else None

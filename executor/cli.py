@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Sequence
+from importlib.metadata import version
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("executor.commands.ask", "answer a question on the configured warehouse"),
@@ -20,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="databot", description="A data assistant for Slack.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('databot')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)

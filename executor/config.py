@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from bot.config import ConfigError, Env
+from executor.sample_data_dir import sample_data_dir
 from executor.sandbox.limits import Limits
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INPUT = REPO_ROOT / "input"
+DEFAULT_INPUT = sample_data_dir()
 # SigV4 presigned URLs live at most 7 days; S3 refuses a longer one only when it is used.
 MAX_LINK_EXPIRY_S = 7 * 24 * 3600
 SANDBOX_BACKENDS = ("local", "lambda")

@@ -17,8 +17,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from bot.config import Env
 from bot.dead_letters import notify_dead_letter
 from bot.delivery import Channels, ChannelsConfig, open_channels
+from bot.job import job_id_of
 from bot.job_store import JobsConfig, JobStore
+from bot.observability import correlated, service_logger
 
+logger = service_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -33,9 +36,11 @@ def _targets() -> tuple[JobStore, Channels]:
 
 def record_handler(record: SQSRecord) -> None:
     jobs, channels = _targets()
-    notify_dead_letter(record.body, record.message_id, jobs=jobs, channels=channels)
+    with correlated(logger, job_id_of(record.body)):
+        notify_dead_letter(record.body, record.message_id, jobs=jobs, channels=channels)
 
 
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(  # type: ignore[return-value]
         event=event, record_handler=record_handler, processor=processor, context=context

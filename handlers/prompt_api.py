@@ -8,6 +8,10 @@ from typing import Any
 
 from bot.api.prompt_api import PromptApi
 from bot.config import Env
+from bot.ingress.metrics import metrics
+from bot.observability import service_logger
+
+logger = service_logger()
 
 
 @functools.cache
@@ -15,5 +19,8 @@ def _api() -> PromptApi:
     return PromptApi.from_env(Env())
 
 
+# The correlation id is the job id: the one created for a POST, the one asked about for a GET.
+@logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _api().handle(event)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.sandbox.aws_lambda import handle_invocation
 
-logger = Logger(service="databot-sandbox")
+logger = service_logger()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="job_id")
 def handler(event: Any, context: Any) -> dict[str, Any]:
     return handle_invocation(event, context.get_remaining_time_in_millis() / 1000)

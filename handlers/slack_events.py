@@ -7,7 +7,11 @@ import functools
 from typing import Any
 
 from bot.config import Env
+from bot.ingress.metrics import metrics
+from bot.observability import service_logger
 from bot.slack.ingress import SlackIngress
+
+logger = service_logger()
 
 
 @functools.cache
@@ -15,5 +19,8 @@ def _ingress() -> SlackIngress:
     return SlackIngress.from_env(Env())
 
 
+# The correlation id is set by the listeners, from the event_id Bolt has already parsed.
+@logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _ingress().handle(event, context)

@@ -7,6 +7,7 @@ pytest_plugins: list[str] = [
     "tests.support.postgres",
     "tests.support.worker",
     "tests.support.signing",
+    "tests.support.logs",
     "tests.support.ingress",
     "tests.support.sandbox",
     "tests.support.verified",

@@ -15,18 +15,19 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.config import Env
 from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import EnqueueFailed, JobQueue, SqsJobQueue
 from bot.ingress.http_events import BadEvent, HttpRequest, json_response, parse_http_event
+from bot.ingress.metrics import ENQUEUE_FAILURES, EVENTS_RECEIVED, EVENTS_REFUSED, count
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.job_store import QUEUED, JobStore
+from bot.observability import correlated, service_logger
 from bot.questions import length_problem
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 RESOURCE = "prompt"
 
@@ -68,12 +69,15 @@ class PromptApi:
         if job_id is None and request.method == "POST":
             return self.submit(request, collection)
         if job_id is not None and request.method == "GET":
-            return self.status(job_id, _caller(request))
+            with correlated(logger, job_id):
+                return self.status(job_id, _caller(request))
         return _error(405, f"{request.method} is not supported on {request.path}")
 
     def submit(self, request: HttpRequest, collection: str) -> dict[str, Any]:
+        count(EVENTS_RECEIVED)
         caller = _caller(request)
         if caller is None:
+            count(EVENTS_REFUSED)
             logger.warning("refused a prompt without an IAM caller identity")
             return _error(403, "the request carries no IAM caller identity")
         limit = self._config.max_body_bytes
@@ -98,6 +102,12 @@ class PromptApi:
             return _error(400, problem)
 
         job_id = self._new_job_id()
+        with correlated(logger, job_id):
+            return self._queue_job(job_id, caller, prompt, request, collection)
+
+    def _queue_job(
+        self, job_id: str, caller: str, prompt: str, request: HttpRequest, collection: str
+    ) -> dict[str, Any]:
         job = Job(
             job_id=job_id,
             source="api",
@@ -110,11 +120,13 @@ class PromptApi:
         try:
             self._jobs.put_queued(job, owner=caller)
         except (ClientError, BotoCoreError):
+            count(ENQUEUE_FAILURES)
             logger.exception("job_id=<%s> | jobs table unavailable", job_id)
             return _error(503, "the job could not be recorded; please retry")
         try:
             self._queue.send(job)
         except EnqueueFailed:
+            count(ENQUEUE_FAILURES)
             logger.exception("job_id=<%s> | not queued", job_id)
             try:
                 self._jobs.delete(job_id)

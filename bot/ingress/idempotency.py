@@ -20,10 +20,11 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import boto3
-from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-logger = Logger(service="databot")
+from bot.observability import service_logger
+
+logger = service_logger()
 
 IN_PROGRESS = "INPROGRESS"
 COMPLETED = "COMPLETED"

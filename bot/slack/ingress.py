@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from slack_bolt import App
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from bot.config import Env
 from bot.ingress.config import IngressConfig
 from bot.ingress.http_events import BadEvent, HttpRequest, json_response, parse_http_event
+from bot.observability import service_logger
 from bot.slack.app import create_app
 from bot.slack.config import SlackConfig
 from bot.slack.listeners import RETRY_NUM_HEADER
 from bot.slack.payloads import IGNORED_KINDS, MalformedPayload, bolt_readable, check_payload
 from bot.slack.signing import is_signed
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 
 class SlackIngress:

@@ -14,12 +14,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 
 from bot.ingress.enqueue import EnqueueFailed, JobQueue, enqueue_once
 from bot.ingress.idempotency import IdempotencyStore, IdempotencyUnavailable, run_once
+from bot.ingress.metrics import (
+    DUPLICATE_EVENTS,
+    ENQUEUE_FAILURES,
+    EVENTS_RECEIVED,
+    EVENTS_REFUSED,
+    count,
+)
+from bot.observability import correlated, service_logger
 from bot.questions import length_problem
 from bot.slack.config import Admission, SlackConfig
 from bot.slack.notices import NOT_ALLOWED, NOT_QUEUED, too_long, usage_hint, working_on_it
@@ -30,7 +37,7 @@ from bot.slack.questions import (
     question_from_event,
 )
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 RETRY_NUM_HEADER = "x-slack-retry-num"
 RETRY_REASON_HEADER = "x-slack-retry-reason"
@@ -62,12 +69,21 @@ class SlackIntake:
         self, body: dict[str, Any], ack: Ack, client: WebClient, request: BoltRequest
     ) -> None:
         ack()
+        # An event's job id is its event_id: the worker's lines for it carry the same id.
+        with correlated(logger, body.get("event_id")):
+            self._take_event(body, client, request)
+
+    def _take_event(self, body: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
         question = question_from_event(body)
         if question is None or not question.key:
             logger.info("event_id=<%s> | ignored, nothing to answer", body.get("event_id"))
             return
+        # Counted once it is someone's message: DMs bring the bot's own posts and edits too.
+        count(EVENTS_RECEIVED)
         retry = _first(request.headers.get(RETRY_NUM_HEADER))
         admission = self._admission(question)
+        if admission is not Admission.ADMITTED:
+            count(EVENTS_REFUSED)
         if admission is Admission.EXTERNAL:
             logger.info(
                 "job_id=<%s>, asker_team=<%s>, team=<%s> | dropped: the asker is from another"
@@ -79,7 +95,7 @@ class SlackIntake:
             return
         notice = self._notice(question, admission, _how_to_ask(body))
         if notice is None:
-            queued = enqueue_once(question.to_job(), self._queue, self._idempotency)
+            queued = self._enqueue(question)
             logger.info(
                 "job_id=<%s>, retry=<%s>, reason=<%s> | %s",
                 question.key,
@@ -98,14 +114,23 @@ class SlackIntake:
                 thread_ts=question.thread_ts,
             ),
         )
+        if not posted:
+            count(DUPLICATE_EVENTS)
         logger.info(
             "job_id=<%s>, retry=<%s> | not queued, notice posted=%s", question.key, retry, posted
         )
 
     def on_command(self, command: dict[str, Any], ack: Ack) -> None:
+        count(EVENTS_RECEIVED)
+        # A command's job id is its trigger_id.
+        with correlated(logger, command.get("trigger_id")):
+            self._take_command(command, ack)
+
+    def _take_command(self, command: dict[str, Any], ack: Ack) -> None:
         question = question_from_command(command)
         admission = self._admission(question)
         if admission is not Admission.ADMITTED:
+            count(EVENTS_REFUSED)
             logger.info(
                 "job_id=<%s>, asker_team=<%s> | command refused: %s",
                 question.key,
@@ -117,7 +142,7 @@ class SlackIntake:
             ack(notice or NOT_QUEUED)
             return
         try:
-            queued = enqueue_once(question.to_job(), self._queue, self._idempotency)
+            queued = self._enqueue(question)
         except (EnqueueFailed, IdempotencyUnavailable):
             # Slack never retries a slash command: tell the person instead of answering 5xx.
             logger.exception("job_id=<%s> | slash command not queued", question.key)
@@ -125,6 +150,17 @@ class SlackIntake:
             return
         logger.info("job_id=<%s> | command %s", question.key, "queued" if queued else "duplicate")
         ack(working_on_it(question.text))
+
+    def _enqueue(self, question: SlackQuestion) -> bool:
+        """Queue the question's job once; True when sent, False for a duplicate delivery."""
+        try:
+            queued = enqueue_once(question.to_job(), self._queue, self._idempotency)
+        except (EnqueueFailed, IdempotencyUnavailable):
+            count(ENQUEUE_FAILURES)
+            raise
+        if not queued:
+            count(DUPLICATE_EVENTS)
+        return queued
 
     def _notice(self, question: SlackQuestion, admission: Admission, how_to_ask: str) -> str | None:
         """What to tell the person instead of queueing a job, or None to queue it."""

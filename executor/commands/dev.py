@@ -1,7 +1,7 @@
 """`databot dev`: the Slack app over Socket Mode plus an in-process worker, for local work
 against a real workspace. No public URL and no AWS account are needed: without
-JOBS_QUEUE_URL, moto's server (a dev dependency) runs in-process and provides the queue,
-tables and bucket, exactly as the deployed stack would.
+JOBS_QUEUE_URL, moto's server (a dev dependency, run from a checkout) runs in-process and
+provides the queue, tables and bucket, exactly as the deployed stack would.
 
 Needs SLACK_BOT_TOKEN (xoxb-) and SLACK_APP_TOKEN (xapp-, with connections:write).
 """
@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import threading
+from pathlib import Path
 
 from executor.commands.worker import add_worker_arguments
 
@@ -57,15 +58,23 @@ def run(args: argparse.Namespace) -> int:
 def _start_local_aws() -> str:
     """moto's server in this process, with databot's resources; their settings go into
     os.environ so every client built from here on uses them. It runs until the process
-    exits."""
-    from executor.local_aws import create_stack, start_moto_server
-
+    exits. The harness is development support kept in the checkout beside the tests
+    (tests/support/local_aws.py), not in the installed package."""
+    checkout = Path(__file__).resolve().parents[2]
+    if not (checkout / "tests" / "support" / "local_aws.py").is_file():
+        raise SystemExit(
+            "databot dev: JOBS_QUEUE_URL is not set, and local AWS (moto) runs only from a "
+            "checkout of the repository; point JOBS_QUEUE_URL and the tables at AWS"
+        )
+    sys.path.insert(0, str(checkout))
     try:
+        from tests.support.local_aws import create_stack, start_moto_server
+
         endpoint, _ = start_moto_server()
     except ImportError:
         raise SystemExit(
             "databot dev: JOBS_QUEUE_URL is not set and moto is not installed "
-            "(pip install -e '.[dev]', or point JOBS_QUEUE_URL and the tables at AWS)"
+            "(make test installs it, or point JOBS_QUEUE_URL and the tables at AWS)"
         ) from None
     os.environ.update(create_stack(endpoint).env)
     return endpoint

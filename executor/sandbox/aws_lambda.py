@@ -6,8 +6,8 @@ Both ends live here: `LambdaSandbox` invokes the function from the worker, and
 Inside the function, the scratch folder and what the code leaves in it are handled by the
 local backend's own code (executor.sandbox.scratch and .outputs), so both backends refuse
 the same things.
-The event and the response are JSON: {"code", "inputs": {name: base64 Parquet}, "limits"}
-in, SandboxResult.to_dict() out.
+The event and the response are JSON: {"code", "inputs": {name: base64 Parquet}, "limits",
+"job_id"} in (the job id only for the function's log lines), SandboxResult.to_dict() out.
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ _THROTTLED = {
 }
 
 
-def invocation_payload(code: str, inputs: Mapping[str, bytes], limits: Limits) -> bytes:
+def invocation_payload(
+    code: str, inputs: Mapping[str, bytes], limits: Limits, job_id: str | None = None
+) -> bytes:
+    """The event; `job_id`, when given, becomes the function's log correlation id."""
     return json.dumps(
         {
             "code": code,
@@ -48,6 +51,7 @@ def invocation_payload(code: str, inputs: Mapping[str, bytes], limits: Limits) -
                 name: base64.b64encode(data).decode("ascii") for name, data in inputs.items()
             },
             "limits": limits.to_dict(),
+            **({"job_id": job_id} if job_id else {}),
         }
     ).encode("utf-8")
 
@@ -73,7 +77,9 @@ class LambdaSandbox:
         # Files come back base64-encoded in the response, which is capped at 6 MB too.
         if limits.out_bytes > MAX_RESPONSE_FILES_BYTES:
             limits = replace(limits, out_bytes=MAX_RESPONSE_FILES_BYTES)
-        payload = invocation_payload(code, inputs, limits)
+        # The job this thread runs is its log correlation id (the worker sets it per job).
+        job_id = logger.thread_safe_get_current_keys().get("correlation_id")
+        payload = invocation_payload(code, inputs, limits, job_id)
         if len(payload) > MAX_PAYLOAD_BYTES:
             return _failed(
                 f"the code and inputs come to {len(payload)} bytes, over the sandbox "

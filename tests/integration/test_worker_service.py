@@ -22,7 +22,6 @@ from bot.config import Env
 from bot.job import Job
 from bot.job_store import DONE, FAILED, JobStore
 from executor.errors import TransientError
-from executor.local_aws import create_stack
 from executor.worker.app import build_worker
 from executor.worker.config import WorkerConfig, WorkerSettings
 from executor.worker.service import Worker
@@ -30,6 +29,7 @@ from handlers import dlq_notifier
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext
 from tests.support.fault_proxy import fault_proxy
+from tests.support.local_aws import create_stack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import WorkerProcess, slack_job, wait_for

@@ -1,9 +1,9 @@
 """moto's server for SQS, DynamoDB and S3, shared by the test, in-process handlers and
 worker subprocesses.
 
-`moto_server` (session): moto's server on a free port (`local_aws.start_moto_server`).
+`moto_server` (session): moto's server on a free port (`tests.support.local_aws.start_moto_server`).
 `aws_stack` (per test): a fresh jobs queue with its DLQ, the three DynamoDB tables and the
-results bucket, with unique names (`executor.local_aws.create_stack`); the environment
+results bucket, with unique names (`tests.support.local_aws.create_stack`); the environment
 variables every deployable reads (endpoint, fake credentials, queue URL, table names,
 bucket) are set for the test and available as `aws_stack.env` for subprocesses.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from executor.local_aws import LocalStack, create_stack, start_moto_server
+from tests.support.local_aws import LocalStack, create_stack, start_moto_server
 
 # Short, so redelivery tests take seconds; the worker's heartbeat keeps live jobs hidden.
 TEST_VISIBILITY_TIMEOUT_S = 2

@@ -33,9 +33,10 @@ from bot.job_store import JobsConfig, JobStore
 from bot.slack.app import create_app
 from bot.slack.config import SlackConfig
 from bot.slack.ingress import SlackIngress
-from executor.local_aws import LOCAL_CREDENTIALS
 from handlers import prompt_api, slack_events
 from tests.support.events import LambdaContext
+from tests.support.local_aws import LOCAL_CREDENTIALS
+from tests.support.logs import listening
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackApiStandIn
 
@@ -175,15 +176,10 @@ class _Records(logging.Handler):
 
 @pytest.fixture
 def ingress_logs() -> Iterator[list[logging.LogRecord]]:
-    """The records of the ingress's Powertools logger (service "databot") in this test."""
+    """The records of the ingress's Powertools logger in this test."""
     handler = _Records()
-    logger = logging.getLogger("databot")
-    level = logger.level
-    logger.setLevel(logging.INFO)  # the level a deployed Lambda logs at
-    logger.addHandler(handler)
-    yield handler.records
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+    with listening(handler):
+        yield handler.records
 
 
 @pytest.fixture

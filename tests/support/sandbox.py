@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from executor.artifacts import open_artifact_store
-from executor.config import REPO_ROOT, ArtifactsConfig, SandboxConfig, WarehouseConfig
+from executor.config import ArtifactsConfig, SandboxConfig, WarehouseConfig
 from executor.sandbox import SandboxResult, open_sandbox
 from executor.tools.base import ToolContext
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
+from tests.support.paths import REPO
 
 # Question → (the code a model writes, what it prints).
 ACCEPTANCE: dict[str, tuple[str, str]] = {
@@ -45,7 +46,7 @@ DIVIDE_BY_ZERO = "print(10 / 0)"
 
 # "Make a machine-learning model from the interactions table": per-user engagement from
 # the interactions table (and the user's plan and channel) → did the user churn.
-EXAMPLES = REPO_ROOT / "examples" / "sandbox"
+EXAMPLES = REPO / "examples" / "sandbox"
 ML_FEATURES_SQL = (EXAMPLES / "churn_features.sql").read_text(encoding="utf-8")
 ML_TRAIN_CODE = (EXAMPLES / "churn_model.py").read_text(encoding="utf-8")
 

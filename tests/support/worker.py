@@ -20,8 +20,8 @@ from bot.delivery import Channels
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.slack.outbox import SlackChannel
 from bot.slack.replier import SlackReplier
-from executor.config import REPO_ROOT
 from tests.support.aws import AwsStack
+from tests.support.paths import REPO
 from tests.support.slack_api import SlackApiStandIn
 
 SCRIPTED_ENGINE = "tests.support.scripted_engine:scripted_engine_from_env"
@@ -104,14 +104,14 @@ def worker_process(
             "WORKER_BACKOFF_BASE_S": "1",
             "PROGRESS_INTERVAL_S": "0.2",
             "HEALTH_PORT": str(port),
-            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONPATH": str(REPO),
             **extra_env,
         }
         log_path = tmp_path / f"worker-{len(started)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "executor", "--engine", engine],
-                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
         worker = WorkerProcess(process, port, log_path)
         started.append(worker)

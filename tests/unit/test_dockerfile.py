@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -16,10 +15,8 @@ from cfnlint.decode import decode
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.support.clean_venv import CleanVenv
 from tests.support.paths import REPO
-
-# Filled by `make test` (pip download of requirements/worker.txt), so the install is offline.
-WHEELHOUSE = REPO / ".wheelhouse"
 
 
 def instructions(dockerfile: str) -> list[tuple[str, str]]:
@@ -116,35 +113,28 @@ def test_dockerignore_lets_in_what_the_images_copy_and_nothing_local() -> None:
     assert not allowed & {".venv", ".git", "results", "tests", ".wheelhouse", ".aws-sam"}
 
 
+def test_the_moto_harness_is_not_in_the_images_or_the_packages() -> None:
+    # GIVEN the development harness that stands in for AWS (databot dev, tests, benchmarks)
+    harness = REPO / "tests" / "support" / "local_aws.py"
+    assert harness.is_file()
+    # THEN neither image copies it, and no runtime package holds a copy (the wheel's file
+    # list is checked in test_packaging.py)
+    for dockerfile in ("Dockerfile", "sandbox.Dockerfile"):
+        copied = [
+            REPO / source
+            for kind, args in instructions(dockerfile)
+            if kind == "COPY"
+            for source in args.split()[:-1]
+        ]
+        assert not any(source == harness or source in harness.parents for source in copied)
+    for package in ("bot", "handlers", "executor"):
+        assert not list((REPO / package).rglob("local_aws.py")), package
+
+
 def test_sandbox_image_is_a_lambda_image_running_the_sandbox_handler() -> None:
     steps = dict(instructions("sandbox.Dockerfile"))
     assert steps["FROM"] == "public.ecr.aws/lambda/python:3.12"
     assert json.loads(steps["CMD"]) == ["handlers.python_sandbox.handler"]
-
-
-class CleanVenv:
-    """A fresh virtual environment that installs only from the wheelhouse (no network) and
-    runs commands with a minimal environment (no credentials, no project venv)."""
-
-    def __init__(self, folder: Path) -> None:
-        if not (WHEELHOUSE / ".complete").exists():
-            pytest.skip("no .wheelhouse: `make test` downloads the image wheels once")
-        self.folder = folder
-        self.bin = folder / "venv" / "bin"
-        subprocess.run([sys.executable, "-m", "venv", str(folder / "venv")], check=True)
-        self.env = {"PATH": f"{self.bin}:/usr/bin:/bin", "HOME": str(folder), "PIP_NO_INPUT": "1"}
-
-    def install(self, *args: str) -> None:
-        offline = ["--no-index", "--find-links", str(WHEELHOUSE), "--quiet", "--no-compile"]
-        self.run("python", "-m", "pip", "install", *offline, *args)
-
-    def run(self, program: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        command = [str(self.bin / program), *args]
-        done = subprocess.run(
-            command, env={**self.env, **env}, cwd=self.folder, capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}"
-        return done
 
 
 @pytest.mark.slow

@@ -763,7 +763,11 @@ def test_dashboard_and_alarm_metrics_are_ones_the_worker_emits(
 
     emitted = _emitted_worker_metrics(capsys)
     # WHEN the dashboard and the alarms name metrics in the worker's namespace
-    named = {m[1] for m in _dashboard_metrics(full) if m[0] == "databot"}
+    named = {
+        m[1]
+        for m in _dashboard_metrics(full)
+        if m[0] == "databot" and m[2:4] == ["service", SERVICE]
+    }
     for alarm in full.of_type("AWS::CloudWatch::Alarm").values():
         props = alarm["Properties"]
         metrics = [props] if "MetricName" in props else [
@@ -774,7 +778,30 @@ def test_dashboard_and_alarm_metrics_are_ones_the_worker_emits(
                 named.add(metric["MetricName"])
                 assert metric["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
     shown = [m for m in _dashboard_metrics(full) if m[0] == "databot"]
-    assert all(m[2:4] == ["service", SERVICE] for m in shown)
+    assert all(m[2:4] in (["service", SERVICE], *INGRESS_SERVICES) for m in shown)
     # THEN each of them is one the worker really writes
     assert named and named <= emitted, named - emitted
     assert {"ModelFallbacks", "SandboxFailures", "AnswerCost", "QueueToAnswer"} <= emitted
+
+
+# The front doors' services, as the template names their functions' POWERTOOLS_SERVICE_NAME.
+INGRESS_SERVICES = (["service", "slack-ingress"], ["service", "prompt-api"])
+
+
+def test_dashboard_ingress_metrics_are_ones_the_front_doors_count(full: Stack) -> None:
+    from bot.ingress.metrics import INGRESS_METRICS
+
+    # GIVEN the dashboard's metrics of the front doors' services
+    shown = [
+        m for m in _dashboard_metrics(full) if m[0] == "databot" and m[2:4] in INGRESS_SERVICES
+    ]
+    # THEN each is a name bot/ingress/metrics.py counts, and every count is shown for Slack
+    assert {m[1] for m in shown} <= set(INGRESS_METRICS)
+    slack = {m[1] for m in shown if m[3] == "slack-ingress"}
+    assert slack == set(INGRESS_METRICS)
+    # AND each service is one a front-door function is given
+    services = {
+        f["Properties"]["Environment"]["Variables"].get("POWERTOOLS_SERVICE_NAME")
+        for f in full.of_type("AWS::Serverless::Function").values()
+    }
+    assert {m[3] for m in shown} <= services

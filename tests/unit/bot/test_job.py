@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.job import JOB_VERSION, Job, PoisonMessage, ReplyTo
+from bot.job import JOB_VERSION, Job, PoisonMessage, ReplyTo, job_id_of
 
 
 def make_job(**overrides: object) -> Job:
@@ -103,3 +103,17 @@ def test_a_message_in_the_thread_is_an_address_too_but_never_part_of_the_job() -
     assert ReplyTo.from_dict(placeholder.to_dict()) == placeholder
     # AND the job's wire format is unchanged by it
     assert "message" not in json.loads(job.to_json())["reply_to"]
+
+
+@pytest.mark.parametrize(
+    ("body", "job_id"),
+    [
+        ('{"version": 99, "job_id": "Ev1"}', "Ev1"),
+        ('{"job_id": ""}', None),
+        ('{"job_id": 7}', None),
+        ("[1]", None),
+        ("not json", None),
+    ],
+)
+def test_the_job_id_is_read_from_any_body_that_names_one(body: str, job_id: str | None) -> None:
+    assert job_id_of(body) == job_id

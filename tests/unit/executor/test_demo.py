@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from executor import demo
-from executor.config import REPO_ROOT
+from tests.support.paths import REPO
 
 CREDENTIALS = (
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE",
@@ -50,7 +50,7 @@ def test_make_demo_command_runs(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS}
     env["RESULTS_DIR"] = str(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "executor.demo"], cwd=REPO_ROOT, env=env,
+        [sys.executable, "-m", "executor.demo"], cwd=REPO, env=env,
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -202,3 +202,13 @@ def test_an_answer_already_in_the_thread_is_not_overwritten(
     assert slack_api.count("chat.postMessage") == 1
     record = jobs.get(job.job_id)
     assert record is not None and record.status == DONE
+
+
+def test_each_records_lines_carry_its_job_id(
+    invoke: Callable[[dict[str, Any]], dict[str, Any]], log_lines: list[dict[str, Any]]
+) -> None:
+    event = load_event("dlq_message")
+    invoke(event)
+    marked = [line for line in log_lines if "marked failed" in str(line["message"])]
+    assert [line["correlation_id"] for line in marked] == [event_job(event).job_id]
+    assert marked[0]["function_request_id"] == LambdaContext.aws_request_id

@@ -99,14 +99,12 @@ def test_missing_configuration_is_a_clear_error(
 
 COLD_START = """
 import json, sys
-from types import SimpleNamespace
 
 event = json.loads(sys.stdin.read())
-arn = "arn:aws:lambda:us-east-1:1:function:f"
-context = SimpleNamespace(function_name="f", invoked_function_arn=arn)
+from tests.support.events import LambdaContext
 from handlers.slack_events import handler
 import handlers.prompt_api
-response = handler(event, context)
+response = handler(event, LambdaContext())
 heavy = [name for name in {heavy!r} if name in sys.modules]
 print(json.dumps({{"status": response["statusCode"], "heavy": heavy}}))
 """
@@ -153,3 +151,25 @@ def test_building_the_app_keeps_the_ingress_logging_at_info(
 
     # THEN the ingress still logs its INFO lines (Bolt did not reset the level to the root's)
     assert service.getEffectiveLevel() == logging.INFO
+
+
+def test_slack_lines_carry_the_lambda_context_and_the_event_id(
+    lambda_env: IngressStack, log_lines: list[dict[str, Any]]
+) -> None:
+    slack_events.handler(signed("app_mention"), LambdaContext())
+
+    (queued,) = [line for line in log_lines if "queued" in str(line["message"])]
+    assert queued["correlation_id"] == "Ev08ABCDEF"
+    assert queued["function_request_id"] == LambdaContext.aws_request_id
+    assert queued["cold_start"] in (True, False)
+
+
+def test_prompt_api_lines_carry_the_job_id_it_created(
+    lambda_env: IngressStack, log_lines: list[dict[str, Any]]
+) -> None:
+    posted = prompt_api.handler(load_event("prompt_post"), LambdaContext())
+
+    job_id = json.loads(posted["body"])["job_id"]
+    (queued,) = [line for line in log_lines if "queued" in str(line["message"])]
+    assert queued["correlation_id"] == job_id
+    assert queued["function_name"] == LambdaContext.function_name

@@ -15,6 +15,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from bot.observability import correlated, service_logger
 from executor.config import SandboxConfig
 from executor.sandbox import Limits, SandboxResult, open_sandbox
 from executor.sandbox.aws_lambda import (
@@ -25,6 +26,7 @@ from executor.sandbox.aws_lambda import (
     invocation_payload,
 )
 from handlers import python_sandbox
+from tests.support.events import LambdaContext
 from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO
 
 FUNCTION = "databot-python-sandbox"
@@ -168,3 +170,39 @@ def test_open_sandbox_picks_the_backend_from_settings(
         open_sandbox(SandboxConfig(backend="lambda"))
     with pytest.raises(ValueError, match="unknown SANDBOX_BACKEND 'docker'"):
         open_sandbox(SandboxConfig(backend="docker"))
+
+
+def test_the_invocation_carries_the_job_its_worker_thread_runs(
+    lambda_client: tuple[Any, Stubber],
+) -> None:
+    # GIVEN a worker thread running job Ev08ABCDEF (its log correlation id)
+    client, stubber = lambda_client
+    limits = replace(Limits(), out_bytes=MAX_RESPONSE_FILES_BYTES)
+    payload = invocation_payload("pass", {}, limits, job_id="Ev08ABCDEF")
+    answered = json.dumps(SandboxResult(stdout="").to_dict()).encode()
+    stubber.add_response(
+        "invoke",
+        invoke_response(answered),
+        {"FunctionName": FUNCTION, "InvocationType": "RequestResponse", "Payload": payload},
+    )
+    logger = service_logger()
+    # WHEN it runs code on the lambda backend
+    with correlated(logger, "Ev08ABCDEF"):
+        LambdaSandbox(FUNCTION, client=client).run("pass", {})
+    # THEN the function is invoked with the job id, which its handler logs as correlation id
+    stubber.assert_no_pending_responses()
+    assert json.loads(payload)["job_id"] == "Ev08ABCDEF"
+
+
+def test_the_sandbox_functions_lines_carry_the_job_id(log_lines: list[dict[str, Any]]) -> None:
+    event = json.loads(invocation_payload("print(1)", {}, Limits(), job_id="Ev08ABCDEF"))
+    event["limits"] = "not limits"  # answered with a logged failure, no run needed
+
+    try:
+        python_sandbox.handler(event, LambdaContext(function_name=FUNCTION))
+        python_sandbox.logger.info("a line of this invocation")
+    finally:
+        python_sandbox.logger.set_correlation_id(None)  # the next invocation sets its own
+
+    assert log_lines[-1]["correlation_id"] == "Ev08ABCDEF"
+    assert log_lines[-1]["function_name"] == FUNCTION

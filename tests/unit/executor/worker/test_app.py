@@ -44,7 +44,7 @@ def test_worker_names_missing_queue_and_table(
     [
         ("no_colon", "must look like module:function"),
         ("executor.nowhere:build", "cannot load engine factory"),
-        ("executor.config:REPO_ROOT", "is not callable"),
+        ("executor.sample_data_dir:CHECKOUT_INPUT", "is not callable"),
     ],
 )
 def test_a_bad_engine_factory_is_named(spec: str, problem: str) -> None:
