@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.observability import service_name
 from executor.artifacts import LocalArtifactStore
 from executor.config import WarehouseConfig
 from executor.engine import Request
@@ -44,7 +45,7 @@ def _ms(seconds: float) -> str:
 
 
 def main() -> None:
-    logging.getLogger("databot").setLevel(logging.WARNING)  # one INFO line per answer
+    logging.getLogger(service_name()).setLevel(logging.WARNING)  # one INFO line per answer
     started = time.perf_counter()
     library = load_library()
     matcher = Matcher(library)

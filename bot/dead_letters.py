@@ -10,13 +10,12 @@ never overwritten: the job is recorded done instead.
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
-
 from bot.delivery import Channels, DeliveryError, Unavailable
 from bot.job import Job, PoisonMessage, ReplyTo
 from bot.job_store import JobStore
+from bot.observability import service_logger
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 GAVE_UP = (
     "Sorry, I could not answer this question: it failed several times. Please try again later."

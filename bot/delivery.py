@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from aws_lambda_powertools import Logger
+from bot.observability import service_logger
 
 if TYPE_CHECKING:
     from bot.answer import Answer
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from bot.job_store import JobRecord, JobStore
     from bot.slack.config import SlackConfig
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 Progress = Callable[[str], None]
 # Writes of a delivered answer's record: the answer is out, so a failing write is retried

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
+from bot.observability import service_logger
 from executor.engine import Turn
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 # The same TTL attribute as the other tables (template.yaml).
 TTL_ATTRIBUTE = "expiration"

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from bot.answer import Answer
+from bot.observability import service_logger
 from executor.artifacts import ArtifactStore, open_artifact_store
 from executor.config import EngineConfig
 from executor.engine import Engine, Request
@@ -29,7 +28,7 @@ from executor.verified.library import Library, load_library
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 PROVIDERS = ("bedrock", "offline")
 SCOPE_REPLIES = {Scope.WRITE_REQUEST: READ_ONLY_REPLY, Scope.SMALL_TALK: SMALL_TALK_REPLY}

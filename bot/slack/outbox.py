@@ -24,8 +24,6 @@ import functools
 import time
 from dataclasses import replace
 
-from aws_lambda_powertools import Logger
-
 from bot.answer import Answer
 from bot.delivery import (
     Delivery,
@@ -38,6 +36,7 @@ from bot.delivery import (
 )
 from bot.job import Job, ReplyTo
 from bot.job_store import JobRecord
+from bot.observability import service_logger
 from bot.slack.render import (
     SlackFile,
     SlackMessage,
@@ -57,7 +56,7 @@ from bot.slack.replier import (
     web_client,
 )
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 # The partial-delivery note is the person's only sign that something is missing: a Slack
 # failure the client's retries did not cover (ok:false internal_error) is tried again here.

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.error import URLError
 
-from aws_lambda_powertools import Logger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -42,9 +41,10 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.delivery import DeliveryError, Unavailable, Unreachable
 from bot.job import ReplyTo
+from bot.observability import service_logger
 from bot.slack.render import SlackFile, SlackMessage, status_message
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 # Errors that mean "the bot cannot write to this conversation" — retrying will not help.
 UNREACHABLE_ERRORS = frozenset(

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from bot.answer import Answer, Table
+from bot.observability import service_logger
 from executor.agent.budget import Budget, QuestionLimits
 from executor.agent.history import Message, history_messages, user_message
 from executor.agent.models import ConverseClient, ModelChain, RetryPolicy
@@ -35,7 +34,7 @@ from executor.tools.registry import call_tool, tool_config
 from executor.warehouse.as_of import data_as_of, tables_as_of
 from executor.warehouse.base import Warehouse
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 INFERENCE_CONFIG = {"maxTokens": 4096, "temperature": 0.0}
 NO_TEXT = "The model returned no answer to this question; try rephrasing it."

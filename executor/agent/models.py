@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import boto3
-from aws_lambda_powertools import Logger
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
@@ -28,10 +27,11 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from bot.observability import service_logger
 from executor.config import ModelConfig
 from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 # Codes that say who is asking may not use the model, or is not who they claim to be.
 DENIED_CODES = frozenset({

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aws_lambda_powertools import Logger
+from bot.observability import service_logger
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 PROFILE_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "global.")
 

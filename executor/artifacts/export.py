@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.artifacts.keys import checked
 from executor.artifacts.store import ArtifactStore
 from executor.warehouse.base import Warehouse
 from executor.warehouse.guarded import export_guarded
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 CONTENT_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet"}
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.warehouse.base import Warehouse
 from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.guarded import guard
@@ -20,7 +19,7 @@ from executor.warehouse.guarded import guard
 if TYPE_CHECKING:
     from executor.artifacts.s3 import S3ArtifactStore
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 
 def unloads(warehouse: Warehouse, role_arn: str | None, params: dict[str, Any] | None) -> bool:

@@ -107,6 +107,7 @@ def _ask(
     out: TextIO,
     err: TextIO,
 ) -> int:
+    from bot.observability import service_name
     from bot.render_terminal import render_answer
     from executor.artifacts.keys import scratch_dir
     from executor.engine import Request
@@ -140,7 +141,7 @@ def _ask(
     except (DatabotError, ValueError) as e:
         return _fail(err, str(e))
     except Exception:
-        logging.getLogger("databot").exception("job_id=<%s> | ask failed", job_id)
+        logging.getLogger(service_name()).exception("job_id=<%s> | ask failed", job_id)
         return _fail(err, f"something went wrong (ref {job_id})")
     finally:
         warehouse.close()
@@ -174,7 +175,9 @@ class _CurrentStderr:
 def _logs_on_stderr(verbose: bool) -> Iterator[None]:
     """Keep stdout for the answer: while it runs, the service's logs go to stderr, warnings
     only unless --verbose; the logger is put back as it was afterwards."""
-    std = logging.getLogger("databot")
+    from bot.observability import service_name
+
+    std = logging.getLogger(service_name())
     handlers = [h for h in std.handlers if isinstance(h, logging.StreamHandler)]
     level, streams = std.level, [handler.stream for handler in handlers]
     std.setLevel(logging.INFO if verbose else logging.WARNING)

@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.sandbox.limits import Limits
 from executor.sandbox.result import SandboxFailure, SandboxResult
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 # A synchronous invocation's request and response are capped at 6 MB each.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024

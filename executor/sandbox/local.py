@@ -26,15 +26,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.sandbox import bootstrap
 from executor.sandbox.limits import Limits
 from executor.sandbox.outputs import MAX_DEPTH, MAX_ENTRIES, clip_notes, collect, disk_usage
 from executor.sandbox.result import SandboxFailure, SandboxResult
 from executor.sandbox.scratch import Scratch
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 # Read-only places the child needs beside the interpreter and its packages.

@@ -22,9 +22,9 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from aws_lambda_powertools import Logger
+from bot.observability import service_logger
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.

@@ -12,15 +12,14 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.assembly import store_chart
 from executor.charts.plan import ChartError, ChartPlan, plan_chart
 from executor.charts.spec import KINDS, ChartSpec
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput, ToolOutput
 from executor.warehouse.as_of import data_as_of
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 _TEXT_FIELDS = ("query", "kind", "x", "y", "series", "title", "x_label", "y_label")
 

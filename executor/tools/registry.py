@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.errors import UserFacingError
 from executor.tools import describe_tables, export_results, make_chart, run_python, run_sql
 from executor.tools.base import Tool, ToolContext, ToolError, ToolInput
 from executor.tools.bounded import ERROR_CHARS, cut, for_model
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 TOOLS: tuple[Tool, ...] = (
     describe_tables.TOOL,

@@ -13,15 +13,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from bot.answer import Chart, CodeRun
+from bot.observability import service_logger
 from executor.sandbox import SandboxResult
 from executor.sandbox.inputs import result_parquet
 from executor.tools.base import SavedQuery, Tool, ToolContext, ToolError, ToolInput, ToolOutput
 from executor.warehouse.guarded import export_guarded
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 SPEC: dict[str, Any] = {
     "name": "run_python",

@@ -18,10 +18,10 @@ from datetime import date
 from typing import Any, cast
 
 import sqlglot
-from aws_lambda_powertools import Logger
 from sqlglot import exp
 
 from bot.answer import Answer, Chart, Usage
+from bot.observability import service_logger
 from executor.artifacts import ArtifactStore
 from executor.artifacts.export import export_to_store
 from executor.assembly import answer_table, as_of_text, store_chart, with_bundle
@@ -48,7 +48,7 @@ from executor.warehouse.base import QueryResult, Warehouse
 from executor.warehouse.guarded import run_guarded
 from executor.warehouse.params import with_literals
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 SUGGESTIONS = 5
 

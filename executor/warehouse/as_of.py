@@ -17,14 +17,13 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.errors import DatabotError
 from executor.warehouse.base import TableInfo, Warehouse
 from executor.warehouse.catalog import quote_identifier
 from executor.warehouse.guarded import guard
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 CACHE_SECONDS = 300.0
 # DATE, TIMESTAMP, TIMESTAMPTZ, "timestamp without time zone", DATETIME; not TIME alone.

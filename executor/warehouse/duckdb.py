@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from aws_lambda_powertools import Logger
 
+from bot.observability import service_logger
 from executor.errors import WarehouseError
 from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
 from executor.warehouse.catalog import describe_tables, quote_identifier
@@ -39,7 +39,7 @@ from executor.warehouse.params import check_params, rewrite_placeholders
 from executor.warehouse.result_writers import CSV, PARQUET, export_suffix, statement_body
 from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 DATABASE_SUFFIXES = (".duckdb", ".db")
 COPY_OPTIONS = {CSV: "(FORMAT csv, HEADER true)", PARQUET: "(FORMAT parquet)"}

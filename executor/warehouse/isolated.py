@@ -34,13 +34,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.errors import WarehouseError
 from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
 from executor.warehouse.schema_doc import SchemaDoc
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 # Room past memory_limit for DuckDB's own untracked vectors (2,048 rows per thread) and the
 # Python objects of one reply.

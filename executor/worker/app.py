@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
 from botocore.config import Config as BotoConfig
 
 from bot.config import ConfigError
 from bot.delivery import Channels, open_channels
 from bot.job_store import JobStore
+from bot.observability import service_logger
 from executor.artifacts import open_artifact_store
 from executor.config import EngineConfig
 from executor.conversations import ConversationStore
@@ -25,7 +25,7 @@ from executor.worker.queue import SqsQueue
 from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 EngineFactory = Callable[[EngineConfig], Engine]
 

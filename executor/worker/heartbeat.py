@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import threading
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.worker.queue import JobsQueue, QueueMessage
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 
 class Heartbeat:

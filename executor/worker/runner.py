@@ -15,12 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aws_lambda_powertools import Logger
-
 from bot.answer import Answer
 from bot.delivery import Channels, Delivery, DeliveryError, Outbox, OutboxContext
 from bot.job import Job, PoisonMessage
 from bot.job_store import JobRecord, JobStore
+from bot.observability import correlated, service_logger
 from executor.artifacts import ArtifactStore
 from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore
@@ -31,7 +30,7 @@ from executor.worker.failures import Verdict, backoff_s, classify, user_message
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import QueueMessage
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 UNREADABLE = "I could not read this request, so it was dropped. Please ask again."
 
@@ -80,11 +79,8 @@ class JobRunner:
             job = Job.from_json(message.body)
         except PoisonMessage as e:
             return self._poison(message, e)
-        logger.thread_safe_append_keys(correlation_id=job.job_id)
-        try:
+        with correlated(logger, job.job_id):
             return self._run_job(job, message)
-        finally:
-            logger.thread_safe_remove_keys(["correlation_id"])
 
     def _run_job(self, job: Job, message: QueueMessage) -> Outcome:
         claim = self.jobs.claim(job, attempt=message.receive_count)

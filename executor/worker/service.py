@@ -18,14 +18,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from bot.observability import service_logger
 from executor.worker.config import WorkerConfig
 from executor.worker.heartbeat import Heartbeat
 from executor.worker.queue import JobsQueue, QueueMessage
 from executor.worker.runner import Action, JobRunner, Outcome
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 # After a failed receive (SQS throttling, network), wait this long before polling again.
 POLL_ERROR_PAUSE_S = 2.0

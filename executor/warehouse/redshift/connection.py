@@ -21,12 +21,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import redshift_connector
-from aws_lambda_powertools import Logger
 
+from bot.observability import service_logger
 from executor.errors import WarehouseError
 from executor.warehouse.redshift.target import Password, RedshiftTarget, connect_args
 
-logger = Logger(service="databot")
+logger = service_logger()
 
 # The driver's socket timeout covers every read, so it must outlast the statement timeout
 # (which the server enforces with a clear error); it only catches a silent network.

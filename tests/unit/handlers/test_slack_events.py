@@ -15,6 +15,7 @@ import pytest
 
 import bot.slack.config
 from bot.config import ConfigError
+from bot.observability import service_name
 from handlers import prompt_api, slack_events
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext, load_event
@@ -142,7 +143,7 @@ def test_building_the_app_keeps_the_ingress_logging_at_info(
     lambda_env: IngressStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN the ingress logger at INFO, and a root logger at WARNING as on Lambda
-    service = logging.getLogger("databot")
+    service = logging.getLogger(service_name())
     monkeypatch.setattr(service, "level", logging.INFO)
     monkeypatch.setattr(logging.root, "level", logging.WARNING)
 
