@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.observability import service_logger
 from executor.artifacts.keys import checked
-from executor.artifacts.store import ArtifactStore
+from executor.artifacts.store import ArtifactStore, Export
 from executor.warehouse.base import Warehouse
 from executor.warehouse.guarded import export_guarded
 
@@ -55,24 +55,18 @@ def export_to_store(
         raise ValueError(f"export name must end in {' or '.join(CONTENT_TYPES)}: {name!r}")
     checked("job id", job_id)
     started = time.perf_counter()
-    link, rows = store.export(warehouse, job_id, sql, name, params)
+    link, rows = store.export(Export(warehouse, job_id, sql, name, params))
     elapsed = time.perf_counter() - started
     logger.info("job_id=<%s> | exported %s rows as %s in %.2fs", job_id, rows, name, elapsed)
     return StoredExport(name=name, link=link, rows=rows, elapsed_s=elapsed)
 
 
-def export_through_file(
-    store: ArtifactStore,
-    warehouse: Warehouse,
-    job_id: str,
-    sql: str,
-    name: str,
-    params: dict[str, Any] | None = None,
-) -> tuple[str, int]:
+def export_through_file(store: ArtifactStore, export: Export) -> tuple[str, int]:
     """The route for a store with no faster one: the warehouse streams to a temporary file
     that the store takes in (S3: multipart chunks), then the file is deleted."""
     with tempfile.TemporaryDirectory(prefix="databot-export-") as folder:
-        local = Path(folder) / name
-        rows = export_guarded(warehouse, sql, local, params=params).rows
-        link = store.put_file(job_id, name, local, CONTENT_TYPES[local.suffix.lower()])
+        local = Path(folder) / export.name
+        rows = export_guarded(export.warehouse, export.sql, local, params=export.params).rows
+        link = store.put_file(export.job_id, export.name, local,
+                              CONTENT_TYPES[local.suffix.lower()])
     return link, rows

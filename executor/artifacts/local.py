@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 from executor.artifacts.keys import checked, scratch_dir
-from executor.warehouse.base import Warehouse
+from executor.artifacts.store import Export
 from executor.warehouse.guarded import export_guarded
 
 
@@ -35,14 +34,8 @@ class LocalArtifactStore:
     def scratch_dir(self, job_id: str) -> Path:
         return scratch_dir(job_id)
 
-    def export(
-        self,
-        warehouse: Warehouse,
-        job_id: str,
-        sql: str,
-        name: str,
-        params: dict[str, Any] | None = None,
-    ) -> tuple[str, int]:
+    def export(self, export: Export) -> tuple[str, int]:
         # The warehouse streams straight into the results folder (DuckDB with its own COPY).
-        result = export_guarded(warehouse, sql, self.path(job_id, name), params=params)
+        target = self.path(export.job_id, export.name)
+        result = export_guarded(export.warehouse, export.sql, target, params=export.params)
         return result.location, result.rows

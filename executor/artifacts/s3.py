@@ -12,9 +12,9 @@ from botocore.config import Config
 
 from executor.artifacts.export import export_through_file
 from executor.artifacts.keys import artifact_key, scratch_dir
+from executor.artifacts.store import Export
 from executor.artifacts.unload import unload, unloads
 from executor.config import MAX_LINK_EXPIRY_S
-from executor.warehouse.base import Warehouse
 
 # S3's smallest part (except the last) is 5 MiB; 8 MiB parts reach 80 GB within S3's
 # 10,000-part limit while bounding the memory an upload holds.
@@ -93,14 +93,7 @@ class S3ArtifactStore:
     def scratch_dir(self, job_id: str) -> Path:
         return scratch_dir(job_id)
 
-    def export(
-        self,
-        warehouse: Warehouse,
-        job_id: str,
-        sql: str,
-        name: str,
-        params: dict[str, Any] | None = None,
-    ) -> tuple[str, int]:
-        if unloads(warehouse, self.unload_role_arn, params):
-            return unload(warehouse, self, job_id, sql, name)
-        return export_through_file(self, warehouse, job_id, sql, name, params)
+    def export(self, export: Export) -> tuple[str, int]:
+        if unloads(export.warehouse, self.unload_role_arn, export.params):
+            return unload(export.warehouse, self, export.job_id, export.sql, export.name)
+        return export_through_file(self, export)

@@ -6,11 +6,24 @@ stored (its scratch folder) and how a whole query result reaches it (its export 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from executor.warehouse.base import Warehouse
+
+
+@dataclass(frozen=True)
+class Export:
+    """One whole query result to store: `sql` (with `params`) on `warehouse`, written
+    through the SQL guard as results/<job_id>/<name> (.csv or .parquet)."""
+
+    warehouse: Warehouse
+    job_id: str
+    sql: str
+    name: str
+    params: dict[str, Any] | None = None
 
 
 class ArtifactStore(Protocol):
@@ -27,15 +40,7 @@ class ArtifactStore(Protocol):
         uploaded to Slack from here)."""
         ...
 
-    def export(
-        self,
-        warehouse: Warehouse,
-        job_id: str,
-        sql: str,
-        name: str,
-        params: dict[str, Any] | None = None,
-    ) -> tuple[str, int]:
-        """Write the whole result of `sql`, through the SQL guard, as results/<job_id>/<name>
-        (.csv or .parquet) by the cheapest route this store has; return its link and its
+    def export(self, export: Export) -> tuple[str, int]:
+        """Store the result by the cheapest route this store has; return its link and its
         row count."""
         ...
