@@ -3,6 +3,7 @@ runtime dependencies only (quick), `make test` adds the dev extras."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,9 +17,11 @@ def planned(target: str, venv: Path) -> list[str]:
     """The commands `make TARGET` would run for a virtual environment not yet created."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
+    # Run inside `make test`, a sub-make would inherit its flags and print its directory.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
-        ["make", "-n", target, f"VENV={venv}"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        ["make", "--no-print-directory", "-n", target, f"VENV={venv}"],
+        cwd=REPO, env=env, capture_output=True, text=True, check=True,
     )
     return done.stdout.splitlines()
 
