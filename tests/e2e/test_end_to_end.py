@@ -30,16 +30,21 @@ MONTHLY_SIGNUPS = (
 ANSWER = "Signups grew steadily: **see the chart** for each month since 2024."
 
 
-def test_an_app_mention_is_answered_in_its_thread(
-    aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch,
-    worker_process: Callable[..., WorkerProcess], tmp_path: Path,
-) -> None:
-    # GIVEN the ingress Lambda's environment on the shared AWS stack and Slack stand-in
+def use_ingress_env(monkeypatch: pytest.MonkeyPatch, slack_api: SlackApiStandIn) -> None:
+    """The ingress Lambda's environment, on the Slack stand-in, for a fresh handler."""
     for name, value in {"SLACK_SIGNING_SECRET": SIGNING_SECRET,
                         "SLACK_BOT_TOKEN": slack_api.token,
                         "SLACK_API_URL": slack_api.url}.items():
         monkeypatch.setenv(name, value)
     slack_events._ingress.cache_clear()
+
+
+def test_an_app_mention_is_answered_in_its_thread(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch,
+    worker_process: Callable[..., WorkerProcess], tmp_path: Path,
+) -> None:
+    # GIVEN the ingress Lambda's environment on the shared AWS stack and Slack stand-in
+    use_ingress_env(monkeypatch, slack_api)
     # AND a worker whose model runs SQL, draws a chart, answers, then confirms on reflection
     script = tmp_path / "script.json"
     script.write_text(json.dumps([
@@ -92,11 +97,7 @@ def test_an_assistant_thread_is_greeted_then_answered_with_a_live_status(
     worker_process: Callable[..., WorkerProcess], tmp_path: Path,
 ) -> None:
     # GIVEN the ingress Lambda's environment, and a worker whose model runs SQL and answers
-    for name, value in {"SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                        "SLACK_BOT_TOKEN": slack_api.token,
-                        "SLACK_API_URL": slack_api.url}.items():
-        monkeypatch.setenv(name, value)
-    slack_events._ingress.cache_clear()
+    use_ingress_env(monkeypatch, slack_api)
     script = tmp_path / "script.json"
     script.write_text(json.dumps([run_sql(MONTHLY_SIGNUPS), says(ANSWER), says(ANSWER)]))
     worker = worker_process(AGENT_ENGINE, MODEL_SCRIPT=str(script), MODEL_DELAY_S="0.3",

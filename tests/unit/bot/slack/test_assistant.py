@@ -23,8 +23,8 @@ from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import slack_job
 from tests.unit.bot.slack.test_outbox import (  # noqa: F401 (runner_for is a fixture)
     ANSWER,
-    Killed,
     KillSwitch,
+    killed_then_taken_over,
     marked,
     message,
     runner_for,
@@ -158,9 +158,7 @@ def test_a_worker_killed_after_any_step_repeats_neither_greeting_nor_answer(
         job = job_in(channel)
         engine = ScriptedEngine(turns=0, chart_dir=tmp_path)
         # WHEN a worker is killed right after that step, and another takes the job over
-        with pytest.raises(Killed):
-            runner_for(KillSwitch(kill_after), engine).run(message(job, 1))
-        outcome = runner_for(KillSwitch(), engine).run(message(job, 2))
+        outcome = killed_then_taken_over(runner_for, job, engine, kill_after)
         # THEN the thread holds one greeting, or one answer with its chart (or a note)
         where = f"killed after step {kill_after} ({step})"
         assert outcome.action is Action.DELETE, where
