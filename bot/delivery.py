@@ -5,7 +5,8 @@ never to a platform's package themselves.
 - A `Channel` is one platform as a process reaches it (Slack through its bot token): it
   opens an `Outbox` per job, tells a person about a failure outside any answer, and says
   whether an earlier delivery of a job already put its answer out.
-- An `Outbox` is one job's replies: acknowledge, progress, the answer, a failure, a retry.
+- An `Outbox` is one job's replies: acknowledge, progress, the answer, a failure, a retry,
+  or a greeting.
   It records its own delivery in JOBS_TABLE.
 - Its failures are `DeliveryError`s: `Unavailable` (passing: the job is tried again later),
   `Unreachable` (the bot cannot write there: retrying will not help), `NoChannel` (this
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 logger = service_logger()
 
 Progress = Callable[[str], None]
+# Suggested prompts for someone viewing what the words describe ("" for nothing known).
+Suggest = Callable[[str], list[str]]
 # Writes of a delivered answer's record: the answer is out, so a failing write is retried
 # here rather than through the queue (which would answer again).
 MARK_DONE_ATTEMPTS = 3
@@ -95,6 +98,11 @@ class Outbox(Protocol):
 
     def answer(self, answer: Answer) -> Delivery:
         """Send the answer and record the job done. Raises only while nothing of it is out."""
+        ...
+
+    def greet(self, suggest: Suggest) -> Delivery:
+        """Welcome the person to a new conversation with `suggest`ed prompts (a greeting
+        job) and record the job done."""
         ...
 
     def fail(self, message: str) -> None:

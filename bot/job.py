@@ -8,6 +8,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 JOB_VERSION = 1
+# What a job asks of the worker (`kind`; absent means "answer"): an answer to `text`, or a
+# greeting for a new assistant thread (suggested prompts, no model).
+ANSWER = "answer"
+GREETING = "greeting"
+KINDS = (ANSWER, GREETING)
 Source = Literal["slack", "api", "teams"]
 SOURCES: tuple[str, ...] = ("slack", "api", "teams")
 
@@ -32,6 +37,10 @@ ADDRESS_FIELDS: dict[str, tuple[str, ...]] = {
     "api": (),
     "teams": ("service_url", "conversation_id", "activity_id", "tenant_id", "conversation_type"),
 }
+# `ReplyTo.surface` of a thread in Slack's assistant container.
+ASSISTANT = "assistant"
+# Fields of any kind, written only when set: older bodies and records lack them.
+OPTIONAL_FIELDS = ("message", "surface")
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,9 @@ class ReplyTo:
     tenant_id: str | None = None
     conversation_type: str | None = None
     message: str | None = None
+    # Slack: "assistant" for a thread of Slack's assistant container (status instead of a
+    # placeholder, greetings, titles); None for channels and DMs. Written only when set.
+    surface: str | None = None
 
     def at(self, message: str) -> ReplyTo:
         """This message in this conversation and thread."""
@@ -62,15 +74,15 @@ class ReplyTo:
     def to_dict(self) -> dict[str, str | None]:
         data: dict[str, str | None] = {"kind": self.kind}
         data.update((name, getattr(self, name)) for name in ADDRESS_FIELDS[self.kind])
-        if self.message is not None:
-            data["message"] = self.message
+        data.update((name, getattr(self, name)) for name in OPTIONAL_FIELDS
+                    if getattr(self, name) is not None)
         return data
 
     @classmethod
     def from_dict(cls, data: Any) -> ReplyTo:
         if not isinstance(data, dict) or data.get("kind") not in ADDRESS_FIELDS:
             raise PoisonMessage(f"reply_to must be an object with kind in {tuple(ADDRESS_FIELDS)}")
-        fields = (*ADDRESS_FIELDS[data["kind"]], "message")
+        fields = (*ADDRESS_FIELDS[data["kind"]], *OPTIONAL_FIELDS)
         for name in fields:
             if data.get(name) is not None and not isinstance(data[name], str):
                 raise PoisonMessage(f"reply_to.{name} must be a string")
@@ -87,10 +99,19 @@ class Job:
     reply_to: ReplyTo
     received_at: str
     version: int = JOB_VERSION
+    kind: str = ANSWER
+    # What the person is looking at beside an assistant thread (Slack: channel_id, team_id,
+    # enterprise_id), when the platform says; absent means none.
+    context: dict[str, str] | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
         data["reply_to"] = self.reply_to.to_dict()
+        # Written only when they say something, so answer jobs keep the original shape.
+        if self.kind == ANSWER:
+            del data["kind"]
+        if self.context is None:
+            del data["context"]
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -104,17 +125,30 @@ class Job:
         reply_to = _readable_reply_to(data.get("reply_to"))
         if data.get("version") != JOB_VERSION:
             raise PoisonMessage(f"unknown job version {data.get('version')!r}", reply_to)
-        missing = [
-            name
-            for name in ("job_id", "source", "conversation_id", "user_id", "text", "received_at")
-            if not isinstance(data.get(name), str) or not data[name]
-        ]
+        kind = data.get("kind", ANSWER)
+        if kind not in KINDS:
+            raise PoisonMessage(f"unknown job kind {kind!r}", reply_to)
+        # A greeting answers no question: its text may be empty.
+        required: tuple[str, ...] = ("job_id", "source", "conversation_id", "user_id",
+                                     "received_at")
+        if kind == ANSWER:
+            required += ("text",)
+        missing = [name for name in required
+                   if not isinstance(data.get(name), str) or not data[name]]
+        if kind != ANSWER and not isinstance(data.get("text"), str):
+            missing.append("text")
         if missing:
             raise PoisonMessage(f"missing or empty fields: {', '.join(missing)}", reply_to)
         if data["source"] not in SOURCES:
             raise PoisonMessage(f"unknown source {data['source']!r}", reply_to)
         if reply_to is None:
             raise PoisonMessage("reply_to is missing or malformed")
+        context = data.get("context")
+        if context is not None and not (
+            isinstance(context, dict)
+            and all(isinstance(v, str) for v in context.values())
+        ):
+            raise PoisonMessage("context must be an object of strings", reply_to)
         return cls(
             job_id=data["job_id"],
             source=data["source"],
@@ -123,6 +157,8 @@ class Job:
             text=data["text"],
             reply_to=reply_to,
             received_at=data["received_at"],
+            kind=kind,
+            context=context,
         )
 
 

@@ -4,7 +4,7 @@ reads; nothing is sent anywhere. Jobs of a platform no channel serves yet go her
 from __future__ import annotations
 
 from bot.answer import Answer
-from bot.delivery import Delivery, Outbox, OutboxContext, Progress, no_progress
+from bot.delivery import Delivery, Outbox, OutboxContext, Progress, Suggest, no_progress
 from bot.job import Job, ReplyTo
 from bot.job_store import JobRecord, JobStore
 
@@ -36,6 +36,11 @@ class RecordOutbox:
     def answer(self, answer: Answer) -> Delivery:
         """The record is the delivery: failing to write it fails the job."""
         self._jobs.mark_done(self._job_id, answer.to_dict())
+        return Delivery()
+
+    def greet(self, suggest: Suggest) -> Delivery:
+        """Nobody to greet: the record says the job is done."""
+        self._jobs.mark_done(self._job_id, None)
         return Delivery()
 
     def fail(self, message: str) -> None:

@@ -1,4 +1,5 @@
-"""The Bolt listeners of the ingress: turn mentions, DMs and `/ask` into queued Jobs.
+"""The Bolt listeners of the ingress: turn mentions, DMs, `/ask`, and new threads and
+questions of Slack's assistant container into queued Jobs.
 
 The app runs with `process_before_response=True`, so everything here happens before Slack
 gets its answer. The only network calls are the idempotency write and the SQS send; the
@@ -12,9 +13,10 @@ to outsiders in a shared channel. A slash command's refusal is its private ack.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
-from slack_bolt import Ack, App, BoltRequest
+from slack_bolt import Ack, App, Assistant, BoltRequest
 from slack_sdk import WebClient
 
 from bot.ingress.enqueue import EnqueueFailed, JobQueue, enqueue_once
@@ -26,6 +28,7 @@ from bot.ingress.metrics import (
     EVENTS_REFUSED,
     count,
 )
+from bot.job import ASSISTANT
 from bot.observability import correlated, service_logger
 from bot.questions import length_problem
 from bot.slack.config import Admission, SlackConfig
@@ -33,6 +36,7 @@ from bot.slack.notices import NOT_ALLOWED, NOT_QUEUED, too_long, usage_hint, wor
 from bot.slack.questions import (
     SlackQuestion,
     bot_user_id,
+    greeting_from_event,
     question_from_command,
     question_from_event,
 )
@@ -57,6 +61,13 @@ class SlackIntake:
         self._idempotency = idempotency
 
     def register(self, app: App) -> None:
+        # Slack's assistant container, through Bolt's Assistant middleware (it runs before
+        # the listeners below and takes the assistant threads' events and messages).
+        assistant = Assistant()
+        assistant.thread_started(self.on_thread_started)
+        assistant.thread_context_changed(self.on_context_changed)
+        assistant.user_message(self.on_assistant_message)
+        app.use(assistant)
         app.event("app_mention")(self.on_event)
         app.event("message")(self.on_event)
         app.command(self._slack.slash_command)(self.on_command)
@@ -73,8 +84,53 @@ class SlackIntake:
         with correlated(logger, body.get("event_id")):
             self._take_event(body, client, request)
 
-    def _take_event(self, body: dict[str, Any], client: WebClient, request: BoltRequest) -> None:
+    def on_assistant_message(
+        self, body: dict[str, Any], ack: Ack, client: WebClient, request: BoltRequest
+    ) -> None:
+        """A question in an assistant thread: a job like a DM's, answered with the
+        thread's status line instead of a placeholder."""
+        ack()
+        with correlated(logger, body.get("event_id")):
+            self._take_event(body, client, request, surface=ASSISTANT)
+
+    def on_thread_started(self, body: dict[str, Any], ack: Ack) -> None:
+        """A new assistant thread: the worker greets it (the ack waits for no Slack call)."""
+        ack()
+        with correlated(logger, body.get("event_id")):
+            self._take_greeting(body)
+
+    def on_context_changed(self, body: dict[str, Any], ack: Ack) -> None:
+        """Acknowledged only: Bolt's default would save the context with Slack calls before
+        the ack, and the worker reads the context a greeting job carries."""
+        ack()
+        logger.info("event_id=<%s> | assistant thread context changed", body.get("event_id"))
+
+    def _take_greeting(self, body: dict[str, Any]) -> None:
+        question = greeting_from_event(body)
+        if question is None or not question.key:
+            logger.info("event_id=<%s> | ignored, no thread to greet", body.get("event_id"))
+            return
+        count(EVENTS_RECEIVED)
+        admission = self._admission(question)
+        if admission is not Admission.ADMITTED:
+            # Nothing is posted: someone not allowed hears so when they ask.
+            count(EVENTS_REFUSED)
+            logger.info("job_id=<%s> | not greeted: %s", question.key, admission.value)
+            return
+        queued = self._enqueue(question)
+        logger.info("job_id=<%s> | greeting %s", question.key,
+                    "queued" if queued else "duplicate delivery, already queued")
+
+    def _take_event(
+        self,
+        body: dict[str, Any],
+        client: WebClient,
+        request: BoltRequest,
+        surface: str | None = None,
+    ) -> None:
         question = question_from_event(body)
+        if question is not None and surface is not None:
+            question = replace(question, surface=surface)
         if question is None or not question.key:
             logger.info("event_id=<%s> | ignored, nothing to answer", body.get("event_id"))
             return

@@ -31,10 +31,11 @@ from bot.delivery import (
     Outbox,
     OutboxContext,
     Progress,
+    Suggest,
     no_progress,
     record_delivered,
 )
-from bot.job import Job, ReplyTo
+from bot.job import ASSISTANT, Job, ReplyTo
 from bot.job_store import JobRecord
 from bot.observability import service_logger
 from bot.slack.render import (
@@ -73,6 +74,11 @@ class SlackChannel:
         return cls(SlackReplier(web_client(token, api_url)))
 
     def outbox(self, job: Job, record: JobRecord, context: OutboxContext) -> Outbox:
+        if job.reply_to.surface == ASSISTANT:
+            # Here, not at the top: the assistant outbox is built on this module.
+            from bot.slack.assistant import AssistantOutbox
+
+            return AssistantOutbox(self, job, record, context)
         return SlackOutbox(self, job, record, context)
 
     def tell(self, to: ReplyTo, text: str, ref: str) -> None:
@@ -140,12 +146,7 @@ class SlackOutbox:
         first, *rest = reply.messages
         head = Marker("answer", self._job.job_id, messages=len(reply.messages),
                       files=tuple(file.filename for file in reply.files))
-        replace_placeholder = None
-        if not self._via_response_url:
-            assert self._to.message is not None, "open() posted or found the placeholder"
-            replace_placeholder = functools.partial(self._replier.update, self._to, first,
-                                                    marker=head)
-        if self._replier.write_or_respond(self._to, replace_placeholder, reply.messages):
+        if self._put_first(first, head, reply.messages):
             delivery = self._send_rest(rest, reply.files)
         else:
             if reply.files:
@@ -154,6 +155,13 @@ class SlackOutbox:
             delivery = Delivery()
         record_delivered(self._jobs, self._job.job_id, answer)
         return delivery
+
+    def greet(self, suggest: Suggest) -> Delivery:
+        """Greetings belong to assistant threads (AssistantOutbox): nothing to show here."""
+        logger.warning("job_id=<%s> | a greeting outside an assistant thread: ignored",
+                       self._job.job_id)
+        record_delivered(self._jobs, self._job.job_id, None)
+        return Delivery()
 
     def fail(self, message: str) -> None:
         self._stop_progress()
@@ -173,6 +181,16 @@ class SlackOutbox:
             logger.warning("job_id=<%s> | could not show the retry: %s", self._job.job_id, e)
 
     # ---- sending ---------------------------------------------------------------------
+
+    def _put_first(self, first: SlackMessage, head: Marker, messages: list[SlackMessage]) -> bool:
+        """Put the answer's first message out over the placeholder: the commit point. False
+        when the whole answer went through the slash command's response_url instead."""
+        replace_placeholder = None
+        if not self._via_response_url:
+            assert self._to.message is not None, "open() posted or found the placeholder"
+            replace_placeholder = functools.partial(self._replier.update, self._to, first,
+                                                    marker=head)
+        return self._replier.write_or_respond(self._to, replace_placeholder, messages)
 
     def _show_placeholder(self) -> None:
         if self._to.message:

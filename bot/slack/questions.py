@@ -1,4 +1,5 @@
-"""What a Slack payload asks, read without any API call: mentions, DMs and slash commands.
+"""What a Slack payload asks, read without any API call: mentions, DMs, slash commands and
+new assistant threads.
 
 Pure functions of the payload, so each event kind and each ignored kind is tested on its own.
 They read payloads whose shape bot/slack/payloads.py has checked.
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.job import Job, ReplyTo, utc_now_iso
+from bot.job import ANSWER, ASSISTANT, GREETING, Job, ReplyTo, utc_now_iso
 from bot.questions import strip_bot_mention
 
 
@@ -35,6 +36,10 @@ class SlackQuestion:
     response_url: str | None = None
     asker_team_id: str = ""
     home_team_ids: frozenset[str] = frozenset()
+    # An assistant thread's (bot.job.ASSISTANT), and what its job asks (bot.job.KINDS).
+    surface: str | None = None
+    kind: str = ANSWER
+    context: dict[str, str] | None = None
 
     @property
     def conversation_id(self) -> str:
@@ -54,8 +59,11 @@ class SlackQuestion:
                 channel=self.channel,
                 thread_ts=self.thread_ts,
                 response_url=self.response_url,
+                surface=self.surface,
             ),
             received_at=utc_now_iso(),
+            kind=self.kind,
+            context=self.context,
         )
 
 
@@ -92,6 +100,31 @@ def question_from_event(body: Mapping[str, Any]) -> SlackQuestion | None:
         thread_ts=event.get("thread_ts") or event.get("ts"),
         asker_team_id=str(event.get("user_team") or event.get("team") or team_id),
         home_team_ids=_installation_ids(body),
+    )
+
+
+def greeting_from_event(body: Mapping[str, Any]) -> SlackQuestion | None:
+    """The greeting job of an `assistant_thread_started` event (a person opened a new
+    assistant thread), with the context they are viewing; None without a thread to greet."""
+    thread = (body.get("event") or {}).get("assistant_thread") or {}
+    if not (thread.get("channel_id") and thread.get("thread_ts") and thread.get("user_id")):
+        return None
+    context = {name: value for name, value in (thread.get("context") or {}).items()
+               if isinstance(value, str) and value}
+    team_id = str(body.get("team_id") or "")
+    return SlackQuestion(
+        key=str(body.get("event_id") or ""),
+        team_id=team_id,
+        channel=str(thread["channel_id"]),
+        user_id=str(thread["user_id"]),
+        text="",
+        thread_ts=str(thread["thread_ts"]),
+        # The event names no asker's team: the thread is in the app's own DM.
+        asker_team_id=team_id,
+        home_team_ids=_installation_ids(body),
+        surface=ASSISTANT,
+        kind=GREETING,
+        context=context or None,
     )
 
 

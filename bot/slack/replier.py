@@ -68,6 +68,8 @@ EVENT_PREFIX = "databot_"
 SCAN_PAGE = 200
 # response_url accepts five messages within 30 minutes.
 RESPONSE_URL_MAX_MESSAGES = 5
+# A suggested prompt's button label; the whole prompt is its message.
+PROMPT_TITLE_CHARS = 75
 T = TypeVar("T")
 
 
@@ -235,6 +237,36 @@ class SlackReplier:
             write = functools.partial(self.post, to, message)
         self.write_or_respond(to, write, [message])
 
+    # ---- assistant threads (Slack's assistant container) ------------------------------
+
+    def set_status(self, thread: ReplyTo, status: str, loading_messages: list[str] | None = None
+                   ) -> None:
+        """Show what the app is doing in an assistant thread ("" clears it; a reply posted
+        in the thread clears it too)."""
+        _call(lambda: self.client.assistant_threads_setStatus(
+            channel_id=_channel(thread), thread_ts=str(thread.thread_ts), status=status,
+            loading_messages=loading_messages))
+
+    def set_suggested_prompts(self, thread: ReplyTo, prompts: list[str], title: str) -> None:
+        _call(lambda: self.client.assistant_threads_setSuggestedPrompts(
+            channel_id=_channel(thread), thread_ts=str(thread.thread_ts), title=title,
+            prompts=[{"title": _label(p), "message": p} for p in prompts]))
+
+    def set_title(self, thread: ReplyTo, title: str) -> None:
+        _call(lambda: self.client.assistant_threads_setTitle(
+            channel_id=_channel(thread), thread_ts=str(thread.thread_ts), title=title))
+
+    def channel_topic(self, channel: str) -> str:
+        """A channel's name, topic and purpose as words, "" where it cannot be read."""
+        try:
+            info = _call(lambda: self.client.conversations_info(channel=channel))["channel"]
+        except DeliveryError as e:
+            logger.info("channel=<%s> | cannot read the channel (%s)", channel, e)
+            return ""
+        return " ".join(str(part) for part in (
+            info.get("name"), (info.get("topic") or {}).get("value"),
+            (info.get("purpose") or {}).get("value")) if part)
+
     def write_or_respond(
         self, to: ReplyTo, write: Callable[[], object] | None, messages: list[SlackMessage]
     ) -> bool:
@@ -338,10 +370,16 @@ class ThrottledStatus:
                     return
                 self._next_at = self._clock() + self._interval_s
             try:
-                self._replier.update(self._placeholder, status_message(stage),
-                                     marker=self._marker)
+                self._show(stage)
             except DeliveryError as e:
                 logger.warning("job_id=<%s> | progress update failed: %s", self._job_id, e)
+
+    def _show(self, stage: str) -> None:
+        self._replier.update(self._placeholder, status_message(stage), marker=self._marker)
+
+
+def _label(prompt: str) -> str:
+    return prompt if len(prompt) <= PROMPT_TITLE_CHARS else prompt[:PROMPT_TITLE_CHARS - 1] + "…"
 
 
 def _channel(to: ReplyTo) -> str:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answer import Answer
-from bot.delivery import Channels, Delivery, DeliveryError, Outbox, OutboxContext
-from bot.job import Job, PoisonMessage
+from bot.delivery import Channels, Delivery, DeliveryError, Outbox, OutboxContext, Suggest
+from bot.job import GREETING, Job, PoisonMessage
 from bot.job_store import JobRecord, JobStore
 from bot.observability import correlated, service_logger
 from executor.artifacts import ArtifactStore
@@ -25,6 +25,7 @@ from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore
 from executor.engine import Engine, Request, Turn
 from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable
+from executor.verified.prompts import library_prompts
 from executor.worker.config import WorkerConfig
 from executor.worker.failures import Verdict, backoff_s, classify, user_message
 from executor.worker.metrics import WorkerMetrics
@@ -63,8 +64,10 @@ class JobRunner:
         channels: Channels,
         conversations: ConversationStore | None = None,
         artifacts: ArtifactStore | None = None,
+        suggest: Suggest = library_prompts,
     ) -> None:
         self.engine = engine
+        self.suggest = suggest
         self.jobs = jobs
         self.config = config
         self.metrics = metrics
@@ -116,7 +119,10 @@ class JobRunner:
             # A killed delivery may have put the answer out: then it is not computed or
             # sent again.
             delivery = outbox.earlier_answer()
-            if delivery is None:
+            if delivery is None and job.kind == GREETING:
+                # A new assistant thread: prompts from the verified library, no model.
+                delivery = outbox.greet(self.suggest)
+            elif delivery is None:
                 progress = outbox.open()
                 history = self._history(job)
                 with self.engine_slots:

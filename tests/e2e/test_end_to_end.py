@@ -30,16 +30,21 @@ MONTHLY_SIGNUPS = (
 ANSWER = "Signups grew steadily: **see the chart** for each month since 2024."
 
 
-def test_an_app_mention_is_answered_in_its_thread(
-    aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch,
-    worker_process: Callable[..., WorkerProcess], tmp_path: Path,
-) -> None:
-    # GIVEN the ingress Lambda's environment on the shared AWS stack and Slack stand-in
+def use_ingress_env(monkeypatch: pytest.MonkeyPatch, slack_api: SlackApiStandIn) -> None:
+    """The ingress Lambda's environment, on the Slack stand-in, for a fresh handler."""
     for name, value in {"SLACK_SIGNING_SECRET": SIGNING_SECRET,
                         "SLACK_BOT_TOKEN": slack_api.token,
                         "SLACK_API_URL": slack_api.url}.items():
         monkeypatch.setenv(name, value)
     slack_events._ingress.cache_clear()
+
+
+def test_an_app_mention_is_answered_in_its_thread(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch,
+    worker_process: Callable[..., WorkerProcess], tmp_path: Path,
+) -> None:
+    # GIVEN the ingress Lambda's environment on the shared AWS stack and Slack stand-in
+    use_ingress_env(monkeypatch, slack_api)
     # AND a worker whose model runs SQL, draws a chart, answers, then confirms on reflection
     script = tmp_path / "script.json"
     script.write_text(json.dumps([
@@ -84,4 +89,46 @@ def test_an_app_mention_is_answered_in_its_thread(
     # AND the job is done and its message gone from the queue
     record = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb")).get("Ev08ABCDEF")
     assert record is not None and record.status == DONE
+    wait_for(lambda: aws_stack.queue_depth() == (0, 0), 30, "an empty queue")
+
+
+def test_an_assistant_thread_is_greeted_then_answered_with_a_live_status(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch,
+    worker_process: Callable[..., WorkerProcess], tmp_path: Path,
+) -> None:
+    # GIVEN the ingress Lambda's environment, and a worker whose model runs SQL and answers
+    use_ingress_env(monkeypatch, slack_api)
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([run_sql(MONTHLY_SIGNUPS), says(ANSWER), says(ANSWER)]))
+    worker = worker_process(AGENT_ENGINE, MODEL_SCRIPT=str(script), MODEL_DELAY_S="0.3",
+                            PROGRESS_INTERVAL_S="0")
+    slack_api.set_channel("C0REV", "revenue-reports")
+
+    # WHEN a person opens an assistant thread while viewing #revenue-reports
+    assert slack_events.handler(signed("assistant_thread_started"),
+                                LambdaContext())["statusCode"] == 200
+    # THEN the worker greets the thread with suggested prompts, revenue first
+    wait_for(lambda: slack_api.accepted("assistant.threads.setSuggestedPrompts"), 60,
+             f"the suggested prompts; worker log:\n{worker.log()}")
+    (prompts,) = slack_api.accepted("assistant.threads.setSuggestedPrompts")
+    assert 0 < len(prompts.args["prompts"]) <= 4
+    assert "revenue" in prompts.args["prompts"][0]["message"].lower()
+
+    # WHEN they ask a question in the thread
+    assert slack_events.handler(signed("message_im_assistant"),
+                                LambdaContext())["statusCode"] == 200
+    slack_events._ingress.cache_clear()
+    # THEN the status follows the agent's stages, and the answer is posted in the thread
+    wait_for(lambda: len(slack_api.accepted("chat.postMessage")) == 2, 60,
+             f"the answer; worker log:\n{worker.log()}")
+    statuses = " | ".join(m for call in slack_api.accepted("assistant.threads.setStatus")
+                          for m in call.args["loading_messages"])
+    for stage in ("Reading the schema", "Running SQL"):
+        assert stage in statuses
+    (title,) = slack_api.accepted("assistant.threads.setTitle")
+    assert title.args["title"] == "what was our total revenue?"
+    greeting, answer = slack_api.accepted("chat.postMessage")
+    assert answer.args["thread_ts"] == greeting.args["thread_ts"] == "1795284200.000100"
+    assert "*see the chart*" in json.dumps(answer.args["blocks"])
+    assert slack_api.accepted("chat.update") == []
     wait_for(lambda: aws_stack.queue_depth() == (0, 0), 30, "an empty queue")

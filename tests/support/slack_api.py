@@ -4,7 +4,10 @@ A small threaded HTTP server on 127.0.0.1 that records every call (method, argum
 token, raw body) and answers the way Slack does for the methods databot uses:
 auth.test, chat.postMessage, chat.update, chat.postEphemeral, files.getUploadURLExternal,
 the upload URL it hands out, files.completeUploadExternal, conversations.replies,
-conversations.history, and POSTs to response_url paths. It enforces Slack's message
+conversations.history, conversations.info (channels named with `set_channel`), the
+assistant thread methods (assistant.threads.setStatus, .setSuggestedPrompts, .setTitle:
+required channel_id and thread_ts, at most 4 prompts each with a title and a message, at
+most 10 loading messages, a title), and POSTs to response_url paths. It enforces Slack's message
 limits (50 blocks, 3,000 characters per section, 40,000 per message text), so a test
 fails the way Slack would reject the message.
 
@@ -47,6 +50,14 @@ BOT_TOKEN = "xoxb-test-token"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_TEXT = 40000
+# assistant.threads.*: at most 4 suggested prompts and 10 loading messages (Slack's
+# documented caps); status and loading-message length capped at 100 characters here, a
+# cautious bound (Slack documents none; its status line shows about one short sentence).
+ASSISTANT_METHODS = ("assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts",
+                     "assistant.threads.setTitle")
+MAX_PROMPTS = 4
+MAX_LOADING_MESSAGES = 10
+MAX_STATUS_CHARS = 100
 UPLOAD_PREFIX = "/upload/"
 RESPONSE_URL_PREFIX = "/response_url/"
 
@@ -108,6 +119,7 @@ class SlackApiStandIn:
     token: str = BOT_TOKEN
     calls: list[SlackCall] = field(default_factory=list)
     messages: dict[str, Message] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     injected: Counter[str] = field(default_factory=Counter)
     _fault_share: float = 0.0
     _fault_rng: random.Random = field(default_factory=random.Random)
@@ -205,6 +217,7 @@ class SlackApiStandIn:
         with self._lock:
             self.calls.clear()
             self.messages.clear()
+            self.channels.clear()
             self._failures.clear()
 
     # ---- the server side -------------------------------------------------------------
@@ -300,7 +313,22 @@ class SlackApiStandIn:
             return self._share_files(args)
         if method in ("conversations.replies", "conversations.history"):
             return self._read(method, args)
+        if method == "conversations.info":
+            return self._channel_info(args)
+        if method in ASSISTANT_METHODS:
+            return _assistant_problem(method, args) or {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+    def set_channel(self, channel: str, name: str, topic: str = "", purpose: str = "") -> None:
+        """A channel conversations.info describes (others are `channel_not_found`)."""
+        with self._lock:
+            self.channels[channel] = {"id": channel, "name": name, "topic": {"value": topic},
+                                      "purpose": {"value": purpose}}
+
+    def _channel_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        return {"ok": True, "channel": channel} if channel else {
+            "ok": False, "error": "channel_not_found"}
 
     def _edit(self, args: dict[str, Any]) -> None:
         ts = str(args.get("ts"))
@@ -390,6 +418,29 @@ def _message_problem(args: dict[str, Any]) -> str | None:
             return "invalid_blocks"
         if block["type"] == "context" and not 0 < len(block.get("elements") or []) <= 10:
             return "invalid_blocks"
+    return None
+
+
+def _assistant_problem(method: str, args: dict[str, Any]) -> str | None:
+    """The error Slack would answer for an assistant.threads.* call, or None."""
+    if not args.get("channel_id") or not args.get("thread_ts"):
+        return "invalid_arguments"
+    if method == "assistant.threads.setStatus":
+        status = args.get("status")
+        loading = _json_arg(args.get("loading_messages")) or []
+        if not isinstance(status, str) or len(status) > MAX_STATUS_CHARS:
+            return "invalid_arguments"
+        if not isinstance(loading, list) or len(loading) > MAX_LOADING_MESSAGES or any(
+                not isinstance(m, str) or not m or len(m) > MAX_STATUS_CHARS for m in loading):
+            return "invalid_arguments"
+    elif method == "assistant.threads.setSuggestedPrompts":
+        prompts = _json_arg(args.get("prompts"))
+        if not isinstance(prompts, list) or not 0 < len(prompts) <= MAX_PROMPTS or any(
+                not isinstance(p, dict) or not p.get("title") or not p.get("message")
+                for p in prompts):
+            return "invalid_arguments"
+    elif not args.get("title"):
+        return "invalid_arguments"
     return None
 
 

@@ -36,6 +36,9 @@ def slack_job(
     thread_ts: str | None = "1730000000.000100",
     response_url: str | None = None,
     source: str = "slack",
+    surface: str | None = None,
+    kind: str = "answer",
+    context: dict[str, str] | None = None,
 ) -> Job:
     job_id = job_id or f"Ev{uuid.uuid4().hex[:10].upper()}"
     return Job(
@@ -45,8 +48,10 @@ def slack_job(
         user_id="U0001",
         text=text,
         reply_to=ReplyTo(kind="slack", team_id="T0001", channel=channel, thread_ts=thread_ts,
-                         response_url=response_url),
+                         response_url=response_url, surface=surface),
         received_at=utc_now_iso(),
+        kind=kind,
+        context=context,
     )
 
 

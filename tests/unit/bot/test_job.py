@@ -117,3 +117,39 @@ def test_a_message_in_the_thread_is_an_address_too_but_never_part_of_the_job() -
 )
 def test_the_job_id_is_read_from_any_body_that_names_one(body: str, job_id: str | None) -> None:
     assert job_id_of(body) == job_id
+
+
+def test_a_greeting_job_with_context_and_an_assistant_thread_round_trips() -> None:
+    # GIVEN a greeting job for an assistant thread, viewing a channel
+    job = make_job(text="", kind="greeting", context={"channel_id": "C0REV", "team_id": "T0001"},
+                   reply_to=ReplyTo(kind="slack", team_id="T0001", channel="D0001",
+                                    thread_ts="1731000000.000100", surface="assistant"))
+    data = json.loads(job.to_json())
+    # THEN its kind, context and surface are on the wire, and it comes back equal
+    assert (data["kind"], data["context"]["channel_id"]) == ("greeting", "C0REV")
+    assert data["reply_to"]["surface"] == "assistant"
+    assert Job.from_json(job.to_json()) == job
+
+
+def test_an_answer_job_keeps_the_original_shape_and_older_bodies_are_answers() -> None:
+    data = json.loads(make_job().to_json())
+    assert "kind" not in data and "context" not in data and "surface" not in data["reply_to"]
+    job = Job.from_json(json.dumps(data))
+    assert (job.kind, job.context, job.reply_to.surface) == ("answer", None, None)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"kind": "dance"}, "unknown job kind"),
+        ({"kind": "answer", "text": ""}, "text"),
+        ({"context": ["C0001"]}, "context must be an object of strings"),
+        ({"context": {"channel_id": 7}}, "context must be an object of strings"),
+    ],
+)
+def test_kinds_and_contexts_that_cannot_be_read_are_poison(
+    overrides: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(PoisonMessage, match=reason) as caught:
+        Job.from_json(body(**overrides))
+    assert caught.value.reply_to is not None

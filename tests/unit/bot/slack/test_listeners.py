@@ -568,3 +568,80 @@ def test_a_failed_hint_post_is_retried_by_slack(
 
     assert ingress_stack.slack_api.count("chat.postEphemeral") == 2
     assert len(ingress_stack.slack_api.calls_to("chat.postEphemeral")) == 2
+
+
+# ---- Slack's assistant container ---------------------------------------------------------
+
+
+def test_a_new_assistant_thread_queues_a_greeting_with_its_context_and_calls_no_slack(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # WHEN a person opens a new assistant thread while viewing #C0REV
+    response = ingress_stack.slack()(signed_event("assistant_thread_started"))
+    # THEN a greeting job for that thread is queued with the context, and Slack is not
+    # called before the ack (the worker greets)
+    assert response["statusCode"] == 200
+    [job] = ingress_stack.queued_jobs()
+    assert (job.job_id, job.kind, job.text) == ("Ev08AT0001", "greeting", "")
+    assert job.context == {"channel_id": "C0REV", "team_id": "T0001", "enterprise_id": "E0001"}
+    assert (job.reply_to.channel, job.reply_to.thread_ts, job.reply_to.surface) == (
+        "D0001", "1795284200.000100", "assistant")
+    assert ingress_stack.slack_api.calls == []
+
+
+def test_a_question_in_an_assistant_thread_is_queued_like_a_dm(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    response = ingress_stack.slack()(signed_event("message_im_assistant"))
+
+    assert response["statusCode"] == 200
+    [job] = ingress_stack.queued_jobs()
+    assert (job.job_id, job.kind, job.text) == ("Ev08AT0002", "answer",
+                                                "what was our total revenue?")
+    assert job.reply_to.surface == "assistant"
+    assert job.reply_to.thread_ts == "1795284200.000100"
+    assert job.conversation_id == "T0001:D0001:1795284200.000100"
+    assert ingress_stack.slack_api.calls == []
+
+
+def test_a_context_change_is_acknowledged_without_slack_calls_or_jobs(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    def change(body: dict[str, Any]) -> None:
+        body["event"]["type"] = "assistant_thread_context_changed"
+
+    response = ingress_stack.slack()(signed_event(with_slack_body("assistant_thread_started",
+                                                                  change)))
+
+    assert response["statusCode"] == 200
+    assert ingress_stack.queued_jobs() == []
+    assert ingress_stack.slack_api.calls == []
+
+
+@pytest.mark.parametrize("name", ["assistant_thread_started", "message_im_assistant"])
+def test_assistant_events_retried_by_slack_queue_one_job(
+    ingress_stack: IngressStack, signed_event: SignedEvent, name: str
+) -> None:
+    handler = ingress_stack.slack()
+
+    for _ in range(3):
+        assert handler(signed_event(name))["statusCode"] == 200
+
+    assert len(ingress_stack.queued_jobs()) == 1
+
+
+@pytest.mark.parametrize(
+    "allowlist",
+    [{"allowed_team_ids": frozenset({"T0OTHER"})}, {"allowed_user_ids": frozenset({"U0OTHER"})}],
+)
+def test_the_allowlists_apply_to_assistant_threads(
+    ingress_stack: IngressStack, signed_event: SignedEvent, allowlist: dict[str, Any]
+) -> None:
+    handler = ingress_stack.slack(**allowlist)
+    # WHEN someone outside the allowlists opens an assistant thread and asks there
+    handler(signed_event("assistant_thread_started"))
+    handler(signed_event("message_im_assistant"))
+    # THEN nothing is queued: the thread gets no greeting, the question a polite refusal
+    assert ingress_stack.queued_jobs() == []
+    [refusal] = ingress_stack.slack_api.calls_to("chat.postEphemeral")
+    assert refusal.args["text"] == NOT_ALLOWED

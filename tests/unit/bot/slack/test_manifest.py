@@ -18,8 +18,17 @@ METHOD_SCOPES = {
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
     "files_upload_v2": "files:write",
+    "assistant_threads_setStatus": "assistant:write",
+    "assistant_threads_setSuggestedPrompts": "assistant:write",
+    "assistant_threads_setTitle": "assistant:write",
+    "conversations_info": "channels:read",
 }
-EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history"}
+EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history",
+                "assistant_thread_started": "assistant:write",
+                "assistant_thread_context_changed": "assistant:write"}
+# Events Bolt's Assistant middleware routes, and the registration that handles each.
+ASSISTANT_LISTENERS = {"assistant_thread_started": "assistant.thread_started(",
+                       "assistant_thread_context_changed": "assistant.thread_context_changed("}
 # Reading a thread or channel back needs the history scope of every conversation type.
 READ_METHODS = ("conversations_replies", "conversations_history")
 READ_SCOPES = {"channels:history", "groups:history", "im:history", "mpim:history"}
@@ -44,7 +53,8 @@ def test_scopes_are_exactly_what_the_code_uses(manifest: dict[str, Any]) -> None
 def test_events_are_the_ones_the_listeners_handle(manifest: dict[str, Any]) -> None:
     listeners = (REPO / "bot" / "slack" / "listeners.py").read_text()
     for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
-        assert f'app.event("{event.split(".")[0]}")' in listeners, event
+        registration = ASSISTANT_LISTENERS.get(event, f'app.event("{event.split(".")[0]}")')
+        assert registration in listeners, event
     # message.im only: subscribing to channel messages would deliver every message.
     assert "message.channels" not in manifest["settings"]["event_subscriptions"]["bot_events"]
 

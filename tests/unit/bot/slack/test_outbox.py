@@ -27,7 +27,7 @@ from executor.conversations import ConversationStore
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import QueueMessage
-from executor.worker.runner import Action, JobRunner
+from executor.worker.runner import Action, JobRunner, Outcome
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import Message as SlackMessage
@@ -111,6 +111,17 @@ def message(job: Job, receive_count: int) -> QueueMessage:
                    body=job.to_json(), receive_count=receive_count, sent_at=time.time())
 
 
+def killed_then_taken_over(
+    runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], job: Job,
+    engine: ScriptedEngine, kill_after: int,
+) -> Outcome:
+    """Run `job` on a worker killed right after its `kill_after`-th step, then on one that
+    takes it over; the takeover's outcome."""
+    with pytest.raises(Killed):
+        runner_for(KillSwitch(kill_after), engine).run(message(job, 1))
+    return runner_for(KillSwitch(), engine).run(message(job, 2))
+
+
 def marked(messages: list[SlackMessage], job: Job, kind: str) -> list[SlackMessage]:
     """The messages whose metadata marks them as `kind` of this job."""
     found = []
@@ -168,9 +179,7 @@ def test_a_worker_killed_after_any_step_leaves_one_placeholder_and_one_answer(
         job = slack_job(thread_ts=thread_ts, channel=channel)
         engine = ScriptedEngine(turns=0, chart_dir=tmp_path)
         # WHEN a worker is killed right after that step, and another takes the job over
-        with pytest.raises(Killed):
-            runner_for(KillSwitch(kill_after), engine).run(message(job, 1))
-        outcome = runner_for(KillSwitch(), engine).run(message(job, 2))
+        outcome = killed_then_taken_over(runner_for, job, engine, kill_after)
         # THEN the person sees one question (slash command), one placeholder, which now
         # holds the answer, the chart once (or a note saying it is missing), nothing twice
         where = f"killed after step {kill_after} ({step})"
