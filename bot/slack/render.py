@@ -242,7 +242,7 @@ def _summary(text: str) -> str:
 
 def _paginate(blocks: list[Block], summary: str) -> list[SlackMessage]:
     """Pack blocks into messages of at most 50 blocks, MESSAGE_BUDGET_CHARS of text,
-    MAX_MARKDOWN_CHARS of markdown and one table."""
+    MAX_MARKDOWN_CHARS of markdown and one table, which stays with its caption."""
     messages: list[SlackMessage] = []
     current: list[Block] = []
     size = markdown_size = 0
@@ -255,9 +255,11 @@ def _paginate(blocks: list[Block], summary: str) -> list[SlackMessage]:
             or markdown_size + block_markdown > MAX_MARKDOWN_CHARS
             or (block["type"] == "table" and any(b["type"] == "table" for b in current))
         ):
+            # A table keeps its caption, the block above it.
+            carried = current[-1:] if block["type"] == "table" and len(current) > 1 else []
             messages.append(SlackMessage(text=summary if not messages else "(continued)",
-                                         blocks=current))
-            current, size, markdown_size = [], 0, 0
+                                         blocks=current[: len(current) - len(carried)]))
+            current, size, markdown_size = carried, len("".join(map(_block_text, carried))), 0
         current.append(block)
         size += block_size
         markdown_size += block_markdown

@@ -185,6 +185,21 @@ def test_many_blocks_spill_into_continuation_messages() -> None:
     assert_within_slack_limits(reply)
 
 
+def test_a_table_spilling_into_the_next_message_takes_its_caption_along() -> None:
+    # GIVEN links filling most of a message, then a table of 8,000 characters of cells
+    table = Table(columns=[f"c{n}" for n in range(20)], rows=[["y" * 20] * 20] * 20,
+                  total_rows=500)
+    answer = full_answer(table=table,
+                         artifacts={f"f{n}": f"https://e.com/{'x' * 2800}/{n}" for n in range(10)})
+    # WHEN it is rendered
+    reply = render_answer(answer, job_id="j")
+    # THEN the table opens a continuation message, under its caption
+    assert [b["type"] for b in reply.messages[-1].blocks] == ["context", "table"]
+    assert reply.messages[-1].blocks[0]["elements"][0]["text"] == "first 20 of 500 rows"
+    assert reply.messages[0].blocks[-1]["elements"][0]["text"].startswith("data as of")
+    assert_within_slack_limits(reply)
+
+
 def test_the_question_of_a_slash_command_names_the_person() -> None:
     message = question_message("U42", "revenue <by> month")
     assert message.text == "<@U42> asked: revenue &lt;by&gt; month"
