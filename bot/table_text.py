@@ -1,4 +1,5 @@
-"""A result set as fixed-width text: the table preview in the terminal and in Slack.
+"""A result set's cells as text: the table preview in the terminal and in Slack (a
+fixed-width grid, or the cells of Slack's table block), with the same text everywhere.
 
 Numbers read the same everywhere: thousands separators on every count and amount (not on
 ids and years), and one number of decimals per column — as many as its values need, at
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,23 +20,40 @@ CELL_WIDTH = 40
 _MONEY = re.compile(r"revenue|amount|price|cost|spend|sales|value|usd|aov|gmv", re.IGNORECASE)
 
 
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Columns padded to their widest cell (cut at CELL_WIDTH); numbers right-aligned."""
+@dataclass(frozen=True)
+class Cells:
+    """A result set's cells as the text every table rendering shows: the header, each
+    row's formatted values, and which columns hold numbers (right-aligned)."""
+
+    header: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+
+
+def table_cells(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Cells:
+    """Every cell formatted and cut at CELL_WIDTH, numbers in their column's format."""
     header = [_cut(str(name)) for name in columns]
     formats = [_number_format(str(c), [row[i] for row in rows]) for i, c in enumerate(columns)]
     cells = [[_cell(value, fmt) for value, fmt in zip(row, formats, strict=True)] for row in rows]
-    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(columns))]
     numeric = [bool(rows) and all(_is_number(row[i]) for row in rows) for i in range(len(columns))]
+    return Cells(header, cells, numeric)
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Columns padded to their widest cell (cut at CELL_WIDTH); numbers right-aligned."""
+    cells = table_cells(columns, rows)
+    widths = [max(len(line[i]) for line in [cells.header, *cells.rows])
+              for i in range(len(columns))]
 
     def line(values: Sequence[str]) -> str:
         padded = (
             value.rjust(width) if right else value.ljust(width)
-            for value, width, right in zip(values, widths, numeric, strict=True)
+            for value, width, right in zip(values, widths, cells.numeric, strict=True)
         )
         return "  ".join(padded).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(header), rule, *(line(row) for row in cells)])
+    return "\n".join([line(cells.header), rule, *(line(row) for row in cells.rows)])
 
 
 def _number_format(column: str, values: Sequence[Any]) -> str:

@@ -1,13 +1,16 @@
 """Slack mrkdwn: the one escape for untrusted text, the only two ways databot writes
-Slack markup of its own (`Link`, `mention`), Markdown to mrkdwn, and splitting to sizes.
+Slack markup of its own (`Link`, `mention`), Markdown for the `markdown` block, and
+splitting to sizes.
 
-Slack parses `<…>` in every mrkdwn text, code spans and blocks included, as links and
-pings (`<!channel>`, `<!subteam^…>`, `<@U…>`, `<#C…>`, `<url|label>`), and reads `&lt;`
-as `<` only after parsing. So all text that comes from data, a model or a person passes
-through `escape` (`&` first, so `&lt;!channel&gt;` stays literal text), and a `<…>`
-reaches Slack only when databot's own code builds it: a `Link` to one of its artifacts or
-a `mention` of a checked user id. Markdown links in untrusted text show as "label (url)":
-text to read, never a link that hides where it points.
+Slack parses `<…>` in every mrkdwn text and in the `markdown` block, code spans and
+blocks included, as links and pings (`<!channel>`, `<!subteam^…>`, `<@U…>`, `<#C…>`,
+`<url|label>`), and reads `&lt;` as `<` only after parsing. So all text that comes from
+data, a model or a person passes through `escape` (`&` first, so `&lt;!channel&gt;` stays
+literal text), and a `<…>` reaches Slack only when databot's own code builds it: a `Link`
+to one of its artifacts or a `mention` of a checked user id. Markdown links in untrusted
+text show as "label (url)": text to read, never a link that hides where it points. A
+table block's `raw_text` cells are the one place Slack parses nothing: there text goes
+through `plain` instead.
 """
 
 from __future__ import annotations
@@ -16,17 +19,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from bot.answer import BOLD
-
 _FENCE = "```"
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
-_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
-_ITALIC_STAR = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
-_BULLET = re.compile(r"^(\s*)[-*+]\s+")
-_BOLD_MARK = "\x00"  # stands in for Slack's `*` until italics are converted
-# Control characters other than tab and newline: invisible, and \x00 is _BOLD_MARK.
+_LINK = re.compile(r"!?\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+# What would make a link of what is left: brackets, and the backslash that escapes them.
+_MARKDOWN_ESCAPES = re.compile(r"[\\\[\]]")
+# Control characters other than tab and newline: invisible, and unsafe in any text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Characters a URL inside `<url|label>` must not hold raw: they would end the link early.
 _URL_UNSAFE = re.compile(r"[<>|\s\x00-\x1f\x7f]")
@@ -37,8 +35,14 @@ _ENTITY_TAIL = re.compile(r"&[#a-zA-Z0-9]{0,6}$")
 def escape(text: str) -> str:
     """Untrusted text as mrkdwn that Slack shows literally: no link, ping or entity in it
     can take effect. `&` goes first, so entities in the text stay text."""
-    text = _CONTROL.sub("", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str) -> str:
+    """Untrusted text for a field Slack shows exactly as it is, never parsing it (a table
+    block's `raw_text` cell, where `&lt;` would show as those four characters): only the
+    invisible control characters go."""
+    return _CONTROL.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,11 @@ def clip(mrkdwn: str, limit: int) -> str:
     return _ENTITY_TAIL.sub("", head) + "…"
 
 
-def to_mrkdwn(markdown: str) -> str:
-    """Convert Markdown to Slack mrkdwn, leaving code blocks and spans as they are."""
+def to_markdown(markdown: str) -> str:
+    """Untrusted Markdown for Slack's `markdown` block, which renders Markdown itself: the
+    formatting is kept, `escape` applies everywhere (code included: Slack reads its `<…>`
+    tokens in this block too), links and images show as "label (url)", and the brackets
+    and backslashes left are escaped, so no reference-style link can hide where it points."""
     out: list[str] = []
     in_fence = False
     for line in markdown.splitlines():
@@ -82,20 +89,10 @@ def to_mrkdwn(markdown: str) -> str:
             in_fence = not in_fence
             out.append(_FENCE)
             continue
-        out.append(escape(line) if in_fence else _convert_line(line))
+        out.append(escape(line) if in_fence else _convert_inline(line))
     if in_fence:
         out.append(_FENCE)
     return "\n".join(out)
-
-
-def _convert_line(line: str) -> str:
-    heading = _HEADING.match(line)
-    if heading:
-        return f"*{_convert_inline(heading.group(1))}*"
-    bullet = _BULLET.match(line)
-    if bullet:
-        return f"{bullet.group(1)}• {_convert_inline(line[bullet.end():])}"
-    return _convert_inline(line)
 
 
 def _convert_inline(text: str) -> str:
@@ -106,10 +103,7 @@ def _convert_inline(text: str) -> str:
 
 def _convert_prose(text: str) -> str:
     text = escape(_LINK.sub(r"\1 (\2)", text))
-    text = BOLD.sub(lambda m: f"{_BOLD_MARK}{m.group(2)}{_BOLD_MARK}", text)
-    text = _ITALIC_STAR.sub(r"_\1_", text)
-    text = _STRIKE.sub(r"~\1~", text)
-    return text.replace(_BOLD_MARK, "*")
+    return _MARKDOWN_ESCAPES.sub(r"\\\g<0>", text)
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -1,14 +1,22 @@
 """An Answer as Slack messages: Block Kit within Slack's limits, plus the files to upload.
 
+The answer's prose is a `markdown` block (Slack renders the Markdown); a result preview
+is a `table` block where it fits one, else a fixed-width grid in a code block.
+
 Every text here that did not come from this module (answer text, SQL, table cells, chart
 and file titles, error and progress messages, questions) passes through `escape` or
-`to_mrkdwn`; the only Slack markup written is databot's own: `Link`s to its results and
+`to_markdown`, except table block cells: `raw_text`, which Slack never parses, gets
+`plain`. The only Slack markup written is databot's own: `Link`s to its results and
 `mention`s of the person asking (see bot/slack/mrkdwn.py).
 
-Limits respected (Slack rejects anything over them with `invalid_blocks` or
-`msg_too_long`): at most 50 blocks per message, 3,000 characters per section or context
-element, 40,000 characters of text per message. Content beyond what a thread should
-show inline (a very long answer, a long SQL script) is attached as a file instead.
+Limits respected (Slack rejects anything over them with `invalid_blocks`,
+`invalid_attachments` or `msg_too_long`): at most 50 blocks per message, 3,000
+characters per section or context element, 12,000 characters of `markdown` block text
+per message (summed over its markdown blocks), 40,000 characters of text per message;
+one table per message, of at most 100 rows (its header included), 20 columns and 10,000
+characters of cells. Slack shows a message's table below its other blocks, so the table
+block is placed last. Content beyond what a thread should show inline (a very long
+answer, a long SQL script) is attached as a file instead.
 """
 
 from __future__ import annotations
@@ -18,16 +26,21 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
-from bot.slack.mrkdwn import Link, clip, escape, mention, split_text, to_mrkdwn
-from bot.table_text import format_table
+from bot.slack.mrkdwn import Link, clip, escape, mention, plain, split_text, to_markdown
+from bot.table_text import format_table, table_cells
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
 MAX_MESSAGE_CHARS = 40000
 # Blocks' text per message, kept under Slack's message limit with room for the JSON.
 MESSAGE_BUDGET_CHARS = 36000
-# Answer text beyond this many sections is attached as answer.md instead.
-MAX_ANSWER_SECTIONS = 6
+# Summed over a message's markdown blocks.
+MAX_MARKDOWN_CHARS = 12000
+# Answer text beyond this many markdown blocks is attached as answer.md instead.
+MAX_ANSWER_BLOCKS = 2
+MAX_TABLE_ROWS = 100
+MAX_TABLE_COLUMNS = 20
+MAX_TABLE_CELL_CHARS = 10000
 SUMMARY_CHARS = 300
 MAX_TITLE_CHARS = 250
 
@@ -60,6 +73,10 @@ class SlackReply:
 
 def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def markdown(text: str) -> Block:
+    return {"type": "markdown", "text": text}
 
 
 def context(text: str) -> Block:
@@ -100,8 +117,12 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
     blocks += _answer_text(answer.text, files)
     if answer.sql:
         blocks += _code_section("SQL", "\n\n".join(answer.sql), "query.sql", files)
-    if answer.table is not None:
-        blocks += _table_blocks(answer.table)
+    # Slack shows a table block below all other blocks of its message: it goes last, under
+    # its caption. A grid in a code block stays here, after the SQL.
+    preview = _table_blocks(answer.table) if answer.table is not None else []
+    table_last = any(block["type"] == "table" for block in preview)
+    if not table_last:
+        blocks += preview
     for index, run in enumerate(answer.code, start=1):
         output = run.output if run.error is None else f"{run.output}\n{run.error}"
         blocks += _code_section("Python", run.code, f"analysis_{index}.py", files)
@@ -110,6 +131,8 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
     if answer.artifacts:
         blocks += [section(piece) for piece in split_text(_links(answer.artifacts), 2900)]
     blocks.append(context(footer(answer.usage, job_id, as_of=answer.as_of)))
+    if table_last:
+        blocks += preview
     files += [
         SlackFile(filename=Path(chart.path).name, title=file_title(chart.title or "Chart"),
                   path=chart.path)
@@ -136,11 +159,11 @@ def file_title(title: str) -> str:
 
 
 def _answer_text(text: str, files: list[SlackFile]) -> list[Block]:
-    pieces = split_text(to_mrkdwn(text), MAX_SECTION_CHARS) or ["(no answer text)"]
-    if len(pieces) <= MAX_ANSWER_SECTIONS:
-        return [section(piece) for piece in pieces]
+    pieces = split_text(to_markdown(text), MAX_MARKDOWN_CHARS) or ["(no answer text)"]
+    if len(pieces) <= MAX_ANSWER_BLOCKS:
+        return [markdown(piece) for piece in pieces]
     files.append(SlackFile("answer.md", "Full answer", content=text.encode()))
-    shown = [section(piece) for piece in pieces[:MAX_ANSWER_SECTIONS]]
+    shown = [markdown(piece) for piece in pieces[:MAX_ANSWER_BLOCKS]]
     return [*shown, context("The answer continues in the attached *answer.md*.")]
 
 
@@ -156,17 +179,44 @@ def _code_section(title: str, code: str, filename: str, files: list[SlackFile]) 
 
 
 def _table_blocks(table: Table) -> list[Block]:
+    """The preview as a table block under its caption, or as a fixed-width grid in a code
+    block (cut to fit a section) over its caption when it is too wide for a table block."""
     rows = table.shown(PREVIEW_ROWS)
+    block = table_block(table.columns, rows)
+    if block is not None:
+        return [context(_caption(table, len(rows))), block]
     while True:
         grid = _grid(table.columns, rows)
         if len(grid) + 10 <= MAX_SECTION_CHARS or len(rows) <= 1:
             break
         rows = table.shown(len(rows) // 2)
     grid = grid[: MAX_SECTION_CHARS - 10]
-    shown = table.caption(len(rows))
+    return [section(f"```{grid}```"), context(_caption(table, len(rows)))]
+
+
+def table_block(columns: list[str], rows: list[list[Any]]) -> Block | None:
+    """Slack's `table` block: a header row, then the rows, each cell the text the grid
+    shows, numbers right-aligned; None when the result does not fit one."""
+    if not columns or len(columns) > MAX_TABLE_COLUMNS or len(rows) + 1 > MAX_TABLE_ROWS:
+        return None
+    cells = table_cells(columns, rows)
+    # One line per cell, as in the grid; raw_text needs at least one character.
+    lines = [[plain(" ".join(text.split())) or " " for text in line]
+             for line in [cells.header, *cells.rows]]
+    if sum(len(text) for line in lines for text in line) > MAX_TABLE_CELL_CHARS:
+        return None
+    return {
+        "type": "table",
+        "column_settings": [{"align": "right"} if right else None for right in cells.numeric],
+        "rows": [[{"type": "raw_text", "text": text} for text in line] for line in lines],
+    }
+
+
+def _caption(table: Table, shown: int) -> str:
+    caption = table.caption(shown)
     if table.full_result:
-        shown += " · " + _link(table.full_result, "full CSV")
-    return [section(f"```{grid}```"), context(shown)]
+        caption += " · " + _link(table.full_result, "full CSV")
+    return caption
 
 
 def _grid(columns: list[str], rows: list[list[Any]]) -> str:
@@ -191,23 +241,37 @@ def _summary(text: str) -> str:
 
 
 def _paginate(blocks: list[Block], summary: str) -> list[SlackMessage]:
-    """Pack blocks into messages of at most 50 blocks and MESSAGE_BUDGET_CHARS of text."""
+    """Pack blocks into messages of at most 50 blocks, MESSAGE_BUDGET_CHARS of text,
+    MAX_MARKDOWN_CHARS of markdown and one table, which stays with its caption."""
     messages: list[SlackMessage] = []
     current: list[Block] = []
-    size = 0
+    size = markdown_size = 0
     for block in blocks:
         block_size = len(_block_text(block))
-        if current and (len(current) >= MAX_BLOCKS or size + block_size > MESSAGE_BUDGET_CHARS):
+        block_markdown = block_size if block["type"] == "markdown" else 0
+        if current and (
+            len(current) >= MAX_BLOCKS
+            or size + block_size > MESSAGE_BUDGET_CHARS
+            or markdown_size + block_markdown > MAX_MARKDOWN_CHARS
+            or (block["type"] == "table" and any(b["type"] == "table" for b in current))
+        ):
+            # A table keeps its caption, the block above it.
+            carried = current[-1:] if block["type"] == "table" and len(current) > 1 else []
             messages.append(SlackMessage(text=summary if not messages else "(continued)",
-                                         blocks=current))
-            current, size = [], 0
+                                         blocks=current[: len(current) - len(carried)]))
+            current, size, markdown_size = carried, len("".join(map(_block_text, carried))), 0
         current.append(block)
         size += block_size
+        markdown_size += block_markdown
     messages.append(SlackMessage(text=summary if not messages else "(continued)", blocks=current))
     return messages
 
 
 def _block_text(block: Block) -> str:
+    if block["type"] == "markdown":
+        return str(block["text"])
+    if block["type"] == "table":
+        return "".join(cell["text"] for row in block["rows"] for cell in row)
     texts = [(block.get("text") or {}).get("text", "")]
     texts += [element.get("text", "") for element in block.get("elements", [])]
     return "".join(texts)

@@ -76,7 +76,7 @@ def test_an_app_mention_is_answered_in_its_thread(
     for stage in ("Reading the schema", "Running SQL", "Drawing a chart"):
         assert stage in stages
     final = json.dumps(updates[-1].args["blocks"])
-    assert "*see the chart*" in final
+    assert "**see the chart**" in final
     assert "date_trunc('month', signup_date)" in final
     # 35 months from 2024-01 to 2026-11, the latest 20 shown (docs/periods.md)
     assert "latest 20 of 35 months" in final and "2026-10-01T00:00:00" in final

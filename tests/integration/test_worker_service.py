@@ -260,7 +260,7 @@ def test_the_default_engine_answers_verified_questions_and_explains_the_others(
                  for p in slack_api.accepted("chat.postMessage")}
     # THEN the verified one carries the badge and a count, the other says what is missing
     assert "Verified query" in by_thread["1730000000.000001"]
-    assert "*5,000* users signed up" in by_thread["1730000000.000001"]
+    assert "**5,000** users signed up" in by_thread["1730000000.000001"]
     assert "result.csv" in by_thread["1730000000.000001"]
     assert ":warning:" in by_thread["1730000000.000002"]
     # (the record is written after the files that follow the answer)

@@ -7,9 +7,13 @@ the upload URL it hands out, files.completeUploadExternal, conversations.replies
 conversations.history, conversations.info (channels named with `set_channel`), the
 assistant thread methods (assistant.threads.setStatus, .setSuggestedPrompts, .setTitle:
 required channel_id and thread_ts, at most 4 prompts each with a title and a message, at
-most 10 loading messages, a title), and POSTs to response_url paths. It enforces Slack's message
-limits (50 blocks, 3,000 characters per section, 40,000 per message text), so a test
-fails the way Slack would reject the message.
+most 10 loading messages, a title), and POSTs to response_url paths. It enforces Slack's
+message limits, so a test fails the way Slack would reject the message: known block types
+only, 50 blocks, 3,000 characters per section or context element, 40,000 per message text;
+`markdown` blocks of text, 12,000 characters summed over a message; at most one `table`
+per message, of 1-100 rows of 1-20 cells each (`raw_text` with text, or `rich_text`),
+at most 20 column settings (`align` left/center/right, `is_wrapped`), 10,000 characters
+of cells.
 
 It keeps the messages it accepted (`messages`, `thread()`): chat.update edits one, a
 completed upload shares its files as a message in the thread, and message `metadata`
@@ -58,6 +62,15 @@ ASSISTANT_METHODS = ("assistant.threads.setStatus", "assistant.threads.setSugges
 MAX_PROMPTS = 4
 MAX_LOADING_MESSAGES = 10
 MAX_STATUS_CHARS = 100
+MAX_MARKDOWN_TEXT = 12000
+MAX_TABLE_ROWS = 100
+MAX_TABLE_COLUMNS = 20
+MAX_TABLE_CELL_TEXT = 10000
+# The block types Slack takes in a message.
+BLOCK_TYPES = frozenset({
+    "actions", "context", "context_actions", "divider", "file", "header", "image",
+    "markdown", "rich_text", "section", "table", "video",
+})
 UPLOAD_PREFIX = "/upload/"
 RESPONSE_URL_PREFIX = "/response_url/"
 
@@ -407,9 +420,23 @@ def _message_problem(args: dict[str, Any]) -> str | None:
         return None
     if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
         return "invalid_blocks"
+    if any(not isinstance(block, dict) or block.get("type") not in BLOCK_TYPES
+           for block in blocks):
+        return "invalid_blocks"
+    if sum(block["type"] == "table" for block in blocks) > 1:
+        return "invalid_attachments"
+    markdown = [block.get("text") for block in blocks if block["type"] == "markdown"]
+    if any(not isinstance(text, str) or not text.strip() for text in markdown):
+        return "invalid_blocks"
+    if sum(len(text) for text in markdown) > MAX_MARKDOWN_TEXT:
+        return "msg_blocks_too_long"
     for block in blocks:
-        if not isinstance(block, dict) or not block.get("type"):
-            return "invalid_blocks"
+        if block["type"] == "table":
+            if _table_problem(block):
+                return "invalid_blocks"
+            continue
+        if block["type"] == "markdown":
+            continue
         texts = [(block.get("text") or {}).get("text", "")]
         texts += [element.get("text", "") for element in block.get("elements") or []]
         if any(len(text) > MAX_SECTION_TEXT for text in texts):
@@ -441,6 +468,42 @@ def _assistant_problem(method: str, args: dict[str, Any]) -> str | None:
             return "invalid_arguments"
     elif not args.get("title"):
         return "invalid_arguments"
+
+
+def _table_problem(block: dict[str, Any]) -> str | None:
+    """What makes a table block invalid, or None."""
+    rows = block.get("rows")
+    if not isinstance(rows, list) or not 0 < len(rows) <= MAX_TABLE_ROWS:
+        return "rows: 1 to 100"
+    if any(not isinstance(row, list) or not 0 < len(row) <= MAX_TABLE_COLUMNS for row in rows):
+        return "cells per row: 1 to 20"
+    if len({len(row) for row in rows}) > 1:
+        return "rows of different lengths"
+    cells = [cell for row in rows for cell in row]
+    for cell in cells:
+        if not isinstance(cell, dict):
+            return "a cell is not an object"
+        if cell.get("type") == "raw_text":
+            if not isinstance(cell.get("text"), str) or not cell["text"]:
+                return "raw_text needs text"
+        elif cell.get("type") != "rich_text" or not cell.get("elements"):
+            return "cells are raw_text or rich_text"
+    if sum(len(cell.get("text", "")) for cell in cells) > MAX_TABLE_CELL_TEXT:
+        return "over 10,000 characters of cells"
+    settings = block.get("column_settings")
+    if settings is None:
+        return None
+    if not isinstance(settings, list) or len(settings) > MAX_TABLE_COLUMNS:
+        return "column_settings: at most 20"
+    for setting in settings:
+        if setting is None:
+            continue
+        if not isinstance(setting, dict) or set(setting) - {"align", "is_wrapped"}:
+            return "column setting fields: align, is_wrapped"
+        if setting.get("align", "left") not in ("left", "center", "right"):
+            return "align: left, center or right"
+        if not isinstance(setting.get("is_wrapped", False), bool):
+            return "is_wrapped: a boolean"
     return None
 
 

@@ -11,9 +11,10 @@ import pytest
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
 from bot.job import ReplyTo
-from bot.slack.mrkdwn import Link, escape, mention, to_mrkdwn
+from bot.slack.mrkdwn import Link, escape, mention, plain, to_markdown
 from bot.slack.notices import working_on_it
 from bot.slack.render import (
+    Block,
     SlackReply,
     error_message,
     question_message,
@@ -21,6 +22,7 @@ from bot.slack.render import (
     status_message,
 )
 from bot.slack.replier import SlackReplier, web_client
+from bot.table_text import table_cells
 from tests.support.slack_api import SlackApiStandIn
 
 ADVERSARIAL = [
@@ -64,9 +66,18 @@ def markup_left(text: str, *own: str) -> str:
     return text
 
 
+def parsed(blocks: list[Block]) -> list[Block]:
+    """The blocks without their table cells of type raw_text: text Slack shows as it is,
+    parsing no link or ping in it (test_table_cells_are_raw_text_shown_as_they_are)."""
+    return [{**block, "rows": [[cell for cell in row if cell["type"] != "raw_text"]
+                               for row in block["rows"]]}
+            if block["type"] == "table" else block for block in blocks]
+
+
 def shown_text(reply: SlackReply) -> str:
     """Every string Slack would parse: fallback texts, blocks, file titles."""
-    texts = [m.text for m in reply.messages] + [json.dumps(m.blocks) for m in reply.messages]
+    texts = [m.text for m in reply.messages]
+    texts += [json.dumps(parsed(m.blocks)) for m in reply.messages]
     return "\n".join(texts + [f.title for f in reply.files])
 
 
@@ -78,13 +89,15 @@ def answer_with(value: str, **fields: object) -> Answer:
     return answer
 
 
+WIDE = [f"c{n}" for n in range(24)]
 # Each path by which untrusted text reaches a message: the rendered reply's text.
 PATHS = {
     "answer section and fallback": lambda v: shown_text(render_answer(answer_with(v), job_id="j")),
     "verified answer": lambda v: shown_text(render_answer(answer_with(v, verified=True),
                                                           job_id="j")),
-    "table cell and column": lambda v: shown_text(render_answer(
-        answer_with("x", table=Table(columns=[v], rows=[[v]] * 3, total_rows=900,
+    # Too wide for a table block: a grid in a code block (table block cells: below).
+    "table cell and column in a grid": lambda v: shown_text(render_answer(
+        answer_with("x", table=Table(columns=[v, *WIDE], rows=[[v, *WIDE]] * 3, total_rows=900,
                                      full_result=OWN_URL)), job_id="j")),
     "chart title": lambda v: shown_text(render_answer(
         answer_with("x", charts=[Chart(title=v, path="/tmp/c.png")]), job_id="j")),
@@ -109,6 +122,24 @@ def test_untrusted_text_never_becomes_slack_markup(path: str, value: str) -> Non
     left = markup_left(shown, OWN_LINK, f"<{OWN_URL}|full CSV>", "<@U42>")
     assert "<" not in left
     assert "&lt;" in left or "<" not in value
+
+
+@pytest.mark.parametrize("value", ADVERSARIAL)
+def test_table_cells_are_raw_text_shown_as_they_are(value: str) -> None:
+    # GIVEN an adversarial value as a column name and in every cell
+    table = Table(columns=[value, "n"], rows=[[value, 1]] * 3, total_rows=3)
+    # WHEN it is rendered as a table block
+    blocks = [b for m in render_answer(answer_with("x", table=table), job_id="j").messages
+              for b in m.blocks if b["type"] == "table"]
+    # THEN every cell is raw_text (never rich_text, which can hold links and mentions),
+    # showing the value itself, as the terminal grid does: nothing in it is markup
+    (block,) = blocks
+    cells = [cell for row in block["rows"] for cell in row]
+    assert {cell["type"] for cell in cells} == {"raw_text"}
+    grid = table_cells([value], [[value]])
+    header, cell = (plain(" ".join(text.split())) or " " for text in (grid.header[0],
+                                                                        grid.rows[0][0]))
+    assert [row[0]["text"] for row in block["rows"]] == [header, cell, cell, cell]
 
 
 def test_databot_own_links_still_render_as_links() -> None:
@@ -156,7 +187,7 @@ def test_a_mention_is_made_only_of_a_well_formed_user_id(user_id: str, expected:
     ("[a](https://x.example/><!channel>)", "a (https://x.example/&gt;&lt;!channel&gt;)"),
 ])
 def test_entities_code_and_lookalikes_stay_literal(markdown: str, mrkdwn: str) -> None:
-    assert to_mrkdwn(markdown) == mrkdwn
+    assert to_markdown(markdown) == mrkdwn
 
 
 def test_a_cut_never_splits_an_entity() -> None:
@@ -191,7 +222,10 @@ def test_what_reaches_slack_holds_no_untrusted_markup(
     sent = [call for call in slack_api.calls if call.method != "upload"]
     assert {"chat.postMessage", "files.completeUploadExternal"} <= {c.method for c in sent}
     for call in sent:
-        assert "<" not in markup_left(json.dumps(call.args, ensure_ascii=False), OWN_LINK)
+        blocks = call.args.get("blocks") or []
+        args = {**call.args,
+                "blocks": parsed(json.loads(blocks) if isinstance(blocks, str) else blocks)}
+        assert "<" not in markup_left(json.dumps(args, ensure_ascii=False), OWN_LINK)
         assert call.args.get("parse") in (None, "none")
         assert str(call.args.get("link_names", "")).lower() not in ("1", "true")
     titles = [f["title"] for c in slack_api.calls_to("files.completeUploadExternal")

@@ -35,7 +35,7 @@ from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import slack_channels, slack_job
 
 CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
-ANSWER = "*42* users signed up"
+ANSWER = "**42** users signed up"
 
 
 class Killed(BaseException):

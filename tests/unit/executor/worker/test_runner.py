@@ -112,7 +112,7 @@ def test_a_job_gets_placeholder_progress_answer_and_chart_in_its_thread(
     assert {u.args["ts"] for u in updates} == {posts[0].response["ts"]}
     stages = [u.args["text"] for u in updates[:-1]]
     assert any("Reading the schema" in s for s in stages)
-    assert "*42* users signed up" in final_blocks_text(slack_api)
+    assert "**42** users signed up" in final_blocks_text(slack_api)
     assert "SELECT date_trunc" in final_blocks_text(slack_api)
     # AND the chart was uploaded into the same thread with files_upload_v2
     complete = slack_api.calls_to("files.completeUploadExternal")
@@ -273,7 +273,7 @@ def test_not_in_channel_sends_a_slash_command_answer_through_response_url(
     assert outcome.action is Action.DELETE
     (hook,) = slack_api.calls_to("response_url")
     assert hook.path.endswith("/slash1")
-    assert "*42* users signed up" in json.dumps(hook.args["blocks"])
+    assert "**42** users signed up" in json.dumps(hook.args["blocks"])
     record = jobs.get(job.job_id)
     assert record is not None and record.status == DONE
 
@@ -372,7 +372,7 @@ def test_a_delivered_answer_is_kept_when_recording_it_keeps_failing(
     # answer again), and the answer stays on the placeholder, not overwritten by a retry
     assert outcome.action is Action.DELETE
     assert throttled.mark_done_calls == delivery.MARK_DONE_ATTEMPTS
-    assert "*42* users signed up" in final_blocks_text(slack_api)
+    assert "**42** users signed up" in final_blocks_text(slack_api)
     assert slack_api.count("chat.postMessage") == 1
     record = jobs.get(job.job_id)
     assert record is not None and record.status == RUNNING
