@@ -468,6 +468,7 @@ def _assistant_problem(method: str, args: dict[str, Any]) -> str | None:
             return "invalid_arguments"
     elif not args.get("title"):
         return "invalid_arguments"
+    return None
 
 
 def _table_problem(block: dict[str, Any]) -> str | None:
