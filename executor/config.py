@@ -70,8 +70,9 @@ class ModelConfig:
 
     @classmethod
     def from_env(cls, env: Env, *, region: str | None) -> ModelConfig:
+        default_provider = "bedrock" if aws_credentials_visible(env) else "offline"
         return cls(
-            provider=env.text("MODEL_PROVIDER") or _default_provider(env),
+            provider=env.text("MODEL_PROVIDER") or default_provider,
             model_ids=env.items("MODEL_IDS") or cls.model_ids,
             max_turns=env.integer("MAX_TURNS", cls.max_turns),
             max_total_tokens=env.integer("MAX_TOKENS", cls.max_total_tokens),
@@ -199,13 +200,13 @@ def _prices(value: str | None) -> tuple[tuple[str, float, float], ...]:
         ) from e
 
 
-def _default_provider(env: Env) -> str:
-    """Bedrock when AWS credentials are visible without a network call, else offline."""
-    visible = (
+def aws_credentials_visible(env: Env) -> bool:
+    """Whether AWS credentials are visible without a network call (then Bedrock is the
+    default model provider)."""
+    return any((
         env.text("AWS_ACCESS_KEY_ID") and env.text("AWS_SECRET_ACCESS_KEY"),
         env.text("AWS_PROFILE"),
         env.text("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
         env.text("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
         env.text("AWS_WEB_IDENTITY_TOKEN_FILE"),
-    )
-    return "bedrock" if any(visible) else "offline"
+    ))

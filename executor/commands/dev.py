@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from executor.commands.worker import add_worker_arguments
@@ -76,5 +77,33 @@ def _start_local_aws() -> str:
             "databot dev: JOBS_QUEUE_URL is not set and moto is not installed "
             "(make test installs it, or point JOBS_QUEUE_URL and the tables at AWS)"
         ) from None
-    os.environ.update(create_stack(endpoint).env)
+    os.environ.update(local_aws_settings(create_stack(endpoint).env, os.environ))
     return endpoint
+
+
+# Where the local resources live; every other service (Bedrock) stays AWS's own.
+LOCAL_SERVICES = ("SQS", "DYNAMODB", "S3")
+CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+REGIONS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def local_aws_settings(stack: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
+    """The local stack's settings (`stack`), confined to its queue, tables and bucket: each
+    of those services gets its own endpoint, so Bedrock is still reached with the
+    developer's own credentials and region (which moto accepts too). Without credentials,
+    moto's placeholders fill in and no model is used (MODEL_PROVIDER=offline unless set):
+    Bedrock with placeholder keys could only fail."""
+    from bot.config import Env
+    from executor.config import aws_credentials_visible
+
+    settings = dict(stack)
+    endpoint = settings.pop("AWS_ENDPOINT_URL")
+    settings |= {f"AWS_ENDPOINT_URL_{service}": endpoint for service in LOCAL_SERVICES}
+    credentials = aws_credentials_visible(Env(environ))
+    own = (CREDENTIALS if credentials else ()) + (
+        REGIONS if any(environ.get(name) for name in REGIONS) else ()
+    )
+    settings = {name: value for name, value in settings.items() if name not in own}
+    if not credentials:
+        settings["MODEL_PROVIDER"] = environ.get("MODEL_PROVIDER") or "offline"
+    return settings

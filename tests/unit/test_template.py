@@ -8,9 +8,10 @@ see the ARNs, names and settings CloudFormation would. `make test` also runs cfn
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -424,10 +425,102 @@ def test_environment_names_are_ones_the_code_reads(stack: Stack) -> None:
     names = set(container_env(stack)) | {s["Name"] for s in container(stack)["Secrets"]}
     for function in stack.of_type("AWS::Serverless::Function").values():
         names |= set(function["Properties"]["Environment"]["Variables"])
-    for name in sorted(names - {"AWS_REGION"}):
+    # AWS_ENDPOINT_URL is boto3's own (declared on the functions for local invocation).
+    for name in sorted(names - {"AWS_REGION", "AWS_ENDPOINT_URL"}):
         if name.startswith("POWERTOOLS_"):
             continue  # read by Powertools itself
         assert f'"{name}"' in sources or f"'{name}'" in sources, f"nothing reads {name}"
+
+
+# --- local invocation (sam local invoke --env-vars events/env.json) -----------------------------
+
+# What each ingress function reads its settings with (docs/configuration.md).
+FUNCTION_SETTINGS = {
+    "SlackEventsFunction": ("bot.slack.config:SlackConfig", "bot.ingress.config:IngressConfig"),
+    "PromptApiFunction": ("bot.ingress.config:IngressConfig",),
+    "DlqNotifierFunction": ("bot.job_store:JobsConfig", "bot.delivery:ChannelsConfig"),
+}
+# Read by those configs, but not settings of the function.
+NOT_FUNCTION_SETTINGS = {
+    # Socket Mode's app-level token: `databot dev` only.
+    "SLACK_APP_TOKEN",
+}
+# The notifier only posts a notice: it neither verifies, nor admits, nor queues.
+NOT_NOTIFIER_SETTINGS = {
+    "SLACK_SIGNING_SECRET", "SLASH_COMMAND", "ALLOWED_TEAM_IDS", "ALLOWED_CHANNEL_IDS",
+    "ALLOWED_USER_IDS", "BLOCKED_CHANNEL_IDS", "ALLOW_EXTERNAL_TEAMS", "SLACK_TEAM_ID",
+    "JOBS_QUEUE_URL",
+}
+
+
+class ReadNames(Mapping[str, str]):
+    """An empty environment that remembers every name looked up in it."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.names.add(name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def settings_read_by(function: str) -> set[str]:
+    from bot.config import Env
+
+    environment = ReadNames()
+    for reference in FUNCTION_SETTINGS[function]:
+        module, name = reference.split(":")
+        getattr(importlib.import_module(module), name).from_env(Env(environment))
+    ignored = NOT_FUNCTION_SETTINGS | (
+        NOT_NOTIFIER_SETTINGS if function == "DlqNotifierFunction" else set()
+    )
+    return environment.names - ignored
+
+
+def declared_variables(stack: Stack, function: str) -> dict[str, Any]:
+    """What SAM local lets --env-vars set: the variables the template declares."""
+    return {
+        **stack.globals["Function"]["Environment"]["Variables"],
+        **stack.properties(function)["Environment"]["Variables"],
+    }
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTION_SETTINGS))
+def test_functions_declare_every_setting_they_read(defaults: Stack, function: str) -> None:
+    # GIVEN the settings the function's configs read from the environment
+    read = settings_read_by(function)
+    assert {"JOBS_TABLE", "JOB_TTL_DAYS"} <= read
+    # THEN the template declares each on the function, so `sam local invoke --env-vars` can
+    # set it (SAM local overrides only declared variables)
+    assert read - set(declared_variables(defaults, function)) == set()
+
+
+def test_the_sample_env_file_sets_only_declared_variables(defaults: Stack) -> None:
+    # GIVEN the sample file for `sam local invoke --env-vars events/env.json`
+    sample = json.loads((REPO / "events" / "env.json").read_text())
+    assert set(sample) == set(FUNCTION_SETTINGS)
+    for function, variables in sample.items():
+        # THEN every variable it sets is declared on the function it names (else SAM drops it)
+        assert set(variables) - set(declared_variables(defaults, function)) == set(), function
+        assert all(isinstance(value, str) for value in variables.values()), function
+    # AND the Slack ingress gets credentials without the secret, and local queue and tables
+    slack = sample["SlackEventsFunction"]
+    assert slack["SLACK_SECRET_ARN"] == "" and slack["SLACK_SIGNING_SECRET"]
+    assert slack["JOBS_QUEUE_URL"].startswith(slack["AWS_ENDPOINT_URL"])
+
+
+def test_credentials_declared_on_functions_are_empty_in_aws(stack: Stack) -> None:
+    # Declared for local invocation only: in AWS they come from SLACK_SECRET_ARN.
+    for function in stack.of_type("AWS::Serverless::Function"):
+        for name, value in declared_variables(stack, function).items():
+            if re.search(r"TOKEN|SECRET|PASSWORD", name) and not name.endswith("_ARN"):
+                assert value == "", f"{function}: {name}"
 
 
 # --- state ------------------------------------------------------------------------------------

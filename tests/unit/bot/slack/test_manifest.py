@@ -76,3 +76,29 @@ def test_one_request_url_placeholder_everywhere(manifest: dict[str, Any]) -> Non
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is False
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+
+
+def _without_socket_mode_differences(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest less what legitimately differs between the deployed app and the local
+    one: names, request URLs (Socket Mode has none) and the Socket Mode switch."""
+    copy: dict[str, Any] = yaml.safe_load(yaml.safe_dump(manifest))
+    del copy["display_information"]
+    del copy["features"]["bot_user"]["display_name"]
+    for command in copy["features"].get("slash_commands", []):
+        command.pop("url", None)
+    settings = copy["settings"]
+    for section in ("event_subscriptions", "interactivity"):
+        settings[section].pop("request_url", None)
+    del settings["socket_mode_enabled"]
+    return copy
+
+
+def test_the_dev_manifest_is_the_app_over_socket_mode(manifest: dict[str, Any]) -> None:
+    # GIVEN the app for local development (databot dev)
+    dev = yaml.safe_load((REPO / "slack" / "manifest.dev.yaml").read_text())
+    # THEN it connects over Socket Mode, so it has no request URL anywhere
+    assert dev["settings"]["socket_mode_enabled"] is True
+    assert "REQUEST_URL" not in (REPO / "slack" / "manifest.dev.yaml").read_text()
+    # AND its scopes, events, command and interactivity are the deployed app's: an event or
+    # scope added to one manifest must be added to the other
+    assert _without_socket_mode_differences(dev) == _without_socket_mode_differences(manifest)
