@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
+from bot.slack.feedback import feedback_block
 from bot.slack.mrkdwn import Link, clip, escape, mention, split_text, to_mrkdwn
 from bot.table_text import format_table
 
@@ -92,7 +93,8 @@ def error_message(message: str, job_id: str) -> SlackMessage:
 
 
 def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
-    """The final answer as one or more messages (each within Slack's limits) and files."""
+    """The final answer as one or more messages (each within Slack's limits) and files;
+    the last message ends with the feedback buttons."""
     blocks: list[Block] = []
     files: list[SlackFile] = []
     if answer.verified:
@@ -110,6 +112,7 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
     if answer.artifacts:
         blocks += [section(piece) for piece in split_text(_links(answer.artifacts), 2900)]
     blocks.append(context(footer(answer.usage, job_id, as_of=answer.as_of)))
+    blocks.append(feedback_block(job_id))
     files += [
         SlackFile(filename=Path(chart.path).name, title=file_title(chart.title or "Chart"),
                   path=chart.path)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
+from bot.slack.feedback import FEEDBACK_ACTION
 from bot.slack.mrkdwn import split_text, to_mrkdwn
 from bot.slack.render import (
     MAX_BLOCKS,
@@ -87,8 +88,10 @@ def assert_within_slack_limits(reply: SlackReply) -> None:
         for block in message.blocks:
             if block["type"] == "section":
                 texts = [block["text"]["text"]]
-            else:
+            elif block["type"] == "context":
                 texts = [element["text"] for element in block["elements"]]
+            else:  # the feedback buttons: their limits are the stand-in's to check
+                continue
             assert all(0 < len(t) <= MAX_SECTION_CHARS for t in texts)
 
 
@@ -102,7 +105,8 @@ def test_the_answer_shows_text_sql_table_badge_links_and_footer() -> None:
     assert "Verified query" in text
     assert "<https://bucket.s3.amazonaws.com/results/j1/results.csv?X=1|results.csv>" in text
     assert "results/j1/local.parquet" in text
-    footer = reply.messages[0].blocks[-1]["elements"][0]["text"]
+    # The footer comes just before the feedback buttons that end every answer.
+    footer = reply.messages[0].blocks[-2]["elements"][0]["text"]
     assert "us.anthropic.claude-sonnet-4" in footer
     assert "12,034 in / 512 out tokens" in footer
     assert "$0.0438" in footer and "7.2 s" in footer and "ref `Ev123`" in footer
@@ -157,6 +161,30 @@ def test_many_blocks_spill_into_continuation_messages() -> None:
     assert len(reply.messages) >= 2
     assert reply.messages[1].text == "(continued)"
     assert_within_slack_limits(reply)
+
+
+@pytest.mark.parametrize("verified", [True, False])
+def test_every_answer_ends_with_feedback_buttons_naming_its_job(verified: bool) -> None:
+    reply = render_answer(full_answer(verified=verified), job_id="Ev123")
+
+    last = reply.messages[-1].blocks[-1]
+    assert last["type"] == "context_actions"
+    [buttons] = last["elements"]
+    assert buttons["type"] == "feedback_buttons"
+    assert buttons["action_id"] == FEEDBACK_ACTION
+    assert buttons["positive_button"]["value"] == "up:Ev123"
+    assert buttons["negative_button"]["value"] == "down:Ev123"
+    assert [buttons[b]["text"]["text"] for b in ("positive_button", "negative_button")] == [
+        "👍", "👎"]
+
+
+def test_a_long_answer_has_its_feedback_buttons_once_at_the_very_end() -> None:
+    answer = full_answer(artifacts={f"f{n}": f"https://e.com/{'x' * 2800}/{n}" for n in range(60)})
+    reply = render_answer(answer, job_id="j")
+
+    kinds = [block["type"] for message in reply.messages for block in message.blocks]
+    assert kinds.count("context_actions") == 1
+    assert reply.messages[-1].blocks[-1]["type"] == "context_actions"
 
 
 def test_the_question_of_a_slash_command_names_the_person() -> None:
