@@ -10,17 +10,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.answer import Answer, Usage
 from bot.feedback import DOWN, UP
 from bot.ingress.metrics import FEEDBACK_DOWN, FEEDBACK_UP
 from bot.job import Job, ReplyTo
-from bot.slack.feedback import REASON_VIEW, THANKS
+from bot.slack.feedback import REASON_VIEW, THANKS, ReasonAsked, feedback_block, reason_view
 from bot.slack.render import render_answer
 from executor.cli import main
 from tests.support.events import slack_payload, with_body
 from tests.support.ingress import IngressStack
 from tests.support.signing import SignedEvent
+from tests.support.slack_api import SlackApiStandIn
 from tests.unit.bot.ingress.test_metrics import Emitted, emitted, flushed  # noqa: F401
 
 JOB = "Ev08ABCDEF"
@@ -247,8 +250,6 @@ def test_an_answer_rendered_with_buttons_then_voted_on_shows_in_databot_feedback
     answer = answered(ingress_stack)
     [message] = render_answer(answer, job_id=JOB).messages
     posted = ingress_stack.slack_api
-    from slack_sdk import WebClient
-
     WebClient(token=posted.token, base_url=posted.url).chat_postMessage(
         channel="C0001", thread_ts="1795284000.000100", text=message.text, blocks=message.blocks)
     buttons = message.blocks[-1]["elements"][0]
@@ -268,3 +269,65 @@ def test_an_answer_rendered_with_buttons_then_voted_on_shows_in_databot_feedback
     assert "👍  U0001  Ev08ABCDEF" in out
     assert "👎  U0002  Ev08ABCDEF" in out and "[wrong_numbers: October had 1,243" in out
     assert "us.anthropic.claude-sonnet-4" in out and "👍    1  👎    1" in out
+
+
+# ---- what Slack accepts (the stand-in checks as Slack does) -------------------------------
+
+
+def _broken_buttons(change: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    block = feedback_block(JOB)
+    change(block)
+    return [block]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: b.update(elements=[]),
+        lambda b: b.update(elements=[b["elements"][0]] * 6),
+        lambda b: b["elements"][0].update(type="button"),
+        lambda b: b["elements"][0].pop("negative_button"),
+        lambda b: b["elements"][0]["positive_button"].update(value=""),
+        lambda b: b["elements"][0]["positive_button"].update(value="x" * 2001),
+        lambda b: b["elements"][0]["positive_button"]["text"].update(type="mrkdwn"),
+        lambda b: b["elements"][0]["negative_button"]["text"].update(text="x" * 76),
+    ],
+)
+def test_slack_rejects_malformed_feedback_buttons(
+    slack_api: SlackApiStandIn, change: Callable[[dict[str, Any]], None]
+) -> None:
+    client = WebClient(token=slack_api.token, base_url=slack_api.url)
+    client.chat_postMessage(channel="C1", text="ok", blocks=[feedback_block(JOB)])
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        client.chat_postMessage(channel="C1", text="x", blocks=_broken_buttons(change))
+
+
+def _modal(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    view = reason_view(ReasonAsked(JOB, "C1", "1.2"))
+    change(view)
+    return view
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda v: v.update(type="home"),
+        lambda v: v.update(title={"type": "plain_text", "text": "x" * 25}),
+        lambda v: v.pop("title"),
+        lambda v: v.update(submit={"type": "mrkdwn", "text": "Send"}),
+        lambda v: v.update(close={"type": "plain_text", "text": ""}),
+        lambda v: v.pop("submit"),
+        lambda v: v.update(blocks=[]),
+        lambda v: v["blocks"][0].pop("label"),
+        lambda v: v.update(private_metadata="x" * 3001),
+    ],
+)
+def test_views_open_rejects_what_slack_rejects(
+    slack_api: SlackApiStandIn, change: Callable[[dict[str, Any]], None]
+) -> None:
+    client = WebClient(token=slack_api.token, base_url=slack_api.url)
+    assert client.views_open(trigger_id="1.2.3", view=_modal(lambda v: None))["ok"]
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        client.views_open(trigger_id="1.2.3", view=_modal(change))
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        client.views_open(trigger_id="", view=_modal(lambda v: None))
