@@ -9,6 +9,7 @@ the prompt API's.
 `ingress_logs` (per test): the log records the ingress writes during the test.
 `lambda_env` (per test): the Lambda entry points as Lambda runs them, built from
 `ingress_stack.env` on their first call, as in a new container.
+`feedback_store` (per test): FEEDBACK_TABLE alone in `mock_aws`, its name in the env.
 """
 
 from __future__ import annotations
@@ -265,3 +266,18 @@ def create_feedback_table(dynamodb: Any, name: str) -> None:
         KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"},
                    {"AttributeName": "user_id", "KeyType": "RANGE"}],
     )
+
+
+FEEDBACK_TABLE = "databot-feedback"
+
+
+@pytest.fixture
+def feedback_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedbackStore]:
+    for name, value in LOCAL_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("FEEDBACK_TABLE", FEEDBACK_TABLE)
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_feedback_table(client, FEEDBACK_TABLE)
+        yield FeedbackStore(FEEDBACK_TABLE, client=client)

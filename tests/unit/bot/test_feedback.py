@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import boto3
 import pytest
-from moto import mock_aws
 
 from bot.config import ConfigError, Env
 from bot.feedback import DOWN, UP, FeedbackConfig, FeedbackStore, Tally, Vote, tally
 from bot.job_store import JobRecord
-from tests.support.ingress import create_feedback_table
-from tests.support.local_aws import LOCAL_CREDENTIALS
-
-TABLE = "databot-feedback"
-
-
-@pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedbackStore]:
-    for name, value in LOCAL_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_feedback_table(client, TABLE)
-        yield FeedbackStore(TABLE, client=client)
 
 
 def vote(user: str, value: str, job: str = "J1", at: str = "2026-11-30T10:00:00Z",
@@ -33,39 +14,43 @@ def vote(user: str, value: str, job: str = "J1", at: str = "2026-11-30T10:00:00Z
     return Vote(job_id=job, user_id=user, value=value, voted_at=at, **fields)  # type: ignore[arg-type]
 
 
-def test_a_vote_round_trips_with_everything_it_says(store: FeedbackStore) -> None:
+def test_a_vote_round_trips_with_everything_it_says(feedback_store: FeedbackStore) -> None:
     kept = vote("U1", UP, team_id="T1", question="how many?", sql=["SELECT 1", "SELECT 2"],
                 verified=True, entry_id="signups", model_id=None)
-    store.record(kept)
-    assert store.votes() == [kept]
+    feedback_store.record(kept)
+    assert feedback_store.votes() == [kept]
 
 
-def test_voting_again_replaces_the_vote_and_every_voter_counts(store: FeedbackStore) -> None:
-    store.record(vote("U1", DOWN, at="2026-11-30T10:00:00Z"))
-    store.record(vote("U2", UP, at="2026-11-30T10:01:00Z"))
-    store.record(vote("U1", UP, at="2026-11-30T10:02:00Z"))
-    store.record(vote("U1", UP, job="J2", at="2026-11-30T10:03:00Z"))
+def test_voting_again_replaces_the_vote_and_every_voter_counts(
+    feedback_store: FeedbackStore,
+) -> None:
+    feedback_store.record(vote("U1", DOWN, at="2026-11-30T10:00:00Z"))
+    feedback_store.record(vote("U2", UP, at="2026-11-30T10:01:00Z"))
+    feedback_store.record(vote("U1", UP, at="2026-11-30T10:02:00Z"))
+    feedback_store.record(vote("U1", UP, job="J2", at="2026-11-30T10:03:00Z"))
 
-    votes = store.votes()
+    votes = feedback_store.votes()
     # Newest first; one item per person per answer.
     assert [(v.job_id, v.user_id, v.value) for v in votes] == [
         ("J2", "U1", UP), ("J1", "U1", UP), ("J1", "U2", UP)]
 
 
-def test_a_reason_turns_the_vote_into_an_explained_thumbs_down(store: FeedbackStore) -> None:
-    store.record(vote("U1", DOWN, question="how many?"))
+def test_a_reason_turns_the_vote_into_an_explained_thumbs_down(
+    feedback_store: FeedbackStore,
+) -> None:
+    feedback_store.record(vote("U1", DOWN, question="how many?"))
 
-    store.explain("J1", "U1", "wrong_numbers", "x" * 5000)
+    feedback_store.explain("J1", "U1", "wrong_numbers", "x" * 5000)
 
-    [explained] = store.votes()
+    [explained] = feedback_store.votes()
     assert (explained.value, explained.reason, explained.question) == (
         DOWN, "wrong_numbers", "how many?")
     assert explained.comment == "x" * 1000
 
 
-def test_a_reason_without_a_kept_vote_is_kept_all_the_same(store: FeedbackStore) -> None:
-    store.explain("J1", "U1", "too_slow", None)
-    [explained] = store.votes()
+def test_a_reason_without_a_kept_vote_is_kept_all_the_same(feedback_store: FeedbackStore) -> None:
+    feedback_store.explain("J1", "U1", "too_slow", None)
+    [explained] = feedback_store.votes()
     assert (explained.value, explained.reason, explained.comment) == (DOWN, "too_slow", None)
 
 

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import boto3
 import pytest
-from moto import mock_aws
 
 from bot.feedback import DOWN, UP, FeedbackStore, Vote
 from executor.cli import main
-from tests.support.ingress import create_feedback_table
-from tests.support.local_aws import LOCAL_CREDENTIALS
-
-TABLE = "databot-feedback"
-
-
-@pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedbackStore]:
-    for name, value in LOCAL_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("FEEDBACK_TABLE", TABLE)
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_feedback_table(client, TABLE)
-        yield FeedbackStore(TABLE, client=client)
 
 
 def test_lists_recent_votes_and_tallies_by_entry_and_model(
-    store: FeedbackStore, capsys: pytest.CaptureFixture[str]
+    feedback_store: FeedbackStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN votes on a verified answer and on two model answers
-    store.record(Vote("J1", "U1", UP, "2026-11-30T10:00:00Z", question="signups?",
+    feedback_store.record(Vote("J1", "U1", UP, "2026-11-30T10:00:00Z", question="signups?",
                       verified=True, entry_id="signups_by_month"))
-    store.record(Vote("J1", "U2", DOWN, "2026-11-30T10:01:00Z", question="signups?",
+    feedback_store.record(Vote("J1", "U2", DOWN, "2026-11-30T10:01:00Z", question="signups?",
                       verified=True, entry_id="signups_by_month", reason="too_slow"))
-    store.record(Vote("J2", "U1", UP, "2026-11-30T10:02:00Z", question="churn?",
+    feedback_store.record(Vote("J2", "U1", UP, "2026-11-30T10:02:00Z", question="churn?",
                       model_id="model-a"))
-    store.record(Vote("J3", "U3", DOWN, "2026-11-30T10:03:00Z", question="revenue?",
+    feedback_store.record(Vote("J3", "U3", DOWN, "2026-11-30T10:03:00Z", question="revenue?",
                       model_id="model-b", reason="wrong_numbers", comment="off by 10%"))
 
     # WHEN the latest three are asked for
@@ -58,9 +38,9 @@ def test_lists_recent_votes_and_tallies_by_entry_and_model(
 
 
 def test_days_keeps_only_recent_votes(
-    store: FeedbackStore, capsys: pytest.CaptureFixture[str]
+    feedback_store: FeedbackStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store.record(Vote("J1", "U1", UP, "2020-01-01T00:00:00Z"))
+    feedback_store.record(Vote("J1", "U1", UP, "2020-01-01T00:00:00Z"))
     assert main(["feedback", "--days", "7"]) == 0
     assert capsys.readouterr().out.startswith("0 votes in the last 7 days")
 
