@@ -95,6 +95,8 @@ class Answer:
     usage: Usage = field(default_factory=Usage)
     # The latest date in the data the answer used (ISO date), when it read dated tables.
     as_of: str | None = None
+    # The verified library entry that answered, when one did.
+    entry_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,4 +114,5 @@ class Answer:
             verified=bool(data.get("verified", False)),
             usage=Usage(**data.get("usage", {})),
             as_of=data.get("as_of"),
+            entry_id=data.get("entry_id"),
         )

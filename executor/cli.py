@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "python": ("executor.commands.python", "run a Python file in the sandbox"),
     "worker": ("executor.commands.worker", "run the SQS worker (the Fargate task)"),
     "dev": ("executor.commands.dev", "Slack app + in-process worker over Socket Mode"),
+    "feedback": ("executor.commands.feedback", "recent votes on answers, by entry and model"),
     "sign-event": ("executor.commands.sign_event", "sign a sample event for sam local invoke"),
 }
 

@@ -1,6 +1,6 @@
 """What the front doors count, as CloudWatch EMF (Powertools Metrics): questions received,
-duplicate deliveries, refusals (allow-lists, other organisations) and jobs that could not be
-queued.
+duplicate deliveries, refusals (allow-lists, other organisations), jobs that could not be
+queued, and the 👍/👎 votes given answers.
 
 The namespace is POWERTOOLS_METRICS_NAMESPACE and the dimension service=<service_name()>
 (`slack-ingress`, `prompt-api` in the stack). Each Lambda handler flushes them once per
@@ -19,7 +19,10 @@ EVENTS_RECEIVED = "EventsReceived"
 DUPLICATE_EVENTS = "DuplicateEvents"
 EVENTS_REFUSED = "EventsRefused"
 ENQUEUE_FAILURES = "EnqueueFailures"
-INGRESS_METRICS = (EVENTS_RECEIVED, DUPLICATE_EVENTS, EVENTS_REFUSED, ENQUEUE_FAILURES)
+FEEDBACK_UP = "FeedbackUp"
+FEEDBACK_DOWN = "FeedbackDown"
+INGRESS_METRICS = (EVENTS_RECEIVED, DUPLICATE_EVENTS, EVENTS_REFUSED, ENQUEUE_FAILURES,
+                   FEEDBACK_UP, FEEDBACK_DOWN)
 
 metrics = Metrics(service=service_name())
 

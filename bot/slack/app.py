@@ -7,10 +7,13 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import require
+from bot.feedback import Ballot
 from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import JobQueue, SqsJobQueue
 from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
+from bot.job_store import JobStore
 from bot.slack.config import SlackConfig
+from bot.slack.feedback import SlackFeedback
 from bot.slack.listeners import SlackIntake
 
 BOLT_APP_NAME = "databot-slack"
@@ -23,9 +26,12 @@ def create_app(
     queue: JobQueue | None = None,
     idempotency: IdempotencyStore | None = None,
     client: WebClient | None = None,
+    ballot: Ballot | None = None,
 ) -> App:
     """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from `ingress`;
-    `client` defaults to a Web API client on `slack.api_url`.
+    `client` defaults to a Web API client on `slack.api_url`; `ballot`, where votes on
+    answers go, to FEEDBACK_TABLE and JOBS_TABLE when FEEDBACK_TABLE is set (without one,
+    feedback clicks are only acknowledged).
 
     The app does not verify request signatures: callers must (SlackIngress does, before
     Bolt sees the request; Socket Mode requests come over the app's own websocket).
@@ -60,5 +66,9 @@ def create_app(
         token_verification_enabled=False,
         request_verification_enabled=False,  # verified once, by the caller
     )
+    if ballot is None and ingress.feedback.table and ingress.jobs.table:
+        ballot = Ballot(ingress.feedback.store(), JobStore(ingress.jobs.table))
+    if ballot is not None:  # before the intake's acknowledge-everything listeners
+        SlackFeedback(slack, ballot).register(app)
     SlackIntake(slack, ingress.max_question_chars, queue, idempotency).register(app)
     return app

@@ -11,7 +11,7 @@ body exactly as Bolt will (Bolt's own `parse_body`), then checks:
   wherever they look for it (top level, `event`, `message`, `previous_message`, `item`,
   `authorizations[]`, …); a field may be absent or null, never of another type;
 - the fields each kind of payload cannot do without (a command's `trigger_id`, an event's
-  `event_id` and `event.type`, a challenge that is a string, …).
+  `event_id` and `event.type`, a challenge that is a string, a feedback click's value, …).
 
 It returns the payload's kind, or raises MalformedPayload naming the first problem: the
 caller answers 400 and logs it. Only `app_rate_limited` is a kind that is acknowledged
@@ -25,6 +25,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt.request.internals import parse_body
+
+from bot.slack.feedback import BadFeedback, check_feedback_payload
 
 MAX_DEPTH = 32  # Slack's deepest payloads (rich-text blocks inside an edited message) nest ~15
 
@@ -90,8 +92,9 @@ _COMMON = Fields(
     ts=str,
     thread_ts=str,
     event_ts=str,
-    view=Fields(id=str, type=str, callback_id=str, team_id=str, app_installed_team_id=str),
-    actions=ListOf(Fields(action_id=str, block_id=str, type=str)),
+    view=Fields(id=str, type=str, callback_id=str, team_id=str, app_installed_team_id=str,
+                private_metadata=str, state=Fields(values=dict)),
+    actions=ListOf(Fields(action_id=str, block_id=str, type=str, value=str)),
     action_id=str,
     block_id=str,
     function_execution_id=str,
@@ -196,6 +199,10 @@ def _check_required(payload: Mapping[str, Any], kind: str) -> None:
             _require(payload["actions"][0], "body.actions[0]", "action_id")
         if kind in ("view_submission", "view_closed") and "callback_id" not in payload["view"]:
             raise MalformedPayload("body.view.callback_id is missing")
+        try:
+            check_feedback_payload(payload, kind)
+        except BadFeedback as e:
+            raise MalformedPayload(str(e)) from None
 
 
 def _require(obj: Mapping[str, Any], path: str, *names: str) -> None:

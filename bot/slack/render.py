@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
+from bot.slack.feedback import feedback_block
 from bot.slack.mrkdwn import Link, clip, escape, mention, plain, split_text, to_markdown
 from bot.table_text import format_table, table_cells
 
@@ -109,7 +110,8 @@ def error_message(message: str, job_id: str) -> SlackMessage:
 
 
 def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
-    """The final answer as one or more messages (each within Slack's limits) and files."""
+    """The final answer as one or more messages (each within Slack's limits) and files;
+    the last message ends with the feedback buttons."""
     blocks: list[Block] = []
     files: list[SlackFile] = []
     if answer.verified:
@@ -133,6 +135,7 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
     blocks.append(context(footer(answer.usage, job_id, as_of=answer.as_of)))
     if table_last:
         blocks += preview
+    blocks.append(feedback_block(job_id))
     files += [
         SlackFile(filename=Path(chart.path).name, title=file_title(chart.title or "Chart"),
                   path=chart.path)

@@ -112,6 +112,7 @@ class VerifiedEngine:
             table=answer_table(result, as_of, unit),
             verified=True,
             as_of=as_of_text(as_of),
+            entry_id=entry.id,
         )
         answer.charts = self._charts(request.job_id, entry, result, as_of)
         csv = export_to_store(

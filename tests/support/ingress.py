@@ -2,13 +2,14 @@
 
 `ingress_aws` (per test module): `mock_aws` with a region set and one SQS and one DynamoDB
 client, shared by the module's tests (building clients is the slow part).
-`ingress_stack` (per test): a fresh jobs queue, idempotency table and jobs table, and
+`ingress_stack` (per test): a fresh jobs queue, idempotency, jobs and feedback tables, and
 settings pointing at them and at a Slack Web API stand-in (tests/support/slack_api.py).
 `ingress_stack.slack()` builds the Slack handler's request path, `ingress_stack.prompt_api()`
 the prompt API's.
 `ingress_logs` (per test): the log records the ingress writes during the test.
 `lambda_env` (per test): the Lambda entry points as Lambda runs them, built from
 `ingress_stack.env` on their first call, as in a new container.
+`feedback_store` (per test): FEEDBACK_TABLE alone in `mock_aws`, its name in the env.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 from moto import mock_aws
 
 from bot.api.prompt_api import PromptApi
+from bot.feedback import Ballot, FeedbackConfig, FeedbackStore
 from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import JobQueue, SqsJobQueue
 from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
@@ -100,6 +102,7 @@ class IngressStack:
                 in_progress_expiry_s=configured.in_progress_expiry_s,
                 client=self.aws.dynamodb,
             ),
+            ballot=Ballot(self.feedback_store(), self.job_store()),
         )
         return SlackHandler(SlackIngress(app, SIGNING_SECRET))
 
@@ -123,6 +126,9 @@ class IngressStack:
     def job_store(self, table: str | None = None) -> JobStore:
         return JobStore(table or str(self.ingress.jobs.table), client=self.aws.dynamodb)
 
+    def feedback_store(self) -> FeedbackStore:
+        return self.ingress.feedback.store(client=self.aws.dynamodb)
+
     def queued_jobs(self) -> list[Job]:
         """Every job on the queue (received and left in flight, so each is read once)."""
         jobs: list[Job] = []
@@ -145,6 +151,7 @@ class IngressStack:
             "JOBS_QUEUE_URL": str(self.ingress.jobs.queue_url),
             "IDEMPOTENCY_TABLE": str(self.ingress.idempotency_table),
             "JOBS_TABLE": str(self.ingress.jobs.table),
+            "FEEDBACK_TABLE": str(self.ingress.feedback.table),
         }
 
 
@@ -237,11 +244,40 @@ def ingress_stack(ingress_aws: AwsClients, ingress_slack_api: SlackApiStandIn) -
             AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
             KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
         )
+    create_feedback_table(ingress_aws.dynamodb, f"databot-feedback-{suffix}")
     slack = SlackConfig(
         signing_secret=SIGNING_SECRET, bot_token=slack_api.token, api_url=slack_api.url
     )
     ingress = IngressConfig(
         jobs=JobsConfig(queue_url=queue_url, table=f"databot-jobs-{suffix}"),
         idempotency_table=f"databot-idempotency-{suffix}",
+        feedback=FeedbackConfig(table=f"databot-feedback-{suffix}"),
     )
     return IngressStack(slack_config=slack, ingress=ingress, aws=ingress_aws, slack_api=slack_api)
+
+
+def create_feedback_table(dynamodb: Any, name: str) -> None:
+    """FEEDBACK_TABLE as template.yaml declares it: one item per job and voter."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"},
+                              {"AttributeName": "user_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"},
+                   {"AttributeName": "user_id", "KeyType": "RANGE"}],
+    )
+
+
+FEEDBACK_TABLE = "databot-feedback"
+
+
+@pytest.fixture
+def feedback_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedbackStore]:
+    for name, value in LOCAL_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("FEEDBACK_TABLE", FEEDBACK_TABLE)
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_feedback_table(client, FEEDBACK_TABLE)
+        yield FeedbackStore(FEEDBACK_TABLE, client=client)

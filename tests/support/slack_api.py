@@ -7,13 +7,14 @@ the upload URL it hands out, files.completeUploadExternal, conversations.replies
 conversations.history, conversations.info (channels named with `set_channel`), the
 assistant thread methods (assistant.threads.setStatus, .setSuggestedPrompts, .setTitle:
 required channel_id and thread_ts, at most 4 prompts each with a title and a message, at
-most 10 loading messages, a title), and POSTs to response_url paths. It enforces Slack's
-message limits, so a test fails the way Slack would reject the message: known block types
-only, 50 blocks, 3,000 characters per section or context element, 40,000 per message text;
-`markdown` blocks of text, 12,000 characters summed over a message; at most one `table`
-per message, of 1-100 rows of 1-20 cells each (`raw_text` with text, or `rich_text`),
-at most 20 column settings (`align` left/center/right, `is_wrapped`), 10,000 characters
-of cells.
+most 10 loading messages, a title), views.open, and POSTs to response_url paths. It
+enforces Slack's message limits, so a test fails the way Slack would reject the message:
+known block types only, 50 blocks, 3,000 characters per section or context element, 40,000
+per message text; `markdown` blocks of text, 12,000 characters summed over a message; at
+most one `table` per message, of 1-100 rows of 1-20 cells each (`raw_text` with text, or
+`rich_text`), at most 20 column settings (`align` left/center/right, `is_wrapped`), 10,000
+characters of cells; the shape of `context_actions` / `feedback_buttons`; and a modal's
+(type, title, submit and close text, blocks, a trigger_id).
 
 It keeps the messages it accepted (`messages`, `thread()`): chat.update edits one, a
 completed upload shares its files as a message in the thread, and message `metadata`
@@ -329,7 +330,14 @@ class SlackApiStandIn:
         if method == "conversations.info":
             return self._channel_info(args)
         if method in ASSISTANT_METHODS:
-            return _assistant_problem(method, args) or {"ok": True}
+            problem = _assistant_problem(method, args)
+            return {"ok": False, "error": problem} if problem else {"ok": True}
+        if method == "views.open":
+            problem = _view_problem(args)
+            if problem:
+                return {"ok": False, "error": problem}
+            return {"ok": True, "view": {"id": f"V{next(self._ts):08d}",
+                                         **_json_arg(args["view"])}}
         return {"ok": False, "error": "unknown_method"}
 
     def set_channel(self, channel: str, name: str, topic: str = "", purpose: str = "") -> None:
@@ -445,6 +453,82 @@ def _message_problem(args: dict[str, Any]) -> str | None:
             return "invalid_blocks"
         if block["type"] == "context" and not 0 < len(block.get("elements") or []) <= 10:
             return "invalid_blocks"
+        if block["type"] == "context_actions" and not _context_actions_valid(block):
+            return "invalid_blocks"
+    return None
+
+
+MAX_CONTEXT_ACTIONS = 5
+MAX_FEEDBACK_BUTTON_TEXT = 75
+MAX_FEEDBACK_VALUE = 2000
+MAX_ACTION_ID = 255
+
+
+def _context_actions_valid(block: dict[str, Any]) -> bool:
+    """A `context_actions` block as Slack takes it: 1–5 feedback_buttons or icon_button
+    elements; feedback buttons each with plain_text text (≤ 75) and a value (≤ 2,000)."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not 0 < len(elements) <= MAX_CONTEXT_ACTIONS:
+        return False
+    for element in elements:
+        if not isinstance(element, dict):
+            return False
+        if len(str(element.get("action_id") or "")) > MAX_ACTION_ID:
+            return False
+        if element.get("type") == "icon_button":
+            continue
+        if element.get("type") != "feedback_buttons":
+            return False
+        for name in ("positive_button", "negative_button"):
+            button = element.get(name)
+            if not isinstance(button, dict):
+                return False
+            text = button.get("text") or {}
+            value = button.get("value")
+            if text.get("type") != "plain_text" or not 0 < len(text.get("text") or "") <= \
+                    MAX_FEEDBACK_BUTTON_TEXT:
+                return False
+            if not isinstance(value, str) or not 0 < len(value) <= MAX_FEEDBACK_VALUE:
+                return False
+    return True
+
+
+MAX_VIEW_TITLE = 24
+MAX_VIEW_BUTTON = 24
+MAX_VIEW_BLOCKS = 100
+MAX_PRIVATE_METADATA = 3000
+
+
+def _view_problem(args: dict[str, Any]) -> str | None:
+    """The error views.open would answer, or None: a trigger_id, and a modal with a
+    plain_text title (≤ 24), submit and close (≤ 24), 1–100 blocks each with a type (an
+    input block with a label and an element), private_metadata ≤ 3,000 characters."""
+    if not args.get("trigger_id"):
+        return "invalid_arguments"
+    view = _json_arg(args.get("view"))
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return "invalid_arguments"
+    for name, limit, required in (("title", MAX_VIEW_TITLE, True),
+                                  ("submit", MAX_VIEW_BUTTON, False),
+                                  ("close", MAX_VIEW_BUTTON, False)):
+        text = view.get(name)
+        if text is None and not required:
+            continue
+        if not isinstance(text, dict) or text.get("type") != "plain_text" or \
+                not 0 < len(text.get("text") or "") <= limit:
+            return "invalid_arguments"
+    if len(view.get("private_metadata") or "") > MAX_PRIVATE_METADATA:
+        return "invalid_arguments"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not 0 < len(blocks) <= MAX_VIEW_BLOCKS:
+        return "invalid_arguments"
+    for block in blocks:
+        if not isinstance(block, dict) or not block.get("type"):
+            return "invalid_arguments"
+        if block["type"] == "input" and not (block.get("label") and block.get("element")):
+            return "invalid_arguments"
+    if any(b["type"] == "input" for b in blocks) and "submit" not in view:
+        return "invalid_arguments"  # Slack needs a submit button for a modal with inputs
     return None
 
 

@@ -541,6 +541,25 @@ def test_tables_follow_the_design_contract(stack: Stack) -> None:
     assert jobs["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
 
 
+def test_the_feedback_table_keeps_one_vote_per_person_per_answer_for_the_ingress(
+    stack: Stack,
+) -> None:
+    props = stack.properties("FeedbackTable")
+    assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == [
+        ("job_id", "HASH"), ("user_id", "RANGE")]
+    assert "TimeToLiveSpecification" not in props  # votes are kept
+    assert stack.resources["FeedbackTable"]["DeletionPolicy"] == "Retain"
+    variables = stack.properties("SlackEventsFunction")["Environment"]["Variables"]
+    assert variables["FEEDBACK_TABLE"] == "FeedbackTable"  # the Ref, resolved
+    granted = {
+        action
+        for name, statement in statements(stack)
+        if name.startswith("SlackEventsRole") and "FeedbackTable.Arn" in str(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+    assert granted == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+
+
 def test_bucket_blocks_public_access_denies_plain_http_and_expires_results(stack: Stack) -> None:
     bucket = stack.properties("ResultsBucket")
     assert bucket["PublicAccessBlockConfiguration"] == {
@@ -756,7 +775,7 @@ def test_roles_get_exactly_the_kms_permissions_they_need(full: Stack) -> None:
 
 
 def test_tables_people_would_miss_have_point_in_time_recovery(stack: Stack) -> None:
-    for name in ("JobsTable", "ConversationsTable"):
+    for name in ("JobsTable", "ConversationsTable", "FeedbackTable"):
         spec = stack.properties(name)["PointInTimeRecoverySpecification"]
         assert spec == {"PointInTimeRecoveryEnabled": True}, name
 

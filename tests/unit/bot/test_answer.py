@@ -39,6 +39,12 @@ def test_the_as_of_date_survives_a_round_trip_and_old_answers_still_load() -> No
                                                     "total_rows": 1}}).as_of is None
 
 
+def test_the_verified_entry_survives_a_round_trip_and_old_answers_have_none() -> None:
+    answer = Answer(text="t", verified=True, entry_id="signups_by_week")
+    assert Answer.from_dict(json.loads(json.dumps(answer.to_dict()))).entry_id == "signups_by_week"
+    assert Answer.from_dict({"text": "t"}).entry_id is None
+
+
 def test_a_preview_says_which_rows_it_holds_and_cuts_from_that_end() -> None:
     # GIVEN the latest 4 of 35 months, the top 2 of 9 rows, and a whole result
     latest = Table(["month", "n"], [[m, m] for m in range(4)], 35, selection="latest",

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
+from bot.slack.feedback import FEEDBACK_ACTION
 from bot.slack.mrkdwn import split_text, to_markdown
 from bot.slack.render import (
     MAX_BLOCKS,
@@ -101,7 +102,7 @@ def assert_within_slack_limits(reply: SlackReply) -> None:
                 texts = [block["text"]["text"]]
             elif block["type"] == "context":
                 texts = [element["text"] for element in block["elements"]]
-            else:
+            else:  # the feedback buttons: their limits are the stand-in's to check
                 continue
             assert all(0 < len(t) <= MAX_SECTION_CHARS for t in texts)
 
@@ -125,9 +126,11 @@ def test_the_answer_shows_text_sql_table_badge_links_and_footer() -> None:
     assert "Verified query" in text
     assert "<https://bucket.s3.amazonaws.com/results/j1/results.csv?X=1|results.csv>" in text
     assert "results/j1/local.parquet" in text
-    # Slack shows a table below the other blocks: it comes last, under its caption.
-    *_, footer_block, caption, table = reply.messages[0].blocks
+    # Slack shows a table below the other blocks: it comes after the footer, under its
+    # caption, and the feedback buttons end the answer.
+    *_, footer_block, caption, table, buttons = reply.messages[0].blocks
     assert table["type"] == "table" and caption["type"] == "context"
+    assert buttons["type"] == "context_actions"
     footer = footer_block["elements"][0]["text"]
     assert "us.anthropic.claude-sonnet-4" in footer
     assert "12,034 in / 512 out tokens" in footer
@@ -194,10 +197,35 @@ def test_a_table_spilling_into_the_next_message_takes_its_caption_along() -> Non
     # WHEN it is rendered
     reply = render_answer(answer, job_id="j")
     # THEN the table opens a continuation message, under its caption
-    assert [b["type"] for b in reply.messages[-1].blocks] == ["context", "table"]
+    assert [b["type"] for b in reply.messages[-1].blocks] == ["context", "table",
+                                                              "context_actions"]
     assert reply.messages[-1].blocks[0]["elements"][0]["text"] == "first 20 of 500 rows"
     assert reply.messages[0].blocks[-1]["elements"][0]["text"].startswith("data as of")
     assert_within_slack_limits(reply)
+
+
+@pytest.mark.parametrize("verified", [True, False])
+def test_every_answer_ends_with_feedback_buttons_naming_its_job(verified: bool) -> None:
+    reply = render_answer(full_answer(verified=verified), job_id="Ev123")
+
+    last = reply.messages[-1].blocks[-1]
+    assert last["type"] == "context_actions"
+    [buttons] = last["elements"]
+    assert buttons["type"] == "feedback_buttons"
+    assert buttons["action_id"] == FEEDBACK_ACTION
+    assert buttons["positive_button"]["value"] == "up:Ev123"
+    assert buttons["negative_button"]["value"] == "down:Ev123"
+    assert [buttons[b]["text"]["text"] for b in ("positive_button", "negative_button")] == [
+        "👍", "👎"]
+
+
+def test_a_long_answer_has_its_feedback_buttons_once_at_the_very_end() -> None:
+    answer = full_answer(artifacts={f"f{n}": f"https://e.com/{'x' * 2800}/{n}" for n in range(60)})
+    reply = render_answer(answer, job_id="j")
+
+    kinds = [block["type"] for message in reply.messages for block in message.blocks]
+    assert kinds.count("context_actions") == 1
+    assert reply.messages[-1].blocks[-1]["type"] == "context_actions"
 
 
 def test_the_question_of_a_slash_command_names_the_person() -> None:

@@ -38,6 +38,7 @@ def test_verified_answer_has_everything(verified_engine: VerifiedEngine) -> None
         0,
     )
     assert answer.usage.model_id is None
+    assert answer.entry_id == "signups_by_week"  # votes on the answer are tallied per entry
     assert "this quarter (2026-10-01 to 2026-11-20)" in answer.text
     assert "signups_by_week" in answer.text and stages == ["Running a verified query"]
     # the SQL as run, in DuckDB's dialect, its values written in and named in a comment
