@@ -17,11 +17,11 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_VERSION := 3.3.30
 # The template as deployed with every option on (a customer managed key, versioning, access
-# logs, an alarm topic): linted and scanned as well as the defaults.
+# logs, an alarm topic, the X-Ray tracer): linted and scanned as well as the defaults.
 TEMPLATE_OPTIONS := .aws-sam/template-options.yaml
 TEMPLATE_OPTION_VALUES := KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab \
 	EnableBucketVersioning=true AccessLogBucketName=databot-access-logs \
-	AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:databot-alarms
+	AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:databot-alarms XRayTracer=Enabled
 export SAM_CLI_TELEMETRY := 0
 # Wheels of the worker image's requirements, so the image test installs them offline.
 WHEELHOUSE := .wheelhouse

@@ -20,6 +20,7 @@ from bot.delivery import Channels, ChannelsConfig, open_channels
 from bot.job import job_id_of
 from bot.job_store import JobsConfig, JobStore
 from bot.observability import correlated, service_logger
+from bot.tracing import capture_lambda_handler
 
 logger = service_logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -40,6 +41,7 @@ def record_handler(record: SQSRecord) -> None:
         notify_dead_letter(record.body, record.message_id, jobs=jobs, channels=channels)
 
 
+@capture_lambda_handler
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(  # type: ignore[return-value]

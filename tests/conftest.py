@@ -11,4 +11,5 @@ pytest_plugins: list[str] = [
     "tests.support.ingress",
     "tests.support.sandbox",
     "tests.support.verified",
+    "tests.support.xray",
 ]

@@ -47,6 +47,7 @@ EVERYTHING_ON = {
     "KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "EnableBucketVersioning": "true",
     "AccessLogBucketName": "databot-access-logs",
+    "XRayTracer": "Enabled",
 }
 KMS_KEY = EVERYTHING_ON["KmsKeyArn"]
 
@@ -806,6 +807,31 @@ def test_ingress_functions_are_traced_and_may_write_traces(full: Stack) -> None:
                      if "xray:PutTraceSegments" in as_list(s["Action"])}
     assert tracing_roles == {"SlackEventsRole", "PromptApiRole", "DlqNotifierRole"}
     assert full.properties("PythonSandboxFunction")["Tracing"] == "PassThrough"
+
+
+@pytest.mark.parametrize(("tracer", "trace_disabled"), [("Enabled", "false"), ("Disabled", "true")])
+def test_the_tracer_parameter_switches_the_ingress_functions_tracer(
+    template: dict[str, Any], tracer: str, trace_disabled: str
+) -> None:
+    stack = Stack(template, {**REQUIRED_PARAMETERS, **EVERYTHING_ON, "XRayTracer": tracer})
+    switches = {
+        name: function["Properties"]["Environment"]["Variables"].get("POWERTOOLS_TRACE_DISABLED")
+        for name, function in stack.of_type("AWS::Serverless::Function").items()
+    }
+    assert switches == {
+        "SlackEventsFunction": trace_disabled,
+        "PromptApiFunction": trace_disabled,
+        "DlqNotifierFunction": trace_disabled,
+        "PythonSandboxFunction": None,  # no tracer: its traces are passed through only
+    }
+
+
+def test_the_tracer_is_off_by_default_so_the_slack_cold_start_stays_as_measured(
+    defaults: Stack,
+) -> None:
+    assert defaults.parameters["XRayTracer"] == "Disabled"
+    variables = defaults.properties("SlackEventsFunction")["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == "true"
 
 
 def test_every_scanner_suppression_gives_its_reason(template: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext, load_event
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import slack_channels
+from tests.support.xray import XRayDaemon, invoke_in_lambda
 
 
 @pytest.fixture
@@ -212,3 +213,28 @@ def test_each_records_lines_carry_its_job_id(
     marked = [line for line in log_lines if "marked failed" in str(line["message"])]
     assert [line["correlation_id"] for line in marked] == [event_job(event).job_id]
     assert marked[0]["function_request_id"] == LambdaContext.aws_request_id
+
+
+def test_a_traced_batch_has_a_job_subsegment_per_record(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn, xray_daemon: XRayDaemon
+) -> None:
+    # GIVEN two dead letters in one batch, the Tracer enabled (XRayTracer=Enabled)
+    event = load_event("dlq_message")
+    (record,) = event["Records"]
+    second = json.loads(record["body"]) | {"job_id": "Ev08SECOND"}
+    event["Records"].append(record | {"messageId": "second", "body": json.dumps(second)})
+    env = {**aws_stack.env, "SLACK_BOT_TOKEN": slack_api.token, "SLACK_API_URL": slack_api.url,
+           "POWERTOOLS_SERVICE_NAME": "dlq-notifier", "POWERTOOLS_TRACE_DISABLED": "false"}
+
+    # WHEN one sampled invocation handles them
+    invocation = invoke_in_lambda("handlers.dlq_notifier", event, env, xray_daemon)
+
+    # THEN each record's work is its own subsegment, annotated with its job id, holding
+    # its own jobs-table calls
+    assert invocation.response == {"batchItemFailures": []}
+    subsegments = xray_daemon.subsegments()
+    jobs = {s["annotations"]["job_id"]: s["id"] for s in subsegments if s["name"] == "## job"}
+    assert sorted(jobs) == ["Ev08ABCDEF", "Ev08SECOND"]
+    for job_subsegment in jobs.values():
+        assert any(s["name"] == "dynamodb" and s["parent_id"] == job_subsegment
+                   for s in subsegments)

@@ -22,6 +22,7 @@ from tests.support.events import LambdaContext, load_event
 from tests.support.ingress import IngressStack
 from tests.support.paths import REPO
 from tests.support.signing import SIGNING_SECRET, SignedEvent, signed
+from tests.support.xray import TRACE_ID, TRACE_PARENT, XRayDaemon, invoke_in_lambda
 
 HEAVY_MODULES = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn")
 
@@ -174,3 +175,80 @@ def test_prompt_api_lines_carry_the_job_id_it_created(
     (queued,) = [line for line in log_lines if "queued" in str(line["message"])]
     assert queued["correlation_id"] == job_id
     assert queued["function_name"] == LambdaContext.function_name
+
+
+def slack_lambda_env(aws_stack: AwsStack, *, trace_disabled: str) -> dict[str, str]:
+    return {
+        **aws_stack.env,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",
+        "POWERTOOLS_SERVICE_NAME": "slack-ingress",
+        "POWERTOOLS_TRACE_DISABLED": trace_disabled,
+    }
+
+
+def test_a_traced_slack_request_names_its_job_and_shows_each_aws_call(
+    aws_stack: AwsStack, xray_daemon: XRayDaemon
+) -> None:
+    # GIVEN a sampled invocation in a new container, the Tracer enabled (XRayTracer=Enabled)
+    env = slack_lambda_env(aws_stack, trace_disabled="false")
+
+    # WHEN it handles a mention
+    invocation = invoke_in_lambda("handlers.slack_events", signed("app_mention"), env, xray_daemon)
+
+    # THEN the invocation is a subsegment of the Lambda's own segment, the job one inside it,
+    # annotated with the event id, and the idempotency claim, the SQS send and the claim's
+    # completion are subsegments of the job
+    assert invocation.response["statusCode"] == 200
+    subsegments = xray_daemon.subsegments()
+    (handler,) = [s for s in subsegments if s["name"] == "## handler"]
+    (job,) = [s for s in subsegments if s["name"] == "## job"]
+    assert handler["parent_id"] == TRACE_PARENT
+    assert handler["annotations"] == {"ColdStart": True, "Service": "slack-ingress"}
+    assert "metadata" not in handler  # the response is not recorded
+    assert job["parent_id"] == handler["id"]
+    assert job["annotations"] == {"job_id": "Ev08ABCDEF"}
+    calls = [(s["name"], s["aws"]["operation"], s["parent_id"]) for s in subsegments
+             if s.get("namespace") == "aws"]
+    assert sorted(calls) == [
+        ("dynamodb", "PutItem", job["id"]),
+        ("dynamodb", "UpdateItem", job["id"]),
+        ("sqs", "SendMessage", job["id"]),
+    ]
+    assert {s["trace_id"] for s in subsegments} == {TRACE_ID}
+
+
+def test_with_the_tracer_disabled_the_xray_sdk_is_never_imported(
+    aws_stack: AwsStack, xray_daemon: XRayDaemon
+) -> None:
+    # GIVEN a sampled invocation in a new container, the Tracer disabled (XRayTracer=Disabled)
+    env = slack_lambda_env(aws_stack, trace_disabled="true")
+
+    # WHEN it handles a mention
+    invocation = invoke_in_lambda("handlers.slack_events", signed("app_mention"), env, xray_daemon)
+
+    # THEN the job was queued without the X-Ray SDK ever loading, and nothing was traced
+    assert invocation.response["statusCode"] == 200
+    assert aws_stack.queue_depth() == (1, 0)
+    assert invocation.xray_loaded is False
+    assert xray_daemon.subsegments() == []
+
+
+def test_a_traced_prompt_is_annotated_with_the_job_it_created(
+    aws_stack: AwsStack, xray_daemon: XRayDaemon
+) -> None:
+    env = {**aws_stack.env, "POWERTOOLS_SERVICE_NAME": "prompt-api",
+           "POWERTOOLS_TRACE_DISABLED": "false"}
+
+    invocation = invoke_in_lambda("handlers.prompt_api", load_event("prompt_post"), env,
+                                  xray_daemon)
+
+    assert invocation.response["statusCode"] == 202
+    job_id = json.loads(invocation.response["body"])["job_id"]
+    subsegments = xray_daemon.subsegments()
+    (job,) = [s for s in subsegments if s["name"] == "## job"]
+    assert job["annotations"] == {"job_id": job_id}
+    assert ("sqs", "SendMessage") in {
+        (s["name"], s["aws"]["operation"]) for s in subsegments if s["parent_id"] == job["id"]
+    }
