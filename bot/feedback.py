@@ -22,7 +22,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from bot.config import Env, require
 from bot.job import utc_now_iso
-from bot.job_store import JobRecord, JobStore
+from bot.job_store import JobRecord, JobsConfig, JobStore
 
 UP = "up"
 DOWN = "down"
@@ -166,3 +166,11 @@ class FeedbackConfig:
         require({"FEEDBACK_TABLE": self.table})
         return FeedbackStore(str(self.table), client=client)
 
+
+
+def open_ballot(feedback: FeedbackConfig, jobs: JobsConfig) -> Ballot | None:
+    """The ballot votes are cast in, when both FEEDBACK_TABLE and JOBS_TABLE are set (else
+    a click is only acknowledged)."""
+    if not feedback.table or not jobs.table:
+        return None
+    return Ballot(feedback.store(), JobStore(jobs.table))

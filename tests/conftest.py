@@ -12,4 +12,6 @@ pytest_plugins: list[str] = [
     "tests.support.sandbox",
     "tests.support.verified",
     "tests.support.xray",
+    "tests.support.metrics",
+    "tests.support.takeover",
 ]

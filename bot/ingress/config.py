@@ -1,12 +1,11 @@
 """The shared ingress's settings (Slack events and the prompt API): where jobs go, the
-idempotency and feedback tables, the idempotency timings, and the size limits on what is asked."""
+idempotency table and its timings, and the size limits on what is asked."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from bot.config import Env
-from bot.feedback import FeedbackConfig
 from bot.job_store import JobsConfig
 
 
@@ -14,7 +13,6 @@ from bot.job_store import JobsConfig
 class IngressConfig:
     jobs: JobsConfig = field(default_factory=JobsConfig)
     idempotency_table: str | None = None
-    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     max_question_chars: int = 4000
     max_body_bytes: int = 16 * 1024
     # Slack retries for about five minutes; an hour covers them with room to spare.
@@ -27,7 +25,6 @@ class IngressConfig:
         return cls(
             jobs=JobsConfig.from_env(env),
             idempotency_table=env.text("IDEMPOTENCY_TABLE"),
-            feedback=FeedbackConfig.from_env(env),
             max_question_chars=env.integer("MAX_QUESTION_CHARS", cls.max_question_chars),
             max_body_bytes=env.integer("MAX_BODY_BYTES", cls.max_body_bytes),
             idempotency_ttl_s=env.integer("IDEMPOTENCY_TTL_S", cls.idempotency_ttl_s),

@@ -11,7 +11,6 @@ from bot.feedback import Ballot
 from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import JobQueue, SqsJobQueue
 from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
-from bot.job_store import JobStore
 from bot.slack.config import SlackConfig
 from bot.slack.feedback import SlackFeedback
 from bot.slack.listeners import SlackIntake
@@ -66,8 +65,6 @@ def create_app(
         token_verification_enabled=False,
         request_verification_enabled=False,  # verified once, by the caller
     )
-    if ballot is None and ingress.feedback.table and ingress.jobs.table:
-        ballot = Ballot(ingress.feedback.store(), JobStore(ingress.jobs.table))
     if ballot is not None:  # before the intake's acknowledge-everything listeners
         SlackFeedback(slack, ballot).register(app)
     SlackIntake(slack, ingress.max_question_chars, queue, idempotency).register(app)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.config import ConfigError, Env
+from bot.feedback import FeedbackConfig, open_ballot
 from bot.ingress.config import IngressConfig
 from bot.slack.app import create_app
 from bot.slack.config import SlackConfig
@@ -25,7 +26,9 @@ def socket_mode_server(env: Env) -> Callable[[], None]:
     def serve() -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        app = create_app(SlackConfig.from_env(env), IngressConfig.from_env(env))
+        ingress = IngressConfig.from_env(env)
+        ballot = open_ballot(FeedbackConfig.from_env(env), ingress.jobs)
+        app = create_app(SlackConfig.from_env(env), ingress, ballot=ballot)
         SocketModeHandler(app, app_token).start()
 
     return serve

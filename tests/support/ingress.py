@@ -77,6 +77,7 @@ class AwsClients:
 class IngressStack:
     slack_config: SlackConfig
     ingress: IngressConfig
+    feedback: FeedbackConfig
     aws: AwsClients
     slack_api: SlackApiStandIn
 
@@ -127,7 +128,7 @@ class IngressStack:
         return JobStore(table or str(self.ingress.jobs.table), client=self.aws.dynamodb)
 
     def feedback_store(self) -> FeedbackStore:
-        return self.ingress.feedback.store(client=self.aws.dynamodb)
+        return self.feedback.store(client=self.aws.dynamodb)
 
     def queued_jobs(self) -> list[Job]:
         """Every job on the queue (received and left in flight, so each is read once)."""
@@ -151,7 +152,7 @@ class IngressStack:
             "JOBS_QUEUE_URL": str(self.ingress.jobs.queue_url),
             "IDEMPOTENCY_TABLE": str(self.ingress.idempotency_table),
             "JOBS_TABLE": str(self.ingress.jobs.table),
-            "FEEDBACK_TABLE": str(self.ingress.feedback.table),
+            "FEEDBACK_TABLE": str(self.feedback.table),
         }
 
 
@@ -251,9 +252,10 @@ def ingress_stack(ingress_aws: AwsClients, ingress_slack_api: SlackApiStandIn) -
     ingress = IngressConfig(
         jobs=JobsConfig(queue_url=queue_url, table=f"databot-jobs-{suffix}"),
         idempotency_table=f"databot-idempotency-{suffix}",
-        feedback=FeedbackConfig(table=f"databot-feedback-{suffix}"),
     )
-    return IngressStack(slack_config=slack, ingress=ingress, aws=ingress_aws, slack_api=slack_api)
+    return IngressStack(slack_config=slack, ingress=ingress,
+                        feedback=FeedbackConfig(table=f"databot-feedback-{suffix}"),
+                        aws=ingress_aws, slack_api=slack_api)
 
 
 def create_feedback_table(dynamodb: Any, name: str) -> None:

@@ -41,6 +41,7 @@ class LocalStack:
     jobs_table: str
     conversations_table: str
     idempotency_table: str
+    feedback_table: str
     bucket: str
 
     @property
@@ -54,6 +55,7 @@ class LocalStack:
             "JOBS_TABLE": self.jobs_table,
             "CONVERSATIONS_TABLE": self.conversations_table,
             "IDEMPOTENCY_TABLE": self.idempotency_table,
+            "FEEDBACK_TABLE": self.feedback_table,
             "RESULTS_BUCKET": self.bucket,
         }
 
@@ -130,6 +132,7 @@ def create_stack(
         "jobs": [("job_id", "S", "HASH")],
         "conversations": [("conversation_id", "S", "HASH"), ("turn", "N", "RANGE")],
         "idempotency": [("id", "S", "HASH")],
+        "feedback": [("job_id", "S", "HASH"), ("user_id", "S", "RANGE")],
     }
     table_names = {kind: name(kind) for kind in tables}
     for kind, keys in tables.items():
@@ -149,5 +152,6 @@ def create_stack(
         jobs_table=table_names["jobs"],
         conversations_table=table_names["conversations"],
         idempotency_table=table_names["idempotency"],
+        feedback_table=table_names["feedback"],
         bucket=bucket,
     )

@@ -437,7 +437,8 @@ def test_environment_names_are_ones_the_code_reads(stack: Stack) -> None:
 
 # What each ingress function reads its settings with (docs/configuration.md).
 FUNCTION_SETTINGS = {
-    "SlackEventsFunction": ("bot.slack.config:SlackConfig", "bot.ingress.config:IngressConfig"),
+    "SlackEventsFunction": ("bot.slack.config:SlackConfig", "bot.ingress.config:IngressConfig",
+                            "bot.feedback:FeedbackConfig"),
     "PromptApiFunction": ("bot.ingress.config:IngressConfig",),
     "DlqNotifierFunction": ("bot.job_store:JobsConfig", "bot.delivery:ChannelsConfig"),
 }

@@ -3,10 +3,6 @@ per invocation as one line on stdout (no network call)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from typing import Any
-
 import pytest
 
 from bot.ingress.enqueue import EnqueueFailed
@@ -21,46 +17,13 @@ from bot.job import Job
 from handlers import prompt_api, slack_events
 from tests.support.events import LambdaContext, load_event
 from tests.support.ingress import IngressStack
+from tests.support.metrics import Emitted, counts, flushed
 from tests.support.signing import SignedEvent
-
-Emitted = Callable[[], list[dict[str, Any]]]
 
 
 class DownQueue:
     def send(self, job: Job) -> None:
         raise EnqueueFailed("SQS is unavailable")
-
-
-@pytest.fixture
-def emitted(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[Emitted]:
-    """The EMF documents written to stdout so far, with a namespace configured as in the stack."""
-    monkeypatch.setattr(metrics.provider, "namespace", "databot")
-    metrics.clear_metrics()
-
-    def read() -> list[dict[str, Any]]:
-        lines = capsys.readouterr().out.splitlines()
-        return [json.loads(line) for line in lines if line.startswith('{"_aws"')]
-
-    yield read
-    metrics.clear_metrics()
-
-
-def counts(documents: list[dict[str, Any]]) -> dict[str, float]:
-    """Metric name → total over `documents`."""
-    totals: dict[str, float] = {}
-    for document in documents:
-        for definition in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-            name = definition["Name"]
-            values = document[name] if isinstance(document[name], list) else [document[name]]
-            totals[name] = totals.get(name, 0) + sum(values)
-    return totals
-
-
-def flushed(emitted: Emitted) -> dict[str, float]:
-    metrics.flush_metrics()
-    return counts(emitted())
 
 
 def test_the_slack_handler_flushes_each_invocations_counts_in_the_namespace(

@@ -20,15 +20,8 @@ from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import STAGES, ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
+from tests.support.takeover import ANSWER, KillSwitch, killed_then_taken_over, marked, message
 from tests.support.worker import slack_job
-from tests.unit.bot.slack.test_outbox import (  # noqa: F401 (runner_for is a fixture)
-    ANSWER,
-    KillSwitch,
-    killed_then_taken_over,
-    marked,
-    message,
-    runner_for,
-)
 
 Runners = Callable[[KillSwitch, ScriptedEngine], JobRunner]
 THREAD = "1795284200.000100"
@@ -49,7 +42,7 @@ def slack_methods(slack_api: SlackApiStandIn) -> list[str]:
 
 
 def test_a_new_thread_is_greeted_with_prompts_related_to_the_viewed_channel(
-    runner_for: Runners, slack_api: SlackApiStandIn, aws_stack: AwsStack,  # noqa: F811
+    runner_for: Runners, slack_api: SlackApiStandIn, aws_stack: AwsStack,
 ) -> None:
     # GIVEN the person views #revenue-reports while opening a new assistant thread
     slack_api.set_channel("C0REV", "revenue-reports", topic="Monthly revenue by plan")
@@ -73,7 +66,7 @@ def test_a_new_thread_is_greeted_with_prompts_related_to_the_viewed_channel(
 
 
 def test_without_a_readable_channel_the_greeting_offers_the_most_useful_prompts(
-    runner_for: Runners, slack_api: SlackApiStandIn,  # noqa: F811
+    runner_for: Runners, slack_api: SlackApiStandIn,
 ) -> None:
     # GIVEN a context naming a channel conversations.info cannot read
     runner_for(KillSwitch(), ScriptedEngine()).run(message(greeting(viewing="C0PRIVATE"), 1))
@@ -85,7 +78,7 @@ def test_without_a_readable_channel_the_greeting_offers_the_most_useful_prompts(
 
 
 def test_a_question_shows_the_stages_as_status_then_the_answer_clears_it(
-    runner_for: Runners, slack_api: SlackApiStandIn, tmp_path: Path,  # noqa: F811
+    runner_for: Runners, slack_api: SlackApiStandIn, tmp_path: Path,
 ) -> None:
     # GIVEN an engine that goes through three stages
     engine = ScriptedEngine(turns=3, delay_s=0.05, chart_dir=tmp_path)
@@ -110,7 +103,7 @@ def test_a_question_shows_the_stages_as_status_then_the_answer_clears_it(
 
 
 def test_only_the_first_question_titles_the_thread(
-    runner_for: Runners, slack_api: SlackApiStandIn, tmp_path: Path,  # noqa: F811
+    runner_for: Runners, slack_api: SlackApiStandIn, tmp_path: Path,
 ) -> None:
     runner = runner_for(KillSwitch(), ScriptedEngine(turns=0, chart_dir=tmp_path))
 
@@ -122,7 +115,7 @@ def test_only_the_first_question_titles_the_thread(
 
 
 def test_a_failure_replaces_the_status_with_the_error(
-    runner_for: Runners, slack_api: SlackApiStandIn, tmp_path: Path,  # noqa: F811
+    runner_for: Runners, slack_api: SlackApiStandIn, tmp_path: Path,
 ) -> None:
     # GIVEN an engine that fails for good after its stages
     engine = ScriptedEngine(turns=1, delay_s=0.05, chart_dir=tmp_path,
@@ -142,7 +135,7 @@ def test_a_failure_replaces_the_status_with_the_error(
 
 @pytest.mark.parametrize("kind", ["greeting", "answer"])
 def test_a_worker_killed_after_any_step_repeats_neither_greeting_nor_answer(
-    runner_for: Runners, slack_api: SlackApiStandIn, aws_stack: AwsStack,  # noqa: F811
+    runner_for: Runners, slack_api: SlackApiStandIn, aws_stack: AwsStack,
     tmp_path: Path, kind: str,
 ) -> None:
     def job_in(channel: str) -> Job:

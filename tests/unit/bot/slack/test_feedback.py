@@ -22,9 +22,9 @@ from bot.slack.render import render_answer
 from executor.cli import main
 from tests.support.events import slack_payload, with_body
 from tests.support.ingress import IngressStack
+from tests.support.metrics import Emitted, flushed
 from tests.support.signing import SignedEvent
 from tests.support.slack_api import SlackApiStandIn
-from tests.unit.bot.ingress.test_metrics import Emitted, emitted, flushed  # noqa: F401
 
 JOB = "Ev08ABCDEF"
 QUESTION = "how many users signed up in October?"
@@ -232,7 +232,7 @@ def test_a_malformed_feedback_payload_is_a_clear_400(
 
 
 def test_votes_are_counted_as_metrics(
-    ingress_stack: IngressStack, signed_event: SignedEvent, emitted: Emitted  # noqa: F811
+    ingress_stack: IngressStack, signed_event: SignedEvent, emitted: Emitted
 ) -> None:
     handler = ingress_stack.slack()
     handler(signed_event(click(f"up:{JOB}", user="U0001")))
@@ -261,7 +261,7 @@ def test_an_answer_rendered_with_buttons_then_voted_on_shows_in_databot_feedback
     handler(signed_event(submission(user="U0002")))
 
     # THEN `databot feedback` lists both, and counts them for the model
-    monkeypatch.setenv("FEEDBACK_TABLE", str(ingress_stack.ingress.feedback.table))
+    monkeypatch.setenv("FEEDBACK_TABLE", str(ingress_stack.feedback.table))
     capsys.readouterr()
     assert main(["feedback"]) == 0
     out = capsys.readouterr().out

@@ -1,135 +1,31 @@
 """Delivery guarantees of the Slack outbox, driven by the job runner (docs/worker.md,
 "Delivery guarantees"): once the answer is out, later failures are a partial delivery; a
-worker killed after any step of a job leaves, after a takeover, one placeholder and one
-answer in the thread.
-
-A kill is simulated by `Killed`, raised right after the n-th call to Slack or DynamoDB
-has taken effect: it is a BaseException, so nothing in the worker catches it, and the
-stand-ins keep what the call did, as they would after a SIGKILL."""
+worker killed after any step of a job (tests/support/takeover.py) leaves, after a
+takeover, one placeholder and one answer in the thread."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from slack_sdk import WebClient
-from slack_sdk.web import SlackResponse
 
-from bot.job import Job
 from bot.job_store import DONE, JobStore
-from bot.slack.replier import Marker, retry_handlers
-from executor.conversations import ConversationStore
-from executor.worker.config import WorkerConfig
-from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import QueueMessage
-from executor.worker.runner import Action, JobRunner, Outcome
+from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
-from tests.support.slack_api import Message as SlackMessage
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.worker import slack_channels, slack_job
-
-CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
-ANSWER = "**42** users signed up"
-
-
-class Killed(BaseException):
-    """Stands for SIGKILL at a step of the job."""
-
-
-class KillSwitch:
-    """Counts the worker's calls to Slack and DynamoDB; kills it right after the
-    `kill_after`-th has taken effect (never when None)."""
-
-    def __init__(self, kill_after: int | None = None) -> None:
-        self.kill_after = kill_after
-        self.steps: list[str] = []
-
-    def passed(self, step: str) -> None:
-        self.steps.append(step)
-        if len(self.steps) == self.kill_after:
-            raise Killed(step)
-
-
-class KillableWebClient(WebClient):
-    def __init__(self, switch: KillSwitch, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.switch = switch
-
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
-        response = super().api_call(api_method, **kwargs)
-        self.switch.passed(api_method)
-        return response
-
-
-class KillableDynamoDB:
-    """A boto3 DynamoDB client whose calls pass the kill switch once they are done."""
-
-    def __init__(self, switch: KillSwitch) -> None:
-        self._client = boto3.client("dynamodb")
-        self._switch = switch
-        self.exceptions = self._client.exceptions
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._client, name)
-
-        def call(**kwargs: Any) -> Any:
-            result = method(**kwargs)
-            self._switch.passed(name)
-            return result
-
-        return call
-
-
-@pytest.fixture
-def runner_for(
-    aws_stack: AwsStack, slack_api: SlackApiStandIn, tmp_path: Path
-) -> Callable[[KillSwitch, ScriptedEngine], JobRunner]:
-    def make(switch: KillSwitch, engine: ScriptedEngine) -> JobRunner:
-        dynamodb = KillableDynamoDB(switch)
-        client = KillableWebClient(switch, token=slack_api.token, base_url=slack_api.url,
-                                   retry_handlers=retry_handlers(2))
-        return JobRunner(
-            engine,
-            JobStore(aws_stack.jobs_table, client=dynamodb),
-            config=CONFIG,
-            metrics=WorkerMetrics(None),
-            channels=slack_channels(client),
-            conversations=ConversationStore(aws_stack.conversations_table, client=dynamodb),
-        )
-
-    return make
-
-
-def message(job: Job, receive_count: int) -> QueueMessage:
-    return QueueMessage(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh",
-                   body=job.to_json(), receive_count=receive_count, sent_at=time.time())
-
-
-def killed_then_taken_over(
-    runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], job: Job,
-    engine: ScriptedEngine, kill_after: int,
-) -> Outcome:
-    """Run `job` on a worker killed right after its `kill_after`-th step, then on one that
-    takes it over; the takeover's outcome."""
-    with pytest.raises(Killed):
-        runner_for(KillSwitch(kill_after), engine).run(message(job, 1))
-    return runner_for(KillSwitch(), engine).run(message(job, 2))
-
-
-def marked(messages: list[SlackMessage], job: Job, kind: str) -> list[SlackMessage]:
-    """The messages whose metadata marks them as `kind` of this job."""
-    found = []
-    for msg in messages:
-        marker = Marker.read(msg.metadata)
-        if marker and marker.job_id == job.job_id and marker.kind == kind:
-            found.append(msg)
-    return found
+from tests.support.takeover import (
+    ANSWER,
+    KillSwitch,
+    killed_then_taken_over,
+    marked,
+    message,
+)
+from tests.support.worker import slack_job
 
 
 def test_a_chart_that_cannot_be_attached_is_a_partial_delivery_not_a_retry(

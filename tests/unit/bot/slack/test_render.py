@@ -342,16 +342,17 @@ def test_answer_text_beyond_the_markdown_limit_is_split_across_messages() -> Non
 
 
 def test_the_table_block_comes_last_and_a_grid_stays_after_the_sql() -> None:
+    # The table is the last block before the feedback buttons that end every answer.
     answer = full_answer(code=[CodeRun(code="print(1)", output="1")])
     (message,) = render_answer(answer, job_id="j").messages
     types = [b["type"] for b in message.blocks]
-    assert types[-1] == "table" and types.count("table") == 1
-    assert "print(1)" in json.dumps(message.blocks[:-2])
+    assert types[-2:] == ["table", "context_actions"] and types.count("table") == 1
+    assert "print(1)" in json.dumps(message.blocks[:-3])
     wide = Table(columns=[f"c{n}" for n in range(25)], rows=[list(range(25))], total_rows=1)
     blocks = render_answer(full_answer(table=wide), job_id="j").messages[0].blocks
     texts = [json.dumps(b) for b in blocks]
     sql = next(i for i, t in enumerate(texts) if "SELECT count" in t)
-    assert "c24" in texts[sql + 1] and "ref `j`" in texts[-1]
+    assert "c24" in texts[sql + 1] and "ref `j`" in texts[-2]
 
 
 def test_slack_takes_one_table_per_message() -> None:

@@ -13,7 +13,8 @@ ENDPOINT = "http://127.0.0.1:50123"
 STACK = LocalStack(
     endpoint=ENDPOINT, queue_url=f"{ENDPOINT}/123456789012/databot-jobs-1", dlq_url="",
     dlq_arn="", jobs_table="databot-jobs-1", conversations_table="databot-conversations-1",
-    idempotency_table="databot-idempotency-1", bucket="databot-results-1",
+    idempotency_table="databot-idempotency-1", feedback_table="databot-feedback-1",
+    bucket="databot-results-1",
 ).env
 
 
@@ -23,6 +24,7 @@ def test_without_credentials_moto_placeholders_fill_in_and_no_model_is_used() ->
     # THEN the queue, tables and bucket are moto's, reached through their own endpoints
     assert settings["JOBS_QUEUE_URL"] == STACK["JOBS_QUEUE_URL"]
     assert settings["IDEMPOTENCY_TABLE"] == "databot-idempotency-1"
+    assert settings["FEEDBACK_TABLE"] == "databot-feedback-1"  # votes are recorded locally too
     assert {settings[f"AWS_ENDPOINT_URL_{s}"] for s in ("SQS", "DYNAMODB", "S3")} == {ENDPOINT}
     assert "AWS_ENDPOINT_URL" not in settings
     # AND moto's placeholder credentials are used, with no model (not Bedrock with them)
