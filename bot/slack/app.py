@@ -6,8 +6,8 @@ from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
-from bot.config import require
-from bot.feedback import Ballot
+from bot.config import Env, require
+from bot.feedback import Ballot, FeedbackConfig, open_ballot
 from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import JobQueue, SqsJobQueue
 from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
@@ -16,6 +16,13 @@ from bot.slack.feedback import SlackFeedback
 from bot.slack.listeners import SlackIntake
 
 BOLT_APP_NAME = "databot-slack"
+
+
+def app_from_env(slack: SlackConfig, env: Env) -> App:
+    """The Slack app on the queue, tables and feedback table `env` names."""
+    ingress = IngressConfig.from_env(env)
+    ballot = open_ballot(FeedbackConfig.from_env(env), ingress.jobs)
+    return create_app(slack, ingress, ballot=ballot)
 
 
 def create_app(
@@ -28,9 +35,8 @@ def create_app(
     ballot: Ballot | None = None,
 ) -> App:
     """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from `ingress`;
-    `client` defaults to a Web API client on `slack.api_url`; `ballot`, where votes on
-    answers go, to FEEDBACK_TABLE and JOBS_TABLE when FEEDBACK_TABLE is set (without one,
-    feedback clicks are only acknowledged).
+    `client` defaults to a Web API client on `slack.api_url`; `ballot` is where votes on
+    answers go (None: feedback clicks are only acknowledged).
 
     The app does not verify request signatures: callers must (SlackIngress does, before
     Bolt sees the request; Socket Mode requests come over the app's own websocket).

@@ -14,11 +14,9 @@ from slack_bolt import App
 from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from bot.config import Env
-from bot.feedback import FeedbackConfig, open_ballot
-from bot.ingress.config import IngressConfig
 from bot.ingress.http_events import BadEvent, HttpRequest, json_response, parse_http_event
 from bot.observability import service_logger
-from bot.slack.app import create_app
+from bot.slack.app import app_from_env
 from bot.slack.config import SlackConfig
 from bot.slack.listeners import RETRY_NUM_HEADER
 from bot.slack.payloads import IGNORED_KINDS, MalformedPayload, bolt_readable, check_payload
@@ -37,9 +35,7 @@ class SlackIngress:
         """The ingress the environment describes: the Slack Lambda's one settings read."""
         slack = SlackConfig.from_env(env).with_secrets()
         slack.require(signing_secret=True)
-        ingress = IngressConfig.from_env(env)
-        ballot = open_ballot(FeedbackConfig.from_env(env), ingress.jobs)
-        return cls(create_app(slack, ingress, ballot=ballot), str(slack.signing_secret))
+        return cls(app_from_env(slack, env), str(slack.signing_secret))
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Answer one API Gateway (HTTP API, payload 2.0) or Function URL event."""

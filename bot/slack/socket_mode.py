@@ -7,16 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.config import ConfigError, Env
-from bot.feedback import FeedbackConfig, open_ballot
-from bot.ingress.config import IngressConfig
-from bot.slack.app import create_app
+from bot.slack.app import app_from_env
 from bot.slack.config import SlackConfig
 
 
 def socket_mode_server(env: Env) -> Callable[[], None]:
     """What builds the app from `env` and serves it until interrupted. The tokens are
-    checked now (ConfigError names them); the rest of the settings are read when it
-    starts, so a local stack started in between is seen."""
+    checked now (ConfigError names them); the queue and tables are read when it starts,
+    so a local stack started in between is seen."""
     slack = SlackConfig.from_env(env)
     app_token = slack.app_token
     if not app_token or not slack.bot_token:
@@ -26,9 +24,6 @@ def socket_mode_server(env: Env) -> Callable[[], None]:
     def serve() -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        ingress = IngressConfig.from_env(env)
-        ballot = open_ballot(FeedbackConfig.from_env(env), ingress.jobs)
-        app = create_app(SlackConfig.from_env(env), ingress, ballot=ballot)
-        SocketModeHandler(app, app_token).start()
+        SocketModeHandler(app_from_env(slack, env), app_token).start()
 
     return serve
