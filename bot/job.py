@@ -7,12 +7,18 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from bot.review import BadReview, Review
+
 JOB_VERSION = 1
-# What a job asks of the worker (`kind`; absent means "answer"): an answer to `text`, or a
-# greeting for a new assistant thread (suggested prompts, no model).
+# What a job asks of the worker (`kind`; absent means "answer"): an answer to `text`, a
+# greeting for a new assistant thread (suggested prompts, no model), or a reviewer's
+# request to verify an answer or retire a verified entry (`review` says which).
 ANSWER = "answer"
 GREETING = "greeting"
-KINDS = (ANSWER, GREETING)
+VERIFY = "verify"
+RETIRE = "retire"
+KINDS = (ANSWER, GREETING, VERIFY, RETIRE)
+REVIEW_KINDS = (VERIFY, RETIRE)
 Source = Literal["slack", "api", "teams"]
 SOURCES: tuple[str, ...] = ("slack", "api", "teams")
 
@@ -103,10 +109,16 @@ class Job:
     # What the person is looking at beside an assistant thread (Slack: channel_id, team_id,
     # enterprise_id), when the platform says; absent means none.
     context: dict[str, str] | None = None
+    # A verify job's proposal, or the entry a retire job retires (REVIEW_KINDS only).
+    review: Review | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
         data["reply_to"] = self.reply_to.to_dict()
+        if self.review is None:
+            del data["review"]
+        else:
+            data["review"] = self.review.to_dict()
         # Written only when they say something, so answer jobs keep the original shape.
         if self.kind == ANSWER:
             del data["kind"]
@@ -128,7 +140,7 @@ class Job:
         kind = data.get("kind", ANSWER)
         if kind not in KINDS:
             raise PoisonMessage(f"unknown job kind {kind!r}", reply_to)
-        # A greeting answers no question: its text may be empty.
+        # Only an answer needs its text: the other kinds answer no question of their own.
         required: tuple[str, ...] = ("job_id", "source", "conversation_id", "user_id",
                                      "received_at")
         if kind == ANSWER:
@@ -149,6 +161,7 @@ class Job:
             and all(isinstance(v, str) for v in context.values())
         ):
             raise PoisonMessage("context must be an object of strings", reply_to)
+        review = _review(kind, data.get("review"), reply_to)
         return cls(
             job_id=data["job_id"],
             source=data["source"],
@@ -159,7 +172,24 @@ class Job:
             received_at=data["received_at"],
             kind=kind,
             context=context,
+            review=review,
         )
+
+
+def _review(kind: str, data: Any, reply_to: ReplyTo) -> Review | None:
+    """A review job's request, which its kind requires: a proposal to verify, an entry id
+    to retire. Other kinds carry none."""
+    if kind not in REVIEW_KINDS:
+        return None
+    try:
+        review = Review.from_dict(data)
+    except BadReview as e:
+        raise PoisonMessage(f"{kind} job: {e}", reply_to) from e
+    if kind == VERIFY and review.proposal is None:
+        raise PoisonMessage("verify job: review.proposal is missing", reply_to)
+    if kind == RETIRE and review.entry_id is None:
+        raise PoisonMessage("retire job: review.entry_id is missing", reply_to)
+    return review
 
 
 def _readable_reply_to(data: Any) -> ReplyTo | None:

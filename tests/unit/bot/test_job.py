@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bot.job import JOB_VERSION, Job, PoisonMessage, ReplyTo, job_id_of
+from bot.review import Proposal, Review, ReviewParam
 
 
 def make_job(**overrides: object) -> Job:
@@ -145,6 +146,17 @@ def test_an_answer_job_keeps_the_original_shape_and_older_bodies_are_answers() -
         ({"kind": "answer", "text": ""}, "text"),
         ({"context": ["C0001"]}, "context must be an object of strings"),
         ({"context": {"channel_id": 7}}, "context must be an object of strings"),
+        ({"kind": "verify"}, "verify job: review must be an object"),
+        ({"kind": "verify", "review": {"source_job_id": "Ev1", "reviewer": "U1"}},
+         "review.proposal is missing"),
+        ({"kind": "verify", "review": {"source_job_id": "Ev1", "reviewer": "U1",
+                                       "proposal": {"question": "q", "name": "n"}}},
+         "proposal.sql"),
+        ({"kind": "retire", "review": {"source_job_id": "Ev1", "reviewer": "U1"}},
+         "review.entry_id is missing"),
+        ({"kind": "verify", "review": {"source_job_id": "Ev1", "reviewer": "U1", "proposal": {
+            "question": "q", "name": "n", "sql": "SELECT 1",
+            "params": [{"name": "x", "kind": "float", "value": "1"}]}}}, "kind must be one of"),
     ],
 )
 def test_kinds_and_contexts_that_cannot_be_read_are_poison(
@@ -153,3 +165,37 @@ def test_kinds_and_contexts_that_cannot_be_read_are_poison(
     with pytest.raises(PoisonMessage, match=reason) as caught:
         Job.from_json(body(**overrides))
     assert caught.value.reply_to is not None
+
+
+def test_a_verify_job_carries_the_reviewers_proposal_and_round_trips() -> None:
+    # GIVEN a reviewer's proposal with a parameter and paraphrases
+    proposal = Proposal(
+        question="How many users signed up in Germany?", name="signups_germany",
+        sql="SELECT COUNT(*) FROM users WHERE country = 'Germany'",
+        paraphrases=("Signups from Germany",),
+        params=(ReviewParam(name="country", kind="enum", value="Germany", source="country"),),
+        definition="Users whose country is Germany.",
+    )
+    job = make_job(kind="verify", text="", review=Review("Ev0SOURCE", "U0REV", proposal=proposal))
+    data = json.loads(job.to_json())
+    # THEN the review is on the wire as plain JSON, and the job comes back equal
+    assert data["review"]["proposal"]["params"][0] == {
+        "name": "country", "kind": "enum", "value": "Germany", "source": "country"}
+    assert Job.from_json(job.to_json()) == job
+
+
+def test_a_retire_job_names_its_entry_and_answer_jobs_carry_no_review() -> None:
+    job = make_job(kind="retire", text="", review=Review("Ev0SOURCE", "U0REV", entry_id="e1"))
+    assert Job.from_json(job.to_json()).review == Review("Ev0SOURCE", "U0REV", entry_id="e1")
+    assert "review" not in json.loads(make_job().to_json())
+    # A review on a kind that takes none is not read.
+    assert Job.from_json(body(review={"source_job_id": "x"})).review is None
+
+
+def test_a_default_proposal_is_the_question_its_name_and_the_last_statement() -> None:
+    proposal = Proposal.default("  How many users signed up each month? ",
+                                ["SELECT 1", "SELECT month, count(*) FROM users GROUP BY 1"])
+    assert proposal.question == "How many users signed up each month?"
+    assert proposal.name == "how_many_users_signed_up_each_month"
+    assert proposal.sql == "SELECT month, count(*) FROM users GROUP BY 1"
+    assert Proposal.from_dict(proposal.to_dict()) == proposal
