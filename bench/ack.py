@@ -62,13 +62,16 @@ from bot.ingress.idempotency import LocalIdempotency
 from bot.ingress.config import IngressConfig
 from bot.slack.config import SlackConfig
 from bot.slack.ingress import SlackIngress
+from bot.slack.thread_context import LocalThreadContexts
 
 with open(sys.argv[1]) as file:
     events = json.load(file)
 slack = SlackConfig(signing_secret=sys.argv[2], bot_token="xoxb-bench")
 queue = LocalJobQueue()
 ingress = SlackIngress(
-    create_app(slack, IngressConfig(), queue=queue, idempotency=LocalIdempotency()), sys.argv[2]
+    create_app(slack, IngressConfig(), queue=queue, idempotency=LocalIdempotency(),
+               thread_contexts=LocalThreadContexts()),
+    sys.argv[2],
 )
 context = SimpleNamespace(function_name="ack", invoked_function_arn="arn:aws:lambda:::ack")
 timings = []

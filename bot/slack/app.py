@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 from slack_sdk import WebClient
 
 from bot.config import Env, require
@@ -14,6 +15,7 @@ from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
 from bot.slack.config import SlackConfig
 from bot.slack.feedback import SlackFeedback
 from bot.slack.listeners import SlackIntake
+from bot.slack.thread_context import DynamoDBThreadContexts
 
 BOLT_APP_NAME = "databot-slack"
 
@@ -33,8 +35,10 @@ def create_app(
     idempotency: IdempotencyStore | None = None,
     client: WebClient | None = None,
     ballot: Ballot | None = None,
+    thread_contexts: AssistantThreadContextStore | None = None,
 ) -> App:
-    """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from `ingress`;
+    """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from `ingress`,
+    and `thread_contexts` (the assistant threads' contexts) to the idempotency table;
     `client` defaults to a Web API client on `slack.api_url`; `ballot` is where votes on
     answers go (None: feedback clicks are only acknowledged).
 
@@ -52,6 +56,9 @@ def create_app(
             ttl_s=ingress.idempotency_ttl_s,
             in_progress_expiry_s=ingress.in_progress_expiry_s,
         )
+    if thread_contexts is None:
+        require({"IDEMPOTENCY_TABLE": ingress.idempotency_table})
+        thread_contexts = DynamoDBThreadContexts(str(ingress.idempotency_table))
     bot_token = slack.bot_token
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -73,5 +80,6 @@ def create_app(
     )
     if ballot is not None:  # before the intake's acknowledge-everything listeners
         SlackFeedback(slack, ballot).register(app)
-    SlackIntake(slack, ingress.max_question_chars, queue, idempotency).register(app)
+    SlackIntake(slack, ingress.max_question_chars, queue, idempotency, thread_contexts
+                ).register(app)
     return app

@@ -2,7 +2,8 @@
 questions of Slack's assistant container into queued Jobs.
 
 The app runs with `process_before_response=True`, so everything here happens before Slack
-gets its answer. The only network calls are the idempotency write and the SQS send; the
+gets its answer. The only network calls are the idempotency write and the SQS send (and, in
+assistant threads, the thread context's one write or read: bot/slack/thread_context.py); the
 exceptions are the short notices for an event that cannot become a job (empty, too long,
 not allowed), posted with one chat.postEphemeral because an Events API response body is
 never shown to anyone (see docs/ingress.md). A mention or DM from someone of another
@@ -13,10 +14,14 @@ to outsiders in a shared channel. A slash command's refusal is its private ack.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, Assistant, BoltRequest
+from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
+from slack_bolt.context.get_thread_context import GetThreadContext
+from slack_bolt.context.save_thread_context import SaveThreadContext
 from slack_sdk import WebClient
 
 from bot.ingress.enqueue import EnqueueFailed, JobQueue, enqueue_once
@@ -39,6 +44,7 @@ from bot.slack.questions import (
     greeting_from_event,
     question_from_command,
     question_from_event,
+    viewed_context,
 )
 
 logger = service_logger()
@@ -54,16 +60,19 @@ class SlackIntake:
         max_question_chars: int,
         queue: JobQueue,
         idempotency: IdempotencyStore,
+        thread_contexts: AssistantThreadContextStore,
     ) -> None:
         self._slack = slack
         self._max_question_chars = max_question_chars
         self._queue = queue
         self._idempotency = idempotency
+        self._thread_contexts = thread_contexts
 
     def register(self, app: App) -> None:
         # Slack's assistant container, through Bolt's Assistant middleware (it runs before
-        # the listeners below and takes the assistant threads' events and messages).
-        assistant = Assistant()
+        # the listeners below and takes the assistant threads' events and messages); each
+        # thread's context is kept in `thread_contexts`, not Bolt's Web API default.
+        assistant = Assistant(thread_context_store=self._thread_contexts)
         assistant.thread_started(self.on_thread_started)
         assistant.thread_context_changed(self.on_context_changed)
         assistant.user_message(self.on_assistant_message)
@@ -85,25 +94,38 @@ class SlackIntake:
             self._take_event(body, client, request)
 
     def on_assistant_message(
-        self, body: dict[str, Any], ack: Ack, client: WebClient, request: BoltRequest
+        self,
+        body: dict[str, Any],
+        ack: Ack,
+        client: WebClient,
+        request: BoltRequest,
+        get_thread_context: GetThreadContext,
     ) -> None:
         """A question in an assistant thread: a job like a DM's, answered with the
-        thread's status line instead of a placeholder."""
+        thread's status line instead of a placeholder, and carrying the thread's context."""
         ack()
         with correlated(logger, body.get("event_id")):
-            self._take_event(body, client, request, surface=ASSISTANT)
+            self._take_event(body, client, request, surface=ASSISTANT,
+                             thread_context=get_thread_context)
 
-    def on_thread_started(self, body: dict[str, Any], ack: Ack) -> None:
-        """A new assistant thread: the worker greets it (the ack waits for no Slack call)."""
+    def on_thread_started(
+        self, body: dict[str, Any], ack: Ack, save_thread_context: SaveThreadContext
+    ) -> None:
+        """A new assistant thread: its context is saved for the questions asked in it, and
+        the worker greets it (the ack waits for no Slack call)."""
         ack()
         with correlated(logger, body.get("event_id")):
+            save_thread_context(_event_context(body))
             self._take_greeting(body)
 
-    def on_context_changed(self, body: dict[str, Any], ack: Ack) -> None:
-        """Acknowledged only: Bolt's default would save the context with Slack calls before
-        the ack, and the worker reads the context a greeting job carries."""
+    def on_context_changed(
+        self, body: dict[str, Any], ack: Ack, save_thread_context: SaveThreadContext
+    ) -> None:
+        """The person switched channels beside an assistant thread: its next questions
+        carry the new context. A failed save answers 5xx, so Slack delivers it again."""
         ack()
-        logger.info("event_id=<%s> | assistant thread context changed", body.get("event_id"))
+        save_thread_context(_event_context(body))
+        logger.info("event_id=<%s> | assistant thread context saved", body.get("event_id"))
 
     def _take_greeting(self, body: dict[str, Any]) -> None:
         question = greeting_from_event(body)
@@ -127,6 +149,7 @@ class SlackIntake:
         client: WebClient,
         request: BoltRequest,
         surface: str | None = None,
+        thread_context: Callable[[], Mapping[str, Any] | None] | None = None,
     ) -> None:
         question = question_from_event(body)
         if question is not None and surface is not None:
@@ -151,6 +174,8 @@ class SlackIntake:
             return
         notice = self._notice(question, admission, _how_to_ask(body))
         if notice is None:
+            if thread_context is not None:
+                question = replace(question, context=viewed_context(thread_context()))
             queued = self._enqueue(question)
             logger.info(
                 "job_id=<%s>, retry=<%s>, reason=<%s> | %s",
@@ -239,6 +264,12 @@ class SlackIntake:
 
 def acknowledge(ack: Ack) -> None:
     ack()
+
+
+def _event_context(body: dict[str, Any]) -> dict[str, str]:
+    """The context an assistant thread event brings ({} when the person views no channel)."""
+    thread = (body.get("event") or {}).get("assistant_thread") or {}
+    return viewed_context(thread.get("context")) or {}
 
 
 def _how_to_ask(body: dict[str, Any]) -> str:

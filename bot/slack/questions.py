@@ -109,8 +109,6 @@ def greeting_from_event(body: Mapping[str, Any]) -> SlackQuestion | None:
     thread = (body.get("event") or {}).get("assistant_thread") or {}
     if not (thread.get("channel_id") and thread.get("thread_ts") and thread.get("user_id")):
         return None
-    context = {name: value for name, value in (thread.get("context") or {}).items()
-               if isinstance(value, str) and value}
     team_id = str(body.get("team_id") or "")
     return SlackQuestion(
         key=str(body.get("event_id") or ""),
@@ -124,8 +122,16 @@ def greeting_from_event(body: Mapping[str, Any]) -> SlackQuestion | None:
         home_team_ids=_installation_ids(body),
         surface=ASSISTANT,
         kind=GREETING,
-        context=context or None,
+        context=viewed_context(thread.get("context")),
     )
+
+
+def viewed_context(context: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """An assistant thread's context as a Job carries it: its non-empty string fields
+    (channel_id, team_id, enterprise_id), or None when it names no channel."""
+    kept = {name: value for name, value in (context or {}).items()
+            if isinstance(value, str) and value}
+    return kept if kept.get("channel_id") else None
 
 
 def question_from_command(command: Mapping[str, Any]) -> SlackQuestion:

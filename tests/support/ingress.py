@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 
 from bot.api.prompt_api import PromptApi
 from bot.feedback import Ballot, FeedbackConfig, FeedbackStore
@@ -35,6 +36,7 @@ from bot.job_store import JobsConfig, JobStore
 from bot.slack.app import create_app
 from bot.slack.config import SlackConfig
 from bot.slack.ingress import SlackIngress
+from bot.slack.thread_context import DynamoDBThreadContexts
 from handlers import prompt_api, slack_events
 from tests.support.events import LambdaContext
 from tests.support.local_aws import LOCAL_CREDENTIALS
@@ -86,6 +88,7 @@ class IngressStack:
         *,
         queue: JobQueue | None = None,
         idempotency: IdempotencyStore | None = None,
+        thread_contexts: AssistantThreadContextStore | None = None,
         **settings: Any,
     ) -> SlackHandler:
         """The Slack request path on these resources; keyword arguments override fields of
@@ -104,6 +107,7 @@ class IngressStack:
                 client=self.aws.dynamodb,
             ),
             ballot=Ballot(self.feedback_store(), self.job_store()),
+            thread_contexts=thread_contexts or self.thread_contexts(),
         )
         return SlackHandler(SlackIngress(app, SIGNING_SECRET))
 
@@ -126,6 +130,11 @@ class IngressStack:
 
     def job_store(self, table: str | None = None) -> JobStore:
         return JobStore(table or str(self.ingress.jobs.table), client=self.aws.dynamodb)
+
+    def thread_contexts(self) -> DynamoDBThreadContexts:
+        """The assistant threads' contexts, in the idempotency table."""
+        return DynamoDBThreadContexts(str(self.ingress.idempotency_table),
+                                      client=self.aws.dynamodb)
 
     def feedback_store(self) -> FeedbackStore:
         return self.feedback.store(client=self.aws.dynamodb)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
+from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 
 from bot.ingress.enqueue import EnqueueFailed, SqsJobQueue
 from bot.job import Job
@@ -604,18 +605,116 @@ def test_a_question_in_an_assistant_thread_is_queued_like_a_dm(
     assert ingress_stack.slack_api.calls == []
 
 
+def context_changed_to(channel_id: str) -> dict[str, Any]:
+    """The assistant thread of events/assistant_thread_started.json, now beside `channel_id`."""
+    def change(body: dict[str, Any]) -> None:
+        body["event"]["type"] = "assistant_thread_context_changed"
+        body["event"]["assistant_thread"]["context"]["channel_id"] = channel_id
+        body["event_id"] = f"Ev08CC{channel_id}"
+
+    return with_slack_body("assistant_thread_started", change)
+
+
+ASSISTANT_THREAD = {"channel_id": "D0001", "thread_ts": "1795284200.000100"}
+
+
 def test_a_context_change_is_acknowledged_without_slack_calls_or_jobs(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
-    def change(body: dict[str, Any]) -> None:
-        body["event"]["type"] = "assistant_thread_context_changed"
-
-    response = ingress_stack.slack()(signed_event(with_slack_body("assistant_thread_started",
-                                                                  change)))
+    response = ingress_stack.slack()(signed_event(context_changed_to("C0NEW")))
 
     assert response["statusCode"] == 200
     assert ingress_stack.queued_jobs() == []
     assert ingress_stack.slack_api.calls == []
+
+
+def test_a_new_assistant_threads_context_is_saved(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    # WHEN a person opens an assistant thread while viewing #C0REV
+    ingress_stack.slack()(signed_event("assistant_thread_started"))
+    # THEN the thread's context is kept for the questions asked in it
+    assert ingress_stack.thread_contexts().find(**ASSISTANT_THREAD) == {
+        "channel_id": "C0REV", "team_id": "T0001", "enterprise_id": "E0001"}
+
+
+def test_a_context_change_replaces_the_saved_context(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack()
+    handler(signed_event("assistant_thread_started"))
+    # WHEN the person switches to #C0NEW beside the thread
+    assert handler(signed_event(context_changed_to("C0NEW")))["statusCode"] == 200
+    # THEN the thread's context names the new channel
+    found = ingress_stack.thread_contexts().find(**ASSISTANT_THREAD)
+    assert found is not None and found.channel_id == "C0NEW"
+
+
+def test_a_question_in_an_assistant_thread_carries_the_threads_current_context(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    handler = ingress_stack.slack()
+    handler(signed_event("assistant_thread_started"))
+    handler(signed_event(context_changed_to("C0NEW")))
+    # WHEN the person asks in the thread
+    handler(signed_event("message_im_assistant"))
+    # THEN the question's job carries the channel viewed now, the greeting's the first one
+    greeting, question = sorted(ingress_stack.queued_jobs(), key=lambda job: job.job_id)
+    assert greeting.context is not None and greeting.context["channel_id"] == "C0REV"
+    assert question.context == {"channel_id": "C0NEW", "team_id": "T0001",
+                                "enterprise_id": "E0001"}
+    assert ingress_stack.slack_api.calls == []
+
+
+def test_a_question_in_a_thread_with_no_saved_context_carries_none(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    ingress_stack.slack()(signed_event("message_im_assistant"))
+
+    [job] = ingress_stack.queued_jobs()
+    assert job.context is None
+
+
+class CountingContexts(AssistantThreadContextStore):
+    """The thread contexts store, counting its reads."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.finds = 0
+
+    def save(self, **kwargs: Any) -> None:
+        self.store.save(**kwargs)
+
+    def find(self, **kwargs: Any) -> Any:
+        self.finds += 1
+        return self.store.find(**kwargs)
+
+
+def test_questions_outside_assistant_threads_carry_no_context_and_read_none(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    contexts = CountingContexts(ingress_stack.thread_contexts())
+    handler = ingress_stack.slack(thread_contexts=contexts)
+    handler(signed_event("assistant_thread_started"))
+    contexts.finds = 0
+    # WHEN a mention and a DM arrive
+    handler(signed_event("app_mention"))
+    handler(signed_event("message_im"))
+    # THEN their jobs carry no context, and no context was read for them
+    jobs = [job for job in ingress_stack.queued_jobs() if job.kind == "answer"]
+    assert len(jobs) == 2
+    assert all(job.context is None for job in jobs)
+    assert contexts.finds == 0
+
+
+def test_an_assistant_question_reads_the_context_once(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    contexts = CountingContexts(ingress_stack.thread_contexts())
+
+    ingress_stack.slack(thread_contexts=contexts)(signed_event("message_im_assistant"))
+
+    assert contexts.finds == 1
 
 
 @pytest.mark.parametrize("name", ["assistant_thread_started", "message_im_assistant"])
