@@ -49,6 +49,23 @@ def no_progress(stage: str) -> None:
 
 
 @dataclass(frozen=True)
+class Viewing:
+    """What the person is looking at beside the conversation, as the platform says (Slack:
+    the channel open next to an assistant thread): its id, and its name, topic and purpose
+    where they could be read ("" otherwise)."""
+
+    channel_id: str
+    name: str = ""
+    topic: str = ""
+    purpose: str = ""
+
+    @property
+    def words(self) -> str:
+        """Name, topic and purpose as words ("" where none could be read)."""
+        return " ".join(part for part in (self.name, self.topic, self.purpose) if part)
+
+
+@dataclass(frozen=True)
 class Delivery:
     """The answer is out; `missing` names what of it could not be sent (a partial delivery)."""
 
@@ -103,6 +120,11 @@ class Outbox(Protocol):
     def greet(self, suggest: Suggest) -> Delivery:
         """Welcome the person to a new conversation with `suggest`ed prompts (a greeting
         job) and record the job done."""
+        ...
+
+    def viewing(self) -> Viewing | None:
+        """What the person is viewing beside this conversation, when the job's context
+        names something (None otherwise)."""
         ...
 
     def fail(self, message: str) -> None:

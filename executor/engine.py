@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.answer import Answer
+from bot.delivery import Viewing
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Request:
     history: list[Turn] = field(default_factory=list)
     # Called with a short human stage ("Reading the schema", "Running SQL (2nd try)").
     progress: Callable[[str], None] = _ignore_progress
+    # The channel the person is viewing beside the conversation, when the platform says.
+    viewing: Viewing | None = None
 
 
 class Engine(Protocol):

@@ -4,7 +4,15 @@ reads; nothing is sent anywhere. Jobs of a platform no channel serves yet go her
 from __future__ import annotations
 
 from bot.answer import Answer
-from bot.delivery import Delivery, Outbox, OutboxContext, Progress, Suggest, no_progress
+from bot.delivery import (
+    Delivery,
+    Outbox,
+    OutboxContext,
+    Progress,
+    Suggest,
+    Viewing,
+    no_progress,
+)
 from bot.job import Job, ReplyTo
 from bot.job_store import JobRecord, JobStore
 
@@ -42,6 +50,10 @@ class RecordOutbox:
         """Nobody to greet: the record says the job is done."""
         self._jobs.mark_done(self._job_id, None)
         return Delivery()
+
+    def viewing(self) -> Viewing | None:
+        """An API client views nothing beside its request."""
+        return None
 
     def fail(self, message: str) -> None:
         """The failure reaches the client through GET /prompt/{job_id}."""

@@ -60,8 +60,8 @@ class AssistantOutbox(SlackOutbox):
                                             "greeting") is None:
             self._replier.post(self._to, status_message(GREETING),
                                marker=Marker("greeting", job_id))
-        channel = (self._job.context or {}).get("channel_id")
-        prompts = suggest(self._replier.channel_topic(channel) if channel else "")
+        viewing = self.viewing()
+        prompts = suggest(viewing.words if viewing else "")
         if prompts:
             self._nicety("suggested prompts", lambda: self._replier.set_suggested_prompts(
                 self._to, prompts, PROMPTS_TITLE))

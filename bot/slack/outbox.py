@@ -32,6 +32,7 @@ from bot.delivery import (
     OutboxContext,
     Progress,
     Suggest,
+    Viewing,
     no_progress,
     record_delivered,
 )
@@ -162,6 +163,12 @@ class SlackOutbox:
                        self._job.job_id)
         record_delivered(self._jobs, self._job.job_id, None)
         return Delivery()
+
+    def viewing(self) -> Viewing | None:
+        """The channel the job's context names (an assistant thread's), read with one
+        conversations.info."""
+        channel = (self._job.context or {}).get("channel_id")
+        return self._replier.channel_about(channel) if channel else None
 
     def fail(self, message: str) -> None:
         self._stop_progress()

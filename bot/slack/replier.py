@@ -39,7 +39,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
-from bot.delivery import DeliveryError, Unavailable, Unreachable
+from bot.delivery import DeliveryError, Unavailable, Unreachable, Viewing
 from bot.job import ReplyTo
 from bot.observability import service_logger
 from bot.slack.render import SlackFile, SlackMessage, status_message
@@ -256,16 +256,17 @@ class SlackReplier:
         _call(lambda: self.client.assistant_threads_setTitle(
             channel_id=_channel(thread), thread_ts=str(thread.thread_ts), title=title))
 
-    def channel_topic(self, channel: str) -> str:
-        """A channel's name, topic and purpose as words, "" where it cannot be read."""
+    def channel_about(self, channel: str) -> Viewing:
+        """A channel with its name, topic and purpose (conversations.info); only its id
+        where it cannot be read."""
         try:
             info = _call(lambda: self.client.conversations_info(channel=channel))["channel"]
         except DeliveryError as e:
             logger.info("channel=<%s> | cannot read the channel (%s)", channel, e)
-            return ""
-        return " ".join(str(part) for part in (
-            info.get("name"), (info.get("topic") or {}).get("value"),
-            (info.get("purpose") or {}).get("value")) if part)
+            return Viewing(channel)
+        return Viewing(channel, name=str(info.get("name") or ""),
+                       topic=str((info.get("topic") or {}).get("value") or ""),
+                       purpose=str((info.get("purpose") or {}).get("value") or ""))
 
     def write_or_respond(
         self, to: ReplyTo, write: Callable[[], object] | None, messages: list[SlackMessage]

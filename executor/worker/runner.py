@@ -125,10 +125,11 @@ class JobRunner:
             elif delivery is None:
                 progress = outbox.open()
                 history = self._history(job)
+                viewing = outbox.viewing()
                 with self.engine_slots:
                     answer = self.engine.answer(
                         Request(job_id=job.job_id, question=job.text, history=history,
-                                progress=progress)
+                                progress=progress, viewing=viewing)
                     )
                 self._store_answer_file(job, answer)
                 delivery = outbox.answer(answer)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.answer import PREVIEW_ROWS
+from bot.delivery import Viewing
 from executor.agent import create_agent
 from executor.agent.budget import QuestionLimits
 from executor.agent.loop import REFLECTION_PROMPT, Agent, AgentConfig
@@ -381,3 +382,19 @@ def test_an_answer_states_its_data_as_of_date_and_labels_the_partial_month(
     assert "The data runs to 2026-11-20." in bedrock_stub.requests[0]["system"][0]["text"]
     assert answer.table.caption() == f"latest {PREVIEW_ROWS} of 35 months"
     assert answer.table.rows[-1][0] == "2026-11-01 (through the 20th)"
+
+
+def test_a_follow_up_beside_a_channel_names_it_and_keeps_the_conversation(
+        bedrock_stub: StubbedBedrock, warehouse: Warehouse, artifacts: ArtifactStore) -> None:
+    earlier = Turn("How many users are on each plan?", [PLANS_SQL], "Free leads with 3,000.")
+    bedrock_stub.play(*answer_script(PLANS_SQL, "Free still leads."))
+    viewing = Viewing("C0REV", name="revenue-reports", topic="Monthly revenue by plan")
+
+    agent_for(bedrock_stub, warehouse, artifacts).answer(Request(
+        job_id="J1", question="And now?", history=[earlier], viewing=viewing))
+
+    first = bedrock_stub.requests[0]
+    system = first["system"][0]["text"]
+    assert system.endswith('{"id": "C0REV", "name": "revenue-reports", '
+                           '"topic": "Monthly revenue by plan"}')
+    assert [m["role"] for m in first["messages"]] == ["user", "assistant", "user"]

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from bot import delivery
 from bot.config import Env
-from bot.delivery import ChannelsConfig, open_channels
+from bot.delivery import ChannelsConfig, Viewing, open_channels
 from bot.job import Job
 from bot.job_store import DONE, FAILED, RUNNING, JobStore
 from bot.slack.replier import web_client
@@ -138,6 +138,37 @@ def test_follow_up_in_the_same_thread_gets_the_earlier_turn(
     (turn,) = engine.requests[1].history
     assert turn.question == first.text
     assert turn.sql and turn.sql[0].startswith("SELECT date_trunc")
+
+
+def test_a_question_beside_a_channel_tells_the_engine_which_one_with_its_topic(
+    make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn, tmp_path: Path
+) -> None:
+    # GIVEN two questions in an assistant thread beside #revenue-reports
+    slack_api.set_channel("C0REV", "revenue-reports", topic="Monthly revenue by plan")
+    engine = ScriptedEngine(chart_dir=tmp_path)
+    runner = make_runner(engine)
+    first = slack_job("what is the revenue?", channel="D0001", surface="assistant",
+                      context={"channel_id": "C0REV", "team_id": "T0001"})
+    follow_up = dataclasses.replace(first, job_id="EvFOLLOWUP", text="and by plan?")
+    # WHEN both are answered
+    runner.run(message(first.to_json()))
+    runner.run(message(follow_up.to_json()))
+    # THEN the engine hears the channel, its name and topic, and the follow-up keeps the
+    # thread's conversation so far
+    viewing = Viewing("C0REV", name="revenue-reports", topic="Monthly revenue by plan")
+    assert [request.viewing for request in engine.requests] == [viewing, viewing]
+    assert [turn.question for turn in engine.requests[1].history] == [first.text]
+
+
+def test_a_question_without_a_context_names_no_channel_and_reads_none(
+    make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn, tmp_path: Path
+) -> None:
+    engine = ScriptedEngine(chart_dir=tmp_path)
+
+    make_runner(engine).run(message(slack_job().to_json()))
+
+    assert engine.requests[0].viewing is None
+    assert slack_api.calls_to("conversations.info") == []
 
 
 def test_a_redelivered_answered_job_is_not_answered_again(
