@@ -80,6 +80,11 @@ class SlackChannel:
             from bot.slack.assistant import AssistantOutbox
 
             return AssistantOutbox(self, job, record, context)
+        if is_channel_thread(job.reply_to):
+            # Here, not at the top: the channel thread outbox is built on this module.
+            from bot.slack.channel_thread import ChannelThreadOutbox
+
+            return ChannelThreadOutbox(self, job, record, context)
         return SlackOutbox(self, job, record, context)
 
     def tell(self, to: ReplyTo, text: str, ref: str) -> None:
@@ -305,6 +310,13 @@ class SlackOutbox:
     def _stop_progress(self) -> None:
         if self._status is not None:
             self._status.close()
+
+
+def is_channel_thread(to: ReplyTo) -> bool:
+    """A mention's thread in a channel: not a DM (Slack's DM ids start with D), not a slash
+    command (no thread yet; answered through response_url where the bot cannot write)."""
+    return bool(to.channel and to.thread_ts and not to.response_url
+                and not to.channel.startswith("D"))
 
 
 def _messages_left(count: int) -> str:

@@ -15,7 +15,7 @@ import pytest
 from bot.job_store import DONE, JobStore
 from handlers import slack_events
 from tests.support.aws import AwsStack
-from tests.support.events import LambdaContext
+from tests.support.events import LambdaContext, load_event
 from tests.support.scripted_model import calls, run_sql, says, tool_use
 from tests.support.signing import SIGNING_SECRET, signed
 from tests.support.slack_api import SlackApiStandIn
@@ -37,6 +37,12 @@ def use_ingress_env(monkeypatch: pytest.MonkeyPatch, slack_api: SlackApiStandIn)
                         "SLACK_API_URL": slack_api.url}.items():
         monkeypatch.setenv(name, value)
     slack_events._ingress.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _placeholder_path(no_channel_status: SlackApiStandIn) -> None:
+    """The mention here follows the placeholder; the status line that replaces it where
+    Slack allows is tested in tests/unit/bot/slack/test_channel_thread.py."""
 
 
 def test_an_app_mention_is_answered_in_its_thread(
@@ -131,4 +137,34 @@ def test_an_assistant_thread_is_greeted_then_answered_with_a_live_status(
     assert answer.args["thread_ts"] == greeting.args["thread_ts"] == "1795284200.000100"
     assert "*see the chart*" in json.dumps(answer.args["blocks"])
     assert slack_api.accepted("chat.update") == []
+    wait_for(lambda: aws_stack.queue_depth() == (0, 0), 30, "an empty queue")
+
+
+def test_a_question_in_an_assistant_thread_reaches_the_worker_with_the_channel_viewed_now(
+    aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch,
+    worker_process: Callable[..., WorkerProcess], tmp_path: Path,
+) -> None:
+    # GIVEN the ingress, and a worker whose model answers at once
+    use_ingress_env(monkeypatch, slack_api)
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([says(ANSWER)]))
+    worker = worker_process(AGENT_ENGINE, MODEL_SCRIPT=str(script))
+    slack_api.set_channel("C0REV", "revenue-reports")
+    slack_api.set_channel("C0NEW", "sales-pipeline", topic="Deals by stage")
+    # WHEN a person opens an assistant thread beside #revenue-reports, switches to
+    # #sales-pipeline, then asks in the thread
+    started = load_event("assistant_thread_started")
+    changed = json.loads(started["body"])
+    changed["event"]["type"] = "assistant_thread_context_changed"
+    changed["event"]["assistant_thread"]["context"]["channel_id"] = "C0NEW"
+    changed["event_id"] = "Ev08CC0001"
+    started_then_changed = [signed(started), signed({**started, "body": json.dumps(changed)})]
+    for event in [*started_then_changed, signed("message_im_assistant")]:
+        assert slack_events.handler(event, LambdaContext())["statusCode"] == 200
+    slack_events._ingress.cache_clear()
+    # THEN the answer comes, and the worker looked up the channel viewed now for the model
+    wait_for(lambda: len(slack_api.accepted("chat.postMessage")) == 2, 60,
+             f"the answer; worker log:\n{worker.log()}")
+    looked_up = [call.args["channel"] for call in slack_api.accepted("conversations.info")]
+    assert sorted(looked_up) == ["C0NEW", "C0REV"]  # the question's, the greeting's
     wait_for(lambda: aws_stack.queue_depth() == (0, 0), 30, "an empty queue")

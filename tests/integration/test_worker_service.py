@@ -40,6 +40,12 @@ FAST = WorkerConfig(concurrency=8, wait_time_s=1, visibility_s=3, heartbeat_s=1.
                     progress_interval_s=0.2, backoff_base_s=1)
 
 
+@pytest.fixture(autouse=True)
+def _placeholder_path(no_channel_status: SlackApiStandIn) -> None:
+    """These tests follow a mention's placeholder; the status line that replaces it where
+    Slack allows is tested in tests/unit/bot/slack/test_channel_thread.py."""
+
+
 def send(aws_stack: AwsStack, *jobs: Job) -> None:
     sqs = aws_stack.client("sqs")
     for job in jobs:

@@ -21,6 +21,9 @@ completed upload shares its files as a message in the thread, and message `metad
 (event_type, event_payload) is kept and returned by conversations.replies / .history
 when `include_all_metadata` is set, as Slack does.
 
+assistant.threads.setStatus is taken in channel threads too, as Slack takes it with
+chat:write; `refuse_channel_status()` models a workspace that refuses it outside DMs.
+
 Failures on demand: `fail_next("chat.postMessage", error="not_in_channel")` or
 `fail_next("chat.update", status=429, retry_after=1)`. Failures at random:
 `inject_faults(share=0.1, seed=7)` answers a seeded share of calls with a 429 and
@@ -135,6 +138,8 @@ class SlackApiStandIn:
     messages: dict[str, Message] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     injected: Counter[str] = field(default_factory=Counter)
+    # assistant.threads.setStatus outside DMs (see refuse_channel_status).
+    channel_status: bool = True
     _fault_share: float = 0.0
     _fault_rng: random.Random = field(default_factory=random.Random)
     _file_names: dict[str, str] = field(default_factory=dict)
@@ -201,6 +206,12 @@ class SlackApiStandIn:
             self._failures.setdefault(method, []).append(
                 _Failure(status=status, error=error, retry_after=retry_after, remaining=times)
             )
+
+    def refuse_channel_status(self) -> None:
+        """From now on refuse assistant.threads.setStatus outside DMs: a workspace that
+        shows no status line in channel threads (Slack takes it there with chat:write)."""
+        with self._lock:
+            self.channel_status = False
 
     def inject_faults(self, share: float, *, seed: int) -> None:
         """From now on answer `share` of the Web API calls (picked by a seeded RNG) with a
@@ -331,6 +342,9 @@ class SlackApiStandIn:
             return self._channel_info(args)
         if method in ASSISTANT_METHODS:
             problem = _assistant_problem(method, args)
+            if (method == "assistant.threads.setStatus" and not self.channel_status
+                    and not str(args.get("channel_id")).startswith("D")):
+                problem = "not_allowed"
             return {"ok": False, "error": problem} if problem else {"ok": True}
         if method == "views.open":
             problem = _view_problem(args)

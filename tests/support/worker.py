@@ -127,3 +127,11 @@ def worker_process(
         if worker.process.poll() is None:
             worker.process.kill()
         worker.process.wait(timeout=10)
+
+
+@pytest.fixture
+def no_channel_status(slack_api: SlackApiStandIn) -> SlackApiStandIn:
+    """A workspace that takes no status line in channel threads: a mention's replies go
+    through the placeholder and its edits (bot/slack/channel_thread.py falls back to it)."""
+    slack_api.refuse_channel_status()
+    return slack_api

@@ -28,6 +28,12 @@ from tests.support.takeover import (
 from tests.support.worker import slack_job
 
 
+@pytest.fixture(autouse=True)
+def _placeholder_path(no_channel_status: SlackApiStandIn) -> None:
+    """These tests follow a mention's placeholder; the status line that replaces it where
+    Slack allows is tested in tests/unit/bot/slack/test_channel_thread.py."""
+
+
 def test_a_chart_that_cannot_be_attached_is_a_partial_delivery_not_a_retry(
     runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], slack_api: SlackApiStandIn,
     aws_stack: AwsStack, tmp_path: Path,

@@ -38,6 +38,12 @@ from tests.support.worker import slack_channels, slack_job
 CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
 
 
+@pytest.fixture(autouse=True)
+def _placeholder_path(no_channel_status: SlackApiStandIn) -> None:
+    """These tests follow a mention's placeholder; the status line that replaces it where
+    Slack allows is tested in tests/unit/bot/slack/test_channel_thread.py."""
+
+
 def message(body: str, receive_count: int = 1) -> QueueMessage:
     return QueueMessage(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh", body=body,
                    receive_count=receive_count, sent_at=time.time())
