@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
+from botocore.exceptions import ClientError
 from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 
 from bot.ingress.enqueue import EnqueueFailed, SqsJobQueue
@@ -744,3 +745,18 @@ def test_the_allowlists_apply_to_assistant_threads(
     assert ingress_stack.queued_jobs() == []
     [refusal] = ingress_stack.slack_api.calls_to("chat.postEphemeral")
     assert refusal.args["text"] == NOT_ALLOWED
+
+
+def test_a_context_change_that_cannot_be_saved_is_left_for_slack_to_deliver_again(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    class Down(CountingContexts):
+        def save(self, **kwargs: Any) -> None:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}},
+                              "PutItem")
+
+    handler = ingress_stack.slack(thread_contexts=Down(ingress_stack.thread_contexts()))
+
+    response = handler(signed_event(context_changed_to("C0NEW")))
+
+    assert response["statusCode"] >= 500
