@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import boto3
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
@@ -49,16 +50,18 @@ def create_app(
     if queue is None:
         require({"JOBS_QUEUE_URL": ingress.jobs.queue_url})
         queue = SqsJobQueue(str(ingress.jobs.queue_url))
-    if idempotency is None:
+    if idempotency is None or thread_contexts is None:
         require({"IDEMPOTENCY_TABLE": ingress.idempotency_table})
-        idempotency = DynamoDBIdempotency(
-            str(ingress.idempotency_table),
+        table = str(ingress.idempotency_table)
+        # One client for both: building a client is a large part of a cold start.
+        dynamodb = boto3.client("dynamodb")
+        idempotency = idempotency or DynamoDBIdempotency(
+            table,
             ttl_s=ingress.idempotency_ttl_s,
             in_progress_expiry_s=ingress.in_progress_expiry_s,
+            client=dynamodb,
         )
-    if thread_contexts is None:
-        require({"IDEMPOTENCY_TABLE": ingress.idempotency_table})
-        thread_contexts = DynamoDBThreadContexts(str(ingress.idempotency_table))
+        thread_contexts = thread_contexts or DynamoDBThreadContexts(table, client=dynamodb)
     bot_token = slack.bot_token
 
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
