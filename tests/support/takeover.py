@@ -8,6 +8,7 @@ builds a job runner whose Slack and DynamoDB calls pass a `KillSwitch`."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -128,3 +129,14 @@ def marked(messages: list[SlackMessage], job: Job, kind: str) -> list[SlackMessa
         if marker and marker.job_id == job.job_id and marker.kind == kind:
             found.append(msg)
     return found
+
+
+def assert_one_answer_without_placeholder(thread: list[SlackMessage], job: Job, where: str
+                                          ) -> None:
+    """The thread of a job answered under a status line: one answer, its chart once (or a
+    note saying it is missing), and no placeholder."""
+    (answer,) = marked(thread, job, "answer")
+    assert ANSWER in json.dumps(answer.blocks), where
+    charts = [m for m in thread if m.files]
+    assert (len(charts), len(marked(thread, job, "note"))) in ((1, 0), (0, 1)), where
+    assert not marked(thread, job, "placeholder"), where
