@@ -62,7 +62,7 @@ NOT_A_REVIEWER = "Only reviewers can verify answers."
 NOT_A_RETIRER = "Only reviewers can retire verified answers."
 CANNOT_VERIFY = ("This answer can't be verified here: its record is gone, it ran no SQL, "
                  "or its SQL is too long for the form.")
-NOT_QUEUED = "databot couldn't take this just now. Please try again in a minute."
+NOT_TAKEN = "databot couldn't take this just now. Please try again in a minute."
 
 
 def check_review_payload(payload: Mapping[str, Any], kind: str) -> None:
@@ -76,7 +76,7 @@ def check_review_payload(payload: Mapping[str, Any], kind: str) -> None:
             retire_value(action.get("value"))
         else:
             return
-        if not all((_user(payload), channel_of(payload), team_of(payload),
+        if not all((_user(payload), channel_of(payload), _team(payload),
                     payload.get("trigger_id"), _thread(payload))):
             raise BadReviewPayload("a review click names no user, team, channel, thread or "
                                    "trigger")
@@ -143,7 +143,7 @@ class SlackReview:
             if self._enqueue(job):
                 ack()  # closes the modal
             else:
-                ack(response_action="errors", errors={QUESTION: NOT_QUEUED})
+                ack(response_action="errors", errors={QUESTION: NOT_TAKEN})
 
     def on_retire(self, body: dict[str, Any], ack: Ack, client: WebClient) -> None:
         entry_id, job_id = retire_value(body["actions"][0]["value"])
@@ -157,7 +157,7 @@ class SlackReview:
             review = Review(job_id, user, entry_id=entry_id)
             job = _review_job(RETIRE, f"retire-{body['trigger_id']}", asked, review, text="")
             if not self._enqueue(job):
-                _refuse(client, user, asked, NOT_QUEUED)
+                _refuse(client, user, asked, NOT_TAKEN)
 
     def _enqueue(self, job: Job) -> bool:
         """Queue `job` once; False when the queue or the idempotency table failed."""
@@ -169,9 +169,7 @@ class SlackReview:
             return False
         if not queued:
             count(DUPLICATE_EVENTS)
-        assert job.review is not None
-        logger.info("job_id=<%s>, source_job_id=<%s>, reviewer=<%s> | %s job %s", job.job_id,
-                    job.review.source_job_id, job.user_id, job.kind,
+        logger.info("job_id=<%s>, reviewer=<%s> | %s job %s", job.job_id, job.user_id, job.kind,
                     "queued" if queued else "duplicate delivery, already queued")
         return True
 
@@ -198,7 +196,7 @@ def _clicked(body: dict[str, Any], job_id: str, record: JobRecord | None = None)
     line instead)."""
     channel = channel_of(body)
     in_assistant = channel.startswith("D") and record is not None and record.placeholder is None
-    return ReviewAsked(job_id=job_id, team_id=team_of(body) or "", channel=channel,
+    return ReviewAsked(job_id=job_id, team_id=_team(body), channel=channel,
                        thread_ts=_thread(body), surface=ASSISTANT if in_assistant else None)
 
 
@@ -217,6 +215,11 @@ def _refuse(client: WebClient, user: str, asked: ReviewAsked, text: str) -> None
     except SlackApiError as e:
         logger.warning("job_id=<%s> | refusal not posted: %s", asked.job_id, e)
     logger.info("job_id=<%s>, user=<%s> | review not taken: %s", asked.job_id, user, text)
+
+
+def _team(body: Mapping[str, Any]) -> str:
+    """The workspace the click came from; an org-wide install may name it on the user only."""
+    return str(team_of(body) or (body.get("user") or {}).get("team_id") or "")
 
 
 def _user(body: Mapping[str, Any]) -> str:

@@ -14,10 +14,11 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.answer import Answer, Usage
+from bot.ingress.enqueue import EnqueueFailed
 from bot.job import ASSISTANT, RETIRE, VERIFY, Job, ReplyTo
 from bot.review import Proposal, Review, ReviewParam, entry_name
 from bot.slack.render import render_answer
-from bot.slack.review import CANNOT_VERIFY, NOT_A_RETIRER, NOT_A_REVIEWER
+from bot.slack.review import CANNOT_VERIFY, NOT_A_RETIRER, NOT_A_REVIEWER, NOT_TAKEN
 from bot.slack.review_buttons import RETIRE_ACTION
 from bot.slack.review_modal import VERIFY_VIEW, ReviewAsked
 from tests.support.events import slack_payload, with_body
@@ -416,3 +417,25 @@ def test_a_malformed_review_payload_is_a_clear_400(
     assert any(problem in record.getMessage() for record in ingress_logs)
     assert ingress_stack.queued_jobs() == []
     assert ingress_stack.slack_api.calls == []
+
+
+class BrokenQueue:
+    def send(self, job: Job) -> None:
+        raise EnqueueFailed(f"job {job.job_id} was not queued: the queue is down")
+
+
+def test_when_the_queue_fails_the_reviewer_is_told_to_try_again(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    answered(ingress_stack, verified=True)
+    handler = ingress_stack.slack(queue=BrokenQueue(), reviewers=frozenset({REVIEWER}))
+
+    # WHEN the queue refuses a submission: the modal stays open and says so
+    response = handler(signed_event(submission()))
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {"response_action": "errors",
+                                            "errors": {"question": NOT_TAKEN}}
+    # AND a retire: the reviewer is told privately
+    assert handler(signed_event(retire_click()))["statusCode"] == 200
+    [told] = ingress_stack.slack_api.accepted("chat.postEphemeral")
+    assert (told.args["user"], told.args["text"]) == (REVIEWER, NOT_TAKEN)
