@@ -108,14 +108,14 @@ class SlackReview:
         with correlated(logger, job_id):
             if not self._reviewers.include(user, client):
                 ack()
-                _refuse(client, user, _clicked(body, job_id), NOT_A_REVIEWER)
+                _tell(client, user, _clicked(body, job_id), NOT_A_REVIEWER)
                 return
             record = self._jobs.get(job_id)
             asked = _clicked(body, job_id, record)
             proposal = _proposal(record)
             if proposal is None or not fits_the_modal(proposal):
                 ack()
-                _refuse(client, user, asked, CANNOT_VERIFY)
+                _tell(client, user, asked, CANNOT_VERIFY)
                 return
             try:
                 client.views_open(trigger_id=body["trigger_id"], view=verify_view(proposal, asked))
@@ -131,7 +131,7 @@ class SlackReview:
         with correlated(logger, asked.job_id):
             if not self._reviewers.include(user, client):
                 ack()  # no longer a reviewer since the modal opened
-                _refuse(client, user, asked, NOT_A_REVIEWER)
+                _tell(client, user, asked, NOT_A_REVIEWER)
                 return
             proposal = proposal_from(values)
             if isinstance(proposal, dict):
@@ -151,13 +151,13 @@ class SlackReview:
         ack()
         with correlated(logger, job_id):
             if not self._reviewers.include(user, client):
-                _refuse(client, user, _clicked(body, job_id), NOT_A_RETIRER)
+                _tell(client, user, _clicked(body, job_id), NOT_A_RETIRER)
                 return
             asked = _clicked(body, job_id, self._jobs.get(job_id))
             review = Review(job_id, user, entry_id=entry_id)
             job = _review_job(RETIRE, f"retire-{body['trigger_id']}", asked, review, text="")
             if not self._enqueue(job):
-                _refuse(client, user, asked, NOT_TAKEN)
+                _tell(client, user, asked, NOT_TAKEN)
 
     def _enqueue(self, job: Job) -> bool:
         """Queue `job` once; False when the queue or the idempotency table failed."""
@@ -208,7 +208,7 @@ def _review_job(kind: str, job_id: str, asked: ReviewAsked, review: Review, *, t
     return replace(job, review=review)
 
 
-def _refuse(client: WebClient, user: str, asked: ReviewAsked, text: str) -> None:
+def _tell(client: WebClient, user: str, asked: ReviewAsked, text: str) -> None:
     try:
         client.chat_postEphemeral(channel=asked.channel, user=user, text=text,
                                   thread_ts=asked.thread_ts)
