@@ -13,10 +13,13 @@ from bot.feedback import Ballot, FeedbackConfig, open_ballot
 from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import JobQueue, SqsJobQueue
 from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
+from bot.job_store import JobStore
 from bot.slack.config import SlackConfig
 from bot.slack.feedback import SlackFeedback
 from bot.slack.listeners import SlackIntake
 from bot.slack.thread_context import DynamoDBThreadContexts
+from bot.slack.review import SlackReview
+from bot.slack.reviewers import Reviewers
 
 BOLT_APP_NAME = "databot-slack"
 
@@ -25,7 +28,8 @@ def app_from_env(slack: SlackConfig, env: Env) -> App:
     """The Slack app on the queue, tables and feedback table `env` names."""
     ingress = IngressConfig.from_env(env)
     ballot = open_ballot(FeedbackConfig.from_env(env), ingress.jobs)
-    return create_app(slack, ingress, ballot=ballot)
+    jobs = JobStore(ingress.jobs.table) if ingress.jobs.table else None
+    return create_app(slack, ingress, ballot=ballot, jobs=jobs)
 
 
 def create_app(
@@ -37,11 +41,13 @@ def create_app(
     client: WebClient | None = None,
     ballot: Ballot | None = None,
     thread_contexts: AssistantThreadContextStore | None = None,
+    jobs: JobStore | None = None,
 ) -> App:
     """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from `ingress`,
     and `thread_contexts` (the assistant threads' contexts) to the idempotency table;
     `client` defaults to a Web API client on `slack.api_url`; `ballot` is where votes on
-    answers go (None: feedback clicks are only acknowledged).
+    answers go (None: feedback clicks are only acknowledged); `jobs` is where the Verify
+    modal reads answers (None: Verify and Retire clicks are only acknowledged).
 
     The app does not verify request signatures: callers must (SlackIngress does, before
     Bolt sees the request; Socket Mode requests come over the app's own websocket).
@@ -81,8 +87,11 @@ def create_app(
         token_verification_enabled=False,
         request_verification_enabled=False,  # verified once, by the caller
     )
-    if ballot is not None:  # before the intake's acknowledge-everything listeners
+    # Before the intake's acknowledge-everything listeners.
+    if ballot is not None:
         SlackFeedback(slack, ballot).register(app)
+    if jobs is not None:
+        SlackReview(Reviewers(slack.reviewers), jobs, queue, idempotency).register(app)
     SlackIntake(slack, ingress.max_question_chars, queue, idempotency, thread_contexts
                 ).register(app)
     return app

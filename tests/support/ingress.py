@@ -108,6 +108,7 @@ class IngressStack:
             ),
             ballot=Ballot(self.feedback_store(), self.job_store()),
             thread_contexts=thread_contexts or self.thread_contexts(),
+            jobs=self.job_store(),
         )
         return SlackHandler(SlackIngress(app, SIGNING_SECRET))
 
