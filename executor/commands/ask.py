@@ -94,7 +94,7 @@ def ask(
     import executor.router  # noqa: F401
 
     out, err = out or sys.stdout, err or sys.stderr
-    with _logs_on_stderr(verbose):
+    with logs_on_stderr(verbose):
         return _ask(question, config, as_json, today, bedrock_client, out, err)
 
 
@@ -172,7 +172,7 @@ class _CurrentStderr:
 
 
 @contextmanager
-def _logs_on_stderr(verbose: bool) -> Iterator[None]:
+def logs_on_stderr(verbose: bool) -> Iterator[None]:
     """Keep stdout for the answer: while it runs, the service's logs go to stderr, warnings
     only unless --verbose; the logger is put back as it was afterwards."""
     from bot.observability import service_name
