@@ -95,9 +95,6 @@ def evaluate(
     err: TextIO | None = None,
 ) -> int:
     """Evaluate the questions of `path`, write the report to `output`; the exit code."""
-    # Imported first: the service's logger must exist before it is pointed at stderr.
-    import executor.evaluation.harness
-    import executor.router  # noqa: F401
     from executor.commands.ask import logs_on_stderr
 
     out, err = out or sys.stdout, err or sys.stderr

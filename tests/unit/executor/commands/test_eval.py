@@ -17,11 +17,6 @@ from executor.commands import eval as eval_command
 from executor.config import EngineConfig
 from tests.support.scripted_model import ScriptedModel, answer_script
 
-AWS_VARIABLES = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_WEB_IDENTITY_TOKEN_FILE", "MODEL_PROVIDER", "WAREHOUSE_URL", "RESULTS_BUCKET",
-)  # fmt: skip
 QUESTIONS: list[dict[str, Any]] = [
     {"id": "signups-total", "category": "easy", "question": "How many users signed up?",
      "gold_sql": "SELECT COUNT(*) FROM users", "expect": "answer"},
@@ -32,17 +27,9 @@ QUESTIONS: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture
-def offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No AWS credentials: DuckDB over input/, the verified library only."""
-    for name in AWS_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
-    return tmp_path
-
-
-def _questions(tmp_path: Path, questions: list[dict[str, Any]] = QUESTIONS) -> Path:
-    path = tmp_path / "questions.yaml"
+def _questions(folder: Path, questions: list[dict[str, Any]] = QUESTIONS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "questions.yaml"
     path.write_text(yaml.safe_dump({"questions": questions}), encoding="utf-8")
     return path
 
@@ -65,17 +52,17 @@ def _main(*argv: str) -> tuple[int, str, str]:
 
 
 def test_offline_the_verified_library_answers_and_the_report_is_written(
-    offline_env: Path,
+    embedded_env: Path,
 ) -> None:
     # GIVEN no AWS credentials WHEN the set is evaluated
-    code, out, err = _main(str(_questions(offline_env)))
+    code, out, err = _main(str(_questions(embedded_env)))
     # THEN the library answers its question, the write is refused, the rest is not answered
     assert (code, err) == (0, "")
     assert out.startswith(
         "verified library (offline): execution accuracy 66.7% (2 of 3), verified hits 1, "
         "not answered 1, errors 0, $0.0000\n"
     )
-    report = offline_env / "results" / "eval"
+    report = embedded_env / "eval"
     data = json.loads((report / "report.json").read_text())
     assert [q["correct"] for q in data["runs"][0]["questions"]] == [True, False, True]
     assert "Execution accuracy: **66.7%**" in (report / "report.md").read_text()
@@ -84,35 +71,35 @@ def test_offline_the_verified_library_answers_and_the_report_is_written(
 
 
 @pytest.mark.parametrize(("threshold", "expected"), [("0.6", 0), ("0.667", 3)])
-def test_min_accuracy_sets_the_exit_code(offline_env: Path, threshold: str,
+def test_min_accuracy_sets_the_exit_code(embedded_env: Path, threshold: str,
                                          expected: int) -> None:
-    code, _, err = _main(str(_questions(offline_env)), "--min-accuracy", threshold)
+    code, _, err = _main(str(_questions(embedded_env)), "--min-accuracy", threshold)
     assert code == expected
     assert ("is below --min-accuracy" in err) is (expected == 3)
 
 
-def test_category_selects_questions(offline_env: Path) -> None:
-    code, out, _ = _main(str(_questions(offline_env)), "--category", "refusal",
-                         "--output", str(offline_env / "only-refusals"))
+def test_category_selects_questions(embedded_env: Path) -> None:
+    code, out, _ = _main(str(_questions(embedded_env)), "--category", "refusal",
+                         "--output", str(embedded_env / "only-refusals"))
     assert code == 0 and "execution accuracy 100.0% (1 of 1)" in out
-    assert (offline_env / "only-refusals" / "report.md").exists()
+    assert (embedded_env / "only-refusals" / "report.md").exists()
 
 
-def test_a_category_with_no_questions_cannot_run(offline_env: Path) -> None:
-    code, _, err = _main(str(_questions(offline_env)), "--category", "python")
+def test_a_category_with_no_questions_cannot_run(embedded_env: Path) -> None:
+    code, _, err = _main(str(_questions(embedded_env)), "--category", "python")
     assert code == 1 and err.startswith("databot eval: no questions of python in ")
 
 
-def test_models_are_compared_one_run_each(offline_env: Path) -> None:
+def test_models_are_compared_one_run_each(embedded_env: Path) -> None:
     # GIVEN two models: A answers the average age right, B wrong
     model = ScriptedModel([
         *answer_script("SELECT AVG(age) FROM users", "48.4 years."),
         *answer_script("SELECT MAX(age) FROM users", "80 years."),
     ])
-    output = offline_env / "compare"
+    output = embedded_env / "compare"
     # WHEN both are evaluated
     code = eval_command.evaluate(
-        _questions(offline_env), EngineConfig(), models=("model-a", "model-b"),
+        _questions(embedded_env), EngineConfig(), models=("model-a", "model-b"),
         min_accuracy=0.8, output=output, bedrock_client=model,
         out=io.StringIO(), err=io.StringIO(),
     )
@@ -127,24 +114,24 @@ def test_models_are_compared_one_run_each(offline_env: Path) -> None:
     assert "## Models compared" in (output / "report.md").read_text()
 
 
-def test_a_malformed_questions_file_cannot_run(offline_env: Path) -> None:
+def test_a_malformed_questions_file_cannot_run(embedded_env: Path) -> None:
     broken = [{**QUESTIONS[0], "category": "hard"}]
-    code, out, err = _main(str(_questions(offline_env, broken)))
+    code, out, err = _main(str(_questions(embedded_env, broken)))
     assert (code, out) == (1, "")
     assert "question 1 (signups-total): field 'category': must be one of" in err
 
 
-def test_a_gold_sql_that_fails_cannot_run(offline_env: Path) -> None:
+def test_a_gold_sql_that_fails_cannot_run(embedded_env: Path) -> None:
     broken = [{**QUESTIONS[1], "gold_sql": "SELECT nope FROM users"}]
-    code, _, err = _main(str(_questions(offline_env, broken)))
+    code, _, err = _main(str(_questions(embedded_env, broken)))
     assert code == 1 and "question average-age: field 'gold_sql': does not run" in err
 
 
-def test_the_warehouse_must_open(offline_env: Path) -> None:
+def test_the_warehouse_must_open(embedded_env: Path) -> None:
     config = replace(EngineConfig(), warehouse=replace(EngineConfig().warehouse,
                                                        url="mysql://nowhere"))
     err = io.StringIO()
-    code = eval_command.evaluate(_questions(offline_env), config, output=offline_env / "x",
+    code = eval_command.evaluate(_questions(embedded_env), config, output=embedded_env / "x",
                                  out=io.StringIO(), err=err)
     assert code == 1 and err.getvalue().startswith("databot eval: cannot open the warehouse")
 
