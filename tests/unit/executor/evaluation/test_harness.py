@@ -37,11 +37,12 @@ CHURNED_AGE_SQL = "SELECT ROUND(AVG(age), 1) FROM users WHERE NOT is_active"
 
 def _router(
     config: EngineConfig, library: Library, warehouse: DuckDBWarehouse,
-    model: ScriptedModel | None = None,
+    model: ScriptedModel | None = None, model_id: str = "model-a",
 ) -> RoutedEngine:
+    """The router, offline or with `model` as the Bedrock client of `model_id`."""
     provider = "offline" if model is None else "bedrock"
     return build_engine(
-        replace(config, model=ModelConfig(provider=provider, model_ids=("model-a",))),
+        replace(config, model=ModelConfig(provider=provider, model_ids=(model_id,))),
         warehouse=warehouse,
         artifacts=LocalArtifactStore(config.artifacts.results_dir),
         bedrock_client=model,
@@ -198,3 +199,25 @@ def test_a_gold_result_too_large_to_compare_is_refused(duckdb_sample: DuckDBWare
     huge = replace(AGE, gold_sql="SELECT * FROM interactions")
     with pytest.raises(GoldenFileError, match="106,640 rows, more than the 10,000"):
         gold_results([huge], duckdb_sample)
+
+
+def test_two_models_compared_on_the_same_questions(
+    offline_config: EngineConfig, verified_library: Library, duckdb_sample: DuckDBWarehouse
+) -> None:
+    # GIVEN one scripted client playing two models in turn: A right, B wrong
+    model = ScriptedModel([
+        *answer_script(AGE_SQL, "48.4 years."),
+        *answer_script("SELECT MIN(age) FROM users", "18 years."),
+    ])
+    questions = [PLANS, AGE]
+    gold = gold_results(questions, duckdb_sample)
+    runs = [
+        run_questions(questions,
+                      _router(offline_config, verified_library, duckdb_sample, model, model_id),
+                      duckdb_sample, gold, label=model_id, job_prefix=model_id)
+        for model_id in ("model-a", "model-b")
+    ]
+    # THEN both runs answer the verified question alike, and differ on the model's
+    assert [[o.correct for o in run.outcomes] for run in runs] == [[True, True], [True, False]]
+    assert [run.outcomes[1].model_id for run in runs] == ["model-a", "model-b"]
+    assert [r["modelId"] for r in model.requests] == ["model-a"] * 3 + ["model-b"] * 3
