@@ -32,7 +32,7 @@ DEB_PACKAGES := pgbouncer libseccomp2
 # ... and the benchmarks: GNU time measures peak memory (/usr/bin/time -v).
 BENCH_DEB_PACKAGES := time
 
-.PHONY: demo test test-repeat lint typecheck template-check system-deps bench-deps bench clean
+.PHONY: demo eval test test-repeat lint typecheck template-check system-deps bench-deps bench clean
 
 $(DEMO_INSTALLED): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench-deps:
 
 demo: $(DEMO_INSTALLED)
 	$(BIN)/python -m executor.demo
+
+# The golden question set (input/eval/questions.yaml) through the offline engine, the verified
+# library alone; report.md and report.json go to results/eval (docs/evaluation.md).
+eval: $(DEMO_INSTALLED)
+	MODEL_PROVIDER=offline $(BIN)/databot eval
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -20,6 +20,9 @@ DEFAULT_MODEL_IDS = (
     "us.anthropic.claude-sonnet-4-20250514-v1:0",
     "us.amazon.nova-pro-v1:0",
 )
+# Bedrock's processing tiers (Converse `serviceTier`): flex is cheaper and slower, for work
+# nobody waits on such as evaluation runs; priority costs more and answers faster.
+SERVICE_TIERS = ("default", "flex", "priority", "reserved")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class ModelConfig:
     prices: tuple[tuple[str, float, float], ...] = ()
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 120.0
+    # Bedrock's service tier for every model call; None leaves it to Bedrock (default).
+    service_tier: str | None = None
     region: str | None = None
 
     @classmethod
@@ -82,6 +87,7 @@ class ModelConfig:
             prices=_prices(env.text("MODEL_PRICES")),
             connect_timeout_s=env.number("BEDROCK_CONNECT_TIMEOUT_S", cls.connect_timeout_s),
             read_timeout_s=env.number("BEDROCK_READ_TIMEOUT_S", cls.read_timeout_s),
+            service_tier=_service_tier(env),
             region=region,
         )
 
@@ -180,6 +186,15 @@ def _limits(env: Env) -> Limits:
             env.number(name, default) if isinstance(default, float) else env.integer(name, default)
         )
     return Limits.from_dict(values)
+
+
+def _service_tier(env: Env) -> str | None:
+    tier = env.text("MODEL_SERVICE_TIER")
+    if tier is not None and tier not in SERVICE_TIERS:
+        raise ConfigError(
+            f"MODEL_SERVICE_TIER must be one of {', '.join(SERVICE_TIERS)}, got {tier!r}"
+        )
+    return tier
 
 
 def _prices(value: str | None) -> tuple[tuple[str, float, float], ...]:

@@ -17,3 +17,6 @@ MODEL_ROWS = 50
 VERIFIED_ROWS = 5_000
 # Rows `databot sql` shows unless --max-rows says otherwise.
 COMMAND_ROWS = 20
+# Rows of a result the evaluation compares with a gold result (`databot eval`); a gold
+# result must fit, and an answer with more rows cannot match it.
+EVAL_ROWS = 10_000

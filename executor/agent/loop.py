@@ -57,6 +57,8 @@ class AgentConfig:
     sql_attempts: int = 3
     reflection: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Bedrock's service tier ("flex", "priority", ...); None sends none.
+    service_tier: str | None = None
 
     @classmethod
     def from_model(cls, model: ModelConfig) -> AgentConfig:
@@ -65,6 +67,7 @@ class AgentConfig:
             limits=QuestionLimits(model.max_turns, model.max_total_tokens, model.max_seconds),
             sql_attempts=model.sql_attempts,
             reflection=model.reflection,
+            service_tier=model.service_tier,
         )
 
 
@@ -201,6 +204,7 @@ class _Job:
             messages=self.messages,
             toolConfig=self.agent.tool_config,
             inferenceConfig=INFERENCE_CONFIG,
+            **self._service_tier(),
         )
         self.budget.spend(model_id, response.get("usage", {}))
         message: Message = response["output"]["message"]
@@ -208,6 +212,10 @@ class _Job:
                      response.get("stopReason"))
         self.messages.append(message)
         return message
+
+    def _service_tier(self) -> dict[str, Any]:
+        tier = self.agent.config.service_tier
+        return {"serviceTier": {"type": tier}} if tier else {}
 
     def _call(self, tool_use: dict[str, Any]) -> dict[str, Any]:
         name = tool_use["name"]

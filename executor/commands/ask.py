@@ -90,11 +90,8 @@ def ask(
     err: TextIO | None = None,
 ) -> int:
     """Answer `question` and print it; returns the exit code."""
-    # Imported first: the service's logger must exist before it is pointed at stderr.
-    import executor.router  # noqa: F401
-
     out, err = out or sys.stdout, err or sys.stderr
-    with _logs_on_stderr(verbose):
+    with logs_on_stderr(verbose):
         return _ask(question, config, as_json, today, bedrock_client, out, err)
 
 
@@ -172,11 +169,12 @@ class _CurrentStderr:
 
 
 @contextmanager
-def _logs_on_stderr(verbose: bool) -> Iterator[None]:
+def logs_on_stderr(verbose: bool) -> Iterator[None]:
     """Keep stdout for the answer: while it runs, the service's logs go to stderr, warnings
     only unless --verbose; the logger is put back as it was afterwards."""
-    from bot.observability import service_name
+    from bot.observability import service_logger, service_name
 
+    service_logger()  # it must exist, with its handlers, before they are pointed at stderr
     std = logging.getLogger(service_name())
     handlers = [h for h in std.handlers if isinstance(h, logging.StreamHandler)]
     level, streams = std.level, [handler.stream for handler in handlers]

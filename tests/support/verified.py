@@ -1,6 +1,6 @@
 """Fixtures for the verified-query tests: the library and its matcher, the sample data as
-pandas frames, and the offline engine over DuckDB with "today" fixed the day after the
-sample data ends."""
+pandas frames, the offline engine over DuckDB with "today" fixed the day after the
+sample data ends, and an environment with no AWS credentials for the commands."""
 
 from __future__ import annotations
 
@@ -45,6 +45,22 @@ def duckdb_sample() -> Iterator[DuckDBWarehouse]:
     warehouse = DuckDBWarehouse(DEFAULT_INPUT)
     yield warehouse
     warehouse.close()
+
+
+AWS_VARIABLES = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "MODEL_PROVIDER", "WAREHOUSE_URL", "RESULTS_BUCKET",
+)  # fmt: skip
+
+
+@pytest.fixture
+def embedded_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A machine with no AWS credentials: DuckDB over input/, results under tmp_path."""
+    for name in AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    return tmp_path / "results"
 
 
 @pytest.fixture

@@ -37,6 +37,12 @@ def test_the_demo_installs_no_dev_extras(tmp_path: Path) -> None:
     assert commands[-1].endswith("-m executor.demo")
 
 
+def test_eval_runs_the_shipped_set_offline_with_no_dev_extras(tmp_path: Path) -> None:
+    commands = planned("eval", tmp_path / "venv")
+    assert installs(commands) == [f"{tmp_path}/venv/bin/python -m pip install --quiet -e ."]
+    assert commands[-1] == f"MODEL_PROVIDER=offline {tmp_path}/venv/bin/databot eval"
+
+
 @pytest.mark.parametrize("target", ["lint", "typecheck", "test-repeat"])
 def test_the_checks_install_the_dev_extras(target: str, tmp_path: Path) -> None:
     assert any("'.[dev]'" in command for command in installs(planned(target, tmp_path / "venv")))

@@ -14,7 +14,8 @@ from executor.sample_data_dir import sample_data_dir
 from tests.support.clean_venv import CleanVenv
 from tests.support.paths import REPO
 
-SAMPLE_FILES = {"users.csv", "interactions.csv", "schema.yaml", "verified_queries.yaml"}
+SAMPLE_FILES = {"users.csv", "interactions.csv", "schema.yaml", "verified_queries.yaml",
+                "eval/questions.yaml"}
 
 
 def test_the_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:

@@ -100,3 +100,11 @@ def test_the_lambda_sandbox_takes_its_function_name() -> None:
 
 def test_a_shorter_link_expiry_is_kept() -> None:
     assert config({"RESULTS_LINK_EXPIRY_S": "3600"}).artifacts.link_expiry_s == 3600
+
+
+def test_the_bedrock_service_tier_is_optional_and_checked() -> None:
+    assert config({}).model.service_tier is None
+    assert config({"MODEL_SERVICE_TIER": "flex"}).model.service_tier == "flex"
+    with pytest.raises(ConfigError, match="MODEL_SERVICE_TIER must be one of default, flex, "
+                                          "priority, reserved, got 'cheap'"):
+        config({"MODEL_SERVICE_TIER": "cheap"})

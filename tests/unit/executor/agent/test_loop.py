@@ -92,6 +92,20 @@ def count_users(warehouse: Warehouse) -> int:
     return int(warehouse.query("SELECT COUNT(*) FROM users", 1).rows[0][0])
 
 
+@pytest.mark.parametrize(("tier", "sent"), [(None, None), ("flex", {"type": "flex"})])
+def test_every_call_asks_for_the_configured_service_tier(
+    bedrock_stub: StubbedBedrock, warehouse: Warehouse, artifacts: ArtifactStore,
+    tier: str | None, sent: dict[str, str] | None,
+) -> None:
+    # GIVEN MODEL_SERVICE_TIER (flex: cheaper and slower, for evaluation runs) or none
+    bedrock_stub.play(*answer_script(PLANS_SQL, "Most users are on the free plan."))
+    agent = create_agent(ModelConfig(model_ids=MODELS, service_tier=tier), SandboxConfig(),
+                         warehouse, artifacts, client=bedrock_stub.client)
+    # WHEN a question is answered THEN each Converse request (validated) carries it, or none
+    ask(agent, "How many users are on each plan?")
+    assert [request.get("serviceTier") for request in bedrock_stub.requests] == [sent] * 3
+
+
 def test_a_straight_answer(bedrock_stub: StubbedBedrock, warehouse: Warehouse,
                            artifacts: ArtifactStore) -> None:
     # GIVEN a model that runs one query, drafts an answer and confirms it on reflection

@@ -12,21 +12,6 @@ import pytest
 
 from executor.commands import ask
 
-AWS_VARIABLES = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_WEB_IDENTITY_TOKEN_FILE", "MODEL_PROVIDER", "WAREHOUSE_URL", "RESULTS_BUCKET",
-)  # fmt: skip
-
-
-@pytest.fixture
-def embedded_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A machine with no AWS credentials: DuckDB over input/, results under tmp_path."""
-    for name in AWS_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
-    return tmp_path / "results"
-
 
 def _run(*argv: str) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser(prog="databot ask")
