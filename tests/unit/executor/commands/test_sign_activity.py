@@ -4,39 +4,21 @@ reads the key endpoint written beside the test key."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from bot.teams.activities import parse_activity
 from bot.teams.auth import SigningKeys, TokenValidator, check_service_url
+from tests.support.cli import run_databot
 from tests.support.events import EVENTS_DIR
-from tests.support.paths import REPO
 from tests.support.teams_auth import APP_ID
-
-HEAVY_MODULES = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn")
-
-RUN_CLI = """
-import sys
-from executor.cli import main
-code = main(sys.argv[1:])
-heavy = [name for name in {heavy!r} if name in sys.modules]
-print("HEAVY:", ",".join(heavy), file=sys.stderr)
-sys.exit(code)
-"""
 
 
 def run_cli(*args: str, results: Path, stdin: str = "",
             app_id: str | None = APP_ID) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "RESULTS_DIR": str(results)}
-    if app_id:
-        env["TEAMS_APP_ID"] = app_id
-    return subprocess.run(
-        [sys.executable, "-c", RUN_CLI.format(heavy=HEAVY_MODULES), *args],
-        input=stdin, capture_output=True, text=True, cwd=REPO, env=env, timeout=60,
-    )
+    env = {"RESULTS_DIR": str(results), **({"TEAMS_APP_ID": app_id} if app_id else {})}
+    return run_databot(*args, env=env, stdin=stdin)
 
 
 def front_door_check(event: dict[str, Any], key_folder: Path) -> dict[str, Any]:
