@@ -11,6 +11,7 @@ an Action.Submit (a message activity whose `value` is the data).
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -150,13 +151,14 @@ class Activity:
         return f"teams:{self.tenant_id or ''}:{self.thread_conversation_id}"
 
     def question(self) -> str:
-        """The text without the bot's @mentions (other people's keep their names), trimmed."""
+        """The text without the bot's @mentions (other people's keep their names), HTML
+        entities decoded (Teams escapes `<`, `&` and non-breaking spaces), trimmed."""
         text = self.text
         for entity in self.entities:
             mention = entity.get("text")
             if _mentioned(entity) == self.bot_id and isinstance(mention, str) and mention:
                 text = text.replace(mention, " ")
-        return _SPACES.sub(" ", _AT_TAG.sub("", text)).strip()
+        return _SPACES.sub(" ", html.unescape(_AT_TAG.sub("", text))).strip()
 
     def reply_to(self) -> ReplyTo:
         return ReplyTo(

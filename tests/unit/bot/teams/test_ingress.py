@@ -324,6 +324,7 @@ def test_retire_by_a_reviewer_queues_a_retire_job(
         json.dumps({"type": "message"}),
         json.dumps(activity(conversation="19:x")),
         json.dumps(press({"action": "feedback", "job_id": "j", "value": "maybe"})),
+        "[" * 100_000,  # nested deeper than the JSON decoder goes
     ],
 )
 def test_malformed_bodies_get_400_never_500(
