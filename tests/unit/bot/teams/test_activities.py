@@ -233,6 +233,6 @@ def test_bodies_that_are_not_readable_activities_are_malformed(data: Any) -> Non
 
 def test_other_activity_types_need_only_their_type_channel_and_service_url() -> None:
     read = parse_activity({"type": "typing", "channelId": "msteams",
-                           "serviceUrl": SERVICE_URL})
+                           "serviceUrl": SERVICE_URL, "channelData": {"tenant": {"id": "t1"}}})
 
-    assert read.type == "typing"
+    assert (read.type, read.tenant_id) == ("typing", "t1")

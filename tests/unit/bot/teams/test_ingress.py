@@ -129,6 +129,9 @@ def test_tenants_outside_the_allowlist_and_other_channels_get_401(
         key_endpoint.signed(activity(channelId="webchat")))["statusCode"] == 401
     assert ingress_stack.queued_jobs() == []
     assert allowed.handle(key_endpoint.signed("teams_message"))["statusCode"] == 200
+    typing = activity(type="typing")
+    assert allowed.handle(key_endpoint.signed(typing))["statusCode"] == 200
+    assert door.handle(key_endpoint.signed(typing))["statusCode"] == 401
 
 
 def test_a_channel_message_without_the_bots_mention_is_ignored(
