@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feedback": ("executor.commands.feedback", "recent votes on answers, by entry and model"),
     "eval": ("executor.commands.eval", "score the engine on a golden question set"),
     "sign-event": ("executor.commands.sign_event", "sign a sample event for sam local invoke"),
+    "sign-activity": ("executor.commands.sign_activity",
+                      "sign a sample Teams activity with a local test key"),
 }
 
 
