@@ -17,9 +17,9 @@ from bot.job_store import JobStore
 from bot.slack.config import SlackConfig
 from bot.slack.feedback import SlackFeedback
 from bot.slack.listeners import SlackIntake
-from bot.slack.thread_context import DynamoDBThreadContexts
 from bot.slack.review import SlackReview
 from bot.slack.reviewers import Reviewers
+from bot.slack.thread_context import DynamoDBThreadContexts
 
 BOLT_APP_NAME = "databot-slack"
 

@@ -37,7 +37,6 @@ from bot.slack.app import create_app
 from bot.slack.config import SlackConfig
 from bot.slack.ingress import SlackIngress
 from bot.slack.thread_context import DynamoDBThreadContexts
-from handlers import prompt_api, slack_events
 from bot.teams.auth import SigningKeys, TokenValidator
 from bot.teams.config import TeamsConfig
 from bot.teams.ingress import TeamsIngress
