@@ -167,6 +167,7 @@ class _Job:
             data_as_of=lambda shown: tables_as_of(
                 agent.warehouse, [table.name for table in shown], agent.today()
             ),
+            with_samples=agent.warehouse.with_samples,
         )
         system = [{"text": prompt}]
         self.messages = [*history_messages(request.history), user_message(request.question)]

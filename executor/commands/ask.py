@@ -118,7 +118,7 @@ def _ask(
 
     job_id = f"ask-{uuid.uuid4().hex[:12]}"
     try:
-        warehouse = open_warehouse(config.warehouse)
+        warehouse = open_warehouse(config.warehouse, preload=False)
     except (DatabotError, ValueError) as e:
         return _fail(err, f"cannot open the warehouse: {e}")
     try:

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     params = dict(args.param) or None
     try:
-        warehouse = open_warehouse(EngineConfig.from_env(Env()).warehouse)
+        warehouse = open_warehouse(EngineConfig.from_env(Env()).warehouse, preload=False)
     except (WarehouseError, ValueError) as e:
         return _fail(1, f"cannot open the warehouse: {e}")
     try:

@@ -1,9 +1,12 @@
 """DuckDB, the embedded default warehouse: each CSV in a folder becomes a table.
 
 Column types come from schema.yaml (timestamps as TIMESTAMP, dates as DATE, booleans,
-decimals) rather than from sniffing; columns it does not describe are sniffed. The CSVs
-are loaded into in-memory tables once at start-up (~0.2 s for the sample data), so
-queries never re-parse them. A path to a `.duckdb` file is opened read-only instead.
+decimals) rather than from sniffing; columns it does not describe are sniffed. Each CSV is
+loaded into an in-memory table once, so queries never re-parse it: all of them at start-up
+(`preload`, the worker: its first job is as fast as the next), or each the first time a
+statement names it (the command line, which answers one question from one table). Until
+then a CSV is a view over the file, so the catalog lists it without reading it. A path to
+a `.duckdb` file is opened read-only instead.
 
 Memory: DuckDB is held to `memory_limit` and spills past it to a private temporary folder
 (in-memory tables included), so a 20-million-row export stays within a few hundred MB.
@@ -19,10 +22,11 @@ connection), so one warehouse object can be shared by all of them.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,7 +36,13 @@ import duckdb
 from bot.observability import service_logger
 from executor.errors import WarehouseError
 from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
-from executor.warehouse.catalog import describe_tables, quote_identifier
+from executor.warehouse.catalog import (
+    SampleCache,
+    TableKey,
+    TableStats,
+    describe_tables,
+    quote_identifier,
+)
 from executor.warehouse.catalog_cache import CatalogCache
 from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.params import check_params, rewrite_placeholders
@@ -42,6 +52,7 @@ from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
 logger = service_logger()
 
 DATABASE_SUFFIXES = (".duckdb", ".db")
+_WORD = re.compile(r"\w+")
 COPY_OPTIONS = {CSV: "(FORMAT csv, HEADER true)", PARQUET: "(FORMAT parquet)"}
 # Types whose printed values cannot start with a formula character (see csv_cells).
 FIXED_SHAPE_TYPES = (
@@ -61,14 +72,21 @@ class DuckDBWarehouse:
         schema_doc: SchemaDoc | None = None,
         statement_timeout_s: float = 60.0,
         memory_limit: str | None = None,
+        preload: bool = True,
     ) -> None:
-        """Open `path`: a folder of CSV files, or a DuckDB database file (read-only)."""
+        """Open `path`: a folder of CSV files (loaded now when `preload`, else each on first
+        use), or a DuckDB database file (read-only)."""
         self.path = path
         self.statement_timeout_s = statement_timeout_s
         self.memory_limit = memory_limit
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None, path)
-        # Read once: the data does not change while the warehouse is open.
+        # Read once (again after a CSV is loaded: its row count is then known); the data
+        # does not change while the warehouse is open.
         self._catalog = CatalogCache(lambda: self._doc.describe(self._read_catalog()))
+        self._samples = SampleCache()
+        # CSV tables still views over their file, by lower-cased name → the file.
+        self._unloaded: dict[str, Path] = {}
+        self._loading = threading.Lock()
         self._watchdog = _Watchdog()
         started = time.perf_counter()
         self._spill_dir = tempfile.TemporaryDirectory(prefix="databot-duckdb-")
@@ -83,7 +101,7 @@ class DuckDBWarehouse:
         elif path.is_dir():
             self._con = duckdb.connect(config=config)
             self._quiet()
-            self._load_csvs(path)
+            self._load_csvs(path, preload)
         else:
             raise WarehouseError(
                 f"DuckDB warehouse path {path} is neither a folder of CSV files "
@@ -96,33 +114,75 @@ class DuckDBWarehouse:
         prints."""
         self._con.execute("SET enable_progress_bar = false")
 
-    def _load_csvs(self, folder: Path) -> None:
+    def _load_csvs(self, folder: Path, preload: bool) -> None:
         csvs = sorted(folder.glob("*.csv"))
         if not csvs:
             raise WarehouseError(f"no CSV files in {folder}")
         for csv in csvs:
-            doc = self._doc.table(csv.stem)
-            params: dict[str, Any] = {"path": str(csv)}
-            options = "header = true, delim = ',', quote = '\"'"
-            if doc is not None:
-                params["types"] = doc.types()
-                options += ", column_types = $types"
-            try:
-                self._con.execute(
-                    f"CREATE TABLE {quote_identifier(csv.stem)} AS "
-                    f"SELECT * FROM read_csv($path, {options})",
-                    params,
-                )
-            except duckdb.Error as e:
-                raise WarehouseError(f"cannot load {csv}: {e}") from e
+            if preload:
+                self._create(csv, "TABLE")
+            else:
+                self._create(csv, "VIEW")
+                self._unloaded[csv.stem.lower()] = csv
+
+    def _create(self, csv: Path, kind: str) -> None:
+        """`csv` as a table (its rows read now) or a view (read by each statement)."""
+        doc = self._doc.table(csv.stem)
+        # Inlined as literals: a view's definition cannot hold parameters.
+        options = "header = true, delim = ',', quote = '\"'"
+        if doc is not None:
+            types = ", ".join(f"{_literal(name)}: {_literal(type_)}"
+                              for name, type_ in doc.types().items())
+            options += f", column_types = {{{types}}}"
+        try:
+            self._con.execute(
+                f"CREATE OR REPLACE {kind} {quote_identifier(csv.stem)} AS "
+                f"SELECT * FROM read_csv({_literal(str(csv))}, {options})"
+            )
+        except duckdb.Error as e:
+            raise WarehouseError(f"cannot load {csv}: {e}") from e
+
+    def _load_named(self, sql: str) -> None:
+        """Load the CSVs `sql` may name that are still views, before it runs. A name seen as
+        a word is enough: loading one too many costs a moment, and a table the statement
+        reaches some other way still reads its view, with the same rows."""
+        if not self._unloaded:
+            return
+        words = {word.lower() for word in _WORD.findall(sql)}
+        # The connection itself, which one thread at a time may use.
+        with self._loading:
+            wanted = sorted(words & self._unloaded.keys())
+            for name in wanted:
+                csv = self._unloaded.pop(name)
+                self._con.execute("BEGIN")
+                try:
+                    self._con.execute(f"DROP VIEW {quote_identifier(csv.stem)}")
+                    self._create(csv, "TABLE")
+                    self._con.execute("COMMIT")
+                except Exception:
+                    self._con.execute("ROLLBACK")
+                    self._unloaded[name] = csv
+                    raise
+            if wanted:
+                self._catalog.expire()
 
     def tables(self, refresh: bool = False) -> list[TableInfo]:
-        """Every table with columns, types, descriptions, row counts and sample values.
+        """Every table with columns, types, descriptions and row counts (none for a CSV not
+        loaded yet).
 
         Computed once: the data does not change while the warehouse is open, so `refresh`
         has nothing new to read.
         """
         return self._catalog.tables(refresh)
+
+    def with_samples(self, tables: Sequence[TableInfo]) -> list[TableInfo]:
+        with self._cursor() as cur:
+
+            def fetch(sql: str) -> list[tuple[Any, ...]]:
+                self._load_named(sql)
+                return cur.execute(sql).fetchall()
+
+            return self._samples.with_samples(fetch, tables)
 
     def _read_catalog(self) -> list[TableInfo]:
         with self._cursor() as cur:
@@ -130,15 +190,20 @@ class DuckDBWarehouse:
                 "SELECT table_name, column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
             ).fetchall()
-
-            def fetch(sql: str) -> list[tuple[Any, ...]]:
-                return cur.execute(sql).fetchall()
-
-            # Tables of the current schema go unqualified, so the schema is left out.
-            return describe_tables(fetch, [(None, *row) for row in listed])
+            # Row counts as DuckDB keeps them: exact for its own tables; views have none.
+            stats: dict[TableKey, TableStats] = {
+                (None, name): TableStats(rows=int(rows))
+                for name, rows in cur.execute(
+                    "SELECT table_name, estimated_size FROM duckdb_tables() "
+                    "WHERE schema_name = current_schema()"
+                ).fetchall()
+            }
+        # Tables of the current schema go unqualified, so the schema is left out.
+        return describe_tables([(None, *row) for row in listed], stats)
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         started = time.perf_counter()
+        self._load_named(sql)
         with self._cursor() as cur:
             self._execute(cur, statement_body(sql), params)
             columns = [d[0] for d in cur.description or []]
@@ -149,6 +214,7 @@ class DuckDBWarehouse:
         """Stream the whole result to CSV or Parquet with DuckDB's COPY (by file extension)."""
         suffix = export_suffix(path)
         started = time.perf_counter()
+        self._load_named(sql)
         target = "'" + str(path).replace("'", "''") + "'"
         with self._cursor() as cur:
             # Row order still follows any ORDER BY; without one, not keeping insertion
@@ -165,6 +231,7 @@ class DuckDBWarehouse:
         return ExportResult(str(path), rows, time.perf_counter() - started)
 
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
+        self._load_named(sql)
         with self._cursor() as cur:
             return self._result_columns(cur, statement_body(sql), params)
 
@@ -256,3 +323,7 @@ class _Watchdog:
                         cur.interrupt()
                 upcoming = [deadline for deadline, _ in self._deadlines.values()]
                 self._changed.wait(min(upcoming) - now if upcoming else None)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -13,8 +13,12 @@ DUCKDB_PREFIX = "duckdb://"
 REDSHIFT_PREFIX = "redshift://"
 
 
-def open_warehouse(config: WarehouseConfig, *, secrets_client: Any = None) -> Warehouse:
-    """The configured warehouse; `secrets_client` fetches a Redshift password secret."""
+def open_warehouse(
+    config: WarehouseConfig, *, secrets_client: Any = None, preload: bool = True
+) -> Warehouse:
+    """The configured warehouse; `secrets_client` fetches a Redshift password secret.
+    `preload` False: a DuckDB folder's CSVs are read when a statement first names them
+    (a one-question command), not all at once (a long-running worker)."""
     url = config.url
     if url.startswith(DUCKDB_PREFIX):
         from executor.warehouse.isolated import IsolatedDuckDBWarehouse
@@ -27,6 +31,7 @@ def open_warehouse(config: WarehouseConfig, *, secrets_client: Any = None) -> Wa
             schema_doc=resolve_schema_doc(config.schema_doc_path, path),
             statement_timeout_s=config.statement_timeout_s,
             memory_limit=config.duckdb_memory_limit,
+            preload=preload,
         )
     if url.startswith(REDSHIFT_PREFIX):
         from executor.warehouse.redshift.adapter import RedshiftWarehouse

@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing.connection import Connection
@@ -79,12 +80,14 @@ class IsolatedDuckDBWarehouse:
         schema_doc: SchemaDoc | None = None,
         statement_timeout_s: float = 60.0,
         memory_limit: str = "128MB",
+        preload: bool = True,
     ) -> None:
         self._options: dict[str, Any] = {
             "path": path,
             "schema_doc": schema_doc,
             "statement_timeout_s": statement_timeout_s,
             "memory_limit": memory_limit,
+            "preload": preload,
         }
         self.cap_bytes = size_bytes(memory_limit) + HEADROOM_BYTES
         # query() may run a count after its fetch: two statements.
@@ -106,6 +109,10 @@ class IsolatedDuckDBWarehouse:
     def tables(self, refresh: bool = False) -> list[TableInfo]:
         tables: list[TableInfo] = self._call("tables", refresh)
         return tables
+
+    def with_samples(self, tables: Sequence[TableInfo]) -> list[TableInfo]:
+        sampled: list[TableInfo] = self._call("with_samples", list(tables))
+        return sampled
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         result: FetchedRows = self._call("query", sql, max_rows, params)

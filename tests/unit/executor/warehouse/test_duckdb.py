@@ -55,7 +55,12 @@ def test_each_csv_is_a_table_with_declared_types_counts_and_descriptions(
 
 
 def test_low_cardinality_text_columns_carry_samples(warehouse: DuckDBWarehouse) -> None:
-    columns = {c.name: c for t in warehouse.tables() for c in t.columns if t.name == "users"}
+    # GIVEN the catalog, which lists columns without reading any value
+    listed = {t.name: t for t in warehouse.tables()}
+    assert all(not c.samples for t in listed.values() for c in t.columns)
+    # WHEN a question is about the users table THEN its samples are read for it alone
+    (users,) = warehouse.with_samples([listed["users"]])
+    columns = {c.name: c for c in users.columns}
     assert set(columns["plan"].samples) == {"free", "pro", "enterprise"}
     assert columns["plan"].samples[0] == "free"  # most frequent first
     assert len(columns["country"].samples) == 10
@@ -308,3 +313,43 @@ def test_the_sample_schema_doc_describes_every_column_and_the_relationship() -> 
             assert column.description and column.examples, f"{table.name}.{column.name}"
     (relationship,) = doc.relationships
     assert (relationship.source, relationship.target) == ("interactions.user_id", "users.user_id")
+
+
+def test_without_preload_a_csv_is_read_only_when_a_statement_names_it() -> None:
+    # GIVEN the sample folder opened for one question
+    warehouse = DuckDBWarehouse(DEFAULT_INPUT, preload=False)
+    try:
+        # THEN the catalog lists every table and column, counts none yet
+        listed = {t.name: t for t in warehouse.tables()}
+        assert set(listed) == {"users", "interactions"}
+        assert [c.name for c in listed["users"].columns][:2] == ["user_id", "signup_date"]
+        assert listed["users"].row_count is None
+        # declared types hold for a table not loaded yet
+        types = {c.name: c.type for c in listed["interactions"].columns}
+        assert types["occurred_at"] == "TIMESTAMP"
+        # WHEN a statement names users THEN users alone is loaded, and counted
+        rows = warehouse.query("SELECT count(*) FROM USERS", 1).rows
+        assert rows == [(_csv_rows("users.csv"),)]
+        kinds = dict(warehouse._con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables").fetchall())
+        assert kinds == {"users": "BASE TABLE", "interactions": "VIEW"}
+        counted = {t.name: t.row_count for t in warehouse.tables()}
+        assert counted == {"users": _csv_rows("users.csv"), "interactions": None}
+    finally:
+        warehouse.close()
+
+
+def test_concurrent_first_statements_load_a_csv_once() -> None:
+    warehouse = DuckDBWarehouse(DEFAULT_INPUT, preload=False)
+    results: list[object] = []
+    try:
+        threads = [threading.Thread(target=lambda: results.append(
+            warehouse.query("SELECT count(*) FROM interactions", 1).rows[0][0]))
+            for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == [_csv_rows("interactions.csv")] * 4
+    finally:
+        warehouse.close()
