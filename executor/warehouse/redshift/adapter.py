@@ -122,10 +122,10 @@ class RedshiftWarehouse:
         cursor.execute(
             "SELECT c.table_schema, c.table_name, c.column_name, c.data_type, "
             "c.character_maximum_length, c.numeric_precision, c.numeric_scale "
-            "FROM information_schema.columns c JOIN information_schema.tables t "
-            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            # Alone: joined with information_schema.tables it takes seconds on a large
+            # catalog, and it lists only what tables and views hold anyway.
+            "FROM information_schema.columns c "
             f"WHERE c.table_schema IN ({', '.join(':' + n for n in names)}) "
-            "AND t.table_type IN ('BASE TABLE', 'VIEW') "
             "ORDER BY c.table_schema, c.table_name, c.ordinal_position",
             names,
         )
