@@ -5,7 +5,7 @@ import importlib
 import sys
 
 BENCHES = ["ack", "worker", "export", "charts", "agent", "warehouse", "sandbox", "verified",
-           "catalog"]
+           "catalog", "cli"]
 
 
 def main(names: list[str]) -> None:

@@ -56,10 +56,6 @@ class CatalogCache:
             self._refresh_in_background()
         return tables
 
-    def expire(self) -> None:
-        """Forget the catalog: the next caller reads it again (and waits for it)."""
-        self._cached = None
-
     def wait(self) -> None:
         """Wait for a background read in flight (tests, shutdown)."""
         background = self._background

@@ -1,12 +1,12 @@
 """DuckDB, the embedded default warehouse: each CSV in a folder becomes a table.
 
 Column types come from schema.yaml (timestamps as TIMESTAMP, dates as DATE, booleans,
-decimals) rather than from sniffing; columns it does not describe are sniffed. Each CSV is
-loaded into an in-memory table once, so queries never re-parse it: all of them at start-up
-(`preload`, the worker: its first job is as fast as the next), or each the first time a
-statement names it (the command line, which answers one question from one table). Until
-then a CSV is a view over the file, so the catalog lists it without reading it. A path to
-a `.duckdb` file is opened read-only instead.
+decimals) rather than from sniffing; columns it does not describe are sniffed. With
+`preload` (the worker) every CSV is loaded into an in-memory table at start-up, so its
+queries never re-parse one and its first job is as fast as the next. Without (a command
+that runs a statement or two) each CSV is a view over its file: nothing is read until a
+statement needs it, and only the columns it needs. A path to a `.duckdb` file is opened
+read-only instead.
 
 Memory: DuckDB is held to `memory_limit` and spills past it to a private temporary folder
 (in-memory tables included), so a 20-million-row export stays within a few hundred MB.
@@ -22,7 +22,6 @@ connection), so one warehouse object can be shared by all of them.
 
 from __future__ import annotations
 
-import re
 import tempfile
 import threading
 import time
@@ -52,7 +51,6 @@ from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
 logger = service_logger()
 
 DATABASE_SUFFIXES = (".duckdb", ".db")
-_WORD = re.compile(r"\w+")
 COPY_OPTIONS = {CSV: "(FORMAT csv, HEADER true)", PARQUET: "(FORMAT parquet)"}
 # Types whose printed values cannot start with a formula character (see csv_cells).
 FIXED_SHAPE_TYPES = (
@@ -80,13 +78,9 @@ class DuckDBWarehouse:
         self.statement_timeout_s = statement_timeout_s
         self.memory_limit = memory_limit
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None, path)
-        # Read once (again after a CSV is loaded: its row count is then known); the data
-        # does not change while the warehouse is open.
+        # Read once: the data does not change while the warehouse is open.
         self._catalog = CatalogCache(lambda: self._doc.describe(self._read_catalog()))
         self._samples = SampleCache()
-        # CSV tables still views over their file, by lower-cased name → the file.
-        self._unloaded: dict[str, Path] = {}
-        self._loading = threading.Lock()
         self._watchdog = _Watchdog()
         started = time.perf_counter()
         self._spill_dir = tempfile.TemporaryDirectory(prefix="databot-duckdb-")
@@ -119,11 +113,7 @@ class DuckDBWarehouse:
         if not csvs:
             raise WarehouseError(f"no CSV files in {folder}")
         for csv in csvs:
-            if preload:
-                self._create(csv, "TABLE")
-            else:
-                self._create(csv, "VIEW")
-                self._unloaded[csv.stem.lower()] = csv
+            self._create(csv, "TABLE" if preload else "VIEW")
 
     def _create(self, csv: Path, kind: str) -> None:
         """`csv` as a table (its rows read now) or a view (read by each statement)."""
@@ -136,39 +126,15 @@ class DuckDBWarehouse:
             options += f", column_types = {{{types}}}"
         try:
             self._con.execute(
-                f"CREATE OR REPLACE {kind} {quote_identifier(csv.stem)} AS "
+                f"CREATE {kind} {quote_identifier(csv.stem)} AS "
                 f"SELECT * FROM read_csv({_literal(str(csv))}, {options})"
             )
         except duckdb.Error as e:
             raise WarehouseError(f"cannot load {csv}: {e}") from e
 
-    def _load_named(self, sql: str) -> None:
-        """Load the CSVs `sql` may name that are still views, before it runs. A name seen as
-        a word is enough: loading one too many costs a moment, and a table the statement
-        reaches some other way still reads its view, with the same rows."""
-        if not self._unloaded:
-            return
-        words = {word.lower() for word in _WORD.findall(sql)}
-        # The connection itself, which one thread at a time may use.
-        with self._loading:
-            wanted = sorted(words & self._unloaded.keys())
-            for name in wanted:
-                csv = self._unloaded.pop(name)
-                self._con.execute("BEGIN")
-                try:
-                    self._con.execute(f"DROP VIEW {quote_identifier(csv.stem)}")
-                    self._create(csv, "TABLE")
-                    self._con.execute("COMMIT")
-                except Exception:
-                    self._con.execute("ROLLBACK")
-                    self._unloaded[name] = csv
-                    raise
-            if wanted:
-                self._catalog.expire()
-
     def tables(self, refresh: bool = False) -> list[TableInfo]:
-        """Every table with columns, types, descriptions and row counts (none for a CSV not
-        loaded yet).
+        """Every table with columns, types, descriptions and row counts (none for a CSV read
+        as a view).
 
         Computed once: the data does not change while the warehouse is open, so `refresh`
         has nothing new to read.
@@ -179,8 +145,7 @@ class DuckDBWarehouse:
         with self._cursor() as cur:
 
             def fetch(sql: str) -> list[tuple[Any, ...]]:
-                self._load_named(sql)
-                return cur.execute(sql).fetchall()
+                        return cur.execute(sql).fetchall()
 
             return self._samples.with_samples(fetch, tables)
 
@@ -203,7 +168,6 @@ class DuckDBWarehouse:
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         started = time.perf_counter()
-        self._load_named(sql)
         with self._cursor() as cur:
             self._execute(cur, statement_body(sql), params)
             columns = [d[0] for d in cur.description or []]
@@ -214,7 +178,6 @@ class DuckDBWarehouse:
         """Stream the whole result to CSV or Parquet with DuckDB's COPY (by file extension)."""
         suffix = export_suffix(path)
         started = time.perf_counter()
-        self._load_named(sql)
         target = "'" + str(path).replace("'", "''") + "'"
         with self._cursor() as cur:
             # Row order still follows any ORDER BY; without one, not keeping insertion
@@ -231,7 +194,6 @@ class DuckDBWarehouse:
         return ExportResult(str(path), rows, time.perf_counter() - started)
 
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
-        self._load_named(sql)
         with self._cursor() as cur:
             return self._result_columns(cur, statement_body(sql), params)
 

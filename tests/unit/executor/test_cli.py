@@ -60,7 +60,8 @@ def test_a_run_imports_only_the_module_of_its_command() -> None:
         "            main(argv)\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "    loaded[argv[0]] = sorted(m for m in sys.modules if m.startswith('executor.commands.'))\n"
+        "    loaded[argv[0]] = sorted(\n"
+        "        m for m in sys.modules if m.startswith('executor.commands.'))\n"
         "print(json.dumps(loaded))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -119,10 +119,3 @@ def test_a_failed_background_read_keeps_the_catalog_and_waits_to_try_again() -> 
     cache.wait()
     assert [t.name for t in cache.tables()] == ["t3"]
 
-
-def test_an_expired_catalog_is_read_again_by_the_next_caller() -> None:
-    catalog = _Catalog()
-    cache = CatalogCache(catalog.read)
-    cache.tables()
-    cache.expire()
-    assert [t.name for t in cache.tables()] == ["t2"]

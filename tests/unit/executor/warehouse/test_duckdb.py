@@ -315,41 +315,30 @@ def test_the_sample_schema_doc_describes_every_column_and_the_relationship() -> 
     assert (relationship.source, relationship.target) == ("interactions.user_id", "users.user_id")
 
 
-def test_without_preload_a_csv_is_read_only_when_a_statement_names_it() -> None:
-    # GIVEN the sample folder opened for one question
+
+def test_without_preload_each_csv_is_a_view_read_only_by_the_statements_that_need_it() -> None:
+    # GIVEN the sample folder opened for one command
     warehouse = DuckDBWarehouse(DEFAULT_INPUT, preload=False)
     try:
-        # THEN the catalog lists every table and column, counts none yet
+        # THEN the catalog lists every table and column with its declared type, and no
+        # row count: nothing was read
         listed = {t.name: t for t in warehouse.tables()}
         assert set(listed) == {"users", "interactions"}
         assert [c.name for c in listed["users"].columns][:2] == ["user_id", "signup_date"]
-        assert listed["users"].row_count is None
-        # declared types hold for a table not loaded yet
+        assert {t.row_count for t in listed.values()} == {None}
         types = {c.name: c.type for c in listed["interactions"].columns}
         assert types["occurred_at"] == "TIMESTAMP"
-        # WHEN a statement names users THEN users alone is loaded, and counted
-        rows = warehouse.query("SELECT count(*) FROM USERS", 1).rows
-        assert rows == [(_csv_rows("users.csv"),)]
-        kinds = dict(warehouse._con.execute(
-            "SELECT table_name, table_type FROM information_schema.tables").fetchall())
-        assert kinds == {"users": "BASE TABLE", "interactions": "VIEW"}
-        counted = {t.name: t.row_count for t in warehouse.tables()}
-        assert counted == {"users": _csv_rows("users.csv"), "interactions": None}
-    finally:
-        warehouse.close()
-
-
-def test_concurrent_first_statements_load_a_csv_once() -> None:
-    warehouse = DuckDBWarehouse(DEFAULT_INPUT, preload=False)
-    results: list[object] = []
-    try:
-        threads = [threading.Thread(target=lambda: results.append(
-            warehouse.query("SELECT count(*) FROM interactions", 1).rows[0][0]))
-            for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert results == [_csv_rows("interactions.csv")] * 4
+        kinds = set(warehouse._con.execute(
+            "SELECT table_type FROM information_schema.tables").fetchall())
+        assert kinds == {("VIEW",)}
+        # and a statement reads the file, with the same answer a loaded table gives
+        assert warehouse.query("SELECT count(*) FROM users", 1).rows == [
+            (_csv_rows("users.csv"),)]
+        revenue = "SELECT sum(revenue) FROM interactions WHERE event_type = 'purchase'"
+        preloaded = DuckDBWarehouse(DEFAULT_INPUT)
+        try:
+            assert warehouse.query(revenue, 1).rows == preloaded.query(revenue, 1).rows
+        finally:
+            preloaded.close()
     finally:
         warehouse.close()
