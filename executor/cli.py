@@ -1,13 +1,15 @@
 """`databot` — the command line. Each subcommand lives in executor/commands/<name>.py with
 `add_arguments(parser)` and `run(args) -> int`; those modules import heavy libraries inside
-`run`, so `databot --help` stays fast."""
+`run`. A run imports only the module of the command it runs (`databot --help` none), so
+the command line starts as fast as Python does."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Sequence
-from importlib.metadata import version
+import sys
+from collections.abc import Collection, Sequence
+from typing import Any
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("executor.commands.ask", "answer a question on the configured warehouse"),
@@ -23,18 +25,38 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """--version, reading the installed version only when asked (package metadata is slow
+    to load)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('databot')}")
+        parser.exit()
+
+
+def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only `commands` (default: all) get their arguments, and their modules
+    imported: the others are listed for --help."""
     parser = argparse.ArgumentParser(prog="databot", description="A data assistant for Slack.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('databot')}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(command)
-        command.set_defaults(run=module.run)
+        if commands is None or name in commands:
+            module = importlib.import_module(module_name)
+            module.add_arguments(command)
+            command.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The command is the first word that is not an option: databot takes none with a value.
+    chosen = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser([chosen] if chosen else []).parse_args(argv)
     return int(args.run(args))

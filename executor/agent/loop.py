@@ -171,6 +171,7 @@ class _Job:
                 agent.warehouse, [table.name for table in shown], agent.today()
             ),
             viewing=request.viewing,
+            with_samples=agent.warehouse.with_samples,
         )
         system = [{"text": prompt}]
         self.messages = [*history_messages(request.history), user_message(request.question)]

@@ -108,12 +108,16 @@ def system_prompt(
     examples: Sequence[Example] = (),
     *,
     data_as_of: Callable[[Sequence[TableInfo]], date | None] | None = None,
+    with_samples: Callable[[Sequence[TableInfo]], list[TableInfo]] | None = None,
     viewing: Viewing | None = None,
 ) -> str:
     """The prompt for `question`. `data_as_of`: the latest date in the given tables
-    (executor/warehouse/as_of.py), asked only of the tables the prompt may show; `viewing`:
+    (executor/warehouse/as_of.py), and `with_samples`: those tables with sample values
+    (Warehouse.with_samples), both asked only of the tables the prompt may show; `viewing`:
     the channel the person is viewing, said last, after the parts every question shares."""
     ranked, others = _split_tables(tables, question, examples)
+    if with_samples is not None:
+        ranked = with_samples(ranked)
     as_of = data_as_of(ranked) if data_as_of is not None else None
     data_end = f" The data runs to {as_of.isoformat()}." if as_of is not None else ""
     rules = RULES.format(

@@ -104,20 +104,22 @@ def _ask(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from bot.observability import service_name
-    from bot.render_terminal import render_answer
-    from executor.artifacts.keys import scratch_dir
-    from executor.engine import Request
-    from executor.errors import DatabotError, NeedsModel, UserFacingError
-    from executor.jsonable import jsonable
-    from executor.router import build_engine
+    from executor.errors import DatabotError
     from executor.warehouse.factory import open_warehouse
 
     job_id = f"ask-{uuid.uuid4().hex[:12]}"
     try:
-        warehouse = open_warehouse(config.warehouse)
+        warehouse = open_warehouse(config.warehouse, warm=False)
     except (DatabotError, ValueError) as e:
         return _fail(err, f"cannot open the warehouse: {e}")
+    # Imported while the warehouse starts.
+    from bot.observability import service_name
+    from bot.render_terminal import render_answer
+    from executor.artifacts.keys import scratch_dir
+    from executor.engine import Request
+    from executor.errors import NeedsModel, UserFacingError
+    from executor.jsonable import jsonable
+    from executor.router import build_engine
     try:
         engine = build_engine(
             config,

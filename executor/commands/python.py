@@ -81,7 +81,7 @@ def _query_inputs(config: WarehouseConfig, specs: list[tuple[str, Path]]) -> dic
     from executor.warehouse.factory import open_warehouse
     from executor.warehouse.guarded import export_guarded
 
-    warehouse = open_warehouse(config)
+    warehouse = open_warehouse(config, warm=False)
     inputs: dict[str, bytes] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="databot-input-") as folder:

@@ -55,13 +55,14 @@ def run(args: argparse.Namespace) -> int:
     from executor.config import EngineConfig
     from executor.errors import UnsafeSQL, WarehouseError
     from executor.warehouse.factory import open_warehouse
-    from executor.warehouse.guarded import export_guarded, run_guarded
 
     params = dict(args.param) or None
     try:
-        warehouse = open_warehouse(EngineConfig.from_env(Env()).warehouse)
+        warehouse = open_warehouse(EngineConfig.from_env(Env()).warehouse, warm=False)
     except (WarehouseError, ValueError) as e:
         return _fail(1, f"cannot open the warehouse: {e}")
+    # Imported while the warehouse starts.
+    from executor.warehouse.guarded import export_guarded, run_guarded
     try:
         if args.export:
             started = time.perf_counter()

@@ -55,7 +55,8 @@ def describe_tables(context: ToolContext, tool_input: ToolInput) -> ToolOutput:
     if unknown:
         known = ", ".join(table.name for table in tables)
         raise ToolError(f"unknown table(s) {', '.join(unknown)}; tables are: {known}")
-    return {"tables": [describe(by_name[_key(name)]) for name in wanted]}
+    chosen = [by_name[_key(name)] for name in wanted]
+    return {"tables": [describe(table) for table in context.warehouse.with_samples(chosen)]}
 
 
 def describe(table: TableInfo) -> dict[str, Any]:
@@ -80,6 +81,8 @@ def describe(table: TableInfo) -> dict[str, Any]:
 def _summary(table: TableInfo) -> dict[str, Any]:
     summary: dict[str, Any] = {"name": one_line(table.name, NAME_CHARS),
                                "row_count": table.row_count}
+    if table.size_bytes is not None:
+        summary["size_bytes"] = table.size_bytes
     if table.schema:
         summary["schema"] = one_line(table.schema, NAME_CHARS)
     if table.description:

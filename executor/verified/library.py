@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlglot
-import yaml
 from sqlglot import exp
 
 from executor.charts.spec import KINDS as CHART_KINDS
@@ -26,6 +25,7 @@ from executor.charts.spec import ChartSpec
 from executor.config import DEFAULT_INPUT
 from executor.verified.periods import ALL_TIME, Period, parse_period
 from executor.verified.text import SHAPES, Meaning, Normaliser, Vocabulary, singular, words
+from executor.yaml_text import YAMLError, load_yaml
 
 DEFAULT_LIBRARY = DEFAULT_INPUT / "verified_queries.yaml"
 PARAM_TYPES = ("enum", "period", "int")
@@ -96,8 +96,8 @@ class Library:
 
 def load_library(path: Path = DEFAULT_LIBRARY) -> Library:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, YAMLError) as e:
         raise LibraryError(f"{path}: cannot read the library: {e}") from e
     return parse_library(data, source=str(path))
 

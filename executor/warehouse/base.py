@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,7 +13,8 @@ class Column:
     name: str
     type: str
     description: str = ""
-    # A few distinct values, filled for low-cardinality text columns.
+    # A few distinct values of a low-cardinality text column; read only for the tables a
+    # question is about (Warehouse.with_samples), empty in the catalog's listing.
     samples: list[Any] = field(default_factory=list)
 
 
@@ -20,9 +22,12 @@ class Column:
 class TableInfo:
     name: str
     columns: list[Column]
-    row_count: int
+    # From the warehouse's own statistics, never a count(*): an estimate, None when the
+    # warehouse keeps none (a view, a table never analysed).
+    row_count: int | None
     description: str = ""
     schema: str | None = None
+    size_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,13 @@ class Warehouse(Protocol):
 
     def tables(self, refresh: bool = False) -> list[TableInfo]:
         """The tables a query may use, cached by the adapter; `refresh` asks it to re-read
-        them sooner (a query named a table it does not know), as far as its limits allow."""
+        them sooner (a query named a table it does not know), as far as its limits allow.
+        Read from the warehouse's catalog and statistics: no table is scanned."""
+        ...
+
+    def with_samples(self, tables: Sequence[TableInfo]) -> list[TableInfo]:
+        """`tables` with sample values in their low-cardinality text columns, read for these
+        tables only and kept by the adapter as long as its catalog."""
         ...
 
     def query(

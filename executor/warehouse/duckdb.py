@@ -1,9 +1,12 @@
 """DuckDB, the embedded default warehouse: each CSV in a folder becomes a table.
 
 Column types come from schema.yaml (timestamps as TIMESTAMP, dates as DATE, booleans,
-decimals) rather than from sniffing; columns it does not describe are sniffed. The CSVs
-are loaded into in-memory tables once at start-up (~0.2 s for the sample data), so
-queries never re-parse them. A path to a `.duckdb` file is opened read-only instead.
+decimals) rather than from sniffing; columns it does not describe are sniffed. With
+`preload` (the worker) every CSV is loaded into an in-memory table at start-up, so its
+queries never re-parse one and its first job is as fast as the next. Without (a command
+that runs a statement or two) each CSV is a view over its file: nothing is read until a
+statement needs it, and only the columns it needs. A path to a `.duckdb` file is opened
+read-only instead.
 
 Memory: DuckDB is held to `memory_limit` and spills past it to a private temporary folder
 (in-memory tables included), so a 20-million-row export stays within a few hundred MB.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,13 @@ import duckdb
 from bot.observability import service_logger
 from executor.errors import WarehouseError
 from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
-from executor.warehouse.catalog import describe_tables, quote_identifier
+from executor.warehouse.catalog import (
+    SampleCache,
+    TableKey,
+    TableStats,
+    describe_tables,
+    quote_identifier,
+)
 from executor.warehouse.catalog_cache import CatalogCache
 from executor.warehouse.csv_cells import neutralising_select
 from executor.warehouse.params import check_params, rewrite_placeholders
@@ -61,14 +70,17 @@ class DuckDBWarehouse:
         schema_doc: SchemaDoc | None = None,
         statement_timeout_s: float = 60.0,
         memory_limit: str | None = None,
+        preload: bool = True,
     ) -> None:
-        """Open `path`: a folder of CSV files, or a DuckDB database file (read-only)."""
+        """Open `path`: a folder of CSV files (loaded now when `preload`, else each on first
+        use), or a DuckDB database file (read-only)."""
         self.path = path
         self.statement_timeout_s = statement_timeout_s
         self.memory_limit = memory_limit
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None, path)
         # Read once: the data does not change while the warehouse is open.
         self._catalog = CatalogCache(lambda: self._doc.describe(self._read_catalog()))
+        self._samples = SampleCache()
         self._watchdog = _Watchdog()
         started = time.perf_counter()
         self._spill_dir = tempfile.TemporaryDirectory(prefix="databot-duckdb-")
@@ -83,7 +95,7 @@ class DuckDBWarehouse:
         elif path.is_dir():
             self._con = duckdb.connect(config=config)
             self._quiet()
-            self._load_csvs(path)
+            self._load_csvs(path, preload)
         else:
             raise WarehouseError(
                 f"DuckDB warehouse path {path} is neither a folder of CSV files "
@@ -96,33 +108,46 @@ class DuckDBWarehouse:
         prints."""
         self._con.execute("SET enable_progress_bar = false")
 
-    def _load_csvs(self, folder: Path) -> None:
+    def _load_csvs(self, folder: Path, preload: bool) -> None:
         csvs = sorted(folder.glob("*.csv"))
         if not csvs:
             raise WarehouseError(f"no CSV files in {folder}")
         for csv in csvs:
-            doc = self._doc.table(csv.stem)
-            params: dict[str, Any] = {"path": str(csv)}
-            options = "header = true, delim = ',', quote = '\"'"
-            if doc is not None:
-                params["types"] = doc.types()
-                options += ", column_types = $types"
-            try:
-                self._con.execute(
-                    f"CREATE TABLE {quote_identifier(csv.stem)} AS "
-                    f"SELECT * FROM read_csv($path, {options})",
-                    params,
-                )
-            except duckdb.Error as e:
-                raise WarehouseError(f"cannot load {csv}: {e}") from e
+            self._create(csv, "TABLE" if preload else "VIEW")
+
+    def _create(self, csv: Path, kind: str) -> None:
+        """`csv` as a table (its rows read now) or a view (read by each statement)."""
+        doc = self._doc.table(csv.stem)
+        # Inlined as literals: a view's definition cannot hold parameters.
+        options = "header = true, delim = ',', quote = '\"'"
+        if doc is not None:
+            types = ", ".join(f"{_literal(name)}: {_literal(type_)}"
+                              for name, type_ in doc.types().items())
+            options += f", column_types = {{{types}}}"
+        try:
+            self._con.execute(
+                f"CREATE {kind} {quote_identifier(csv.stem)} AS "
+                f"SELECT * FROM read_csv({_literal(str(csv))}, {options})"
+            )
+        except duckdb.Error as e:
+            raise WarehouseError(f"cannot load {csv}: {e}") from e
 
     def tables(self, refresh: bool = False) -> list[TableInfo]:
-        """Every table with columns, types, descriptions, row counts and sample values.
+        """Every table with columns, types, descriptions and row counts (none for a CSV read
+        as a view).
 
         Computed once: the data does not change while the warehouse is open, so `refresh`
         has nothing new to read.
         """
         return self._catalog.tables(refresh)
+
+    def with_samples(self, tables: Sequence[TableInfo]) -> list[TableInfo]:
+        with self._cursor() as cur:
+
+            def fetch(sql: str) -> list[tuple[Any, ...]]:
+                        return cur.execute(sql).fetchall()
+
+            return self._samples.with_samples(fetch, tables)
 
     def _read_catalog(self) -> list[TableInfo]:
         with self._cursor() as cur:
@@ -130,12 +155,16 @@ class DuckDBWarehouse:
                 "SELECT table_name, column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
             ).fetchall()
-
-            def fetch(sql: str) -> list[tuple[Any, ...]]:
-                return cur.execute(sql).fetchall()
-
-            # Tables of the current schema go unqualified, so the schema is left out.
-            return describe_tables(fetch, [(None, *row) for row in listed])
+            # Row counts as DuckDB keeps them: exact for its own tables; views have none.
+            stats: dict[TableKey, TableStats] = {
+                (None, name): TableStats(rows=int(rows))
+                for name, rows in cur.execute(
+                    "SELECT table_name, estimated_size FROM duckdb_tables() "
+                    "WHERE schema_name = current_schema()"
+                ).fetchall()
+            }
+        # Tables of the current schema go unqualified, so the schema is left out.
+        return describe_tables([(None, *row) for row in listed], stats)
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         started = time.perf_counter()
@@ -256,3 +285,7 @@ class _Watchdog:
                         cur.interrupt()
                 upcoming = [deadline for deadline, _ in self._deadlines.values()]
                 self._changed.wait(min(upcoming) - now if upcoming else None)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -13,8 +13,15 @@ DUCKDB_PREFIX = "duckdb://"
 REDSHIFT_PREFIX = "redshift://"
 
 
-def open_warehouse(config: WarehouseConfig, *, secrets_client: Any = None) -> Warehouse:
-    """The configured warehouse; `secrets_client` fetches a Redshift password secret."""
+def open_warehouse(
+    config: WarehouseConfig, *, secrets_client: Any = None, warm: bool = True
+) -> Warehouse:
+    """The configured warehouse; `secrets_client` fetches a Redshift password secret.
+
+    `warm` (a long-running worker): a DuckDB folder's CSVs are loaded and its catalog read
+    before this returns, so a broken warehouse fails here and the first job is as fast as
+    the next. Not `warm` (a one-shot command): each CSV is read by the statements that need
+    it, and the warehouse starts while the caller goes on (its first call waits for it)."""
     url = config.url
     if url.startswith(DUCKDB_PREFIX):
         from executor.warehouse.isolated import IsolatedDuckDBWarehouse
@@ -22,12 +29,16 @@ def open_warehouse(config: WarehouseConfig, *, secrets_client: Any = None) -> Wa
         # duckdb:///abs/folder, duckdb://relative/folder, or duckdb:// for input/.
         path = Path(url.removeprefix(DUCKDB_PREFIX) or DEFAULT_INPUT)
         # In a memory-capped child process: no statement can exhaust the worker.
-        return IsolatedDuckDBWarehouse(
+        warehouse = IsolatedDuckDBWarehouse(
             path,
             schema_doc=resolve_schema_doc(config.schema_doc_path, path),
             statement_timeout_s=config.statement_timeout_s,
             memory_limit=config.duckdb_memory_limit,
+            preload=warm,
         )
+        if warm:
+            warehouse.tables()
+        return warehouse
     if url.startswith(REDSHIFT_PREFIX):
         from executor.warehouse.redshift.adapter import RedshiftWarehouse
 

@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing.connection import Connection
@@ -79,12 +80,14 @@ class IsolatedDuckDBWarehouse:
         schema_doc: SchemaDoc | None = None,
         statement_timeout_s: float = 60.0,
         memory_limit: str = "128MB",
+        preload: bool = True,
     ) -> None:
         self._options: dict[str, Any] = {
             "path": path,
             "schema_doc": schema_doc,
             "statement_timeout_s": statement_timeout_s,
             "memory_limit": memory_limit,
+            "preload": preload,
         }
         self.cap_bytes = size_bytes(memory_limit) + HEADROOM_BYTES
         # query() may run a count after its fetch: two statements.
@@ -93,9 +96,17 @@ class IsolatedDuckDBWarehouse:
         self._lock = threading.Lock()
         self._child: _Child | None = None
         self._closed = False
-        # The child's data-segment cap (RLIMIT_DATA), set once its tables are loaded.
-        self.data_limit_bytes = 0
+        self._data_limit_bytes = 0
+        # Started now; it opens the warehouse while the caller goes on, and the first call
+        # waits for it (and reports a failed start).
+        with self._lock:
+            self._child = self._spawn()
+
+    @property
+    def data_limit_bytes(self) -> int:
+        """The child's data-segment cap (RLIMIT_DATA), set once its tables are loaded."""
         self._start()
+        return self._data_limit_bytes
 
     @property
     def child_pid(self) -> int | None:
@@ -106,6 +117,10 @@ class IsolatedDuckDBWarehouse:
     def tables(self, refresh: bool = False) -> list[TableInfo]:
         tables: list[TableInfo] = self._call("tables", refresh)
         return tables
+
+    def with_samples(self, tables: Sequence[TableInfo]) -> list[TableInfo]:
+        sampled: list[TableInfo] = self._call("with_samples", list(tables))
+        return sampled
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         result: FetchedRows = self._call("query", sql, max_rows, params)
@@ -126,42 +141,53 @@ class IsolatedDuckDBWarehouse:
             child.stop()
 
     def _start(self) -> _Child:
-        """A running child (the current one, or a fresh one): call under no lock."""
+        """A running child, waited for until it is ready (the current one, or a fresh
+        one): call under no lock."""
         with self._lock:
             if self._closed:
                 raise WarehouseError("the warehouse is closed")
-            if self._child is not None and self._child.alive:
-                return self._child
-            ours, theirs = socket.socketpair()
-            # A fresh interpreter, not a fork: the worker's threads and locks stay behind.
-            process = subprocess.Popen(
-                [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-            )
-            theirs.close()
-            child = _Child(process, Connection(ours.detach()))
-            child.connection.send((self._options, self.cap_bytes))
-            try:
-                ready = (
-                    child.connection.recv()
-                    if child.connection.poll(self._wait_s)
-                    else ("error", "no start-up reply")
-                )
-            except (EOFError, OSError):
-                ready = ("error", f"the process exited with code {process.wait()}")
-            if ready[0] != "ready":
-                child.stop()
-                raise WarehouseError(f"the DuckDB warehouse did not start: {ready[1]}")
-            threading.Thread(target=self._read, args=(child,), daemon=True).start()
-            self._child = child
-            self.data_limit_bytes = int(ready[1])
-            logger.debug(
-                "duckdb runs in process %s, data segment capped at %s MB",
-                process.pid,
-                self.data_limit_bytes >> 20,
-            )
+            child = self._child
+            if child is None or not child.alive:
+                child = self._child = self._spawn()
+            if not child.ready:
+                self._await_ready(child)
             return child
+
+    def _spawn(self) -> _Child:
+        """A child process, sent its options: it opens the warehouse while the caller goes on."""
+        ours, theirs = socket.socketpair()
+        # A fresh interpreter, not a fork: the worker's threads and locks stay behind.
+        process = subprocess.Popen(
+            [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        )
+        theirs.close()
+        child = _Child(process, Connection(ours.detach()))
+        child.connection.send((self._options, self.cap_bytes))
+        return child
+
+    def _await_ready(self, child: _Child) -> None:
+        try:
+            ready = (
+                child.connection.recv()
+                if child.connection.poll(self._wait_s)
+                else ("error", "no start-up reply")
+            )
+        except (EOFError, OSError):
+            ready = ("error", f"the process exited with code {child.process.wait()}")
+        if ready[0] != "ready":
+            child.stop()
+            self._child = None
+            raise WarehouseError(f"the DuckDB warehouse did not start: {ready[1]}")
+        threading.Thread(target=self._read, args=(child,), daemon=True).start()
+        child.ready = True
+        self._data_limit_bytes = int(ready[1])
+        logger.debug(
+            "duckdb runs in process %s, data segment capped at %s MB",
+            child.process.pid,
+            self._data_limit_bytes >> 20,
+        )
 
     def _call(self, method: str, *args: Any) -> Any:
         child = self._start()
@@ -213,6 +239,8 @@ class _Child:
         self.process = process
         self.connection = connection
         self.alive = True
+        # Its start-up reply has come: it serves calls.
+        self.ready = False
         # Calls sent to this child and not yet answered, by id.
         self.pending: dict[int, Future[Any]] = {}
         self.lock = threading.Lock()

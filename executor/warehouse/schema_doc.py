@@ -10,15 +10,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from executor.config import DEFAULT_INPUT
 from executor.warehouse.base import TableInfo
+from executor.yaml_text import YAMLError, load_yaml
 
 DEFAULT_SCHEMA_DOC = DEFAULT_INPUT / "schema.yaml"
-# libyaml's safe loader when PyYAML has it: a large warehouse's document parses in
-# milliseconds rather than seconds at start-up.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class SchemaDocError(ValueError):
@@ -96,8 +92,8 @@ def load_schema_doc(path: Path) -> SchemaDoc:
     if not path.exists():
         return SchemaDoc()
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
-    except yaml.YAMLError as e:
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+    except YAMLError as e:
         raise SchemaDocError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(data, dict):
         raise SchemaDocError(f"{path}: expected a mapping with 'tables'")

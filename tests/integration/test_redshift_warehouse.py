@@ -44,7 +44,11 @@ def test_the_sample_data_is_loaded_and_described(redshift_warehouse: RedshiftWar
     assert {t.schema for t in tables.values()} == {"public"}
     assert tables["users"].row_count == _csv_rows("users.csv")
     assert tables["interactions"].row_count == _csv_rows("interactions.csv")
-    columns = {c.name: c for c in tables["interactions"].columns}
+    assert tables["users"].size_bytes is not None and tables["users"].size_bytes > 0
+    # sample values are read only for the tables a question is about
+    assert not any(c.samples for t in tables.values() for c in t.columns)
+    (interactions,) = redshift_warehouse.with_samples([tables["interactions"]])
+    columns = {c.name: c for c in interactions.columns}
     assert list(columns)[:3] == ["interaction_id", "user_id", "occurred_at"]
     assert columns["occurred_at"].type == "timestamp without time zone"
     assert columns["revenue"].type == "numeric(10,2)"
@@ -84,7 +88,7 @@ def test_a_table_name_in_two_schemas_keeps_each_tables_own_columns(
         replace(redshift_config, schemas=("public", "archive"))
     )
     try:
-        tables = {(t.schema, t.name): t for t in warehouse.tables()}
+        tables = {(t.schema, t.name): t for t in warehouse.with_samples(warehouse.tables())}
     finally:
         warehouse.close()
 
@@ -543,3 +547,36 @@ def test_the_password_can_come_from_secrets_manager_fetched_once(
         finally:
             warehouse.close()
         assert calls == [arn]
+
+
+def test_a_catalog_refresh_never_holds_up_a_question(redshift_config: WarehouseConfig) -> None:
+    # GIVEN a warehouse whose catalog has aged past its TTL, and whose next catalog read
+    # stays under way until the test lets it finish
+    warehouse = RedshiftWarehouse.from_config(redshift_config)
+    try:
+        warehouse.tables()
+        reading, release = threading.Event(), threading.Event()
+        read = warehouse._read_catalog
+
+        def slow_read(cursor: Any) -> Any:
+            reading.set()
+            assert release.wait(30)
+            return read(cursor)
+
+        warehouse._read_catalog = slow_read  # type: ignore[method-assign]
+        warehouse._catalog._clock = lambda: 1e12
+        # WHEN a question runs while the refresh holds its session
+        warehouse.tables()
+        assert reading.wait(30)
+        answered: list[Any] = []
+        question = threading.Thread(target=lambda: answered.append(
+            run_guarded(warehouse, "SELECT count(*) FROM users", max_rows=1).rows))
+        question.start()
+        question.join(30)
+        # THEN it is answered, guard and all, before the refresh is let finish
+        assert answered == [[(_csv_rows("users.csv"),)]]
+        release.set()
+        warehouse._catalog.wait()
+    finally:
+        release.set()
+        warehouse.close()

@@ -9,6 +9,8 @@ class FakeConnection:
     """A connection that is its own cursor, with an empty result for every statement; the
     statements, commits, rollbacks and closes go to `log` in order."""
 
+    description: Any = None
+
     def __init__(self, log: list[str]) -> None:
         self.log = log
 

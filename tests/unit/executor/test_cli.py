@@ -47,3 +47,32 @@ def test_worker_concurrency_must_be_positive(capsys: pytest.CaptureFixture[str])
         build_parser().parse_args(["worker", "--concurrency", "0"])
     assert done.value.code == 2
     assert "--concurrency: must be a whole number >= 1, got '0'" in capsys.readouterr().err
+
+
+def test_a_run_imports_only_the_module_of_its_command() -> None:
+    # GIVEN a fresh interpreter WHEN databot --help and databot sql --help run
+    script = (
+        "import contextlib, io, json, sys\n"
+        "from executor.cli import main\n"
+        "loaded = {}\n"
+        "for argv in (['--help'], ['sql', '--help']):\n"
+        "    try:\n"
+        "        with contextlib.redirect_stdout(io.StringIO()):\n"
+        "            main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    loaded[argv[0]] = sorted(\n"
+        "        m for m in sys.modules if m.startswith('executor.commands.'))\n"
+        "print(json.dumps(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    # THEN --help imported no command module, and sql only its own
+    assert json.loads(done.stdout) == {"--help": [], "sql": ["executor.commands.sql"]}
+
+
+def test_version_is_read_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("databot ")

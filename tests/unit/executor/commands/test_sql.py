@@ -69,7 +69,8 @@ def warehouse(
     duckdb_warehouse: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch
 ) -> RecordingWarehouse:
     recording = RecordingWarehouse(duckdb_warehouse)
-    monkeypatch.setattr("executor.warehouse.factory.open_warehouse", lambda settings: recording)
+    monkeypatch.setattr("executor.warehouse.factory.open_warehouse",
+                        lambda settings, warm: recording)
     return recording
 
 

@@ -4,6 +4,7 @@ may re-read it."""
 from __future__ import annotations
 
 import math
+import threading
 
 from executor.warehouse.base import TableInfo
 from executor.warehouse.catalog_cache import CatalogCache
@@ -50,8 +51,11 @@ def test_an_answer_lasts_its_ttl_and_a_refresh_waits_for_the_minimum_interval() 
     clock.now = 60
     assert [t.name for t in cache.tables()] == ["t1"]
     assert [t.name for t in cache.tables(refresh=True)] == ["t2"]
-    # WHEN the TTL has passed, any call re-reads
+    # WHEN the TTL has passed, the next call answers at once while a background read
+    # replaces the catalog, which the calls after it get
     clock.now = 60 + 600.5
+    assert [t.name for t in cache.tables()] == ["t2"]
+    cache.wait()
     assert [t.name for t in cache.tables()] == ["t3"]
     assert catalog.reads == 3
 
@@ -63,3 +67,55 @@ def test_an_endless_ttl_never_expires() -> None:
     clock.now = 1e12
     cache.tables(refresh=True)
     assert catalog.reads == 1
+
+
+def test_a_refresh_in_the_background_never_holds_up_a_caller() -> None:
+    # GIVEN a catalog past its TTL whose next read is slow
+    release, started = threading.Event(), threading.Event()
+    reads: list[int] = []
+
+    def read() -> list[TableInfo]:
+        reads.append(1)
+        if len(reads) > 1:
+            started.set()
+            release.wait(10)
+        return [TableInfo(name=f"t{len(reads)}", columns=[], row_count=None)]
+
+    clock = _Clock()
+    cache = CatalogCache(read, ttl_s=600, min_refresh_s=60, clock=clock)
+    cache.tables()
+    clock.now = 601
+    # WHEN callers ask while the read is under way THEN each gets the catalog in hand
+    assert [t.name for t in cache.tables()] == ["t1"]
+    assert started.wait(10)
+    assert [t.name for t in cache.tables()] == ["t1"]
+    assert len(reads) == 2  # one background read, not one per caller
+    release.set()
+    cache.wait()
+    assert [t.name for t in cache.tables()] == ["t2"]
+
+
+def test_a_failed_background_read_keeps_the_catalog_and_waits_to_try_again() -> None:
+    clock = _Clock()
+    reads: list[int] = []
+
+    def read() -> list[TableInfo]:
+        reads.append(1)
+        if len(reads) == 2:
+            raise OSError("warehouse away")
+        return [TableInfo(name=f"t{len(reads)}", columns=[], row_count=None)]
+
+    cache = CatalogCache(read, ttl_s=600, min_refresh_s=60, clock=clock)
+    cache.tables()
+    clock.now = 601
+    cache.tables()
+    cache.wait()
+    # THEN the catalog in hand stays, and no read is tried for a minute
+    clock.now = 650
+    assert [t.name for t in cache.tables()] == ["t1"]
+    assert len(reads) == 2
+    clock.now = 662
+    cache.tables()
+    cache.wait()
+    assert [t.name for t in cache.tables()] == ["t3"]
+

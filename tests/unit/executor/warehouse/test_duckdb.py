@@ -55,7 +55,12 @@ def test_each_csv_is_a_table_with_declared_types_counts_and_descriptions(
 
 
 def test_low_cardinality_text_columns_carry_samples(warehouse: DuckDBWarehouse) -> None:
-    columns = {c.name: c for t in warehouse.tables() for c in t.columns if t.name == "users"}
+    # GIVEN the catalog, which lists columns without reading any value
+    listed = {t.name: t for t in warehouse.tables()}
+    assert all(not c.samples for t in listed.values() for c in t.columns)
+    # WHEN a question is about the users table THEN its samples are read for it alone
+    (users,) = warehouse.with_samples([listed["users"]])
+    columns = {c.name: c for c in users.columns}
     assert set(columns["plan"].samples) == {"free", "pro", "enterprise"}
     assert columns["plan"].samples[0] == "free"  # most frequent first
     assert len(columns["country"].samples) == 10
@@ -308,3 +313,32 @@ def test_the_sample_schema_doc_describes_every_column_and_the_relationship() -> 
             assert column.description and column.examples, f"{table.name}.{column.name}"
     (relationship,) = doc.relationships
     assert (relationship.source, relationship.target) == ("interactions.user_id", "users.user_id")
+
+
+
+def test_without_preload_each_csv_is_a_view_read_only_by_the_statements_that_need_it() -> None:
+    # GIVEN the sample folder opened for one command
+    warehouse = DuckDBWarehouse(DEFAULT_INPUT, preload=False)
+    try:
+        # THEN the catalog lists every table and column with its declared type, and no
+        # row count: nothing was read
+        listed = {t.name: t for t in warehouse.tables()}
+        assert set(listed) == {"users", "interactions"}
+        assert [c.name for c in listed["users"].columns][:2] == ["user_id", "signup_date"]
+        assert {t.row_count for t in listed.values()} == {None}
+        types = {c.name: c.type for c in listed["interactions"].columns}
+        assert types["occurred_at"] == "TIMESTAMP"
+        kinds = set(warehouse._con.execute(
+            "SELECT table_type FROM information_schema.tables").fetchall())
+        assert kinds == {("VIEW",)}
+        # and a statement reads the file, with the same answer a loaded table gives
+        assert warehouse.query("SELECT count(*) FROM users", 1).rows == [
+            (_csv_rows("users.csv"),)]
+        revenue = "SELECT sum(revenue) FROM interactions WHERE event_type = 'purchase'"
+        preloaded = DuckDBWarehouse(DEFAULT_INPUT)
+        try:
+            assert warehouse.query(revenue, 1).rows == preloaded.query(revenue, 1).rows
+        finally:
+            preloaded.close()
+    finally:
+        warehouse.close()

@@ -187,3 +187,20 @@ def test_memory_sizes_read_as_duckdb_reads_them(text: str, expected: int) -> Non
 def test_a_memory_size_that_is_not_one_is_named() -> None:
     with pytest.raises(ValueError, match="not a memory size: 'lots'"):
         size_bytes("lots")
+
+
+def test_a_warehouse_that_cannot_start_fails_its_first_call_or_a_warm_open(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a folder with no CSV in it
+    # WHEN it is opened for one command THEN opening returns at once, and the first call
+    # reports why the warehouse did not start
+    cold = open_warehouse(WarehouseConfig(url=f"duckdb://{tmp_path}"), warm=False)
+    try:
+        with pytest.raises(WarehouseError, match="did not start: no CSV files in"):
+            cold.tables()
+    finally:
+        cold.close()
+    # WHEN the worker opens it THEN opening itself fails
+    with pytest.raises(WarehouseError, match="did not start: no CSV files in"):
+        open_warehouse(WarehouseConfig(url=f"duckdb://{tmp_path}"))

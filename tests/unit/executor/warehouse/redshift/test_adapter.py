@@ -41,3 +41,51 @@ def test_a_forced_catalog_read_waits_for_the_minimum_interval(
     assert catalog_reads() == 1
     warehouse.tables(refresh=True)
     assert catalog_reads() == 2
+
+
+class _RedshiftCatalog(FakeConnection):
+    """A fake Redshift: says it is Redshift, and lists one table with its statistics."""
+
+    def execute(self, sql: str, params: object = None) -> None:
+        super().execute(sql, params)
+        self._last = sql
+
+    def fetchall(self) -> list[object]:
+        if "version()" in self._last:
+            return [("PostgreSQL 8.0.2 on i686-pc-linux-gnu, Redshift 1.0.77467",)]
+        if "information_schema.columns" in self._last:
+            return [("public", "events", "kind", "character varying", 32, None, None)]
+        if "svv_table_info" in self._last:
+            return [("public", "events", 1_200_000, 3 * 1048576)]
+        return []
+
+
+def test_row_counts_and_sizes_come_from_redshifts_statistics_not_a_scan() -> None:
+    log: list[str] = []
+    warehouse = RedshiftWarehouse(parse_url("redshift://analyst@host/dev"),
+                                  password=lambda: "pw",
+                                  connect=lambda **kwargs: _RedshiftCatalog(log))
+    (events,) = warehouse.tables()
+    assert (events.row_count, events.size_bytes) == (1_200_000, 3 * 1048576)
+    # no count(*) and no sample query: one listing, one statistics read
+    assert not any("count(" in sql.lower() or "GROUP BY" in sql for sql in log)
+    assert any("svv_table_info" in sql for sql in log)
+
+
+def test_the_catalog_is_read_on_a_session_of_its_own() -> None:
+    # GIVEN a warehouse whose connections are told apart
+    logs: list[list[str]] = []
+
+    def connect(**kwargs: object) -> FakeConnection:
+        logs.append([])
+        return FakeConnection(logs[-1])
+
+    warehouse = RedshiftWarehouse(parse_url("redshift://analyst@host/dev"),
+                                  password=lambda: "pw", connect=connect)
+    warehouse.query("SELECT 1", 10)
+    warehouse.tables()
+    # THEN the query and the catalog each went to their own connection
+    assert len(logs) == 2
+    assert any("SELECT 1" in sql for sql in logs[0])
+    assert not any("information_schema" in sql for sql in logs[0])
+    assert any("information_schema" in sql for sql in logs[1])
