@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.answer import Answer
+from bot.delivery import Draft
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Request:
     history: list[Turn] = field(default_factory=list)
     # Called with a short human stage ("Reading the schema", "Running SQL (2nd try)").
     progress: Callable[[str], None] = _ignore_progress
+    # Where the final answer's text shows as the model writes it; None: the answer arrives
+    # whole (the engine then does not stream).
+    draft: Draft | None = None
 
 
 class Engine(Protocol):

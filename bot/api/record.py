@@ -4,7 +4,7 @@ reads; nothing is sent anywhere. Jobs of a platform no channel serves yet go her
 from __future__ import annotations
 
 from bot.answer import Answer
-from bot.delivery import Delivery, Outbox, OutboxContext, Progress, Suggest, no_progress
+from bot.delivery import Delivery, Draft, Outbox, OutboxContext, Progress, Suggest, no_progress
 from bot.job import Job, ReplyTo
 from bot.job_store import JobRecord, JobStore
 
@@ -32,6 +32,10 @@ class RecordOutbox:
 
     def open(self) -> Progress:
         return no_progress
+
+    def draft(self) -> Draft | None:
+        """The record holds whole answers only."""
+        return None
 
     def answer(self, answer: Answer) -> Delivery:
         """The record is the delivery: failing to write it fails the job."""

@@ -28,6 +28,7 @@ from bot.answer import Answer
 from bot.delivery import (
     Delivery,
     DeliveryError,
+    Draft,
     Outbox,
     OutboxContext,
     Progress,
@@ -139,6 +140,9 @@ class SlackOutbox:
                                        interval_s=self._progress_interval_s,
                                        marker=self._placeholder_marker)
         return self._status
+
+    def draft(self) -> Draft | None:
+        return None
 
     def answer(self, answer: Answer) -> Delivery:
         self._stop_progress()

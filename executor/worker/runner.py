@@ -128,7 +128,7 @@ class JobRunner:
                 with self.engine_slots:
                     answer = self.engine.answer(
                         Request(job_id=job.job_id, question=job.text, history=history,
-                                progress=progress)
+                                progress=progress, draft=outbox.draft())
                     )
                 self._store_answer_file(job, answer)
                 delivery = outbox.answer(answer)
