@@ -217,7 +217,8 @@ def open_channels(config: ChannelsConfig) -> Channels:
     if token:
         from bot.slack.outbox import SlackChannel
 
-        slack = SlackChannel.connect(token, config.slack.api_url)
+        slack = SlackChannel.connect(token, config.slack.api_url,
+                                     streaming=config.slack.streaming)
     else:
         logger.warning("no Slack token (SLACK_BOT_TOKEN or SLACK_SECRET_ARN): Slack jobs "
                        "will be recorded failed")

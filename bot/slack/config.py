@@ -47,6 +47,8 @@ class SlackConfig:
     allow_external_teams: bool = False
     # The installing workspace, for payloads that do not name it (slash commands).
     home_team_id: str | None = None
+    # Stream the answer's text into the thread as the model writes it (chat.startStream).
+    streaming: bool = True
 
     @classmethod
     def from_env(cls, env: Env) -> SlackConfig:
@@ -64,6 +66,7 @@ class SlackConfig:
             blocked_channel_ids=env.ids("BLOCKED_CHANNEL_IDS"),
             allow_external_teams=env.flag("ALLOW_EXTERNAL_TEAMS"),
             home_team_id=env.text("SLACK_TEAM_ID"),
+            streaming=env.flag("SLACK_STREAMING", default=True),
         )
 
     def admits(
