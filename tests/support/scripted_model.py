@@ -172,10 +172,13 @@ class ScriptedModel:
         events = stream_events(response)
         if isinstance(scripted, Broken):
             events = events[:scripted.after]
+        # Each event waits for its moment on one schedule, so oversleeping does not add up.
+        started = time.monotonic()
         pause = self._delay_s / 2 / max(len(events) - 1, 1)
         for number, event in enumerate(events):
             if self._delay_s:
-                time.sleep(self._delay_s / 2 if number == 0 else pause)
+                due = started + self._delay_s / 2 + pause * number
+                time.sleep(max(due - time.monotonic(), 0))
             yield event
         if isinstance(scripted, Broken):
             raise EventStreamError({"Error": {"Code": scripted.code, "Message": "scripted"}},
