@@ -152,7 +152,7 @@ class ModelChain:
             try:
                 response = self._client.converse_stream(modelId=model_id, **request)
                 return read_stream(response["stream"], gate)
-            except BaseException:
+            except Exception:
                 gate.abandon()
                 raise
 

@@ -7,6 +7,7 @@ replaced on takeover; and the stand-in's streaming methods check what Slack chec
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,26 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.delivery import Channels
 from bot.job_store import DONE, JobStore
 from bot.slack.mrkdwn import to_markdown
+from bot.slack.outbox import SlackChannel
+from bot.slack.replier import SlackReplier
 from bot.slack.stream import _streamable_markdown
 from executor.engine import Request
+from executor.worker.metrics import WorkerMetrics
 from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import Message, SlackApiStandIn
-from tests.support.takeover import ANSWER, KillSwitch, killed_then_taken_over, marked, message
+from tests.support.takeover import (
+    ANSWER,
+    CONFIG,
+    Killed,
+    KillSwitch,
+    marked,
+    message,
+)
 from tests.support.worker import slack_job
 
 Runners = Callable[[KillSwitch, ScriptedEngine], JobRunner]
@@ -119,7 +131,6 @@ def test_a_failing_append_or_stop_ends_with_a_whole_answer_and_no_stream_left(
             # Two writes a second apart, so the second is an append.
             assert request.draft is not None
             request.draft.write(LONG_TEXT[:100] + " ")
-            import time
             time.sleep(1.05)
             request.draft.write(LONG_TEXT[100:])
             return ScriptedEngine.answer(self, request)
@@ -184,12 +195,6 @@ def test_a_slash_command_answered_through_response_url_does_not_stream(
 
 def test_streaming_can_be_turned_off(slack_api: SlackApiStandIn, aws_stack: AwsStack,
                                      tmp_path: Path) -> None:
-    from bot.delivery import Channels
-    from bot.slack.outbox import SlackChannel
-    from bot.slack.replier import SlackReplier
-    from executor.worker.metrics import WorkerMetrics
-    from tests.support.takeover import CONFIG
-
     engine = streamed_engine(tmp_path)
     client = WebClient(token=slack_api.token, base_url=slack_api.url)
     runner = JobRunner(engine, JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb")),
@@ -217,8 +222,13 @@ def test_a_worker_killed_while_streaming_is_taken_over_with_one_answer(
                   else at) + 1
     job = slack_job(channel=channel, surface=surface)
     engine = streamed_engine(tmp_path)
-    # WHEN a worker is killed there and another takes the job over
-    outcome = killed_then_taken_over(runner_for, job, engine, kill_after)
+    # WHEN a worker is killed there (a stream left unfinished, or the answer out)
+    with pytest.raises(Killed):
+        runner_for(KillSwitch(kill_after), engine).run(message(job, 1))
+    left = [m for m in slack_api.thread(channel, THREAD) if m.streamed]
+    assert [m.streaming for m in left] == [step == "chat.startStream"]
+    # AND another worker takes the job over
+    outcome = runner_for(KillSwitch(), engine).run(message(job, 2))
     # THEN the thread holds one finished answer and no unfinished stream
     assert outcome.action is Action.DELETE
     thread = slack_api.thread(channel, THREAD)
