@@ -49,6 +49,7 @@ from bot.slack.mrkdwn import to_markdown
 from bot.slack.render import (
     SlackFile,
     SlackMessage,
+    SlackReply,
     error_message,
     placeholder,
     question_message,
@@ -171,8 +172,7 @@ class SlackOutbox:
     def _send(self, answer: Answer) -> Delivery:
         reply = render_answer(answer, job_id=self._job.job_id)
         first, *rest = reply.messages
-        head = Marker("answer", self._job.job_id, messages=len(reply.messages),
-                      files=tuple(file.filename for file in reply.files))
+        head = self._answer_marker(reply)
         if self._put_first(first, head, reply.messages):
             delivery = self._send_rest(rest, reply.files)
         else:
@@ -190,12 +190,15 @@ class SlackOutbox:
         prose = to_markdown(answer.text)
         reply = render_answer(answer, job_id=self._job.job_id, streamed=prose)
         first, *rest = reply.messages
-        head = Marker("answer", self._job.job_id, messages=len(reply.messages),
-                      files=tuple(file.filename for file in reply.files))
-        if not self._draft.finish(prose, first, head):
+        if not self._draft.finish(prose, first, self._answer_marker(reply)):
             return None
         self._after_stream()
         return self._send_rest(rest, reply.files)
+
+    def _answer_marker(self, reply: SlackReply) -> Marker:
+        """The answer's first message's marker, listing the whole reply."""
+        return Marker("answer", self._job.job_id, messages=len(reply.messages),
+                      files=tuple(file.filename for file in reply.files))
 
     def _after_stream(self) -> None:
         """The streamed answer is out: the placeholder above it goes."""
