@@ -44,8 +44,8 @@ THREAD = "1730000000.000100"
 LONG_TEXT = ("**42** users signed up in March, up from 30 in February. " * 6).strip()
 
 
-def streamed_engine(tmp_path: Path, **kwargs: Any) -> ScriptedEngine:
-    return ScriptedEngine(turns=1, chart_dir=tmp_path, stream=True, text=LONG_TEXT, **kwargs)
+def streamed_engine(tmp_path: Path, turns: int = 1) -> ScriptedEngine:
+    return ScriptedEngine(turns=turns, chart_dir=tmp_path, stream=True, text=LONG_TEXT)
 
 
 def block_types(message: Message) -> list[str]:
@@ -212,16 +212,16 @@ def test_a_worker_killed_while_streaming_is_taken_over_with_one_answer(
     step: str, surface: str | None,
 ) -> None:
     channel = "D0001" if surface else "C0001"
-    # GIVEN the steps of a streamed job
+    # GIVEN the steps of a streamed job (no progress stages: their timer would move them)
     clean = KillSwitch()
-    runner_for(clean, streamed_engine(tmp_path)).run(message(
+    runner_for(clean, streamed_engine(tmp_path, turns=0)).run(message(
         slack_job(channel=channel + "X", surface=surface), 1))
     # (killed right after the stream started and was recorded, or after it was stopped)
     at = clean.steps.index(step)
     kill_after = (clean.steps.index("update_item", at) if step == "chat.startStream"
                   else at) + 1
     job = slack_job(channel=channel, surface=surface)
-    engine = streamed_engine(tmp_path)
+    engine = streamed_engine(tmp_path, turns=0)
     # WHEN a worker is killed there (a stream left unfinished, or the answer out)
     with pytest.raises(Killed):
         runner_for(KillSwitch(kill_after), engine).run(message(job, 1))
