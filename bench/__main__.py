@@ -4,8 +4,8 @@ bench/<NAME>.py with a `main() -> None` that prints its figures."""
 import importlib
 import sys
 
-BENCHES = ["ack", "worker", "export", "charts", "agent", "warehouse", "sandbox", "verified",
-           "catalog", "cli"]
+BENCHES = ["ack", "worker", "stream", "export", "charts", "agent", "warehouse", "sandbox",
+           "verified", "catalog", "cli"]
 
 
 def main(names: list[str]) -> None:

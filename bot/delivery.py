@@ -5,7 +5,8 @@ never to a platform's package themselves.
 - A `Channel` is one platform as a process reaches it (Slack through its bot token): it
   opens an `Outbox` per job, tells a person about a failure outside any answer, and says
   whether an earlier delivery of a job already put its answer out.
-- An `Outbox` is one job's replies: acknowledge, progress, the answer, a failure, a retry,
+- An `Outbox` is one job's replies: acknowledge, progress, the answer's text as the model
+  writes it (a `Draft`, where the platform can show one), the answer, a failure, a retry,
   or a greeting.
   It records its own delivery in JOBS_TABLE.
 - Its failures are `DeliveryError`s: `Unavailable` (passing: the job is tried again later),
@@ -46,6 +47,19 @@ MARK_DONE_PAUSE_S = 0.5
 
 def no_progress(stage: str) -> None:
     """Progress sink for jobs whose replies show none."""
+
+
+class Draft(Protocol):
+    """Where the final answer's text goes while the model writes it, before the answer is
+    complete (the agent's rule for what may reach it: docs/agent.md, "Streamed answers")."""
+
+    def write(self, text: str) -> None:
+        """Show `text` after what was written so far."""
+        ...
+
+    def discard(self) -> None:
+        """Take back everything written: it will not be part of the answer."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,11 @@ class Outbox(Protocol):
 
     def open(self) -> Progress:
         """Show that the job started; return where progress stages go."""
+        ...
+
+    def draft(self) -> Draft | None:
+        """Where the answer's text may show as it is written (after open()); None where it
+        cannot (the answer then arrives whole)."""
         ...
 
     def answer(self, answer: Answer) -> Delivery:
@@ -220,7 +239,8 @@ def open_channels(config: ChannelsConfig) -> Channels:
     if token:
         from bot.slack.outbox import SlackChannel
 
-        slack = SlackChannel.connect(token, config.slack.api_url)
+        slack = SlackChannel.connect(token, config.slack.api_url,
+                                     streaming=config.slack.streaming)
     else:
         logger.warning("no Slack token (SLACK_BOT_TOKEN or SLACK_SECRET_ARN): Slack jobs "
                        "will be recorded failed")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.answer import Answer
-from bot.delivery import Viewing
+from bot.delivery import Draft, Viewing
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Request:
     progress: Callable[[str], None] = _ignore_progress
     # The channel the person is viewing beside the conversation, when the platform says.
     viewing: Viewing | None = None
+    # Where the final answer's text shows as the model writes it; None: the answer arrives
+    # whole (the engine then does not stream).
+    draft: Draft | None = None
 
 
 class Engine(Protocol):

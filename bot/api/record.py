@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.answer import Answer
 from bot.delivery import (
     Delivery,
+    Draft,
     Outbox,
     OutboxContext,
     Progress,
@@ -40,6 +41,10 @@ class RecordOutbox:
 
     def open(self) -> Progress:
         return no_progress
+
+    def draft(self) -> Draft | None:
+        """The record holds whole answers only."""
+        return None
 
     def answer(self, answer: Answer) -> Delivery:
         """The record is the delivery: failing to write it fails the job."""

@@ -2,9 +2,10 @@
 
 No placeholder: while the job runs the thread shows Slack's own status line
 (assistant.threads.setStatus), whose `loading_messages` follow the agent's stages at most
-once per `WORKER_PROGRESS_INTERVAL_S`. The answer is posted into the thread, and posting it
-clears the status (Slack removes a status when the app replies); a failure is posted the
-same way, so the error replaces the status. The thread takes its title from its first
+once per `WORKER_PROGRESS_INTERVAL_S`. The answer's text streams into the thread as the
+model writes it, finished with the answer's blocks (else the answer is posted whole), and
+the status is cleared (Slack also removes a status when the app replies); a failure is
+posted, so the error replaces the status. The thread takes its title from its first
 question. A greeting job posts a short welcome and up to four suggested prompts.
 
 The delivery guarantees are `SlackOutbox`'s (bot/slack/outbox.py): every message carries
@@ -70,12 +71,17 @@ class AssistantOutbox(SlackOutbox):
 
     def retrying(self) -> None:
         self._stop_progress()
+        self._drop_draft()
         self._nicety("retry status", lambda: self._replier.set_status(self._to, RETRYING))
 
     def _put_first(self, first: SlackMessage, head: Marker, messages: list[SlackMessage]) -> bool:
         # Posting the answer is the commit point, and clears the status.
         self._replier.post(self._to, first, marker=head)
         return True
+
+    def _after_stream(self) -> None:
+        # No placeholder here; the status is cleared as a posted reply would clear it.
+        self._nicety("status", lambda: self._replier.set_status(self._to, ""))
 
     def _answered_before(self) -> bool:
         """Whether the thread already holds an answer (of any job): its title is set."""

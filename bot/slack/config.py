@@ -52,6 +52,8 @@ class SlackConfig:
     # Who may verify answers and retire verified entries (bot/slack/reviewers.py): user
     # and user-group ids. Empty: nobody.
     reviewers: frozenset[str] = frozenset()
+    # Stream the answer's text into the thread as the model writes it (chat.startStream).
+    streaming: bool = True
 
     @classmethod
     def from_env(cls, env: Env) -> SlackConfig:
@@ -70,6 +72,7 @@ class SlackConfig:
             allow_external_teams=env.flag("ALLOW_EXTERNAL_TEAMS"),
             home_team_id=env.text("SLACK_TEAM_ID"),
             reviewers=_reviewer_ids(env),
+            streaming=env.flag("SLACK_STREAMING", default=True),
         )
 
     def admits(

@@ -5,7 +5,10 @@ speaks to Slack only through `bot.slack.replier` and `bot.slack.render`.
 `SlackOutbox`: placeholder in the thread (reused when the job restarts), throttled
 progress on it, the final answer replacing it; for a slash command, the question is posted
 first and the answer threads under it; where the bot cannot write, the slash command's
-response_url carries the answer instead.
+response_url carries the answer instead. Where the model writes the answer, its text
+streams into the thread (`draft()`, bot/slack/stream.py) and the answer finishes that
+streamed message, the placeholder then deleted; where streaming is off, refused or fails,
+the answer replaces the placeholder as above.
 
 What `SlackOutbox` guarantees, whatever instant a worker is killed at (docs/worker.md,
 "Delivery guarantees"): every message it writes carries a `Marker` (message metadata with
@@ -15,7 +18,10 @@ never sends a second one. The answer's first message replacing the placeholder i
 commit point: once it is out the job is answered, and what fails after it (continuation
 messages, files) is a partial delivery, told in one note, never a retry and never an
 overwrite. A takeover that finds the answer out sends nothing of it again. A delivered
-answer is recorded done with retries in place, never by sending the job back.
+answer is recorded done with retries in place, never by sending the job back. A streamed
+answer's commit point is chat.stopStream, which gives the message its marker; while it
+streams, JOBS_TABLE names the streamed message as the job's placeholder, so a takeover
+finds a stream a killed delivery left unmarked, stops and deletes it, and answers anew.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from bot.answer import Answer
 from bot.delivery import (
     Delivery,
     DeliveryError,
+    Draft,
     Outbox,
     OutboxContext,
     Progress,
@@ -39,9 +46,11 @@ from bot.delivery import (
 from bot.job import ASSISTANT, Job, ReplyTo
 from bot.job_store import JobRecord
 from bot.observability import service_logger
+from bot.slack.mrkdwn import to_markdown
 from bot.slack.render import (
     SlackFile,
     SlackMessage,
+    SlackReply,
     error_message,
     placeholder,
     question_message,
@@ -51,12 +60,14 @@ from bot.slack.render import (
 from bot.slack.replier import (
     ChannelUnreachable,
     Marker,
+    Posted,
     SlackReplier,
     SlackUnavailable,
     ThrottledStatus,
     find_marked,
     web_client,
 )
+from bot.slack.stream import StreamedDraft
 
 logger = service_logger()
 
@@ -67,12 +78,13 @@ NOTE_PAUSE_S = 0.5
 
 
 class SlackChannel:
-    def __init__(self, replier: SlackReplier) -> None:
+    def __init__(self, replier: SlackReplier, *, streaming: bool = True) -> None:
         self.replier = replier
+        self.streaming = streaming
 
     @classmethod
-    def connect(cls, token: str, api_url: str) -> SlackChannel:
-        return cls(SlackReplier(web_client(token, api_url)))
+    def connect(cls, token: str, api_url: str, *, streaming: bool = True) -> SlackChannel:
+        return cls(SlackReplier(web_client(token, api_url)), streaming=streaming)
 
     def outbox(self, job: Job, record: JobRecord, context: OutboxContext) -> Outbox:
         if job.reply_to.surface == ASSISTANT:
@@ -119,6 +131,7 @@ class SlackOutbox:
         self._status: ThrottledStatus | None = None
         self._via_response_url = False
         self._placeholder_marker = Marker("placeholder", job.job_id)
+        self._draft: StreamedDraft | None = None
 
     def earlier_answer(self) -> Delivery | None:
         if self._claims <= 1:
@@ -146,12 +159,26 @@ class SlackOutbox:
                                        marker=self._placeholder_marker)
         return self._status
 
+    def draft(self) -> Draft | None:
+        if self._via_response_url or not self._channel.streaming or not self._to.thread_ts:
+            return None
+        self._draft = StreamedDraft(self._replier, self._to, user_id=self._job.user_id,
+                                    job_id=self._job.job_id, on_start=self._streaming_in,
+                                    on_discard=self._stream_taken_back)
+        return self._draft
+
     def answer(self, answer: Answer) -> Delivery:
         self._stop_progress()
+        delivery = self._finish_stream(answer)
+        if delivery is None:
+            delivery = self._send(answer)
+        record_delivered(self._jobs, self._job.job_id, answer)
+        return delivery
+
+    def _send(self, answer: Answer) -> Delivery:
         reply = render_answer(answer, job_id=self._job.job_id)
         first, *rest = reply.messages
-        head = Marker("answer", self._job.job_id, messages=len(reply.messages),
-                      files=tuple(file.filename for file in reply.files))
+        head = self._answer_marker(reply)
         if self._put_first(first, head, reply.messages):
             delivery = self._send_rest(rest, reply.files)
         else:
@@ -159,8 +186,56 @@ class SlackOutbox:
                 logger.warning("job_id=<%s> | %s files not shown: response_url cannot carry "
                                "files", self._job.job_id, len(reply.files))
             delivery = Delivery()
-        record_delivered(self._jobs, self._job.job_id, answer)
         return delivery
+
+    def _finish_stream(self, answer: Answer) -> Delivery | None:
+        """Finish the streamed message as the answer's first message; None when no stream
+        is going or it cannot carry the answer (it is gone then: send the answer whole)."""
+        if self._draft is None or not self._draft.started:
+            return None
+        prose = to_markdown(answer.text)
+        reply = render_answer(answer, job_id=self._job.job_id, streamed=prose)
+        first, *rest = reply.messages
+        if not self._draft.finish(prose, first, self._answer_marker(reply)):
+            return None
+        self._after_stream()
+        return self._send_rest(rest, reply.files)
+
+    def _answer_marker(self, reply: SlackReply) -> Marker:
+        """The answer's first message's marker, listing the whole reply."""
+        return Marker("answer", self._job.job_id, messages=len(reply.messages),
+                      files=tuple(file.filename for file in reply.files))
+
+    def _after_stream(self) -> None:
+        """The streamed answer is out: the placeholder above it goes."""
+        self._delete_placeholder(self._to)
+
+    def _delete_placeholder(self, placeholder: ReplyTo) -> None:
+        try:
+            self._replier.delete(placeholder)
+        except DeliveryError as e:
+            logger.warning("job_id=<%s> | could not delete the placeholder: %s",
+                           self._job.job_id, e)
+
+    def _streaming_in(self, ts: str) -> None:
+        """A takeover must find the streamed message: the record names it until the
+        stream is finished (with a marker) or taken back."""
+        self._remember_placeholder(self._to.at(ts))
+
+    def _stream_taken_back(self) -> None:
+        self._remember_placeholder(self._to)
+
+    def _remember_placeholder(self, to: ReplyTo) -> None:
+        try:
+            self._jobs.set_placeholder(self._job.job_id, to)
+        except Exception:
+            # A takeover then misses an unfinished stream, which stays above its answer.
+            logger.exception("job_id=<%s> | could not record the streamed message",
+                             self._job.job_id)
+
+    def _drop_draft(self) -> None:
+        if self._draft is not None:
+            self._draft.discard()
 
     def greet(self, suggest: Suggest) -> Delivery:
         """Greetings belong to assistant threads (AssistantOutbox): nothing to show here."""
@@ -177,12 +252,14 @@ class SlackOutbox:
 
     def fail(self, message: str) -> None:
         self._stop_progress()
+        self._drop_draft()
         on_placeholder = self._to.message is not None and not self._via_response_url
         self._channel.tell(self._to if on_placeholder else self._job.reply_to, message,
                            self._job.job_id)
 
     def retrying(self) -> None:
         self._stop_progress()
+        self._drop_draft()
         if self._to.message is None or self._via_response_url:
             return
         try:
@@ -285,6 +362,7 @@ class SlackOutbox:
         posted = self._replier.scan(self._to)
         head = find_marked(posted, job_id, "answer", part=0)
         if head is None:
+            self._drop_abandoned_stream(posted)
             earlier = find_marked(posted, job_id, "placeholder")
             if earlier is not None and earlier.ts != self._to.message:
                 logger.info("job_id=<%s> | found the placeholder %s an earlier delivery "
@@ -295,6 +373,10 @@ class SlackOutbox:
         logger.info("job_id=<%s> | an earlier delivery already answered (message %s)", job_id,
                     head.ts)
         assert head.marker is not None
+        placeholder = find_marked(posted, job_id, "placeholder")
+        if placeholder is not None and placeholder.ts != head.ts:
+            # A streamed answer's placeholder its delivery did not live to delete.
+            self._delete_placeholder(self._to.at(placeholder.ts))
         if find_marked(posted, job_id, "note") is not None:
             return Delivery(("what an earlier delivery noted as missing",))
         sent_parts = {p.marker.part for p in posted
@@ -306,6 +388,22 @@ class SlackOutbox:
         shared = {name for p in posted if float(p.ts) > float(head.ts) for name in p.file_names}
         missing += [_file_name(None, name) for name in head.marker.files if name not in shared]
         return self._noted(missing)
+
+    def _drop_abandoned_stream(self, posted: list[Posted]) -> None:
+        """The record names a message in the thread with no marker: a stream a killed
+        delivery left unfinished. It is stopped and deleted (best effort), and forgotten."""
+        ts = self._to.message
+        if ts is None or not any(p.ts == ts and p.marker is None for p in posted):
+            return
+        stream, self._to = self._to, replace(self._to, message=None)
+        logger.info("job_id=<%s> | an earlier delivery left the stream %s unfinished: "
+                    "deleting it", self._job.job_id, ts)
+        for what, call in (("stop", self._replier.stop_stream), ("delete", self._replier.delete)):
+            try:
+                call(stream)
+            except DeliveryError as e:
+                logger.info("job_id=<%s> | could not %s it: %s", self._job.job_id, what, e)
+        self._remember_placeholder(self._to)
 
     def _stop_progress(self) -> None:
         if self._status is not None:

@@ -10,9 +10,11 @@ and file titles, error and progress messages, questions) passes through `escape`
 `mention`s of the person asking (see bot/slack/mrkdwn.py).
 
 Limits respected (Slack rejects anything over them with `invalid_blocks`,
-`invalid_attachments` or `msg_too_long`): at most 50 blocks per message, 3,000
-characters per section or context element, 12,000 characters of `markdown` block text
-per message (summed over its markdown blocks), 40,000 characters of text per message;
+`invalid_attachments`, `msg_too_long` or `msg_blocks_too_long`): at most 50 blocks per
+message, 3,000 characters per section or context element, 12,000 characters of
+`markdown` block text per message (summed over its markdown blocks), 12,000 characters
+of block text per message summed over all its blocks (some workspaces enforce it; a
+streamed answer's text counts), 40,000 characters of text per message;
 one table per message, of at most 100 rows (its header included), 20 columns and 10,000
 characters of cells. Slack shows a message's table below its other blocks, so the table
 block is placed last. Content beyond what a thread should show inline (a very long
@@ -34,8 +36,9 @@ from bot.table_text import format_table, table_cells
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
 MAX_MESSAGE_CHARS = 40000
-# Blocks' text per message, kept under Slack's message limit with room for the JSON.
-MESSAGE_BUDGET_CHARS = 36000
+# Blocks' text per message, summed: Slack refuses more (msg_blocks_too_long) in some
+# workspaces.
+MESSAGE_BUDGET_CHARS = 12000
 # Summed over a message's markdown blocks.
 MAX_MARKDOWN_CHARS = 12000
 # Answer text beyond this many markdown blocks is attached as answer.md instead.
@@ -110,15 +113,18 @@ def error_message(message: str, job_id: str) -> SlackMessage:
     return SlackMessage(text=text, blocks=[section(text), context(f"ref `{escape(job_id)}`")])
 
 
-def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
+def render_answer(answer: Answer, *, job_id: str, streamed: str | None = None) -> SlackReply:
     """The final answer as one or more messages (each within Slack's limits) and files;
     the last message ends with the reviewer's button (Verify or Retire, when the answer
-    has one) and the feedback buttons."""
+    has one) and the feedback buttons. `streamed`: the answer's text is already in the
+    first message as this Markdown (a streamed message), so it is left out of the blocks
+    and counts against the first message's limits."""
     blocks: list[Block] = []
     files: list[SlackFile] = []
     if answer.verified:
         blocks.append(context(":white_check_mark: *Verified query* — answered from the library"))
-    blocks += _answer_text(answer.text, files)
+    if streamed is None:
+        blocks += _answer_text(answer.text, files)
     if answer.sql:
         blocks += _code_section("SQL", "\n\n".join(answer.sql), "query.sql", files)
     # Slack shows a table block below all other blocks of its message: it goes last, under
@@ -146,7 +152,8 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
                   path=chart.path)
         for chart in answer.charts
     ]
-    return SlackReply(messages=_paginate(blocks, _summary(answer.text)), files=files)
+    return SlackReply(messages=_paginate(blocks, _summary(answer.text), len(streamed or "")),
+                      files=files)
 
 
 def footer(usage: Usage, job_id: str, *, as_of: str | None = None) -> str:
@@ -248,16 +255,18 @@ def _summary(text: str) -> str:
     return clip(escape(" ".join(text.split())), SUMMARY_CHARS)
 
 
-def _paginate(blocks: list[Block], summary: str) -> list[SlackMessage]:
+def _paginate(blocks: list[Block], summary: str, streamed: int = 0) -> list[SlackMessage]:
     """Pack blocks into messages of at most 50 blocks, MESSAGE_BUDGET_CHARS of text,
-    MAX_MARKDOWN_CHARS of markdown and one table, which stays with its caption."""
+    MAX_MARKDOWN_CHARS of markdown and one table, which stays with its caption; the first
+    message already holds `streamed` characters of Markdown."""
     messages: list[SlackMessage] = []
     current: list[Block] = []
-    size = markdown_size = 0
+    size = markdown_size = streamed
     for block in blocks:
         block_size = len(_block_text(block))
         block_markdown = block_size if block["type"] == "markdown" else 0
-        if current and (
+        # A streamed first message holds text already, so it may end with no block.
+        if (current or size) and (
             len(current) >= MAX_BLOCKS
             or size + block_size > MESSAGE_BUDGET_CHARS
             or markdown_size + block_markdown > MAX_MARKDOWN_CHARS

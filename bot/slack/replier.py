@@ -37,6 +37,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.web import SlackResponse
+from slack_sdk.web.chat_stream import ChatStream
 from slack_sdk.webhook import WebhookClient
 
 from bot.delivery import DeliveryError, Unavailable, Unreachable, Viewing
@@ -70,6 +71,9 @@ SCAN_PAGE = 200
 RESPONSE_URL_MAX_MESSAGES = 5
 # A suggested prompt's button label; the whole prompt is its message.
 PROMPT_TITLE_CHARS = 75
+# ChatStream's own buffer: every append the draft makes is sent (the draft decides when,
+# by time, so the first words are not held back for a size threshold).
+STREAM_BUFFER_CHARS = 1
 T = TypeVar("T")
 
 
@@ -186,6 +190,26 @@ class SlackReplier:
                 metadata=marker.metadata() if marker else None,
             )
         )
+
+    def delete(self, to: ReplyTo) -> None:
+        """Delete the message `to` points at (one of the bot's own)."""
+        ts = to.message
+        assert ts is not None, "a deletion needs the message's ts"
+        _call(lambda: self.client.chat_delete(channel=_channel(to), ts=ts))
+
+    def stop_stream(self, to: ReplyTo) -> None:
+        """Stop the stream `to` points at, one an earlier process started."""
+        ts = to.message
+        assert ts is not None, "a stream is stopped by its message's ts"
+        _call(lambda: self.client.chat_stopStream(channel=_channel(to), ts=ts))
+
+    def stream(self, thread: ReplyTo, user_id: str) -> SlackStream:
+        """A message streamed into the thread for `user_id` (chat.startStream on the first
+        append). Channel threads need the recipient; Slack ignores it in DMs."""
+        return SlackStream(self.client.chat_stream(
+            channel=_channel(thread), thread_ts=str(thread.thread_ts),
+            recipient_team_id=thread.team_id, recipient_user_id=user_id,
+            buffer_size=STREAM_BUFFER_CHARS))
 
     def scan(self, thread: ReplyTo, *, max_pages: int | None = None) -> list[Posted]:
         """The messages of a thread (conversations.replies), or of the channel when
@@ -308,6 +332,30 @@ class SlackReplier:
                 f"response_url answered HTTP {response.status_code}: {response.body}",
                 error=response.body,
             )
+
+
+class SlackStream:
+    """One streamed message through slack_sdk's ChatStream (chat.startStream, then
+    chat.appendStream, then chat.stopStream), its failures raised as delivery errors."""
+
+    def __init__(self, stream: ChatStream) -> None:
+        self._stream = stream
+
+    @property
+    def ts(self) -> str | None:
+        """The message's ts, once the stream started."""
+        return self._stream.ts
+
+    def append(self, markdown: str) -> None:
+        """Add Markdown (at most 12,000 characters) to the message."""
+        _call(lambda: self._stream.append(markdown_text=markdown))
+
+    def stop(self, markdown: str = "", message: SlackMessage | None = None, *,
+             marker: Marker | None = None) -> None:
+        """Finish the message: the last Markdown, the blocks shown under it, its marker."""
+        _call(lambda: self._stream.stop(
+            markdown_text=markdown or None, blocks=message.blocks or None if message else None,
+            metadata=marker.metadata() if marker else None))
 
 
 class ThrottledStatus:

@@ -178,7 +178,10 @@ class _Job:
         reflect = agent.config.reflection
         try:
             while True:
-                message = self._converse(system)
+                # With reflection on, a turn before the reflection prompt is a draft that
+                # the checked answer replaces, unless no query ran yet (then a turn without
+                # tool calls is the answer).
+                message = self._converse(system, final=not reflect or not self.context.queries)
                 calls = [block["toolUse"] for block in message["content"] if "toolUse" in block]
                 text = _text(message)
                 if calls:
@@ -198,15 +201,17 @@ class _Job:
             logger.warning("job_id=<%s> | budget reached: %s", request.job_id, e)
             return self._answer(self._partial(str(e)))
 
-    def _converse(self, system: list[dict[str, str]]) -> Message:
+    def _converse(self, system: list[dict[str, str]], *, final: bool) -> Message:
+        """One model turn; streamed into the request's draft when it may be the answer."""
         self.budget.check()
-        response, model_id = self.chain.converse(
-            system=system,
-            messages=self.messages,
-            toolConfig=self.agent.tool_config,
-            inferenceConfig=INFERENCE_CONFIG,
-            **self._service_tier(),
-        )
+        request = {"system": system, "messages": self.messages,
+                   "toolConfig": self.agent.tool_config, "inferenceConfig": INFERENCE_CONFIG,
+                   **self._service_tier()}
+        draft = self.request.draft
+        if final and draft is not None:
+            response, model_id = self.chain.converse_stream(draft, **request)
+        else:
+            response, model_id = self.chain.converse(**request)
         self.budget.spend(model_id, response.get("usage", {}))
         message: Message = response["output"]["message"]
         logger.debug("job_id=<%s>, model=<%s> | stop reason %s", self.request.job_id, model_id,

@@ -4,6 +4,10 @@ Throttling, unavailability, a model not ready yet and timeouts are retried with 
 back-off and jitter; when a model keeps failing that way, the next model in MODEL_IDS takes
 over for the rest of the job. A request a model refuses outright (validation, access,
 unknown model) goes to the next model at once, without retrying.
+
+A streamed turn (`converse_stream`) follows the same rules, including for the errors
+ConverseStream sends inside the stream (throttlingException, modelStreamErrorException...):
+text it already showed is discarded before the turn is tried again (executor.agent.streaming).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
+from bot.delivery import Draft
 from bot.observability import service_logger
+from executor.agent.streaming import TextGate, read_stream
 from executor.config import ModelConfig
 from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable
 
@@ -46,13 +52,17 @@ RETRYABLE_CODES = frozenset({
     "ModelNotReadyException",
     "ModelTimeoutException",
     "InternalServerException",
+    # Sent inside a ConverseStream stream when the model failed mid-answer.
+    "ModelStreamErrorException",
 })
 
 
 class ConverseClient(Protocol):
-    """Anything with Converse's method: a bedrock-runtime client, or a scripted model."""
+    """Anything with Converse's methods: a bedrock-runtime client, or a scripted model."""
 
     def converse(self, **request: Any) -> dict[str, Any]: ...
+
+    def converse_stream(self, **request: Any) -> dict[str, Any]: ...
 
 
 _clients: dict[tuple[str | None, float, float], Any] = {}
@@ -131,27 +141,47 @@ class ModelChain:
         ModelThrottled when the models ran out while some were only busy, ModelUnavailable
         when every model refused the request.
         """
+        return self._along(lambda model_id: self._client.converse(modelId=model_id, **request))
+
+    def converse_stream(self, draft: Draft, **request: Any) -> tuple[dict[str, Any], str]:
+        """`converse` through ConverseStream, the turn's text shown in `draft` under the
+        hold-back rule; returns the response `converse` would have."""
+
+        def streamed(model_id: str) -> dict[str, Any]:
+            gate = TextGate(draft)
+            try:
+                response = self._client.converse_stream(modelId=model_id, **request)
+                return read_stream(response["stream"], gate)
+            except Exception:
+                gate.abandon()
+                raise
+
+        return self._along(streamed)
+
+    def _along(self, call: Callable[[str], dict[str, Any]]) -> tuple[dict[str, Any], str]:
         while len(self._failures) < len(self._model_ids):
             model_id = self._model_ids[len(self._failures)]
-            outcome = self._try(model_id, request)
+            outcome = self._try(model_id, call)
             if isinstance(outcome, _Failure):
                 self._failures.append(outcome)
                 continue
             return outcome, model_id
         raise _chain_error(self._failures)
 
-    def _try(self, model_id: str, request: dict[str, Any]) -> dict[str, Any] | _Failure:
+    def _try(self, model_id: str, call: Callable[[str], dict[str, Any]]
+             ) -> dict[str, Any] | _Failure:
         policy = self._policy
         for attempt in range(1, policy.attempts + 1):
             try:
-                return self._client.converse(modelId=model_id, **request)
+                return call(model_id)
             except ClientError as e:
                 error = e.response.get("Error", {})
+                code = _service_code(error.get("Code"))
                 reason = f"{error.get('Code')}: {error.get('Message')}"
-                if error.get("Code") not in RETRYABLE_CODES:
+                if code not in RETRYABLE_CODES:
                     logger.error("job_id=<%s>, model=<%s> | model refused the request, moving "
                                  "to the next model: %s", self._job_id, model_id, reason)
-                    denied = error.get("Code") in DENIED_CODES
+                    denied = code in DENIED_CODES
                     return _Failure(model_id, reason, "denied" if denied else "refused")
                 kind = "busy"
             except (HTTPClientError, ConnectionError) as e:
@@ -167,6 +197,13 @@ class ModelChain:
         logger.warning("job_id=<%s>, model=<%s> | still failing after %s attempts, moving to "
                        "the next model: %s", self._job_id, model_id, policy.attempts, reason)
         return _Failure(model_id, reason, kind)
+
+
+def _service_code(code: object) -> str:
+    """An error code as Converse names it: ConverseStream's in-stream errors are spelled
+    as the stream's members (throttlingException for ThrottlingException)."""
+    text = str(code or "")
+    return text[:1].upper() + text[1:]
 
 
 def _chain_error(failures: list[_Failure]) -> Exception:

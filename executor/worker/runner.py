@@ -129,7 +129,7 @@ class JobRunner:
                 with self.engine_slots:
                     answer = self.engine.answer(
                         Request(job_id=job.job_id, question=job.text, history=history,
-                                progress=progress, viewing=viewing)
+                                progress=progress, viewing=viewing, draft=outbox.draft())
                     )
                 self._store_answer_file(job, answer)
                 delivery = outbox.answer(answer)

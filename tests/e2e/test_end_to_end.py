@@ -1,21 +1,27 @@
 """End to end, in several processes: a signed app_mention goes through the ingress Lambda
 handler (in-process), onto SQS (moto's server), to `databot worker` (a subprocess running
 the real agent, tools, DuckDB warehouse and S3 artifacts, with a scripted model), and
-back to Slack (the stand-in): placeholder, progress, answer in the thread, chart upload."""
+back to Slack (the stand-in): placeholder, progress, answer in the thread, chart upload;
+and in an assistant thread: suggested prompts, a live status, the answer streamed, and
+votes on its feedback buttons recorded."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
 
+from bot.feedback import DOWN, UP, FeedbackStore
 from bot.job_store import DONE, JobStore
+from bot.slack.replier import Marker
 from handlers import slack_events
 from tests.support.aws import AwsStack
-from tests.support.events import LambdaContext, load_event
+from tests.support.events import LambdaContext, load_event, slack_payload, with_body
 from tests.support.scripted_model import calls, run_sql, says, tool_use
 from tests.support.signing import SIGNING_SECRET, signed
 from tests.support.slack_api import SlackApiStandIn
@@ -60,7 +66,9 @@ def test_an_app_mention_is_answered_in_its_thread(
         says(ANSWER),
         says(ANSWER),
     ]))
-    worker = worker_process(AGENT_ENGINE, MODEL_SCRIPT=str(script), MODEL_DELAY_S="0.3")
+    # (with streaming off: the answer replaces the placeholder, as where Slack refuses it)
+    worker = worker_process(AGENT_ENGINE, MODEL_SCRIPT=str(script), MODEL_DELAY_S="0.3",
+                            SLACK_STREAMING="false")
 
     # WHEN Slack delivers a signed app_mention
     event = signed("app_mention")
@@ -98,7 +106,7 @@ def test_an_app_mention_is_answered_in_its_thread(
     wait_for(lambda: aws_stack.queue_depth() == (0, 0), 30, "an empty queue")
 
 
-def test_an_assistant_thread_is_greeted_then_answered_with_a_live_status(
+def test_an_assistant_thread_greets_shows_status_streams_the_answer_and_takes_votes(
     aws_stack: AwsStack, slack_api: SlackApiStandIn, monkeypatch: pytest.MonkeyPatch,
     worker_process: Callable[..., WorkerProcess], tmp_path: Path,
 ) -> None:
@@ -123,21 +131,70 @@ def test_an_assistant_thread_is_greeted_then_answered_with_a_live_status(
     # WHEN they ask a question in the thread
     assert slack_events.handler(signed("message_im_assistant"),
                                 LambdaContext())["statusCode"] == 200
-    slack_events._ingress.cache_clear()
-    # THEN the status follows the agent's stages, and the answer is posted in the thread
-    wait_for(lambda: len(slack_api.accepted("chat.postMessage")) == 2, 60,
-             f"the answer; worker log:\n{worker.log()}")
+    # THEN the status follows the agent's stages, then the answer streams into the thread
+    # and is stopped with its blocks, ending with the feedback buttons
+    wait_for(lambda: slack_api.accepted("chat.stopStream"), 60,
+             f"the streamed answer; worker log:\n{worker.log()}")
     statuses = " | ".join(m for call in slack_api.accepted("assistant.threads.setStatus")
-                          for m in call.args["loading_messages"])
-    for stage in ("Reading the schema", "Running SQL"):
+                          for m in call.args.get("loading_messages") or [])
+    for stage in ("Reading the schema", "Running SQL", "Checking the answer"):
         assert stage in statuses
     (title,) = slack_api.accepted("assistant.threads.setTitle")
     assert title.args["title"] == "what was our total revenue?"
-    greeting, answer = slack_api.accepted("chat.postMessage")
-    assert answer.args["thread_ts"] == greeting.args["thread_ts"] == "1795284200.000100"
-    assert "*see the chart*" in json.dumps(answer.args["blocks"])
-    assert slack_api.accepted("chat.update") == []
+    (start,) = slack_api.accepted("chat.startStream")
+    assert start.args["channel"] == "D0001" and start.args["thread_ts"] == "1795284200.000100"
+    methods = [call.method for call in slack_api.calls]
+    assert methods.index("chat.startStream") < methods.index("chat.stopStream")
+    (stop,) = slack_api.accepted("chat.stopStream")
+    answer = slack_api.messages[stop.args["ts"]]
+    assert answer.streamed == "Signups grew steadily: **see the chart** for each month since 2024."
+    assert Marker.read(answer.metadata) == Marker("answer", "Ev08AT0002", messages=1)
+    assert "date_trunc" in json.dumps(answer.blocks)
+    buttons = answer.blocks[-1]
+    assert buttons["type"] == "context_actions"
+    # AND only the greeting was posted; the status was cleared once the answer was out
+    (greeting,) = slack_api.accepted("chat.postMessage")
+    assert greeting.args["thread_ts"] == "1795284200.000100"
+    assert slack_api.accepted("assistant.threads.setStatus")[-1].args["status"] == ""
     wait_for(lambda: aws_stack.queue_depth() == (0, 0), 30, "an empty queue")
+
+    # WHEN the asker presses 👍 on the answer, and a colleague 👎 with a reason
+    (feedback,) = buttons["elements"]
+    vote(click(feedback["positive_button"]["value"], "U0001"))
+    vote(click(feedback["negative_button"]["value"], "U0002"))
+    (opened,) = slack_api.accepted("views.open")
+    vote(submission("U0002", opened.args["view"]["private_metadata"]))
+    slack_events._ingress.cache_clear()
+    # THEN both votes are recorded on the answer, the 👎 with its reason
+    votes = {v.user_id: v for v in FeedbackStore(aws_stack.feedback_table).votes()}
+    assert (votes["U0001"].job_id, votes["U0001"].value) == ("Ev08AT0002", UP)
+    assert (votes["U0002"].value, votes["U0002"].reason) == (DOWN, "wrong_numbers")
+    assert votes["U0001"].question == "what was our total revenue?"
+
+
+def vote(event: dict[str, Any]) -> None:
+    assert slack_events.handler(signed(event), LambdaContext())["statusCode"] == 200
+
+
+def click(value: str, user: str) -> dict[str, Any]:
+    """events/block_actions_feedback.json: `user` pressed the feedback button `value`."""
+    payload = slack_payload("block_actions_feedback")
+    payload["actions"][0]["value"] = value
+    payload["user"]["id"] = user
+    return _form("block_actions_feedback", payload)
+
+
+def submission(user: str, private_metadata: str) -> dict[str, Any]:
+    """events/view_submission_feedback.json: `user` sent the 👎 modal ("wrong numbers")."""
+    payload = slack_payload("view_submission_feedback")
+    payload["user"]["id"] = user
+    payload["view"]["private_metadata"] = private_metadata
+    return _form("view_submission_feedback", payload)
+
+
+def _form(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return with_body(name, urlencode({"payload": json.dumps(payload)}),
+                     "application/x-www-form-urlencoded")
 
 
 def test_a_question_in_an_assistant_thread_reaches_the_worker_with_the_channel_viewed_now(

@@ -1,7 +1,8 @@
 """A scripted engine for tests and benchmarks that are about the worker, not the agent.
 
 `ScriptedEngine` reports progress stages, waits `delay_s` per turn (standing in for a
-model call), then returns an Answer with SQL, a table preview and a real PNG chart, or
+model call), with `stream` writes its text into the request's draft a few characters at a
+time, then returns an Answer with SQL, a table preview and a real PNG chart, or
 raises the error it was given. `scripted_engine_from_env` builds one in a worker
 subprocess (`databot worker --engine tests.support.scripted_engine:scripted_engine_from_env`);
 this module stays light so that subprocess starts fast.
@@ -46,6 +47,7 @@ class ScriptedEngine:
     text: str = "**42** users signed up in March."
     chart_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     requests: list[Request] = field(default_factory=list)
+    stream: bool = False
 
     def answer(self, request: Request) -> Answer:
         self.requests.append(request)
@@ -53,6 +55,9 @@ class ScriptedEngine:
             request.progress(STAGES[turn % len(STAGES)])
             if self.delay_s:
                 time.sleep(self.delay_s)
+        if self.stream and request.draft is not None:
+            for start in range(0, len(self.text), 8):
+                request.draft.write(self.text[start:start + 8])
         if self.error is not None:
             raise self.error
         chart = self.chart_dir / f"chart-{request.job_id}.png"

@@ -2,7 +2,10 @@
 
 `ScriptedModel` plays a list of Converse responses (or errors) in order, optionally
 sleeping per turn, records every request and validates it against bedrock-runtime's
-service model, as a real client would. The `bedrock_stub` fixture gives a real
+service model, as a real client would. Through `converse_stream` it plays the same
+responses as ConverseStream events (text in small deltas, tool input as JSON pieces, the
+turn's delay spread over them); `broken(response, after=n)` fails such a stream after n
+events with an in-stream error, as botocore raises it. The `bedrock_stub` fixture gives a real
 `bedrock-runtime` client with botocore's Stubber attached instead.
 """
 
@@ -10,20 +13,25 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import boto3
 import botocore.session
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EventStreamError
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
 _ids = itertools.count(1)
 
 Response = dict[str, Any]
+Event = dict[str, Any]
+# Characters per streamed text delta (Bedrock sends a few tokens per event).
+DELTA_CHARS = 12
 
 
 def reply(
@@ -79,42 +87,113 @@ def client_error(code: str, message: str = "", status: int = 400) -> ClientError
     return ClientError(response, "Converse")
 
 
+@dataclass(frozen=True)
+class Broken:
+    """A streamed turn that fails after `after` events with the in-stream error `code`."""
+
+    response: Response
+    after: int
+    code: str
+
+
+def broken(response: Response, *, after: int, code: str = "throttlingException") -> Broken:
+    return Broken(response, after, code)
+
+
+def stream_events(response: Response) -> list[Event]:
+    """A Converse response as the ConverseStream events that carry it."""
+    events: list[Event] = [{"messageStart": {"role": "assistant"}}]
+    for index, block in enumerate(response["output"]["message"]["content"]):
+        if "toolUse" in block:
+            use = block["toolUse"]
+            events.append({"contentBlockStart": {"contentBlockIndex": index, "start": {
+                "toolUse": {"toolUseId": use["toolUseId"], "name": use["name"]}}}})
+            raw = json.dumps(use["input"])
+            events += [{"contentBlockDelta": {"contentBlockIndex": index, "delta": {
+                "toolUse": {"input": raw[i:i + DELTA_CHARS]}}}}
+                for i in range(0, len(raw), DELTA_CHARS)]
+        else:
+            text = block["text"]
+            events += [{"contentBlockDelta": {"contentBlockIndex": index, "delta": {
+                "text": text[i:i + DELTA_CHARS]}}} for i in range(0, len(text), DELTA_CHARS)]
+        events.append({"contentBlockStop": {"contentBlockIndex": index}})
+    events.append({"messageStop": {"stopReason": response["stopReason"]}})
+    events.append({"metadata": {"usage": response["usage"], "metrics": response["metrics"]}})
+    return events
+
+
 class ScriptedModel:
-    """Plays `responses` in order from `converse(**request)`; an Exception is raised."""
+    """Plays `responses` in order from `converse(**request)` or `converse_stream`; an
+    Exception is raised."""
 
-    _input_shape: Any = None
+    _input_shapes: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, responses: Sequence[Response | Exception], *, delay_s: float = 0.0,
+    def __init__(self, responses: Sequence[Response | Broken | Exception], *, delay_s: float = 0.0,
                  validate: bool = True) -> None:
         self._responses = list(responses)
         self._delay_s = delay_s
         self._validate = validate
         self.requests: list[dict[str, Any]] = []
+        # "Converse" or "ConverseStream", per request.
+        self.operations: list[str] = []
 
     def converse(self, **request: Any) -> Response:
-        if self._validate:
-            validate_parameters(request, self._converse_input_shape())
-        # a copy: the agent keeps appending to the message list it sent
-        self.requests.append(copy.deepcopy(request))
-        if not self._responses:
-            raise AssertionError(f"the script ran out after {len(self.requests) - 1} calls")
+        response = self._next("Converse", request)
         if self._delay_s:
             time.sleep(self._delay_s)
-        response = self._responses.pop(0)
         if isinstance(response, Exception):
             raise response
+        if isinstance(response, Broken):
+            raise AssertionError("a broken stream was scripted, but converse was called")
         return response
+
+    def converse_stream(self, **request: Any) -> dict[str, Any]:
+        response = self._next("ConverseStream", request)
+        if isinstance(response, Exception):
+            if self._delay_s:
+                time.sleep(self._delay_s)
+            raise response
+        return {"stream": self._play(response)}
+
+    def _next(self, operation: str, request: dict[str, Any]) -> Response | Broken | Exception:
+        if self._validate:
+            validate_parameters(request, self._input_shape(operation))
+        # a copy: the agent keeps appending to the message list it sent
+        self.requests.append(copy.deepcopy(request))
+        self.operations.append(operation)
+        if not self._responses:
+            raise AssertionError(f"the script ran out after {len(self.requests) - 1} calls")
+        return self._responses.pop(0)
+
+    def _play(self, scripted: Response | Broken) -> Iterator[Event]:
+        """The events, half the turn's delay before the first (time to first token) and
+        the rest spread over the others."""
+        response = scripted.response if isinstance(scripted, Broken) else scripted
+        events = stream_events(response)
+        if isinstance(scripted, Broken):
+            events = events[:scripted.after]
+        # Each event waits for its moment on one schedule, so oversleeping does not add up.
+        started = time.monotonic()
+        pause = self._delay_s / 2 / max(len(events) - 1, 1)
+        for number, event in enumerate(events):
+            if self._delay_s:
+                due = started + self._delay_s / 2 + pause * number
+                time.sleep(max(due - time.monotonic(), 0))
+            yield event
+        if isinstance(scripted, Broken):
+            raise EventStreamError({"Error": {"Code": scripted.code, "Message": "scripted"}},
+                                   "ConverseStream")
 
     @property
     def remaining(self) -> int:
         return len(self._responses)
 
     @classmethod
-    def _converse_input_shape(cls) -> Any:
-        if cls._input_shape is None:
+    def _input_shape(cls, operation: str) -> Any:
+        if operation not in cls._input_shapes:
             model = botocore.session.get_session().get_service_model("bedrock-runtime")
-            cls._input_shape = model.operation_model("Converse").input_shape
-        return cls._input_shape
+            cls._input_shapes[operation] = model.operation_model(operation).input_shape
+        return cls._input_shapes[operation]
 
 
 class StubbedBedrock:
@@ -127,6 +206,8 @@ class StubbedBedrock:
         )
         self.stubber = Stubber(self.client)
         self.requests: list[dict[str, Any]] = []
+        # "Converse" or "ConverseStream", per request.
+        self.operations: list[str] = []
         self.client.meta.events.register(
             "provide-client-params.bedrock-runtime.Converse", self._record
         )

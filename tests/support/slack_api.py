@@ -8,10 +8,17 @@ conversations.history, conversations.info (channels named with `set_channel`), t
 assistant thread methods (assistant.threads.setStatus, .setSuggestedPrompts, .setTitle:
 required channel_id and thread_ts, at most 4 prompts each with a title and a message, at
 most 10 loading messages, a title), views.open, usergroups.users.list (groups named with
-`set_usergroup`; others are `no_such_subteam`), and POSTs to response_url paths. It
-enforces Slack's message limits, so a test fails the way Slack would reject the message:
-known block types only, 50 blocks, 3,000 characters per section or context element, 40,000
-per message text; `markdown` blocks of text, 12,000 characters summed over a message; at
+`set_usergroup`; others are `no_such_subteam`), chat.delete, the streaming methods
+(chat.startStream: channel and thread_ts required, and recipient_user_id and
+recipient_team_id outside DMs; chat.appendStream / chat.stopStream on a message that is
+streaming, else `message_not_in_streaming_state`; at most 12,000 characters of Markdown
+per call; stopStream's blocks and metadata checked and kept like chat.postMessage's), and
+POSTs to response_url paths. `refuse_streams("feature_not_enabled")` makes
+chat.startStream refuse. It enforces Slack's message limits, so a test fails the way Slack
+would reject the message: known block types only, 50 blocks, 3,000 characters per section
+or context element, 40,000 per message text; 12,000 characters of block text summed over a
+message (`msg_blocks_too_long`, a streamed message's text included); `markdown` blocks of
+text, 12,000 characters summed over a message; at
 most one `table` per message, of 1-100 rows of 1-20 cells each (`raw_text` with text, or
 `rich_text`), at most 20 column settings (`align` left/center/right, `is_wrapped`), 10,000
 characters of cells; the shape of `context_actions` / `feedback_buttons` and of `actions`
@@ -70,6 +77,8 @@ MAX_PROMPTS = 4
 MAX_LOADING_MESSAGES = 10
 MAX_STATUS_CHARS = 100
 MAX_MARKDOWN_TEXT = 12000
+# Block text summed over a message (msg_blocks_too_long in the workspaces that check it).
+MAX_BLOCK_TEXT = 12000
 MAX_TABLE_ROWS = 100
 MAX_TABLE_COLUMNS = 20
 MAX_TABLE_CELL_TEXT = 10000
@@ -78,6 +87,7 @@ BLOCK_TYPES = frozenset({
     "actions", "context", "context_actions", "divider", "file", "header", "image",
     "markdown", "rich_text", "section", "table", "video",
 })
+STREAM_METHODS = ("chat.startStream", "chat.appendStream", "chat.stopStream")
 UPLOAD_PREFIX = "/upload/"
 RESPONSE_URL_PREFIX = "/response_url/"
 
@@ -117,9 +127,13 @@ class Message:
     blocks: list[Any] = field(default_factory=list)
     metadata: dict[str, Any] | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
+    # A streamed message: the Markdown streamed into it, and whether it is still streaming.
+    streamed: str = ""
+    streaming: bool = False
 
     def as_json(self, with_metadata: bool) -> dict[str, Any]:
-        shown: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text,
+        shown: dict[str, Any] = {"type": "message", "ts": self.ts,
+                                 "text": self.text or self.streamed,
                                  "blocks": self.blocks, "bot_id": "BBOT"}
         if self.thread_ts:
             shown["thread_ts"] = self.thread_ts
@@ -150,6 +164,7 @@ class SlackApiStandIn:
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _stream_refusal: str | None = None
     _server: ThreadingHTTPServer | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -216,6 +231,10 @@ class SlackApiStandIn:
         shows no status line in channel threads (Slack takes it there with chat:write)."""
         with self._lock:
             self.channel_status = False
+    def refuse_streams(self, error: str | None = "feature_not_enabled") -> None:
+        """From now on chat.startStream answers `ok: false` with `error` (None: accept)."""
+        with self._lock:
+            self._stream_refusal = error
 
     def inject_faults(self, share: float, *, seed: int) -> None:
         """From now on answer `share` of the Web API calls (picked by a seeded RNG) with a
@@ -249,6 +268,7 @@ class SlackApiStandIn:
             self.channels.clear()
             self.usergroups.clear()
             self._failures.clear()
+            self._stream_refusal = None
 
     # ---- the server side -------------------------------------------------------------
 
@@ -332,6 +352,12 @@ class SlackApiStandIn:
                                         args.get("text") or "", _json_arg(args.get("blocks")),
                                         _json_arg(args.get("metadata")))
             return {"ok": True, "channel": args["channel"], "ts": ts, "message": {"ts": ts}}
+        if method in STREAM_METHODS:
+            return self._stream(method, args)
+        if method == "chat.delete":
+            if self.messages.pop(str(args.get("ts")), None) is None:
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method == "files.getUploadURLExternal":
             if not args.get("filename") or not str(args.get("length") or "").isdigit():
                 return {"ok": False, "error": "invalid_arguments"}
@@ -372,6 +398,47 @@ class SlackApiStandIn:
         users = self.usergroups.get(str(args["usergroup"]))
         return {"ok": True, "users": users} if users is not None else {
             "ok": False, "error": "no_such_subteam"}
+    def _stream(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel")
+        markdown = str(args.get("markdown_text") or "") + "".join(
+            str(chunk.get("text") or "") for chunk in _json_arg(args.get("chunks")) or []
+            if isinstance(chunk, dict) and chunk.get("type") == "markdown_text")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if len(markdown) > MAX_MARKDOWN_TEXT:
+            return {"ok": False, "error": "msg_too_long"}
+        if method == "chat.startStream":
+            if self._stream_refusal:
+                return {"ok": False, "error": self._stream_refusal}
+            if not args.get("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+            if not str(channel).startswith("D") and not (
+                    args.get("recipient_user_id") and args.get("recipient_team_id")):
+                # Outside DMs (assistant threads are DMs) Slack needs the recipient.
+                return {"ok": False, "error": "invalid_arguments"}
+            ts = self._new_ts()
+            self.messages[ts] = Message(ts, channel, args["thread_ts"], streamed=markdown,
+                                        streaming=True)
+            return {"ok": True, "channel": channel, "ts": ts}
+        message = self.messages.get(str(args.get("ts")))
+        if message is None or message.channel != channel:
+            return {"ok": False, "error": "message_not_found"}
+        if not message.streaming:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        if method == "chat.appendStream":
+            message.streamed += markdown
+            return {"ok": True, "channel": channel, "ts": message.ts}
+        blocks = _json_arg(args.get("blocks"))
+        problem = _message_problem({"channel": channel, "blocks": blocks,
+                                    "text": message.streamed + markdown},
+                                   streamed=len(message.streamed + markdown))
+        if problem:
+            return {"ok": False, "error": problem}
+        message.streamed += markdown
+        message.blocks = blocks or []
+        message.metadata = _json_arg(args.get("metadata"))
+        message.streaming = False
+        return {"ok": True, "channel": channel, "ts": message.ts}
 
     def set_channel(self, channel: str, name: str, topic: str = "", purpose: str = "") -> None:
         """A channel conversations.info describes (others are `channel_not_found`)."""
@@ -446,8 +513,9 @@ def _json_arg(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) and value else value
 
 
-def _message_problem(args: dict[str, Any]) -> str | None:
-    """The error Slack would answer for this message, or None when it would accept it."""
+def _message_problem(args: dict[str, Any], *, streamed: int = 0) -> str | None:
+    """The error Slack would answer for this message, or None when it would accept it
+    (`streamed`: characters of Markdown streamed into it, counted with its blocks' text)."""
     if not args.get("channel"):
         return "channel_not_found"
     blocks = args.get("blocks")
@@ -471,6 +539,8 @@ def _message_problem(args: dict[str, Any]) -> str | None:
         return "invalid_blocks"
     if sum(len(text) for text in markdown) > MAX_MARKDOWN_TEXT:
         return "msg_blocks_too_long"
+    if streamed + sum(len(_block_text(block)) for block in blocks) > MAX_BLOCK_TEXT:
+        return "msg_blocks_too_long"
     for block in blocks:
         if block["type"] == "table":
             if _table_problem(block):
@@ -491,6 +561,19 @@ def _message_problem(args: dict[str, Any]) -> str | None:
         if block["type"] == "actions" and not _actions_valid(block):
             return "invalid_blocks"
     return None
+
+
+def _block_text(block: dict[str, Any]) -> str:
+    """The text a block shows, as Slack sums it for msg_blocks_too_long."""
+    if block["type"] == "markdown":
+        return str(block.get("text") or "")
+    if block["type"] == "table":
+        return "".join(str(cell.get("text") or "") for row in block.get("rows") or []
+                       for cell in row if isinstance(cell, dict))
+    texts = [str((block.get("text") or {}).get("text", ""))]
+    texts += [str(element.get("text", "")) for element in block.get("elements") or []
+              if isinstance(element.get("text", ""), str)]
+    return "".join(texts)
 
 
 MAX_CONTEXT_ACTIONS = 5

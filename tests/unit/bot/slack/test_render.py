@@ -200,7 +200,8 @@ def test_a_table_spilling_into_the_next_message_takes_its_caption_along() -> Non
     assert [b["type"] for b in reply.messages[-1].blocks] == ["context", "table",
                                                               "context_actions"]
     assert reply.messages[-1].blocks[0]["elements"][0]["text"] == "first 20 of 500 rows"
-    assert reply.messages[0].blocks[-1]["elements"][0]["text"].startswith("data as of")
+    # (the links fill several messages of 12,000 characters; the footer ends the last one)
+    assert reply.messages[-2].blocks[-1]["elements"][0]["text"].startswith("data as of")
     assert_within_slack_limits(reply)
 
 
@@ -377,3 +378,33 @@ def test_slack_takes_one_table_per_message() -> None:
 ])
 def test_the_slack_stand_in_rejects_what_slack_rejects(blocks: list[Block], error: str) -> None:
     assert _message_problem({"channel": "C1", "text": "t", "blocks": blocks}) == error
+
+
+def test_a_streamed_answer_leaves_its_text_out_and_counts_it_against_the_first_message(
+) -> None:
+    # GIVEN an answer whose text was streamed into its first message
+    answer = full_answer(verified=False)
+    prose = to_markdown(answer.text)
+    # WHEN it is rendered as the blocks that finish the stream
+    reply = render_answer(answer, job_id="j", streamed=prose)
+    # THEN no markdown block repeats the text; the SQL, table and buttons follow it
+    types = [b["type"] for b in reply.messages[0].blocks]
+    assert "markdown" not in types and types[-1] == "context_actions" and "table" in types
+    # AND a long streamed text pushes the blocks into a message of their own, keeping the
+    # first message (text and blocks) within Slack's summed block-text limit
+    long_prose = "x" * 11990
+    long_reply = render_answer(full_answer(verified=False, text=long_prose), job_id="j",
+                               streamed=long_prose)
+    assert long_reply.messages[0].blocks == []
+    assert _message_problem({"channel": "C1", "text": "t",
+                             "blocks": long_reply.messages[0].blocks},
+                            streamed=len(long_prose)) is None
+    assert [b["type"] for b in long_reply.messages[-1].blocks][-1] == "context_actions"
+
+
+def test_a_message_over_12000_characters_of_block_text_is_refused() -> None:
+    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": "y" * 2500}}] * 5
+    assert _message_problem({"channel": "C1", "text": "t", "blocks": sections}) == \
+        "msg_blocks_too_long"
+    answer = full_answer(artifacts={f"f{n}": f"https://e.com/{'x' * 2800}/{n}" for n in range(5)})
+    assert_within_slack_limits(render_answer(answer, job_id="j"))

@@ -33,6 +33,7 @@ from executor.tools.registry import TOOLS
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
 from tests.support.scripted_model import (
+    ScriptedModel,
     StubbedBedrock,
     answer_script,
     calls,
@@ -412,3 +413,57 @@ def test_a_follow_up_beside_a_channel_names_it_and_keeps_the_conversation(
     assert system.endswith('{"id": "C0REV", "name": "revenue-reports", '
                            '"topic": "Monthly revenue by plan"}')
     assert [m["role"] for m in first["messages"]] == ["user", "assistant", "user"]
+
+
+def scripted_agent(model: ScriptedModel, warehouse: Warehouse, artifacts: ArtifactStore, *,
+                   reflection: bool = True) -> Agent:
+    return Agent(model, warehouse, artifacts, TOOLS,
+                 AgentConfig(model_ids=MODELS, limits=QuestionLimits(12, 200_000, 120.0),
+                             reflection=reflection), prices=PriceTable())
+
+
+class Draft:
+    def __init__(self) -> None:
+        self.text = ""
+        self.discards = 0
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def discard(self) -> None:
+        self.discards += 1
+        self.text = ""
+
+
+def test_only_the_turn_after_reflection_streams_into_the_draft(
+        warehouse: Warehouse, artifacts: ArtifactStore) -> None:
+    # GIVEN a model that queries, drafts, and writes its checked answer on reflection
+    model = ScriptedModel([calls(tool_use("run_sql", {"sql": PLANS_SQL}), text="Let me see."),
+                           says("A draft that is replaced."), says("The checked answer.")])
+    draft = Draft()
+    # WHEN the question is asked with a draft sink
+    answer = scripted_agent(model, warehouse, artifacts).answer(
+        Request(job_id="J1", question="How many users per plan?", draft=draft))
+    # THEN the draft turn went through Converse, and only the final turn streamed
+    assert model.operations == ["ConverseStream", "Converse", "ConverseStream"]
+    assert (draft.text, draft.discards) == ("The checked answer.", 0)
+    assert answer.text == "The checked answer."
+    # AND the usage counts the streamed turns like the others
+    assert answer.usage.input_tokens == 3000
+
+
+def test_without_reflection_every_turn_may_stream(warehouse: Warehouse,
+                                                  artifacts: ArtifactStore) -> None:
+    model = ScriptedModel([run_sql(PLANS_SQL), says("Three plans.")])
+    draft = Draft()
+    answer = scripted_agent(model, warehouse, artifacts, reflection=False).answer(
+        Request(job_id="J1", question="How many users per plan?", draft=draft))
+    assert model.operations == ["ConverseStream", "ConverseStream"]
+    assert draft.text == answer.text == "Three plans."
+
+
+def test_without_a_draft_sink_nothing_streams(warehouse: Warehouse,
+                                              artifacts: ArtifactStore) -> None:
+    model = ScriptedModel(answer_script(PLANS_SQL, "Three plans."))
+    scripted_agent(model, warehouse, artifacts).answer(Request(job_id="J1", question="q"))
+    assert model.operations == ["Converse"] * 3
