@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from bot.aws_clients import LazyClient
 from bot.config import Env, require
 from bot.job import utc_now_iso
 from bot.job_store import JobRecord, JobsConfig, JobStore
@@ -87,7 +87,7 @@ class Vote:
 class FeedbackStore:
     def __init__(self, table_name: str, *, client: Any = None) -> None:
         self._table = table_name
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or LazyClient("dynamodb")
 
     def record(self, vote: Vote) -> None:
         """Keep `vote`, replacing the same person's earlier vote on the same answer."""
@@ -168,9 +168,10 @@ class FeedbackConfig:
 
 
 
-def open_ballot(feedback: FeedbackConfig, jobs: JobsConfig) -> Ballot | None:
+def open_ballot(feedback: FeedbackConfig, jobs: JobsConfig, *, client: Any = None
+                ) -> Ballot | None:
     """The ballot votes are cast in, when both FEEDBACK_TABLE and JOBS_TABLE are set (else
-    a click is only acknowledged)."""
+    a click is only acknowledged); `client` is the DynamoDB client of both tables."""
     if not feedback.table or not jobs.table:
         return None
-    return Ballot(feedback.store(), JobStore(jobs.table))
+    return Ballot(feedback.store(client=client), JobStore(jobs.table, client=client))

@@ -25,8 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-import boto3
-
+from bot.aws_clients import LazyClient
 from bot.config import Env, require
 from bot.job import Job, ReplyTo, utc_now_iso
 
@@ -120,7 +119,7 @@ class JobStore:
     ) -> None:
         self._table = table_name
         self._ttl_s = ttl_days * 86400
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or LazyClient("dynamodb")
         self._clock = clock
 
     def put_queued(self, job: Job, *, owner: str | None = None) -> None:

@@ -6,9 +6,9 @@ import os
 import threading
 from typing import Any, Protocol
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.aws_clients import LazyClient
 from bot.ingress.idempotency import IdempotencyStore, run_once
 from bot.job import Job
 
@@ -24,7 +24,7 @@ class JobQueue(Protocol):
 class SqsJobQueue:
     def __init__(self, queue_url: str, *, client: Any = None) -> None:
         self._queue_url = queue_url
-        self._client = client or boto3.client("sqs")
+        self._client = client or LazyClient("sqs")
 
     def send(self, job: Job) -> None:
         # The invocation's X-Ray trace travels with the job, so the worker's log lines can

@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.aws_clients import LazyClient
 from bot.observability import service_logger
 
 logger = service_logger()
@@ -78,7 +78,7 @@ class DynamoDBIdempotency:
         self._table = table_name
         self._ttl_s = ttl_s
         self._in_progress_expiry_s = in_progress_expiry_s
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or LazyClient("dynamodb")
         self._clock = clock
 
     def claim(self, key: str) -> bool:

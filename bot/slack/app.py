@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import boto3
+from typing import Any
+
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 from slack_sdk import WebClient
 
+from bot.aws_clients import LazyClient
 from bot.config import Env, require
 from bot.feedback import Ballot, FeedbackConfig, open_ballot
 from bot.ingress.config import IngressConfig
@@ -27,9 +29,11 @@ BOLT_APP_NAME = "databot-slack"
 def app_from_env(slack: SlackConfig, env: Env) -> App:
     """The Slack app on the queue, tables and feedback table `env` names."""
     ingress = IngressConfig.from_env(env)
-    ballot = open_ballot(FeedbackConfig.from_env(env), ingress.jobs)
-    jobs = JobStore(ingress.jobs.table) if ingress.jobs.table else None
-    return create_app(slack, ingress, ballot=ballot, jobs=jobs)
+    # One client for every table, built when a request first calls it.
+    dynamodb = LazyClient("dynamodb")
+    ballot = open_ballot(FeedbackConfig.from_env(env), ingress.jobs, client=dynamodb)
+    jobs = JobStore(ingress.jobs.table, client=dynamodb) if ingress.jobs.table else None
+    return create_app(slack, ingress, ballot=ballot, jobs=jobs, dynamodb=dynamodb)
 
 
 def create_app(
@@ -42,12 +46,14 @@ def create_app(
     ballot: Ballot | None = None,
     thread_contexts: AssistantThreadContextStore | None = None,
     jobs: JobStore | None = None,
+    dynamodb: Any = None,
 ) -> App:
     """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from `ingress`,
     and `thread_contexts` (the assistant threads' contexts) to the idempotency table;
     `client` defaults to a Web API client on `slack.api_url`; `ballot` is where votes on
     answers go (None: feedback clicks are only acknowledged); `jobs` is where the Verify
-    modal reads answers (None: Verify and Retire clicks are only acknowledged).
+    modal reads answers (None: Verify and Retire clicks are only acknowledged); `dynamodb`
+    is the client of the tables the app builds stores for (default: one built on first use).
 
     The app does not verify request signatures: callers must (SlackIngress does, before
     Bolt sees the request; Socket Mode requests come over the app's own websocket).
@@ -59,8 +65,7 @@ def create_app(
     if idempotency is None or thread_contexts is None:
         require({"IDEMPOTENCY_TABLE": ingress.idempotency_table})
         table = str(ingress.idempotency_table)
-        # One client for both: building a client is a large part of a cold start.
-        dynamodb = boto3.client("dynamodb")
+        dynamodb = dynamodb or LazyClient("dynamodb")
         idempotency = idempotency or DynamoDBIdempotency(
             table,
             ttl_s=ingress.idempotency_ttl_s,

@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from slack_bolt.context.assistant.thread_context import AssistantThreadContext
 from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 
+from bot.aws_clients import LazyClient
 from bot.observability import service_logger
 from bot.slack.questions import viewed_context
 
@@ -43,7 +43,7 @@ class DynamoDBThreadContexts(AssistantThreadContextStore):
     ) -> None:
         self._table = table_name
         self._ttl_s = ttl_s
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or LazyClient("dynamodb")
         self._clock = clock
 
     def save(self, *, channel_id: str, thread_ts: str, context: dict[str, str]) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.aws_clients import LazyClient
 from bot.config import Env, require
 from bot.feedback import UP, Ballot, FeedbackConfig, open_ballot
 from bot.ingress.config import IngressConfig
@@ -112,6 +113,8 @@ class TeamsIngress:
         ingress = IngressConfig.from_env(env)
         require({"JOBS_QUEUE_URL": ingress.jobs.queue_url,
                  "IDEMPOTENCY_TABLE": ingress.idempotency_table})
+        # One client for every table, built when a request first calls it.
+        dynamodb = LazyClient("dynamodb")
         return cls(
             teams,
             ingress,
@@ -121,9 +124,10 @@ class TeamsIngress:
                 str(ingress.idempotency_table),
                 ttl_s=ingress.idempotency_ttl_s,
                 in_progress_expiry_s=ingress.in_progress_expiry_s,
+                client=dynamodb,
             ),
-            ballot=open_ballot(FeedbackConfig.from_env(env), ingress.jobs),
-            jobs=JobStore(ingress.jobs.table) if ingress.jobs.table else None,
+            ballot=open_ballot(FeedbackConfig.from_env(env), ingress.jobs, client=dynamodb),
+            jobs=JobStore(ingress.jobs.table, client=dynamodb) if ingress.jobs.table else None,
         )
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
