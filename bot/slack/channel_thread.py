@@ -46,6 +46,16 @@ class ChannelThreadOutbox(SlackOutbox):
         except DeliveryError as e:
             logger.warning("job_id=<%s> | could not show the retry: %s", self._job.job_id, e)
 
+    def _after_stream(self) -> None:
+        if self._to.message is not None:
+            super()._after_stream()  # the placeholder above the streamed answer goes
+            return
+        # No placeholder: the status is cleared, as a posted reply would clear it.
+        try:
+            self._replier.set_status(self._to, "")
+        except DeliveryError as e:
+            logger.warning("job_id=<%s> | could not clear the status: %s", self._job.job_id, e)
+
     def _put_first(self, first: SlackMessage, head: Marker, messages: list[SlackMessage]) -> bool:
         if self._to.message is not None:
             return super()._put_first(first, head, messages)

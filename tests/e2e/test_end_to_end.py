@@ -205,7 +205,7 @@ def test_a_question_in_an_assistant_thread_reaches_the_worker_with_the_channel_v
     use_ingress_env(monkeypatch, slack_api)
     script = tmp_path / "script.json"
     script.write_text(json.dumps([says(ANSWER)]))
-    worker = worker_process(AGENT_ENGINE, MODEL_SCRIPT=str(script))
+    worker = worker_process(AGENT_ENGINE, MODEL_SCRIPT=str(script), SLACK_STREAMING="false")
     slack_api.set_channel("C0REV", "revenue-reports")
     slack_api.set_channel("C0NEW", "sales-pipeline", topic="Deals by stage")
     # WHEN a person opens an assistant thread beside #revenue-reports, switches to

@@ -147,3 +147,23 @@ def test_a_worker_killed_after_any_step_leaves_one_answer_and_no_placeholder(
         assert_one_answer_without_placeholder(slack_api.thread(channel, THREAD), job, where)
         record = jobs.get(job.job_id)
         assert record is not None and record.status == DONE, where
+
+
+def test_a_streamed_answer_under_the_status_line_clears_it_and_deletes_nothing(
+    runner_for: Runners, slack_api: SlackApiStandIn, tmp_path: Path,
+) -> None:
+    # GIVEN a mention in a channel thread whose answer streams
+    job = slack_job(channel="C0001", thread_ts=THREAD)
+    engine = ScriptedEngine(turns=1, chart_dir=tmp_path, stream=True,
+                            text="**42** users signed up in March, up from 30. " * 6)
+    # WHEN it is answered
+    outcome = runner_for(KillSwitch(), engine).run(message(job, 1))
+    # THEN the answer is the stopped stream, the status is cleared after it, and no
+    # placeholder was posted or deleted
+    assert outcome.action is Action.DELETE
+    (answer,) = marked(slack_api.thread("C0001", THREAD), job, "answer")
+    assert not answer.streaming and answer.blocks
+    calls = methods(slack_api)
+    assert calls.index("chat.stopStream") < len(calls) - 1 - calls[::-1].index(SET_STATUS)
+    assert slack_api.accepted(SET_STATUS)[-1].args["status"] == ""
+    assert "chat.delete" not in calls and "chat.update" not in calls

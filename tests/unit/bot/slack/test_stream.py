@@ -44,6 +44,12 @@ THREAD = "1730000000.000100"
 LONG_TEXT = ("**42** users signed up in March, up from 30 in February. " * 6).strip()
 
 
+@pytest.fixture(autouse=True)
+def _placeholder_path(no_channel_status: SlackApiStandIn) -> None:
+    """Channel threads here show a placeholder; streaming under the status line that
+    replaces it where Slack allows is tested in test_channel_thread.py."""
+
+
 def streamed_engine(tmp_path: Path, turns: int = 1) -> ScriptedEngine:
     return ScriptedEngine(turns=turns, chart_dir=tmp_path, stream=True, text=LONG_TEXT)
 
