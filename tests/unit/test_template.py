@@ -454,6 +454,8 @@ FUNCTION_SETTINGS = {
 NOT_FUNCTION_SETTINGS = {
     # Socket Mode's app-level token: `databot dev` only.
     "SLACK_APP_TOKEN",
+    # Whether answers stream into the thread: the worker's delivery only.
+    "SLACK_STREAMING",
 }
 # The notifier only posts a notice: it neither verifies, nor admits, nor queues.
 NOT_NOTIFIER_SETTINGS = {
