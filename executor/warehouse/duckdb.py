@@ -27,6 +27,8 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from csv import Error as CsvError
+from csv import reader
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +123,15 @@ class DuckDBWarehouse:
         # Inlined as literals: a view's definition cannot hold parameters.
         options = "header = true, delim = ',', quote = '\"'"
         if doc is not None:
-            types = ", ".join(f"{_literal(name)}: {_literal(type_)}"
-                              for name, type_ in doc.types().items())
-            options += f", column_types = {{{types}}}"
+            types = doc.types()
+            declared = ", ".join(f"{_literal(name)}: {_literal(type_)}"
+                                 for name, type_ in types.items())
+            # A document that names every column of the file, in order, says all the
+            # sniffer would find out: the file is not sampled (a view would be at each use).
+            if _header(csv) == list(types):
+                options += f", auto_detect = false, columns = {{{declared}}}"
+            else:
+                options += f", column_types = {{{declared}}}"
         try:
             self._con.execute(
                 f"CREATE {kind} {quote_identifier(csv.stem)} AS "
@@ -285,6 +293,15 @@ class _Watchdog:
                         cur.interrupt()
                 upcoming = [deadline for deadline, _ in self._deadlines.values()]
                 self._changed.wait(min(upcoming) - now if upcoming else None)
+
+
+def _header(csv: Path) -> list[str]:
+    """The file's column names ([] when they cannot be read here: DuckDB then sniffs)."""
+    try:
+        with csv.open(newline="", encoding="utf-8") as file:
+            return next(reader(file), [])
+    except (OSError, UnicodeDecodeError, CsvError):
+        return []
 
 
 def _literal(text: str) -> str:

@@ -342,3 +342,30 @@ def test_without_preload_each_csv_is_a_view_read_only_by_the_statements_that_nee
             preloaded.close()
     finally:
         warehouse.close()
+
+
+def test_a_csv_the_document_describes_whole_is_read_as_declared_and_others_are_sniffed(
+    tmp_path: Path,
+) -> None:
+    # GIVEN two CSVs: one whose header the document names in order, one with a column more
+    (tmp_path / "plans.csv").write_text("plan,price\nfree,0\npro,9.5\n", encoding="utf-8")
+    (tmp_path / "seats.csv").write_text("plan,seats,note\npro,3,x\n", encoding="utf-8")
+    (tmp_path / "schema.yaml").write_text(
+        "tables:\n"
+        "  - name: plans\n    columns:\n"
+        "      - {name: plan, type: VARCHAR}\n      - {name: price, type: 'DECIMAL(10,2)'}\n"
+        "  - name: seats\n    columns:\n"
+        "      - {name: plan, type: VARCHAR}\n      - {name: seats, type: BIGINT}\n",
+        encoding="utf-8")
+    for preload in (True, False):
+        warehouse = DuckDBWarehouse(tmp_path, preload=preload)
+        try:
+            # THEN both read with the declared types, the undeclared column sniffed
+            types = {t.name: {c.name: c.type for c in t.columns} for t in warehouse.tables()}
+            assert types == {"plans": {"plan": "VARCHAR", "price": "DECIMAL(10,2)"},
+                             "seats": {"plan": "VARCHAR", "seats": "BIGINT",
+                                       "note": "VARCHAR"}}
+            assert warehouse.query("SELECT sum(price) FROM plans", 1).rows == [
+                (Decimal("9.50"),)]
+        finally:
+            warehouse.close()
