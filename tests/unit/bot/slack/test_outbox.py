@@ -21,9 +21,9 @@ from executor.verified.library import Library
 from executor.verified.review import ReviewDesk
 from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
+from tests.support.review import review_desk
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.review import review_desk
 from tests.support.takeover import (
     ANSWER,
     Killed,
