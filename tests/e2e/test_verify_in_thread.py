@@ -162,3 +162,47 @@ def test_a_reviewer_verifies_an_answer_and_the_question_is_then_answered_from_it
     again = worker.answer("Ev08AGAIN01")
     assert again.verified and again.entry_id == first.proposal.name
     assert len(model.requests) == 3
+
+
+def test_a_verification_that_would_change_another_answer_is_refused_in_the_thread(
+    ingress_stack: IngressStack, verified_library: Library, duckdb_sample: DuckDBWarehouse,
+    offline_config: EngineConfig, tmp_path: Path,
+) -> None:
+    # GIVEN an evaluation set with a near miss, and an agent answer proposing an entry
+    near_miss = "How many purchases were made on phones last month?"
+    slack = ingress_stack.slack(reviewers=frozenset({REVIEWER}))
+    desk = review_desk(verified_library, tmp_path, (near_miss,))
+    engine = build_engine(
+        replace(offline_config, model=ModelConfig(provider="bedrock")),
+        warehouse=duckdb_sample, artifacts=LocalArtifactStore(tmp_path / "results"),
+        bedrock_client=ScriptedModel(answer_script(AGENT_SQL, ANSWER)),
+        library=verified_library, store=desk.store, today=lambda: TODAY,
+    )
+    worker = Worker(ingress_stack, engine, desk.desk)
+    slack(mention("Ev08ABCDEF", QUESTION, THREAD))
+    worker.run_queued()
+    slack(verify_click(REVIEWER))
+    [opened] = ingress_stack.slack_api.accepted("views.open")
+    view = opened.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+
+    # WHEN the reviewer drops the country from the question, its parameters and its SQL
+    def edited(block: dict[str, Any]) -> dict[str, Any]:
+        value = block["element"].get("initial_value") or ""
+        value = {"question": value.replace(" in France", ""),
+                 "params": "\n".join(line for line in value.splitlines()
+                                     if not line.startswith("country")),
+                 "sql": value.replace("AND u.country = :country", "")}.get(block["block_id"],
+                                                                          value)
+        return {**block, "element": {**block["element"], "initial_value": value}}
+
+    view = {**view, "blocks": [edited(block) if block.get("type") == "input" else block
+                               for block in view["blocks"]]}
+    ingress_stack.slack_api.reset()
+    slack(submitted_as_prefilled(view, REVIEWER))
+    assert worker.run_queued() == [VERIFY]
+    # THEN the thread reads why: the near miss would be answered by the new entry
+    [refusal] = ingress_stack.slack_api.accepted("chat.postMessage")
+    assert refusal.args["thread_ts"] == THREAD
+    assert "Not verified" in refusal.args["text"] and near_miss in refusal.args["text"]
+    assert desk.store.entries() == []
