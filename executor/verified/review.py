@@ -89,7 +89,8 @@ class ReviewDesk:
         fingerprint = self._fingerprint(entry, with_entry)
         _check_collisions(entry, matcher, with_entry, self._other_questions(entry, matcher))
         try:
-            self.store.put(replace(stored, fingerprint=fingerprint))
+            self.store.put(replace(stored, fingerprint=fingerprint,
+                                   answer=answer_template(fingerprint)))
         except EntryExists as e:
             raise Refused(f"Not verified: an entry named `{entry.id}` was stored meanwhile; "
                           "choose another name") from e
@@ -197,6 +198,17 @@ def intent_of(question: str, normaliser: Normaliser) -> dict[str, Any]:
     if meaning.grouping:
         intent["grouping"] = sorted(meaning.grouping)
     return intent | {"shape": meaning.shape}
+
+
+def answer_template(fingerprint: Fingerprint) -> str | None:
+    """The sentence a one-row result is answered with, each column named with its value
+    ("purchases: **2** in France."); none for more rows, which the table shows."""
+    columns = fingerprint.columns
+    if fingerprint.row_count != 1 or not all(c.isidentifier() for c in columns):
+        return None
+    shown = [f"{c.replace('_', ' ')}: **{{{c}{':,' if kind == 'number' else ''}}}**"
+             for c, kind in zip(columns, fingerprint.types, strict=True)]
+    return "; ".join(shown) + "{filters}."
 
 
 def _param_spec(param: ReviewParam) -> dict[str, Any]:

@@ -107,6 +107,7 @@ def test_a_verified_answer_answers_the_question_from_then_on_without_the_model(
     for question in (QUESTION, "How many purchases were made on iPads in Germany this year?"):
         again = worker.answer(question)
         assert again.verified and again.entry_id == first.proposal.name
+        assert again.text.startswith("Purchases: **") and "for device tablet" in again.text
     assert len(worker.agent.requests) == 1
     # AND a redelivery of the verify job posts nothing again
     slack_api.reset()
