@@ -47,6 +47,7 @@ from executor.verified.transpile import to_dialect
 from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
+from executor.warehouse.guard import CheckedSQL
 from executor.warehouse.guarded import guard
 
 logger = service_logger()
@@ -64,7 +65,9 @@ class Refused(UserFacingError):
 @dataclass(frozen=True)
 class ReviewDesk:
     """Carries out review jobs against the live library and its store. `warehouse` opens
-    a warehouse for one verification (closed after it): reviews are rare, so none is held."""
+    a warehouse for one verification (closed after it): reviews are rare, so none is held.
+    The warehouse's first question is the guard's: unsafe SQL is refused as such, whatever
+    else is wrong with the entry."""
 
     library: LiveLibrary
     store: VerifiedStore
@@ -84,9 +87,14 @@ class ReviewDesk:
         except LibraryError as e:
             raise Refused(f"Not verified: {e}") from e
         self._check_name(entry.id, matcher)
-        with_entry = self.library.with_entry(entry)
-        _check_own_questions(entry, with_entry)
-        fingerprint = self._fingerprint(entry, with_entry)
+        warehouse = self.warehouse()
+        try:
+            checked = _guarded(warehouse, entry)
+            with_entry = self.library.with_entry(entry)
+            _check_own_questions(entry, with_entry)
+            fingerprint = self._fingerprint(warehouse, checked, entry, with_entry)
+        finally:
+            warehouse.close()
         _check_collisions(entry, matcher, with_entry, self._other_questions(entry, matcher))
         try:
             self.store.put(replace(stored, fingerprint=fingerprint,
@@ -121,25 +129,19 @@ class ReviewDesk:
             raise Refused(f"Not verified: an entry named `{entry_id}` exists already; "
                           "choose another name")
 
-    def _fingerprint(self, entry: Entry, matcher: Matcher) -> Fingerprint:
-        """Guard and run the entry's SQL with its question's values, as the library would."""
+    def _fingerprint(
+        self, warehouse: Warehouse, checked: CheckedSQL, entry: Entry, matcher: Matcher
+    ) -> Fingerprint:
+        """Run the entry's SQL with its question's values bound as the library binds them."""
         match = matcher.match(entry.question)
         assert match is not None, "checked: the entry answers its own question"
-        warehouse = self.warehouse()
+        sql = to_dialect(entry.sql, warehouse.dialect)
+        today = anchor_day(self.today(), data_as_of(warehouse, [sql], self.today()))
         try:
-            sql = to_dialect(entry.sql, warehouse.dialect)
-            try:
-                checked = guard(warehouse, sql)
-            except UnsafeSQL as e:
-                raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
-            today = anchor_day(self.today(), data_as_of(warehouse, [sql], self.today()))
-            try:
-                rows = warehouse.query(checked.capped(FINGERPRINT_ROWS), FINGERPRINT_ROWS,
-                                       bind(entry, match.values, today))
-            except WarehouseError as e:
-                raise Refused(f"Not verified: the SQL failed: {e}") from e
-        finally:
-            warehouse.close()
+            rows = warehouse.query(checked.capped(FINGERPRINT_ROWS), FINGERPRINT_ROWS,
+                                   bind(entry, match.values, today))
+        except WarehouseError as e:
+            raise Refused(f"Not verified: the SQL failed: {e}") from e
         return fingerprint_of(rows, ordered=checked.statement.args.get("order") is not None)
 
     def _other_questions(self, entry: Entry, matcher: Matcher) -> list[str]:
@@ -222,6 +224,14 @@ def _param_spec(param: ReviewParam) -> dict[str, Any]:
     if param.kind == "int":
         return {"type": "int", "slot": param.source or "top"}
     return {"type": "period"}
+
+
+def _guarded(warehouse: Warehouse, entry: Entry) -> CheckedSQL:
+    """The entry's SQL as the guard the agent's run_sql uses accepts it, or Refused."""
+    try:
+        return guard(warehouse, to_dialect(entry.sql, warehouse.dialect))
+    except UnsafeSQL as e:
+        raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
 
 
 def _check_own_questions(entry: Entry, matcher: Matcher) -> None:
