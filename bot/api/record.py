@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.answer import Answer
 from bot.delivery import (
+    MENTION,
     Delivery,
     Draft,
     Outbox,
@@ -59,6 +60,11 @@ class RecordOutbox:
     def viewing(self) -> Viewing | None:
         """An API client views nothing beside its request."""
         return None
+    def say(self, text: str, *, mention: str | None = None) -> Delivery:
+        """The notice is recorded as the job's answer, the person's id in place of MENTION."""
+        self._jobs.mark_done(self._job_id,
+                             Answer(text=text.replace(MENTION, mention or "")).to_dict())
+        return Delivery()
 
     def fail(self, message: str) -> None:
         """The failure reaches the client through GET /prompt/{job_id}."""

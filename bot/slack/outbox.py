@@ -52,6 +52,7 @@ from bot.slack.render import (
     SlackMessage,
     SlackReply,
     error_message,
+    notice_message,
     placeholder,
     question_message,
     render_answer,
@@ -249,6 +250,13 @@ class SlackOutbox:
         conversations.info."""
         channel = (self._job.context or {}).get("channel_id")
         return self._replier.channel_about(channel) if channel else None
+    def say(self, text: str, *, mention: str | None = None) -> Delivery:
+        """One marked message in the thread, as an answer's head, so a takeover finds it."""
+        self._stop_progress()
+        self._replier.post(self._to, notice_message(text, mention),
+                           marker=Marker("answer", self._job.job_id, messages=1))
+        record_delivered(self._jobs, self._job.job_id, None)
+        return Delivery()
 
     def fail(self, message: str) -> None:
         self._stop_progress()
