@@ -3,6 +3,7 @@
 pytest_plugins: list[str] = [
     "tests.support.scripted_model",
     "tests.support.slack_api",
+    "tests.support.teams_connector",
     "tests.support.aws",
     "tests.support.postgres",
     "tests.support.worker",
