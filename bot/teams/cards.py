@@ -1,5 +1,7 @@
 """An Answer as Teams messages: one Adaptive Card (typed with microsoft-teams-cards), and
-plain continuation messages when the answer's text is too long for one message.
+plain continuation messages when the answer's text is too long for one message. Loaded
+only where an answer or greeting is rendered (the worker), never by the dead-letter
+notifier, whose Lambda has no card library.
 
 The card, in reading order: a "verified query" badge, the answer's text (Teams renders its
 Markdown), the SQL behind a "Show SQL" toggle (Action.ToggleVisibility), the table preview
@@ -21,7 +23,6 @@ import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from microsoft_teams.cards import Action as CardAction
 from microsoft_teams.cards import (
@@ -44,9 +45,10 @@ from microsoft_teams.cards import (
     ToggleVisibilityAction,
 )
 
-from bot.answer import BOLD, PREVIEW_ROWS, Answer, Chart, footer_parts
+from bot.answer import PREVIEW_ROWS, Answer, Chart, footer_parts
 from bot.answer import Table as Preview
 from bot.table_text import table_cells
+from bot.teams.messages import Activity, one_line, text_message
 
 # Teams' limit is about 40 KB per message: the activity's JSON is kept under this.
 MESSAGE_BUDGET_BYTES = 38_000
@@ -61,8 +63,6 @@ SQL_ID = "sql"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 VERIFIED_BADGE = "✅ **Verified query** — answered from the library"
 
-Activity = dict[str, Any]
-
 
 @dataclass(frozen=True)
 class TeamsReply:
@@ -70,24 +70,6 @@ class TeamsReply:
 
     card: Activity
     rest: list[Activity] = field(default_factory=list)
-
-
-def text_message(text: str) -> Activity:
-    return {"type": "message", "textFormat": "markdown", "text": text}
-
-
-def status_message(stage: str) -> Activity:
-    """The placeholder while the engine works: "⏳ Running SQL (2nd try)"."""
-    return text_message(f"⏳ {_one_line(stage)[:300]}")
-
-
-def placeholder() -> Activity:
-    return status_message("Working on it…")
-
-
-def error_message(message: str, job_id: str) -> Activity:
-    """A failure the person should read, with the reference for support."""
-    return text_message(f"⚠️ {message}\n\nref {job_id}")
 
 
 def greeting_message(text: str, prompts: list[str]) -> Activity:
@@ -106,7 +88,7 @@ def card_message(card: AdaptiveCard, *, summary: str) -> Activity:
     """A message activity carrying `card`; `summary` is the notification's text."""
     return {
         "type": "message",
-        "summary": _one_line(summary)[:300],
+        "summary": one_line(summary)[:300],
         "attachments": [{
             "contentType": CARD_CONTENT_TYPE,
             "content": card.model_dump(exclude_none=True, by_alias=True),
@@ -184,7 +166,7 @@ def _card(answer: Answer, text: str, fit: _Fit, job_id: str) -> AdaptiveCard:
                 for name, where in answer.artifacts.items() if _is_link(where)]
     body.append(ActionSet(actions=_review_actions(answer, job_id)))
     return AdaptiveCard(version="1.5", body=body, actions=actions or None,
-                        fallback_text=_one_line(answer.text)[:300])
+                        fallback_text=one_line(answer.text)[:300])
 
 
 def _sql(statements: list[str], limit: int | None) -> Container:
@@ -279,6 +261,3 @@ def _is_link(where: str) -> bool:
     return where.startswith(("https://", "http://"))
 
 
-def _one_line(text: str) -> str:
-    """One line of plain text (a notification, a fallback): Markdown bold unmarked."""
-    return " ".join(BOLD.sub(r"\2", text).split())

@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.delivery import DeliveryError, Unavailable, Unreachable
 from bot.observability import service_logger
+from bot.teams.messages import Activity
 
 logger = service_logger()
 
@@ -40,8 +41,6 @@ BACKOFF_BASE_S = 0.5
 MAX_RETRY_AFTER_S = 30.0
 # Hosts a test stand-in may use over plain HTTP; every other service URL must be https.
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-Activity = dict[str, Any]
 
 
 @dataclass(frozen=True)

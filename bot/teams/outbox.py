@@ -2,6 +2,9 @@
 the dead-letter notifier (`TeamsChannel`, built by `bot.delivery.open_channels`). It speaks
 to Teams only through `bot.teams.connector` and `bot.teams.cards`.
 
+Standard library only at import (the dead-letter notifier loads it to tell a person about a
+failure); the card library is loaded when an answer or greeting is rendered.
+
 `TeamsOutbox`: a placeholder message replying to the person's message (in a channel, the
 conversation id names the thread, so the reply lands in it), throttled progress on it, then
 the answer's card replacing it in place; text too long for one message follows in
@@ -34,17 +37,15 @@ from bot.job import Job, ReplyTo
 from bot.job_store import DONE, JobRecord
 from bot.observability import service_logger
 from bot.progress import ThrottledProgress
-from bot.teams.cards import (
+from bot.teams.config import TeamsConfig
+from bot.teams.connector import AppToken, Connector, Credentials
+from bot.teams.messages import (
     Activity,
     error_message,
-    greeting_message,
     placeholder,
-    render_answer,
     status_message,
     text_message,
 )
-from bot.teams.config import TeamsConfig
-from bot.teams.connector import AppToken, Connector, Credentials
 
 logger = service_logger()
 
@@ -129,6 +130,10 @@ class TeamsOutbox:
         return self._status
 
     def answer(self, answer: Answer) -> Delivery:
+        # Here, not at the top: the dead-letter notifier's Lambda, which only tells, has no
+        # card library.
+        from bot.teams.cards import render_answer
+
         self._stop_progress()
         reply = render_answer(answer, job_id=self._job.job_id)
         assert self._to.message is not None, "open() posted or found the placeholder"
@@ -153,6 +158,8 @@ class TeamsOutbox:
     def greet(self, suggest: Suggest) -> Delivery:
         """A welcome for a personal install, with suggested prompts as buttons. Sent once:
         its id is stored as the placeholder's, and a redelivery that finds one sends none."""
+        from bot.teams.cards import greeting_message
+
         if not self._to.message:
             welcome = greeting_message(WELCOME, suggest(""))
             self._to = self._to.at(self._channel.put(self._in_thread(), welcome))
