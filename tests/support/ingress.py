@@ -5,7 +5,7 @@ client, shared by the module's tests (building clients is the slow part).
 `ingress_stack` (per test): a fresh jobs queue, idempotency, jobs and feedback tables, and
 settings pointing at them and at a Slack Web API stand-in (tests/support/slack_api.py).
 `ingress_stack.slack()` builds the Slack handler's request path, `ingress_stack.prompt_api()`
-the prompt API's.
+the prompt API's, `ingress_stack.teams(metadata_url)` the Teams front door's.
 `ingress_logs` (per test): the log records the ingress writes during the test.
 `lambda_env` (per test): the Lambda entry points as Lambda runs them, built from
 `ingress_stack.env` on their first call, as in a new container.
@@ -35,7 +35,10 @@ from bot.job_store import JobsConfig, JobStore
 from bot.slack.app import create_app
 from bot.slack.config import SlackConfig
 from bot.slack.ingress import SlackIngress
-from handlers import prompt_api, slack_events
+from bot.teams.auth import SigningKeys, TokenValidator
+from bot.teams.config import TeamsConfig
+from bot.teams.ingress import TeamsIngress
+from handlers import prompt_api, slack_events, teams_messages
 from tests.support.events import LambdaContext
 from tests.support.local_aws import LOCAL_CREDENTIALS
 from tests.support.logs import listening
@@ -124,6 +127,21 @@ class IngressStack:
             **({"new_job_id": new_job_id} if new_job_id else {}),
         )
 
+    def teams(self, metadata_url: str, *, app_id: str, **settings: Any) -> TeamsIngress:
+        """The Teams front door on these resources, its keys from `metadata_url`; keyword
+        arguments are fields of the Teams config."""
+        teams = TeamsConfig(app_id=app_id, openid_metadata_url=metadata_url, **settings)
+        return TeamsIngress(
+            teams,
+            self.ingress,
+            validator=TokenValidator(app_id, SigningKeys(metadata_url)),
+            queue=SqsJobQueue(str(self.ingress.jobs.queue_url), client=self.aws.sqs),
+            idempotency=DynamoDBIdempotency(str(self.ingress.idempotency_table),
+                                            client=self.aws.dynamodb),
+            ballot=Ballot(self.feedback_store(), self.job_store()),
+            jobs=self.job_store(),
+        )
+
     def job_store(self, table: str | None = None) -> JobStore:
         return JobStore(table or str(self.ingress.jobs.table), client=self.aws.dynamodb)
 
@@ -195,9 +213,11 @@ def fresh_handlers() -> Iterator[None]:
     """Each test is a new container: the cached app and API are built again."""
     slack_events._ingress.cache_clear()
     prompt_api._api.cache_clear()
+    teams_messages._ingress.cache_clear()
     yield
     slack_events._ingress.cache_clear()
     prompt_api._api.cache_clear()
+    teams_messages._ingress.cache_clear()
 
 
 @pytest.fixture
