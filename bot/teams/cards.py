@@ -47,7 +47,10 @@ from microsoft_teams.cards import (
 
 from bot.answer import PREVIEW_ROWS, Answer, Chart, footer_parts
 from bot.answer import Table as Preview
+from bot.feedback import DOWN, UP
 from bot.table_text import table_cells
+from bot.teams.activities import FEEDBACK, RETIRE, VERIFY
+from bot.teams.activities import CardAction as TeamsAction
 from bot.teams.messages import Activity, one_line, text_message
 
 # Teams' limit is about 40 KB per message: the activity's JSON is kept under this.
@@ -224,22 +227,23 @@ def _local_files(artifacts: dict[str, str]) -> list[CardElement]:
 
 
 def _review_actions(answer: Answer, job_id: str) -> list[CardAction]:
-    actions: list[CardAction] = [
-        ExecuteAction(title="👍", verb="feedback", tooltip="This answer was useful",
-                      data={"vote": "up", "job_id": job_id}),
-        ExecuteAction(title="👎", verb="feedback", tooltip="This answer was not useful",
-                      data={"vote": "down", "job_id": job_id}),
+    """👍/👎, then Verify for an agent answer with SQL or Retire for a verified one (the
+    front door lets reviewers alone do either)."""
+    actions = [
+        _execute("👍", "This answer was useful", TeamsAction(FEEDBACK, job_id, value=UP)),
+        _execute("👎", "This answer was not useful", TeamsAction(FEEDBACK, job_id, value=DOWN)),
     ]
     if answer.verified and answer.entry_id:
-        actions.append(ExecuteAction(title="Retire", verb="retire",
-                                     tooltip="Retire this verified query (reviewers)",
-                                     data={"entry_id": answer.entry_id, "job_id": job_id}))
+        actions.append(_execute("Retire", "Retire this verified query (reviewers)",
+                                TeamsAction(RETIRE, job_id, entry_id=answer.entry_id)))
     elif not answer.verified and answer.sql:
-        actions.append(ExecuteAction(title="Verify", verb="verify",
-                                     tooltip="Add this answer to the verified library "
-                                             "(reviewers)",
-                                     data={"job_id": job_id}))
+        actions.append(_execute("Verify", "Add this answer to the verified library "
+                                          "(reviewers)", TeamsAction(VERIFY, job_id)))
     return actions
+
+
+def _execute(title: str, tooltip: str, action: TeamsAction) -> ExecuteAction:
+    return ExecuteAction(title=title, tooltip=tooltip, verb=action.action, data=action.data())
 
 
 def _pieces(text: str, limit: int) -> list[str]:

@@ -37,6 +37,7 @@ from bot.job import Job, ReplyTo
 from bot.job_store import DONE, JobRecord
 from bot.observability import service_logger
 from bot.progress import ThrottledProgress
+from bot.teams.activities import NOTICE
 from bot.teams.config import TeamsConfig
 from bot.teams.connector import AppToken, Connector, Credentials
 from bot.teams.messages import (
@@ -156,13 +157,17 @@ class TeamsOutbox:
         return Delivery(tuple(missing))
 
     def greet(self, suggest: Suggest) -> Delivery:
-        """A welcome for a personal install, with suggested prompts as buttons. Sent once:
-        its id is stored as the placeholder's, and a redelivery that finds one sends none."""
+        """A welcome for a personal install, with suggested prompts as buttons; or the
+        notice the front door left in the job's context (how to ask), in its place. Sent
+        once: its id is stored as the placeholder's, and a redelivery that finds one sends
+        none."""
         from bot.teams.cards import greeting_message
 
         if not self._to.message:
-            welcome = greeting_message(WELCOME, suggest(""))
-            self._to = self._to.at(self._channel.put(self._in_thread(), welcome))
+            notice = (self._job.context or {}).get(NOTICE)
+            greeting = text_message(notice) if notice else greeting_message(WELCOME,
+                                                                             suggest(""))
+            self._to = self._to.at(self._channel.put(self._in_thread(), greeting))
             self._jobs.set_placeholder(self._job.job_id, self._to)
         record_delivered(self._jobs, self._job.job_id, None)
         return Delivery()

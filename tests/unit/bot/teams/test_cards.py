@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.answer import Answer, Chart, Table, Usage
+from bot.teams.activities import CardAction
 from bot.teams.cards import (
     CARD_CONTENT_TYPE,
     MAX_DATA_URI_BYTES,
@@ -102,10 +103,13 @@ def test_an_agent_answer_offers_votes_and_verify() -> None:
     card = card_of(render_answer(answer(), job_id="job-1").card)
     actions = elements(card, "Action.Execute")
     assert [(a["title"], a["verb"], a["data"]) for a in actions] == [
-        ("👍", "feedback", {"vote": "up", "job_id": "job-1"}),
-        ("👎", "feedback", {"vote": "down", "job_id": "job-1"}),
-        ("Verify", "verify", {"job_id": "job-1"}),
+        ("👍", "feedback", {"action": "feedback", "job_id": "job-1", "value": "up"}),
+        ("👎", "feedback", {"action": "feedback", "job_id": "job-1", "value": "down"}),
+        ("Verify", "verify", {"action": "verify", "job_id": "job-1"}),
     ]
+    # The front door reads each back as the action it is
+    assert [CardAction.from_data(a["data"], a["verb"]).value for a in actions] == [
+        "up", "down", None]
 
 
 def test_a_verified_answer_offers_retire_and_says_it_is_verified() -> None:
@@ -114,7 +118,8 @@ def test_a_verified_answer_offers_retire_and_says_it_is_verified() -> None:
     assert texts(card)[0].startswith("✅ **Verified query**")
     actions = elements(card, "Action.Execute")
     assert [a["verb"] for a in actions] == ["feedback", "feedback", "retire"]
-    assert actions[-1]["data"] == {"entry_id": "monthly_revenue", "job_id": "job-2"}
+    assert CardAction.from_data(actions[-1]["data"], "retire") == CardAction(
+        "retire", "job-2", entry_id="monthly_revenue")
 
 
 def test_a_small_chart_without_a_link_is_inlined(tmp_path: Path) -> None:

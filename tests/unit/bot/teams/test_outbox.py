@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
@@ -14,6 +15,7 @@ import pytest
 from bot.delivery import WELCOME, Channels
 from bot.job import GREETING, Job
 from bot.job_store import DONE, FAILED, JobRecord, JobStore
+from bot.teams.activities import NOTICE
 from bot.teams.outbox import RETRYING, TeamsChannel
 from executor.conversations import ConversationStore
 from executor.errors import TransientError, UserFacingError
@@ -167,3 +169,14 @@ def test_a_personal_install_is_greeted_once_with_suggested_prompts(
     card = card_json(welcome.body)
     assert WELCOME in card and prompts[0] in card
     assert record(aws_stack, job).status == DONE
+
+
+def test_a_greeting_with_a_notice_posts_the_notice_instead(
+    runner: Runner, teams_connector: TeamsConnectorStandIn,
+) -> None:
+    job = replace(teams_job(teams_connector.url, "", kind=GREETING),
+                  context={NOTICE: "Ask me a question after the mention."})
+    assert runner(ScriptedEngine()).run(message(job, 1)).action is Action.DELETE
+    (notice,) = teams_connector.in_conversation(CHANNEL_THREAD)
+    assert notice.body["text"] == "Ask me a question after the mention."
+    assert notice.reply_to_id == job.reply_to.activity_id
