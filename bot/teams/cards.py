@@ -229,7 +229,7 @@ def _local_files(artifacts: dict[str, str]) -> list[CardElement]:
 def _review_actions(answer: Answer, job_id: str) -> list[CardAction]:
     """👍/👎, then Verify for an agent answer with SQL or Retire for a verified one (the
     front door lets reviewers alone do either)."""
-    actions = [
+    actions: list[CardAction] = [
         _execute("👍", "This answer was useful", TeamsAction(FEEDBACK, job_id, value=UP)),
         _execute("👎", "This answer was not useful", TeamsAction(FEEDBACK, job_id, value=DOWN)),
     ]
