@@ -3,7 +3,6 @@
 pytest_plugins: list[str] = [
     "tests.support.scripted_model",
     "tests.support.slack_api",
-    "tests.support.teams_connector",
     "tests.support.aws",
     "tests.support.postgres",
     "tests.support.worker",
@@ -16,4 +15,5 @@ pytest_plugins: list[str] = [
     "tests.support.metrics",
     "tests.support.takeover",
     "tests.support.teams_auth",
+    "tests.support.teams_connector",
 ]

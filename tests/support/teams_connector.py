@@ -1,7 +1,8 @@
 """A local stand-in of the Bot Connector API and of the token endpoint the bot's token comes
 from, on one small threaded HTTP server on 127.0.0.1.
 
-- `POST /token` (the `token_url`): client credentials for APP_ID / APP_PASSWORD, scope
+- `POST /token` (the `token_url`): client credentials for APP_ID (the app the front door's
+  tests sign for) / APP_PASSWORD, scope
   `https://api.botframework.com/.default`; answers a fresh token (`expires_in` settable).
 - `POST /v3/conversations/{id}/activities[/{replyToId}]`: keeps the activity, answers its
   new id. `PUT .../activities/{id}`: replaces a kept activity. `DELETE`: removes it. Each
@@ -34,8 +35,8 @@ import pytest
 
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.teams.config import TeamsConfig
+from tests.support.teams_auth import APP_ID
 
-APP_ID = "00000000-0000-0000-0000-00000000a99"
 APP_PASSWORD = "teams-test-password"
 SCOPE = "https://api.botframework.com/.default"
 MAX_MESSAGE_BYTES = 40_000
