@@ -21,7 +21,8 @@ CHECKOV_VERSION := 3.3.30
 TEMPLATE_OPTIONS := .aws-sam/template-options.yaml
 TEMPLATE_OPTION_VALUES := KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab \
 	EnableBucketVersioning=true AccessLogBucketName=databot-access-logs \
-	AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:databot-alarms XRayTracer=Enabled
+	AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:databot-alarms XRayTracer=Enabled \
+	TeamsAppId=00000000-0000-4000-8000-00000000b07d
 export SAM_CLI_TELEMETRY := 0
 # Wheels of the worker image's requirements, so the image test installs them offline.
 WHEELHOUSE := .wheelhouse
@@ -32,7 +33,7 @@ DEB_PACKAGES := pgbouncer libseccomp2
 # ... and the benchmarks: GNU time measures peak memory (/usr/bin/time -v).
 BENCH_DEB_PACKAGES := time
 
-.PHONY: demo test test-repeat lint typecheck template-check system-deps bench-deps bench clean
+.PHONY: demo test test-repeat lint typecheck template-check system-deps bench-deps bench clean teams-app
 
 $(DEMO_INSTALLED): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -95,14 +96,22 @@ template-check: $(INSTALLED) $(SAM) $(CHECKOV) $(TEMPLATE_OPTIONS)
 	done
 
 # `sam build` calls these (BuildMethod: makefile): each ingress Lambda gets bot/ and handlers/
-# plus only handlers/requirements.txt, as Linux wheels for the Lambda runtime.
-build-SlackEventsFunction build-PromptApiFunction build-DlqNotifierFunction:
+# plus only its requirements, as Linux wheels for the Lambda runtime: handlers/requirements.txt,
+# or for the Teams front door handlers/teams_requirements.txt (PyJWT; no Slack SDK).
+FUNCTION_REQUIREMENTS := handlers/requirements.txt
+build-TeamsMessagesFunction: FUNCTION_REQUIREMENTS := handlers/teams_requirements.txt
+build-SlackEventsFunction build-PromptApiFunction build-DlqNotifierFunction build-TeamsMessagesFunction:
 	@[ -n "$(ARTIFACTS_DIR)" ] || { echo "ARTIFACTS_DIR is unset: run this through sam build"; exit 1; }
 	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --implementation cp \
 		--python-version 3.12 --platform manylinux2014_x86_64 --only-binary=:all: \
-		-r handlers/requirements.txt
+		-r $(FUNCTION_REQUIREMENTS)
 	cp -R bot handlers "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+
+# The Teams app package to upload (docs/deploy.md): teams/manifest.json with the bot's app id
+# substituted, and its two icons. `make teams-app TEAMS_APP_ID=<the Entra app id>`.
+teams-app:
+	$(PYTHON) scripts/teams_app.py teams build/teams-app.zip --app-id "$(TEAMS_APP_ID)"
 
 test: $(INSTALLED) system-deps lint typecheck template-check $(WHEELHOUSE)/.complete
 	$(BIN)/pytest
@@ -132,4 +141,4 @@ bench-%: $(INSTALLED) system-deps bench-deps
 	$(BIN)/python -m bench $*
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(WHEELHOUSE) results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(WHEELHOUSE) build results .pytest_cache .mypy_cache .ruff_cache

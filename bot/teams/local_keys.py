@@ -26,7 +26,6 @@ from bot.teams.config import CHANNEL_ID, TOKEN_ISSUER
 
 METADATA_FILE = "openidconfiguration"
 JWKS_FILE = "jwks.json"
-KEY_FILE = "signing-key.pem"
 
 
 @dataclass(frozen=True)
@@ -92,12 +91,12 @@ def sign_activity_event(event: Mapping[str, Any], key: LocalSigningKey, *, app_i
     return {**event, "headers": {**headers, "authorization": f"Bearer {token}"}}
 
 
-def write_key_endpoint(folder: Path, key: LocalSigningKey, base_url: str) -> None:
-    """The key and the documents of a key endpoint in `folder`: serve the folder at
-    `base_url` (e.g. `python -m http.server`) and point TEAMS_OPENID_METADATA_URL at
-    `<base_url>/openidconfiguration`."""
+def write_key_endpoint(key_path: Path, key: LocalSigningKey, base_url: str) -> None:
+    """The key at `key_path` and, beside it, the documents of a key endpoint: serve that
+    folder at `base_url` (e.g. `python -m http.server`) and point TEAMS_OPENID_METADATA_URL
+    at `<base_url>/openidconfiguration`."""
+    folder = key_path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    key_path = folder / KEY_FILE
     key_path.write_bytes(key.private_pem)
     key_path.chmod(0o600)
     (folder / JWKS_FILE).write_text(json.dumps({"keys": [key.jwk()]}, indent=2))
@@ -107,7 +106,7 @@ def write_key_endpoint(folder: Path, key: LocalSigningKey, base_url: str) -> Non
 
 def load_key(path: Path) -> LocalSigningKey:
     """A PEM private key saved by `write_key_endpoint` (its key id is the one in the key
-    set beside it, when there is one; else the file's name)."""
+    set beside it, when there is one; else the file's name without its suffix)."""
     pem = path.read_bytes()
     jwks = path.parent / JWKS_FILE
     kid = path.stem

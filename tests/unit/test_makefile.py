@@ -56,13 +56,17 @@ def makefile_built_functions() -> list[str]:
 @pytest.mark.parametrize("function", makefile_built_functions())
 def test_ingress_functions_build_with_pip_alone(function: str, tmp_path: Path) -> None:
     # GIVEN a function `sam build FUNCTION` builds through the Makefile (no Docker involved)
-    assert function in {"SlackEventsFunction", "PromptApiFunction", "DlqNotifierFunction"}
+    assert function in {"SlackEventsFunction", "PromptApiFunction", "DlqNotifierFunction",
+                        "TeamsMessagesFunction"}
+    # (the Teams front door has its own, smaller requirements: no Slack SDK)
+    requirements = ("handlers/teams_requirements.txt" if function == "TeamsMessagesFunction"
+                    else "handlers/requirements.txt")
     # WHEN sam runs its target
     lines = planned(f"build-{function}", tmp_path / "venv", f"ARTIFACTS_DIR={tmp_path}/out")
     commands = "\n".join(lines).replace("\\\n", " ").splitlines()  # continuation lines joined
     # THEN it installs the Lambda's Linux wheels with pip and copies bot/ and handlers/ only
     (pip,) = [command for command in commands if "pip install" in command]
-    assert "-r handlers/requirements.txt" in pip and "--only-binary=:all:" in pip
+    assert f"-r {requirements}" in pip and "--only-binary=:all:" in pip
     assert "--platform manylinux2014_x86_64" in pip and "--python-version 3.12" in pip
     assert any(c.startswith(f'cp -R bot handlers "{tmp_path}/out/"') for c in commands)
     assert not any("docker" in command for command in commands)

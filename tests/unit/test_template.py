@@ -48,6 +48,7 @@ EVERYTHING_ON = {
     "EnableBucketVersioning": "true",
     "AccessLogBucketName": "databot-access-logs",
     "XRayTracer": "Enabled",
+    "TeamsAppId": "00000000-0000-4000-8000-00000000b07d",
 }
 KMS_KEY = EVERYTHING_ON["KmsKeyArn"]
 
@@ -89,6 +90,8 @@ class Stack:
             return bool(left == right)
         if key == "Fn::Not":
             return not self._condition(args[0])
+        if key == "Fn::And":
+            return all(self._condition(arg) for arg in args)
         if key == "Condition":
             return self._condition(self.template["Conditions"][args])
         raise AssertionError(f"condition function {key} not understood by the test")
@@ -409,10 +412,13 @@ def test_routes_slack_open_and_prompt_api_behind_iam(stack: Stack) -> None:
             if event["Type"] == "HttpApi":
                 p = event["Properties"]
                 routes[(p["Method"], p["Path"])] = p.get("Auth", {}).get("Authorizer")
+    teams = "TeamsMessagesFunction" in stack.resources  # only with a Teams app id
     assert routes == {
         ("POST", "/slack/events"): None,  # Slack signs its requests; the function verifies
         ("POST", "/prompt"): "AWS_IAM",
         ("GET", "/prompt/{job_id}"): "AWS_IAM",
+        # Bot Framework sends a signed token; the function validates it
+        **({("POST", "/teams/messages"): None} if teams else {}),
     }
     assert stack.properties("HttpApi")["Auth"]["EnableIamAuthorizer"] is True
 
@@ -441,6 +447,8 @@ FUNCTION_SETTINGS = {
                             "bot.feedback:FeedbackConfig"),
     "PromptApiFunction": ("bot.ingress.config:IngressConfig",),
     "DlqNotifierFunction": ("bot.job_store:JobsConfig", "bot.delivery:ChannelsConfig"),
+    "TeamsMessagesFunction": ("bot.teams.config:TeamsConfig", "bot.ingress.config:IngressConfig",
+                              "bot.feedback:FeedbackConfig"),
 }
 # Read by those configs, but not settings of the function.
 NOT_FUNCTION_SETTINGS = {
@@ -452,6 +460,11 @@ NOT_NOTIFIER_SETTINGS = {
     "SLACK_SIGNING_SECRET", "SLASH_COMMAND", "ALLOWED_TEAM_IDS", "ALLOWED_CHANNEL_IDS",
     "ALLOWED_USER_IDS", "BLOCKED_CHANNEL_IDS", "ALLOW_EXTERNAL_TEAMS", "SLACK_TEAM_ID",
     "JOBS_QUEUE_URL", "TEAMS_OPENID_METADATA_URL", "VERIFIED_REVIEWERS",
+}
+# The Teams front door needs no credential and sends nothing to the Bot Connector: these are
+# the worker's.
+NOT_TEAMS_FRONT_DOOR_SETTINGS = {
+    "TEAMS_APP_PASSWORD", "TEAMS_SECRET_ARN", "TEAMS_TOKEN_URL", "TEAMS_SERVICE_URL_HOSTS",
 }
 
 
@@ -479,9 +492,10 @@ def settings_read_by(function: str) -> set[str]:
     for reference in FUNCTION_SETTINGS[function]:
         module, name = reference.split(":")
         getattr(importlib.import_module(module), name).from_env(Env(environment))
-    ignored = NOT_FUNCTION_SETTINGS | (
-        NOT_NOTIFIER_SETTINGS if function == "DlqNotifierFunction" else set()
-    )
+    ignored = NOT_FUNCTION_SETTINGS | {
+        "DlqNotifierFunction": NOT_NOTIFIER_SETTINGS,
+        "TeamsMessagesFunction": NOT_TEAMS_FRONT_DOOR_SETTINGS,
+    }.get(function, set())
     return environment.names - ignored
 
 
@@ -493,28 +507,32 @@ def declared_variables(stack: Stack, function: str) -> dict[str, Any]:
     }
 
 
+# (On the stack with every option on: the Teams function exists only with a Teams app id.)
 @pytest.mark.parametrize("function", sorted(FUNCTION_SETTINGS))
-def test_functions_declare_every_setting_they_read(defaults: Stack, function: str) -> None:
+def test_functions_declare_every_setting_they_read(full: Stack, function: str) -> None:
     # GIVEN the settings the function's configs read from the environment
     read = settings_read_by(function)
     assert {"JOBS_TABLE", "JOB_TTL_DAYS"} <= read
     # THEN the template declares each on the function, so `sam local invoke --env-vars` can
     # set it (SAM local overrides only declared variables)
-    assert read - set(declared_variables(defaults, function)) == set()
+    assert read - set(declared_variables(full, function)) == set()
 
 
-def test_the_sample_env_file_sets_only_declared_variables(defaults: Stack) -> None:
+def test_the_sample_env_file_sets_only_declared_variables(full: Stack) -> None:
     # GIVEN the sample file for `sam local invoke --env-vars events/env.json`
     sample = json.loads((REPO / "events" / "env.json").read_text())
     assert set(sample) == set(FUNCTION_SETTINGS)
     for function, variables in sample.items():
         # THEN every variable it sets is declared on the function it names (else SAM drops it)
-        assert set(variables) - set(declared_variables(defaults, function)) == set(), function
+        assert set(variables) - set(declared_variables(full, function)) == set(), function
         assert all(isinstance(value, str) for value in variables.values()), function
     # AND the Slack ingress gets credentials without the secret, and local queue and tables
     slack = sample["SlackEventsFunction"]
     assert slack["SLACK_SECRET_ARN"] == "" and slack["SLACK_SIGNING_SECRET"]
     assert slack["JOBS_QUEUE_URL"].startswith(slack["AWS_ENDPOINT_URL"])
+    # AND the Teams front door gets an app id and a local key endpoint
+    teams = sample["TeamsMessagesFunction"]
+    assert teams["TEAMS_APP_ID"] and teams["TEAMS_OPENID_METADATA_URL"].startswith("http://")
 
 
 def test_credentials_declared_on_functions_are_empty_in_aws(stack: Stack) -> None:
@@ -594,13 +612,30 @@ def test_secrets_are_referenced_never_held(stack: Stack) -> None:
 def test_redshift_password_comes_through_ecs_secrets(full: Stack) -> None:
     secrets = {s["Name"]: s["ValueFrom"] for s in container(full)["Secrets"]}
     assert secrets["REDSHIFT_PASSWORD"] == f"{EVERYTHING_ON['RedshiftSecretArn']}:password::"
-    (policy,) = full.properties("WorkerExecutionRole")["Policies"]
+    (policy,) = [p for p in full.properties("WorkerExecutionRole")["Policies"]
+                 if p["PolicyName"] == "worker-execution"]
     readable = [
         s["Resource"]
         for s in policy["PolicyDocument"]["Statement"]
         if s["Action"] == "secretsmanager:GetSecretValue"
     ]
-    assert readable == [[SLACK_SECRET, EVERYTHING_ON["RedshiftSecretArn"]]]
+    assert readable == [[SLACK_SECRET, EVERYTHING_ON["RedshiftSecretArn"], "TeamsSecret"]]
+
+
+def test_teams_comes_with_an_app_id_and_only_the_worker_reads_its_secret(
+    full: Stack, defaults: Stack
+) -> None:
+    teams = {"TeamsMessagesFunction", "TeamsMessagesRole", "TeamsMessagesLogGroup", "TeamsSecret"}
+    assert teams <= set(full.resources)
+    assert not teams & set(defaults.resources)
+    secrets = {s["Name"]: s["ValueFrom"] for s in container(full)["Secrets"]}
+    assert secrets["TEAMS_APP_PASSWORD"] == "TeamsSecret:TEAMS_APP_PASSWORD::"
+    assert container_env(full)["TEAMS_APP_ID"] == EVERYTHING_ON["TeamsAppId"]
+    assert "TEAMS_APP_ID" not in container_env(defaults)
+    assert "TEAMS_APP_PASSWORD" not in {s["Name"] for s in container(defaults)["Secrets"]}
+    # the front door validates tokens with public keys: it reads no secret
+    assert not [s for role, s in statements(full) if role == "TeamsMessagesRole"
+                and "secretsmanager:GetSecretValue" in as_list(s["Action"])]
 
 
 # --- worker service -----------------------------------------------------------------------------
@@ -769,6 +804,8 @@ def test_roles_get_exactly_the_kms_permissions_they_need(full: Stack) -> None:
     assert granted == {
         "SlackEventsRole": producer,
         "PromptApiRole": producer,
+        "TeamsMessagesRole": producer,
+        "WorkerExecutionRole": {"kms:Decrypt"},  # the TeamsSecret
         "DlqNotifierRole": {"kms:Decrypt"},
         "PythonSandboxRole": {"kms:Decrypt"},
         "WorkerTaskRole": producer,
@@ -797,8 +834,11 @@ def test_bucket_versioning_and_access_logs_are_options(full: Stack, defaults: St
 def test_ingress_concurrency_is_reserved_by_parameter(full: Stack) -> None:
     slack = full.properties("SlackEventsFunction")["ReservedConcurrentExecutions"]
     prompt = full.properties("PromptApiFunction")["ReservedConcurrentExecutions"]
-    assert (slack, prompt) == (
-        full.parameters["SlackReservedConcurrency"], full.parameters["PromptApiReservedConcurrency"]
+    teams = full.properties("TeamsMessagesFunction")["ReservedConcurrentExecutions"]
+    assert (slack, prompt, teams) == (
+        full.parameters["SlackReservedConcurrency"],
+        full.parameters["PromptApiReservedConcurrency"],
+        full.parameters["TeamsReservedConcurrency"],
     )
 
 
@@ -806,7 +846,8 @@ def test_ingress_functions_are_traced_and_may_write_traces(full: Stack) -> None:
     assert full.globals["Function"]["Tracing"] == "Active"
     tracing_roles = {role for role, s in statements(full)
                      if "xray:PutTraceSegments" in as_list(s["Action"])}
-    assert tracing_roles == {"SlackEventsRole", "PromptApiRole", "DlqNotifierRole"}
+    assert tracing_roles == {"SlackEventsRole", "PromptApiRole", "DlqNotifierRole",
+                             "TeamsMessagesRole"}
     assert full.properties("PythonSandboxFunction")["Tracing"] == "PassThrough"
 
 
@@ -823,6 +864,7 @@ def test_the_tracer_parameter_switches_the_ingress_functions_tracer(
         "SlackEventsFunction": trace_disabled,
         "PromptApiFunction": trace_disabled,
         "DlqNotifierFunction": trace_disabled,
+        "TeamsMessagesFunction": trace_disabled,
         "PythonSandboxFunction": None,  # no tracer: its traces are passed through only
     }
 

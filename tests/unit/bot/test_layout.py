@@ -1,6 +1,7 @@
 """bot/'s root holds the platform-neutral contracts: none of its modules imports a chat
 platform's package when it is loaded (bot.delivery's registry imports one only inside
-`open_channels`, when a process builds its channels)."""
+`open_channels`, when a process builds its channels). The Teams front door's modules stay
+as light: no chat SDK, no web client library, nothing of the worker's."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from tests.support.paths import REPO
 
 PLATFORMS = ("bot.slack", "bot.teams", "slack_sdk", "slack_bolt")
 CONTRACTS = sorted((REPO / "bot").glob("*.py"))
+TEAMS_FRONT_DOOR = [REPO / "bot" / "teams" / f"{name}.py"
+                    for name in ("__init__", "config", "auth", "activities", "ingress")]
+TOO_HEAVY_FOR_THE_FRONT_DOOR = (
+    "bot.slack", "slack_sdk", "slack_bolt", "microsoft", "botbuilder", "requests", "httpx",
+    "aiohttp", "pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn",
+    "bot.teams.connector", "bot.teams.cards", "bot.teams.outbox", "bot.teams.local_keys",
+)
 
 
 def loaded_imports(path: Path) -> list[str]:
@@ -47,6 +55,12 @@ def printed(code: str) -> list[str]:
 @pytest.mark.parametrize("path", CONTRACTS, ids=lambda p: p.name)
 def test_no_contract_module_loads_a_chat_platform(path: Path) -> None:
     assert [name for name in loaded_imports(path) if name.startswith(PLATFORMS)] == []
+
+
+@pytest.mark.parametrize("path", TEAMS_FRONT_DOOR, ids=lambda p: p.name)
+def test_the_teams_front_door_loads_no_sdk_and_no_worker_library(path: Path) -> None:
+    loaded = loaded_imports(path)
+    assert [name for name in loaded if name.startswith(TOO_HEAVY_FOR_THE_FRONT_DOOR)] == []
 
 
 def test_slack_is_loaded_only_when_a_process_opens_its_channels() -> None:

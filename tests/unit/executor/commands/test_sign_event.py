@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,37 +13,16 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.ingress.http_events import parse_http_event
 from executor.commands import sign_event
+from tests.support.cli import run_databot
 from tests.support.events import EVENTS_DIR, load_event
-from tests.support.paths import REPO
 from tests.support.signing import SIGNING_SECRET
-
-HEAVY_MODULES = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn")
-
-RUN_CLI = """
-import sys
-from executor.cli import main
-code = main(sys.argv[1:])
-heavy = [name for name in {heavy!r} if name in sys.modules]
-print("HEAVY:", ",".join(heavy), file=sys.stderr)
-sys.exit(code)
-"""
 
 
 def run_cli(
     *args: str, stdin: str = "", secret: str | None = SIGNING_SECRET
 ) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", "")}
-    if secret is not None:
-        env["SLACK_SIGNING_SECRET"] = secret
-    return subprocess.run(
-        [sys.executable, "-c", RUN_CLI.format(heavy=HEAVY_MODULES), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=60,
-    )
+    env = {} if secret is None else {"SLACK_SIGNING_SECRET": secret}
+    return run_databot(*args, env=env, stdin=stdin)
 
 
 def test_databot_sign_event_prints_a_valid_fresh_signature_without_heavy_imports() -> None:
