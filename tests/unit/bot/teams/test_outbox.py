@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from bot.dead_letters import notify_dead_letter
 from bot.delivery import WELCOME, Channels
 from bot.job import GREETING, Job
 from bot.job_store import DONE, FAILED, JobRecord, JobStore
@@ -180,3 +181,26 @@ def test_a_greeting_with_a_notice_posts_the_notice_instead(
     (notice,) = teams_connector.in_conversation(CHANNEL_THREAD)
     assert notice.body["text"] == "Ask me a question after the mention."
     assert notice.reply_to_id == job.reply_to.activity_id
+
+
+def test_a_dead_lettered_job_is_told_on_its_placeholder(
+    runner: Runner, teams_connector: TeamsConnectorStandIn, aws_stack: AwsStack,
+) -> None:
+    # GIVEN a job whose first delivery posted its placeholder, then failed for a while
+    job = teams_job(teams_connector.url)
+    failing = ScriptedEngine(turns=0, error=TransientError("model busy"))
+    assert runner(failing).run(message(job, 1)).action is Action.RETRY
+    # WHEN the job lands in the dead-letter queue (in the notifier, a process of its own)
+    store = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
+    channels = Channels({"teams": TeamsChannel.connect(teams_connector.config())})
+    notify_dead_letter(job.to_json(), "m-1", jobs=store, channels=channels)
+    # THEN the placeholder says it gave up, with the reference, and the job is failed
+    (reply,) = teams_connector.in_conversation(CHANNEL_THREAD)
+    assert reply.body["text"].startswith("⚠️ ") and job.job_id in reply.body["text"]
+    assert record(aws_stack, job).status == FAILED
+    # AND a job recorded done is not told anything
+    done = teams_job(teams_connector.url, activity_id="1700000000003")
+    runner(ScriptedEngine(turns=0)).run(message(done, 1))
+    sent = len(teams_connector.connector_calls())
+    notify_dead_letter(done.to_json(), "m-2", jobs=store, channels=channels)
+    assert len(teams_connector.connector_calls()) == sent
