@@ -11,6 +11,7 @@ an Action.Submit (a message activity whose `value` is the data).
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -150,13 +151,14 @@ class Activity:
         return f"teams:{self.tenant_id or ''}:{self.thread_conversation_id}"
 
     def question(self) -> str:
-        """The text without the bot's @mentions (other people's keep their names), trimmed."""
+        """The text without the bot's @mentions (other people's keep their names), HTML
+        entities decoded (Teams escapes `<`, `&` and non-breaking spaces), trimmed."""
         text = self.text
         for entity in self.entities:
             mention = entity.get("text")
             if _mentioned(entity) == self.bot_id and isinstance(mention, str) and mention:
                 text = text.replace(mention, " ")
-        return _SPACES.sub(" ", _AT_TAG.sub("", text)).strip()
+        return _SPACES.sub(" ", html.unescape(_AT_TAG.sub("", text))).strip()
 
     def reply_to(self) -> ReplyTo:
         return ReplyTo(
@@ -231,17 +233,19 @@ def parse_activity(data: Any) -> Activity:
     kind, channel, service_url = (data.get(k) for k in ("type", "channelId", "serviceUrl"))
     if not all(isinstance(v, str) and v for v in (kind, channel, service_url)):
         raise MalformedActivity("type, channelId and serviceUrl must be non-empty strings")
-    if kind not in (MESSAGE, INVOKE, INSTALLATION_UPDATE, CONVERSATION_UPDATE):
-        return Activity(type=str(kind), channel_id=str(channel), service_url=str(service_url))
     conversation = _object(data, "conversation")
+    tenant = _object(_object(data, "channelData"), "tenant").get("id") or conversation.get(
+        "tenantId")
+    tenant_id = tenant if isinstance(tenant, str) else None
+    if kind not in (MESSAGE, INVOKE, INSTALLATION_UPDATE, CONVERSATION_UPDATE):
+        return Activity(type=str(kind), channel_id=str(channel), service_url=str(service_url),
+                        tenant_id=tenant_id)
     sender, recipient = _object(data, "from"), _object(data, "recipient")
     activity_id, conversation_id = data.get("id"), conversation.get("id")
     sender_id, bot_id = sender.get("id"), recipient.get("id")
     if not all(isinstance(v, str) and v
                for v in (activity_id, conversation_id, sender_id, bot_id)):
         raise MalformedActivity("id, conversation.id, from.id and recipient.id must be strings")
-    tenant = _object(_object(data, "channelData"), "tenant").get("id") or conversation.get(
-        "tenantId")
     entities = data.get("entities") or []
     members = data.get("membersAdded") or []
     if not isinstance(entities, list) or not isinstance(members, list):
@@ -256,7 +260,7 @@ def parse_activity(data: Any) -> Activity:
         id=str(activity_id),
         conversation_id=str(conversation_id),
         conversation_type=str(conversation.get("conversationType") or PERSONAL),
-        tenant_id=tenant if isinstance(tenant, str) else None,
+        tenant_id=tenant_id,
         user_id=aad if isinstance(aad, str) and aad else str(sender_id),
         teams_user_id=str(sender_id),
         bot_id=str(bot_id),

@@ -145,7 +145,7 @@ class TeamsIngress:
             return json_response(503, {"error": "try again later"})
         try:
             activity = parse_activity(json.loads(request.text()))
-        except (BadEvent, ValueError) as e:  # MalformedActivity, JSONDecodeError
+        except (BadEvent, ValueError, RecursionError) as e:  # MalformedActivity, bad JSON
             logger.warning("rejected an authenticated request that is not an activity: %s, "
                            "bytes=<%s>", e, request.body_bytes)
             return json_response(400, {"error": "request body is not an activity"})

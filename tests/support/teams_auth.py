@@ -23,7 +23,8 @@ from tests.support.events import load_event
 APP_ID = "00000000-0000-4000-8000-00000000b07d"
 BOT_ID = f"28:{APP_ID}"
 TENANT_ID = "72f988bf-0000-4000-8000-2d7cd011db47"
-# One key generated per test session: RSA key generation is the slow part.
+# Two keys made once per session (RSA key generation is the slow part): the one published,
+# and the one a rotation switches to.
 _KEYS = [LocalSigningKey.generate("key-1"), LocalSigningKey.generate("key-2")]
 
 

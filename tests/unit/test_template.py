@@ -706,6 +706,9 @@ def test_alarms_watch_dead_letters_ingress_queue_age_and_worker_health(stack: St
         ("Throttles", "SlackEventsFunction"),
         ("RunningTaskCount", "WorkerService.Name"),
     }
+    if "TeamsMessagesFunction" in stack.resources:
+        assert watched >= {("Errors", "TeamsMessagesFunction"),
+                           ("Throttles", "TeamsMessagesFunction")}
 
 
 def test_alarms_notify_the_topic_when_one_is_given(full: Stack) -> None:

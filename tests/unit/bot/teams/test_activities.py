@@ -93,6 +93,9 @@ def test_personal_and_group_chats_keep_one_memory_per_chat() -> None:
          "compare with Grace Hopper's numbers"),
         ("<at>databot</at>", None, ""),
         ("<at>databot</at>\u00a0\u00a0  ", None, ""),
+        # entities as Teams escapes them
+        ("<at>databot</at> users with age &lt; 30 &amp; active&nbsp;&nbsp;today", None,
+         "users with age < 30 & active today"),
     ],
 )
 def test_the_bots_mention_is_removed_from_the_question(
@@ -230,6 +233,6 @@ def test_bodies_that_are_not_readable_activities_are_malformed(data: Any) -> Non
 
 def test_other_activity_types_need_only_their_type_channel_and_service_url() -> None:
     read = parse_activity({"type": "typing", "channelId": "msteams",
-                           "serviceUrl": SERVICE_URL})
+                           "serviceUrl": SERVICE_URL, "channelData": {"tenant": {"id": "t1"}}})
 
-    assert read.type == "typing"
+    assert (read.type, read.tenant_id) == ("typing", "t1")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from bot.feedback import UP
 from bot.job import GREETING, RETIRE, VERIFY, Job, ReplyTo
+from bot.job_store import JobsConfig
 from bot.review import Proposal
 from bot.teams.activities import ADAPTIVE_CARD_ACTION, NOTICE, CardAction
 from bot.teams.ingress import (
@@ -20,6 +22,8 @@ from bot.teams.ingress import (
     TeamsIngress,
     invoke_response,
 )
+from bot.teams.local_keys import LocalSigningKey
+from tests.support.events import load_event
 from tests.support.ingress import IngressStack
 from tests.support.teams_auth import APP_ID, BOT_ID, TENANT_ID, KeyEndpoint, activity
 
@@ -87,8 +91,6 @@ def test_requests_not_from_bot_framework_for_this_bot_get_401_and_nothing_is_don
     front_door: TeamsIngress, ingress_stack: IngressStack, key_endpoint: KeyEndpoint,
     change: str,
 ) -> None:
-    from bot.teams.local_keys import LocalSigningKey
-
     event = {
         "no token": lambda: {**key_endpoint.signed("teams_message"), "headers": {}},
         "wrong issuer": lambda: key_endpoint.signed("teams_message", issuer="https://x.test"),
@@ -108,9 +110,7 @@ def test_requests_not_from_bot_framework_for_this_bot_get_401_and_nothing_is_don
     assert ingress_stack.queued_jobs() == []
 
 
-def _signed_by(key: Any) -> dict[str, Any]:
-    from tests.support.events import load_event
-
+def _signed_by(key: LocalSigningKey) -> dict[str, Any]:
     event = load_event("teams_message")
     token = key.token(app_id=APP_ID, service_url=json.loads(event["body"])["serviceUrl"])
     return {**event, "headers": {**event["headers"], "authorization": f"Bearer {token}"}}
@@ -129,6 +129,9 @@ def test_tenants_outside_the_allowlist_and_other_channels_get_401(
         key_endpoint.signed(activity(channelId="webchat")))["statusCode"] == 401
     assert ingress_stack.queued_jobs() == []
     assert allowed.handle(key_endpoint.signed("teams_message"))["statusCode"] == 200
+    typing = activity(type="typing")
+    assert allowed.handle(key_endpoint.signed(typing))["statusCode"] == 200
+    assert door.handle(key_endpoint.signed(typing))["statusCode"] == 401
 
 
 def test_a_channel_message_without_the_bots_mention_is_ignored(
@@ -324,6 +327,7 @@ def test_retire_by_a_reviewer_queues_a_retire_job(
         json.dumps({"type": "message"}),
         json.dumps(activity(conversation="19:x")),
         json.dumps(press({"action": "feedback", "job_id": "j", "value": "maybe"})),
+        "[" * 100_000,  # nested deeper than the JSON decoder goes
     ],
 )
 def test_malformed_bodies_get_400_never_500(
@@ -357,10 +361,6 @@ def test_only_posts_are_taken(front_door: TeamsIngress, key_endpoint: KeyEndpoin
 def test_a_queue_that_is_down_gets_503_so_bot_framework_retries(
     ingress_stack: IngressStack, key_endpoint: KeyEndpoint
 ) -> None:
-    from dataclasses import replace
-
-    from bot.job_store import JobsConfig
-
     gone = replace(ingress_stack, ingress=replace(
         ingress_stack.ingress, jobs=JobsConfig(
             queue_url=ingress_stack.ingress.jobs.queue_url + "-missing",
