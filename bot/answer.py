@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -127,3 +128,20 @@ class Answer:
             entry_id=data.get("entry_id"),
             proposal=Proposal.from_dict(proposal) if proposal else None,
         )
+
+
+def footer_parts(
+    usage: Usage, job_id: str, *, as_of: str | None, code: Callable[[str], str] = str
+) -> list[str]:
+    """The answer's footer, every chat platform's: the date the data runs to, the model,
+    tokens, cost, time and the job's reference; `code` marks up an id as the platform
+    shows code."""
+    parts = [f"data as of {as_of}"] if as_of else []
+    parts += [
+        f"model {code(usage.model_id)}" if usage.model_id else "no model",
+        f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens",
+        f"${usage.cost_usd:.4f}",
+        f"{usage.seconds:.1f} s",
+        f"ref {code(job_id)}",
+    ]
+    return parts

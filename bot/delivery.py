@@ -33,12 +33,16 @@ if TYPE_CHECKING:
     from bot.job import Job, ReplyTo
     from bot.job_store import JobRecord, JobStore
     from bot.slack.config import SlackConfig
+    from bot.teams.config import TeamsConfig
 
 logger = service_logger()
 
 Progress = Callable[[str], None]
 # Suggested prompts for someone viewing what the words describe ("" for nothing known).
 Suggest = Callable[[str], list[str]]
+# What a greeting says on every platform, before its suggested prompts.
+WELCOME = ("Hi! Ask me a question about your data and I will answer with the numbers, "
+           "the SQL behind them and a chart when one helps.")
 # Writes of a delivered answer's record: the answer is out, so a failing write is retried
 # here rather than through the queue (which would answer again).
 MARK_DONE_ATTEMPTS = 3
@@ -232,17 +236,20 @@ class ChannelsConfig:
     here only), so a process reads them without naming a platform."""
 
     slack: SlackConfig
+    teams: TeamsConfig
 
     @classmethod
     def from_env(cls, env: Env) -> ChannelsConfig:
         from bot.slack.config import SlackConfig
+        from bot.teams.config import TeamsConfig
 
-        return cls(slack=SlackConfig.from_env(env))
+        return cls(slack=SlackConfig.from_env(env), teams=TeamsConfig.from_env(env))
 
 
 def open_channels(config: ChannelsConfig) -> Channels:
     """The channels a process has credentials for (a Secrets Manager secret is read here,
-    once); the registry of platforms. Raises ConfigError for a secret without a token."""
+    once); the registry of platforms. Raises ConfigError for a secret without a token or
+password, and for a Teams password without its app id."""
     token = config.slack.resolved_bot_token()
     slack: Channel = Unconfigured("Slack token", "SLACK_BOT_TOKEN or SLACK_SECRET_ARN")
     if token:
@@ -253,7 +260,19 @@ def open_channels(config: ChannelsConfig) -> Channels:
     else:
         logger.warning("no Slack token (SLACK_BOT_TOKEN or SLACK_SECRET_ARN): Slack jobs "
                        "will be recorded failed")
-    return Channels({"slack": slack})
+    return Channels({"slack": slack, "teams": _teams_channel(config.teams)})
+
+
+def _teams_channel(config: TeamsConfig) -> Channel:
+    """Teams, when the app's password is set or in its secret (and then its id must be)."""
+    config = config.with_secrets()
+    if not config.app_password:
+        logger.warning("no Teams app password (TEAMS_APP_PASSWORD or TEAMS_SECRET_ARN): "
+                       "Teams jobs will be recorded failed")
+        return Unconfigured("Teams app password", "TEAMS_APP_PASSWORD or TEAMS_SECRET_ARN")
+    from bot.teams.outbox import TeamsChannel
+
+    return TeamsChannel.connect(config)
 
 
 def record_delivered(jobs: JobStore, job_id: str, answer: Answer | None) -> None:

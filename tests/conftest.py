@@ -15,4 +15,5 @@ pytest_plugins: list[str] = [
     "tests.support.metrics",
     "tests.support.takeover",
     "tests.support.teams_auth",
+    "tests.support.teams_connector",
 ]

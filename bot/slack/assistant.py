@@ -19,7 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.delivery import Delivery, DeliveryError, Progress, Suggest, record_delivered
+from bot.delivery import (
+    WELCOME,
+    Delivery,
+    DeliveryError,
+    Progress,
+    Suggest,
+    record_delivered,
+)
 from bot.observability import service_logger
 from bot.slack.outbox import SlackOutbox
 from bot.slack.render import SlackMessage, status_message
@@ -30,8 +37,6 @@ logger = service_logger()
 WORKING = "is working on it…"
 FIRST_STAGE = "Reading your question"
 RETRYING = "hit a temporary problem; trying again shortly…"
-GREETING = ("Hi! Ask me a question about your data and I will answer with the numbers, "
-            "the SQL behind them and a chart when one helps.")
 PROMPTS_TITLE = "Try asking"
 TITLE_CHARS = 100
 
@@ -59,7 +64,7 @@ class AssistantOutbox(SlackOutbox):
         job_id = self._job.job_id
         if self._claims <= 1 or find_marked(self._replier.scan(self._to), job_id,
                                             "greeting") is None:
-            self._replier.post(self._to, status_message(GREETING),
+            self._replier.post(self._to, status_message(WELCOME),
                                marker=Marker("greeting", job_id))
         viewing = self.viewing()
         prompts = suggest(viewing.words if viewing else "")

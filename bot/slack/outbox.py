@@ -250,6 +250,7 @@ class SlackOutbox:
         conversations.info."""
         channel = (self._job.context or {}).get("channel_id")
         return self._replier.channel_about(channel) if channel else None
+
     def say(self, text: str, *, mention: str | None = None) -> Delivery:
         """One marked message in the thread, as an answer's head, so a takeover finds it."""
         self._stop_progress()

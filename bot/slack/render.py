@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
+from bot.answer import PREVIEW_ROWS, Answer, Table, Usage, footer_parts
 from bot.delivery import MENTION
 from bot.slack.feedback import feedback_block
 from bot.slack.mrkdwn import Link, clip, escape, mention, plain, split_text, to_markdown
@@ -165,15 +165,8 @@ def render_answer(answer: Answer, *, job_id: str, streamed: str | None = None) -
 
 
 def footer(usage: Usage, job_id: str, *, as_of: str | None = None) -> str:
-    parts = [f"data as of {escape(as_of)}"] if as_of else []
-    parts += [
-        f"model `{escape(usage.model_id)}`" if usage.model_id else "no model",
-        f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens",
-        f"${usage.cost_usd:.4f}",
-        f"{usage.seconds:.1f} s",
-        f"ref `{escape(job_id)}`",
-    ]
-    return " · ".join(parts)
+    return " · ".join(footer_parts(usage, job_id, as_of=escape(as_of) if as_of else None,
+                                   code=lambda text: f"`{escape(text)}`"))
 
 
 def file_title(title: str) -> str:

@@ -20,7 +20,6 @@ so a takeover reuses it instead of posting it again.
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.delivery import DeliveryError, Unavailable, Unreachable, Viewing
 from bot.job import ReplyTo
 from bot.observability import service_logger
+from bot.progress import ThrottledProgress
 from bot.slack.render import SlackFile, SlackMessage, status_message
 
 logger = service_logger()
@@ -358,14 +358,8 @@ class SlackStream:
             metadata=marker.metadata() if marker else None))
 
 
-class ThrottledStatus:
-    """Progress on the placeholder message, at most one chat.update per `interval_s`.
-
-    Updates are sent from a timer thread, never from the caller's: the engine does not
-    wait on Slack to report a stage. A stage reported too soon after the last update is
-    held until the interval is over, and only the latest held stage is sent. Failures are
-    logged, never raised: progress is a nicety.
-    """
+class ThrottledStatus(ThrottledProgress):
+    """Progress on the placeholder message, at most one chat.update per `interval_s`."""
 
     def __init__(
         self,
@@ -377,51 +371,10 @@ class ThrottledStatus:
         clock: Callable[[], float] = time.monotonic,
         marker: Marker | None = None,
     ) -> None:
+        super().__init__(job_id=job_id, interval_s=interval_s, clock=clock)
         self._replier = replier
         self._marker = marker
         self._placeholder = placeholder
-        self._job_id = job_id
-        self._interval_s = interval_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        # Held while an update is on its way, so close() can wait it out: a late progress
-        # update must never overwrite the final answer.
-        self._sending = threading.Lock()
-        self._next_at = float("-inf")
-        self._pending: str | None = None
-        self._timer: threading.Timer | None = None
-        self._closed = False
-
-    def __call__(self, stage: str) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._pending = stage
-            if self._timer is None:
-                self._timer = threading.Timer(max(self._next_at - self._clock(), 0), self._flush)
-                self._timer.daemon = True
-                self._timer.start()
-
-    def close(self) -> None:
-        """Stop updating (the final answer is about to replace the message)."""
-        with self._lock:
-            self._closed = True
-            if self._timer is not None:
-                self._timer.cancel()
-        with self._sending:
-            pass
-
-    def _flush(self) -> None:
-        with self._sending:
-            with self._lock:
-                stage, self._pending, self._timer = self._pending, None, None
-                if stage is None or self._closed:
-                    return
-                self._next_at = self._clock() + self._interval_s
-            try:
-                self._show(stage)
-            except DeliveryError as e:
-                logger.warning("job_id=<%s> | progress update failed: %s", self._job_id, e)
 
     def _show(self, stage: str) -> None:
         self._replier.update(self._placeholder, status_message(stage), marker=self._marker)
