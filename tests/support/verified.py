@@ -1,9 +1,11 @@
 """Fixtures for the verified-query tests: the library and its matcher, the sample data as
 pandas frames, and the offline engine over DuckDB with "today" fixed the day after the
-sample data ends."""
+sample data ends; `sample_with_renamed_column` copies the sample data with one column
+renamed, as an upstream schema change would."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -66,3 +68,17 @@ def verified_engine(
         LocalArtifactStore(offline_config.artifacts.results_dir),
         today=lambda: TODAY,
     )
+
+
+def sample_with_renamed_column(folder: Path, table: str, old: str, new: str) -> Path:
+    """The sample tables (and their schema.yaml, which types the columns) in `folder`, with
+    `table`.`old` renamed to `new`."""
+    for name in ("users.csv", "interactions.csv", "schema.yaml"):
+        shutil.copy(DEFAULT_INPUT / name, folder / name)
+    csv = folder / f"{table}.csv"
+    header, rows = csv.read_text().split("\n", 1)
+    csv.write_text(",".join(new if column == old else column
+                            for column in header.split(",")) + "\n" + rows)
+    schema = folder / "schema.yaml"
+    schema.write_text(schema.read_text().replace(f"name: {old}\n", f"name: {new}\n"))
+    return folder

@@ -1,0 +1,133 @@
+"""The drift check: every verified entry run again through the guarded path, and what it
+returns held against what was verified.
+
+A stored entry (verified from chat) is compared with the fingerprint recorded when it was
+verified (columns, types, row count, checksum: executor/verified/fingerprint.py). A library
+entry (input/verified_queries.yaml) has no fingerprint: its declared shape is checked
+instead, i.e. the columns its answer template and chart name exist, a `number` answer is
+one row, a series' x column holds dates, and there are rows at all.
+
+Each entry comes out ok, drifted (the data moved: row count or values beyond the
+tolerance, or no rows) or broken (an error, or columns the entry relies on changed). An
+entry's parameters take their defaults; one without a default takes a stand-in (all time,
+the first value of its list, its minimum), so every entry runs.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from executor.errors import UnsafeSQL, WarehouseError
+from executor.row_limits import VERIFIED_ROWS
+from executor.verified.library import Entry
+from executor.verified.params import bind
+from executor.verified.periods import ALL_TIME, anchor_day, as_day
+from executor.verified.text import Vocabulary
+from executor.verified.transpile import to_dialect
+from executor.warehouse.as_of import data_as_of
+from executor.warehouse.base import QueryResult, Warehouse
+from executor.warehouse.guarded import run_guarded
+
+OK = "ok"
+DRIFTED = "drifted"
+BROKEN = "broken"
+STATUSES = (OK, DRIFTED, BROKEN)
+# Template fields that are not result columns (executor/verified/answerer.py).
+_TEMPLATE_NAMES = frozenset({"filters", "rows", "last_period"})
+_ROW_FIELD = re.compile(r"(?:first|last)\[([^\]]+)\]")
+
+
+@dataclass(frozen=True)
+class EntryCheck:
+    entry_id: str
+    # "library" (input/verified_queries.yaml) or "stored" (VERIFIED_TABLE / the local file).
+    origin: str
+    status: str
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"entry_id": self.entry_id, "origin": self.origin, "status": self.status,
+                "reason": self.reason}
+
+
+def check_values(entry: Entry, vocabulary: Vocabulary) -> dict[str, Any]:
+    """The values the check runs `entry` with: each parameter's default, or a stand-in."""
+    values: dict[str, Any] = {}
+    for param in entry.params:
+        if param.default is not None:
+            values[param.name] = param.default
+        elif param.type == "period":
+            values[param.name] = ALL_TIME
+        elif param.type == "enum":
+            values[param.name] = next(iter(vocabulary.values[param.source].values()))
+        else:
+            values[param.name] = param.minimum
+    return values
+
+
+def run_entry(
+    warehouse: Warehouse, entry: Entry, values: dict[str, Any], today: date
+) -> QueryResult:
+    """The entry's SQL in the warehouse's dialect, its periods counted back from the data's
+    as-of date as an answer counts them (executor/verified/answerer.py)."""
+    sql = to_dialect(entry.sql, warehouse.dialect)
+    anchored = anchor_day(today, data_as_of(warehouse, [sql], today))
+    return run_guarded(warehouse, sql, max_rows=VERIFIED_ROWS,
+                       params=bind(entry, values, anchored))
+
+
+def check_library_entry(
+    warehouse: Warehouse, entry: Entry, vocabulary: Vocabulary, today: date
+) -> EntryCheck:
+    try:
+        result = run_entry(warehouse, entry, check_values(entry, vocabulary), today)
+    except (UnsafeSQL, WarehouseError) as e:
+        return EntryCheck(entry.id, "library", BROKEN, f"error: {e}")
+    status, reason = shape_check(entry, result)
+    return EntryCheck(entry.id, "library", status, reason)
+
+
+def shape_check(entry: Entry, result: QueryResult) -> tuple[str, str]:
+    """(status, reason) of `result` against what `entry` declares."""
+    missing = sorted(used_columns(entry) - set(result.columns))
+    if missing:
+        return BROKEN, f"columns missing: {', '.join(missing)} (has {', '.join(result.columns)})"
+    shapes = {meaning.shape for meaning in entry.meanings}
+    if "number" in shapes and result.total_rows != 1:
+        return BROKEN, f"a number answer returned {result.total_rows} rows, not 1"
+    if not result.rows:
+        return DRIFTED, "no rows"
+    if "series" in shapes and entry.chart is not None:
+        x = result.rows[0][result.columns.index(entry.chart.x)]
+        if as_day(x) is None:
+            return BROKEN, f"series column {entry.chart.x} holds {x!r}, not a date"
+    return OK, ""
+
+
+def used_columns(entry: Entry) -> set[str]:
+    """The result columns the entry's answer template and chart name."""
+    used: set[str] = set()
+    for _, field, _, _ in string.Formatter().parse(entry.answer or ""):
+        if not field:
+            continue
+        row_field = _ROW_FIELD.match(field)
+        if row_field:
+            used.add(row_field.group(1))
+        elif field not in _TEMPLATE_NAMES and field not in ("first", "last"):
+            used.add(re.split(r"[.\[]", field, maxsplit=1)[0])
+    if entry.chart is not None:
+        used |= {name for name in (entry.chart.x, entry.chart.y, entry.chart.series) if name}
+    return used
+
+
+def summary(checks: Iterable[EntryCheck]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for check in checks:
+        counts[check.status] += 1
+    return counts
+
