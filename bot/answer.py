@@ -6,6 +6,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot.review import Proposal
+
 # Rows an answer's table preview holds, for every engine and renderer: a result with more
 # rows than this gets a link to its whole result.
 PREVIEW_ROWS = 20
@@ -97,13 +99,21 @@ class Answer:
     as_of: str | None = None
     # The verified library entry that answered, when one did.
     entry_id: str | None = None
+    # An agent answer's entry as a reviewer would verify it, prefilled (the Verify modal).
+    proposal: Proposal | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        # Written only when set, so the records of other answers keep their shape.
+        if self.proposal is None:
+            del data["proposal"]
+        else:
+            data["proposal"] = self.proposal.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
-        table = data.get("table")
+        table, proposal = data.get("table"), data.get("proposal")
         return cls(
             text=data["text"],
             sql=list(data.get("sql", [])),
@@ -115,4 +125,5 @@ class Answer:
             usage=Usage(**data.get("usage", {})),
             as_of=data.get("as_of"),
             entry_id=data.get("entry_id"),
+            proposal=Proposal.from_dict(proposal) if proposal else None,
         )

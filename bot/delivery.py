@@ -6,7 +6,7 @@ never to a platform's package themselves.
   opens an `Outbox` per job, tells a person about a failure outside any answer, and says
   whether an earlier delivery of a job already put its answer out.
 - An `Outbox` is one job's replies: acknowledge, progress, the answer, a failure, a retry,
-  or a greeting.
+  a greeting, or a short notice (`say`: what a review job did).
   It records its own delivery in JOBS_TABLE.
 - Its failures are `DeliveryError`s: `Unavailable` (passing: the job is tried again later),
   `Unreachable` (the bot cannot write there: retrying will not help), `NoChannel` (this
@@ -42,6 +42,8 @@ Suggest = Callable[[str], list[str]]
 # here rather than through the queue (which would answer again).
 MARK_DONE_ATTEMPTS = 3
 MARK_DONE_PAUSE_S = 0.5
+# Where a notice names a person (`Outbox.say`): each platform writes its own mention there.
+MENTION = "{mention}"
 
 
 def no_progress(stage: str) -> None:
@@ -103,6 +105,13 @@ class Outbox(Protocol):
     def greet(self, suggest: Suggest) -> Delivery:
         """Welcome the person to a new conversation with `suggest`ed prompts (a greeting
         job) and record the job done."""
+        ...
+
+    def say(self, text: str, *, mention: str | None = None) -> Delivery:
+        """Post the short notice `text` in the job's thread (a review job's outcome: "Verified
+        by @reviewer: ...") and record the job done. Each `MENTION` in `text` becomes the
+        platform's mention of the user id `mention`. Like `answer`, it is sent once: a
+        redelivery that finds it out (`earlier_answer`) sends nothing again."""
         ...
 
     def fail(self, message: str) -> None:

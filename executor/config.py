@@ -13,6 +13,7 @@ from executor.sample_data_dir import sample_data_dir
 from executor.sandbox.limits import Limits
 
 DEFAULT_INPUT = sample_data_dir()
+DEFAULT_EVAL_QUESTIONS = DEFAULT_INPUT / "eval" / "questions.yaml"
 # SigV4 presigned URLs live at most 7 days; S3 refuses a longer one only when it is used.
 MAX_LINK_EXPIRY_S = 7 * 24 * 3600
 SANDBOX_BACKENDS = ("local", "lambda")
@@ -139,6 +140,31 @@ class SandboxConfig:
 
 
 @dataclass(frozen=True)
+class VerifiedConfig:
+    """Where entries verified from chat are kept (executor/verified/store.py), and how
+    often a running engine reads them again."""
+
+    # VERIFIED_TABLE (DynamoDB) when set; else the YAML file `path` in the results folder.
+    table: str | None = None
+    path: Path = Path("results") / "verified_entries.yaml"
+    # A new or retired entry is served at most this long after it is stored.
+    reload_interval_s: float = 30.0
+    # The questions a new entry must not answer differently (docs/verified.md).
+    eval_questions: Path = DEFAULT_EVAL_QUESTIONS
+    region: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Env, *, results_dir: Path, region: str | None) -> VerifiedConfig:
+        return cls(
+            table=env.text("VERIFIED_TABLE"),
+            path=results_dir / "verified_entries.yaml",
+            reload_interval_s=env.number("VERIFIED_RELOAD_S", cls.reload_interval_s,
+                                         minimum=1, maximum=60),
+            region=region,
+        )
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """Everything the engine and its tools are built from."""
 
@@ -146,16 +172,20 @@ class EngineConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     artifacts: ArtifactsConfig = field(default_factory=ArtifactsConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    verified: VerifiedConfig = field(default_factory=VerifiedConfig)
     region: str | None = None
 
     @classmethod
     def from_env(cls, env: Env) -> EngineConfig:
         region = env.aws_region()
+        artifacts = ArtifactsConfig.from_env(env, region=region)
         return cls(
             warehouse=WarehouseConfig.from_env(env, region=region),
             model=ModelConfig.from_env(env, region=region),
-            artifacts=ArtifactsConfig.from_env(env, region=region),
+            artifacts=artifacts,
             sandbox=SandboxConfig.from_env(env, region=region),
+            verified=VerifiedConfig.from_env(env, results_dir=artifacts.results_dir,
+                                             region=region),
             region=region,
         )
 

@@ -2,9 +2,11 @@
 
 A request to change data, or a message that is not a question (hello, thanks, what can you
 do), is answered at once in plain words (see `executor.scope`): no model, no query. A
-question the library matches above its threshold is answered from it (exact, instant,
-free). Anything else goes to the Bedrock agent when MODEL_PROVIDER=bedrock, with the
-closest verified entries in its prompt as worked examples; with MODEL_PROVIDER=offline it
+question the library matches is answered from it (exact, instant, free); the library is
+the static file plus the entries reviewers verified from chat (executor/verified/live.py).
+Anything else goes to the Bedrock agent when MODEL_PROVIDER=bedrock, with the closest
+verified entries in its prompt as worked examples, and its answer carries the entry a
+reviewer would verify from it (`Answer.proposal`); with MODEL_PROVIDER=offline it
 raises NeedsModel with the closest questions that can be answered now, and logs for the
 operator how to configure a model.
 """
@@ -18,13 +20,17 @@ from typing import Any
 
 from bot.answer import Answer
 from bot.observability import service_logger
+from bot.review import Proposal
 from executor.artifacts import ArtifactStore, open_artifact_store
 from executor.config import EngineConfig
 from executor.engine import Engine, Request
 from executor.errors import NeedsModel
 from executor.scope import READ_ONLY_REPLY, SMALL_TALK_REPLY, Scope, classify
 from executor.verified.answerer import VerifiedEngine
-from executor.verified.library import Library, load_library
+from executor.verified.library import Library
+from executor.verified.live import open_live_library
+from executor.verified.proposal import propose
+from executor.verified.store import VerifiedStore
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
 
@@ -63,7 +69,19 @@ class RoutedEngine:
                 raise
             factory = self._model_factory
         # Out of the except block, so the model's own errors are not chained to NeedsModel.
-        return self._model_engine(factory).answer(request)
+        answer = self._model_engine(factory).answer(request)
+        answer.proposal = self._proposal(request, answer)
+        return answer
+
+    def _proposal(self, request: Request, answer: Answer) -> Proposal | None:
+        """The entry a reviewer would verify from this answer; never fails the answer."""
+        verified = self.verified
+        try:
+            return propose(verified.library.matcher(), request.question, answer,
+                           dialect=verified.warehouse.dialect, today=verified.today())
+        except Exception:
+            logger.exception("job_id=<%s> | could not propose a verified entry", request.job_id)
+            return None
 
     def _scope_answer(self, reply: str, question: str) -> Answer:
         examples = "".join(f"\n  • {q}" for q in self.verified.suggestions(question)[:3])
@@ -85,10 +103,12 @@ def build_engine(
     artifacts: ArtifactStore | None = None,
     bedrock_client: Any = None,
     library: Library | None = None,
+    store: VerifiedStore | None = None,
     today: Callable[[], date] = date.today,
 ) -> RoutedEngine:
-    """The configured engine. `library` and `today` default to input/verified_queries.yaml
-    and the real date; tests pass their own."""
+    """The configured engine. `library`, `store` and `today` default to
+    input/verified_queries.yaml, the configured store of entries verified from chat
+    (VERIFIED_TABLE or the results folder) and the real date; tests pass their own."""
     provider = config.model.provider
     if provider not in PROVIDERS:
         raise ValueError(
@@ -96,7 +116,8 @@ def build_engine(
         )
     warehouse = warehouse or open_warehouse(config.warehouse)
     artifacts = artifacts or open_artifact_store(config.artifacts)
-    verified = VerifiedEngine(library or load_library(), warehouse, artifacts, today=today)
+    live = open_live_library(config.verified, library=library, store=store)
+    verified = VerifiedEngine(live, warehouse, artifacts, today=today)
     if provider != "bedrock":
         return RoutedEngine(verified, None)
 

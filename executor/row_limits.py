@@ -15,5 +15,8 @@ MODEL_ROWS = 50
 # Rows a verified query fetches for its chart; every entry aggregates, so this is far above
 # any result.
 VERIFIED_ROWS = 5_000
+# Rows a verified entry's fingerprint covers (executor/verified/fingerprint.py): its
+# result is compared whole up to here.
+FINGERPRINT_ROWS = 10_000
 # Rows `databot sql` shows unless --max-rows says otherwise.
 COMMAND_ROWS = 20

@@ -4,7 +4,7 @@ reads; nothing is sent anywhere. Jobs of a platform no channel serves yet go her
 from __future__ import annotations
 
 from bot.answer import Answer
-from bot.delivery import Delivery, Outbox, OutboxContext, Progress, Suggest, no_progress
+from bot.delivery import MENTION, Delivery, Outbox, OutboxContext, Progress, Suggest, no_progress
 from bot.job import Job, ReplyTo
 from bot.job_store import JobRecord, JobStore
 
@@ -41,6 +41,12 @@ class RecordOutbox:
     def greet(self, suggest: Suggest) -> Delivery:
         """Nobody to greet: the record says the job is done."""
         self._jobs.mark_done(self._job_id, None)
+        return Delivery()
+
+    def say(self, text: str, *, mention: str | None = None) -> Delivery:
+        """The notice is recorded as the job's answer, the person's id in place of MENTION."""
+        self._jobs.mark_done(self._job_id,
+                             Answer(text=text.replace(MENTION, mention or "")).to_dict())
         return Delivery()
 
     def fail(self, message: str) -> None:

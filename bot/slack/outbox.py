@@ -42,6 +42,7 @@ from bot.slack.render import (
     SlackFile,
     SlackMessage,
     error_message,
+    notice_message,
     placeholder,
     question_message,
     render_answer,
@@ -160,6 +161,14 @@ class SlackOutbox:
         """Greetings belong to assistant threads (AssistantOutbox): nothing to show here."""
         logger.warning("job_id=<%s> | a greeting outside an assistant thread: ignored",
                        self._job.job_id)
+        record_delivered(self._jobs, self._job.job_id, None)
+        return Delivery()
+
+    def say(self, text: str, *, mention: str | None = None) -> Delivery:
+        """One marked message in the thread, as an answer's head, so a takeover finds it."""
+        self._stop_progress()
+        self._replier.post(self._to, notice_message(text, mention),
+                           marker=Marker("answer", self._job.job_id, messages=1))
         record_delivered(self._jobs, self._job.job_id, None)
         return Delivery()
 

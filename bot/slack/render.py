@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
+from bot.delivery import MENTION
 from bot.slack.feedback import feedback_block
 from bot.slack.mrkdwn import Link, clip, escape, mention, plain, split_text, to_markdown
 from bot.table_text import format_table, table_cells
@@ -101,6 +102,13 @@ def question_message(user_id: str, question: str) -> SlackMessage:
     first, *rest = split_text(text, MAX_SECTION_CHARS - 1)
     return SlackMessage(text=clip(text, SUMMARY_CHARS),
                         blocks=[section(f"{first}…" if rest else first)])
+
+
+def notice_message(text: str, user_id: str | None = None) -> SlackMessage:
+    """A short notice in the thread (a review's outcome); MENTION becomes `user_id`'s
+    mention."""
+    shown = escape(text).replace(escape(MENTION), mention(user_id) if user_id else "someone")
+    return SlackMessage(text=clip(shown, SUMMARY_CHARS), blocks=[section(shown)])
 
 
 def error_message(message: str, job_id: str) -> SlackMessage:

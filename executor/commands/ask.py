@@ -33,11 +33,12 @@ EXIT_USAGE = 2
 EXIT_NEEDS_MODEL = 3
 
 
-def list_questions(out: TextIO) -> int:
-    """Every verified question, with its entry id: what is answered without a model."""
-    from executor.verified.library import load_library
+def list_questions(out: TextIO, config: EngineConfig) -> int:
+    """Every verified question (the library's and those verified from chat), with its entry
+    id: what is answered without a model."""
+    from executor.verified.live import open_live_library
 
-    library = load_library()
+    library = open_live_library(config.verified).library
     for entry in library.entries:
         print(f"{entry.question}  ({entry.id})", file=out)
     print(f"\n{len(library.entries)} verified questions; each is also understood in other "
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from executor.config import EngineConfig
 
     if args.list:
-        return list_questions(sys.stdout)
+        return list_questions(sys.stdout, EngineConfig.from_env(Env()))
     if args.question is None:
         print("databot ask: give a question, or --list", file=sys.stderr)
         return EXIT_USAGE

@@ -29,8 +29,9 @@ from executor.engine import Request
 from executor.errors import NeedsModel
 from executor.preview import partial_period, series_column
 from executor.row_limits import VERIFIED_ROWS
-from executor.verified.library import Entry, Library
-from executor.verified.matcher import Match, Matcher
+from executor.verified.library import Entry
+from executor.verified.live import LiveLibrary
+from executor.verified.matcher import Match
 from executor.verified.params import bind, describe
 from executor.verified.periods import (
     UNITS,
@@ -62,21 +63,20 @@ class WorkedExample:
 class VerifiedEngine:
     def __init__(
         self,
-        library: Library,
+        library: LiveLibrary,
         warehouse: Warehouse,
         artifacts: ArtifactStore,
         *,
-        matcher: Matcher | None = None,
         today: Callable[[], date] = date.today,
     ) -> None:
+        # The static library plus the entries verified from chat, kept current.
         self.library = library
         self.warehouse = warehouse
         self.artifacts = artifacts
-        self.matcher = matcher or Matcher(library)
         self.today = today
 
     def answer(self, request: Request) -> Answer:
-        match = self.matcher.match(request.question)
+        match = self.library.matcher().match(request.question)
         if match is None:
             raise NeedsModel(self.suggestions(request.question))
         return self.answer_match(request, match)
@@ -85,7 +85,7 @@ class VerifiedEngine:
         """The closest entries, in the warehouse's dialect, shown to the model as examples."""
         return [
             WorkedExample(entry.question, to_dialect(entry.sql, self.warehouse.dialect))
-            for entry in self.matcher.closest(question)
+            for entry in self.library.matcher().closest(question)
         ]
 
     def answer_match(self, request: Request, match: Match) -> Answer:
@@ -127,11 +127,13 @@ class VerifiedEngine:
     def suggestions(self, question: str) -> list[str]:
         """The verified questions closest to `question`, so a person who asked something
         else sees what can be answered now; a spread over the library when none is close."""
-        closest = self.matcher.closest(question, k=SUGGESTIONS)
+        matcher = self.library.matcher()
+        closest = matcher.closest(question, k=SUGGESTIONS)
         if closest:
             return [entry.question for entry in closest]
-        step = max(1, len(self.library.entries) // SUGGESTIONS)
-        return [entry.question for entry in self.library.entries[::step][:SUGGESTIONS]]
+        entries = matcher.library.entries
+        step = max(1, len(entries) // SUGGESTIONS)
+        return [entry.question for entry in entries[::step][:SUGGESTIONS]]
 
     def _charts(
         self, job_id: str, entry: Entry, result: QueryResult, as_of: date | None

@@ -29,6 +29,9 @@ from executor.verified.text import SHAPES, Meaning, Normaliser, Vocabulary, sing
 
 DEFAULT_LIBRARY = DEFAULT_INPUT / "verified_queries.yaml"
 PARAM_TYPES = ("enum", "period", "int")
+# Fields every entry of the file must fill; an entry verified from chat may have no
+# paraphrases yet.
+REQUIRED = ("id", "question", "paraphrases", "sql", "explanation", "verified_by")
 
 
 class LibraryError(ValueError):
@@ -159,15 +162,21 @@ def _vocabulary(data: Any, source: str) -> Vocabulary:
     )
 
 
-def _entry(raw: Any, normaliser: Normaliser, where: str) -> Entry:
+def parse_entry(raw: Any, vocabulary: Vocabulary, where: str) -> Entry:
+    """One entry in the library's format, checked as the file's entries are (an entry
+    verified from chat, say), except that it may have no paraphrases."""
+    required = tuple(key for key in REQUIRED if key != "paraphrases")
+    return _entry({"paraphrases": [], **raw} if isinstance(raw, dict) else raw,
+                  Normaliser(vocabulary), where, required)
+
+
+def _entry(
+    raw: Any, normaliser: Normaliser, where: str, required: tuple[str, ...] = REQUIRED
+) -> Entry:
     vocabulary = normaliser.vocabulary
     if not isinstance(raw, dict):
         raise LibraryError(f"{where}: must be a mapping")
-    missing = [
-        key
-        for key in ("id", "question", "paraphrases", "sql", "explanation", "verified_by")
-        if not raw.get(key)
-    ]
+    missing = [key for key in required if not raw.get(key)]
     if not isinstance(raw.get("verified_at"), date):
         missing.append("verified_at (a date)")
     if missing:
@@ -179,7 +188,7 @@ def _entry(raw: Any, normaliser: Normaliser, where: str) -> Entry:
     chart = raw.get("chart")
     question, paraphrases = (
         str(raw["question"]),
-        _strings(raw["paraphrases"], f"{where}: paraphrases"),
+        _strings(raw["paraphrases"], f"{where}: paraphrases") if raw["paraphrases"] else (),
     )
     intent = raw.get("intent")
     meanings = frozenset() if intent is None else _meanings(intent, normaliser, f"{where}: intent")

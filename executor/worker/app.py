@@ -19,6 +19,7 @@ from executor.artifacts import open_artifact_store
 from executor.config import EngineConfig
 from executor.conversations import ConversationStore
 from executor.engine import Engine
+from executor.verified.review import ReviewDesk, open_review_desk
 from executor.worker.config import WorkerSettings
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import SqsQueue
@@ -64,9 +65,11 @@ def build_worker(
     engine: Engine,
     *,
     channels: Channels | None = None,
+    reviews: ReviewDesk | None = None,
 ) -> Worker:
-    """A worker on the configured queue and tables, replying through `channels` (by
-    default the configured ones); AWS_ENDPOINT_URL is honoured as boto3 honours it."""
+    """A worker on the configured queue and tables, replying through `channels` and
+    carrying out review jobs at `reviews` (by default the configured ones);
+    AWS_ENDPOINT_URL is honoured as boto3 honours it."""
     settings.jobs.require()
     config = settings.worker
     session = boto3.Session(region_name=settings.engine.region)
@@ -97,6 +100,7 @@ def build_worker(
         channels=channels or open_channels(settings.channels),
         conversations=conversations,
         artifacts=open_artifact_store(settings.engine.artifacts),
+        reviews=reviews or open_review_desk(settings.engine),
     )
     jobs_queue = SqsQueue(str(settings.jobs.queue_url), client=session.client("sqs", config=pooled))
     return Worker(jobs_queue, runner, config)

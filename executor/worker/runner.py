@@ -1,5 +1,8 @@
 """One message from the queue to a finished answer: parse, claim, reply, record.
 
+A job's `kind` says what it asks: an answer (the engine), a greeting (suggested prompts),
+or a reviewer's verify or retire (the review desk, whose outcome is a notice).
+
 The runner decides what happens to the message (`Outcome`) and the service applies it:
 delete it, let it come back after a back-off, or leave it alone. It replies through the
 outbox of the channel `reply_to.kind` names (`bot.delivery`), which records the answer.
@@ -17,15 +20,21 @@ from dataclasses import dataclass
 
 from bot.answer import Answer
 from bot.delivery import Channels, Delivery, DeliveryError, Outbox, OutboxContext, Suggest
-from bot.job import GREETING, Job, PoisonMessage
+from bot.job import GREETING, REVIEW_KINDS, VERIFY, Job, PoisonMessage
 from bot.job_store import JobRecord, JobStore
 from bot.observability import correlated, service_logger
 from executor.artifacts import ArtifactStore
 from executor.artifacts.keys import scratch_dir
 from executor.conversations import ConversationStore
 from executor.engine import Engine, Request, Turn
-from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable
+from executor.errors import (
+    ModelThrottled,
+    ModelUnavailable,
+    ModelUnreachable,
+    UserFacingError,
+)
 from executor.verified.prompts import library_prompts
+from executor.verified.review import ReviewDesk
 from executor.worker.config import WorkerConfig
 from executor.worker.failures import Verdict, backoff_s, classify, user_message
 from executor.worker.metrics import WorkerMetrics
@@ -65,8 +74,11 @@ class JobRunner:
         conversations: ConversationStore | None = None,
         artifacts: ArtifactStore | None = None,
         suggest: Suggest = library_prompts,
+        reviews: ReviewDesk | None = None,
     ) -> None:
         self.engine = engine
+        # Verify and retire jobs (none: they are refused).
+        self.reviews = reviews
         self.suggest = suggest
         self.jobs = jobs
         self.config = config
@@ -122,6 +134,12 @@ class JobRunner:
             if delivery is None and job.kind == GREETING:
                 # A new assistant thread: prompts from the verified library, no model.
                 delivery = outbox.greet(self.suggest)
+            elif delivery is None and job.kind in REVIEW_KINDS:
+                # A reviewer's verify or retire: its outcome is a notice in the thread.
+                with self.engine_slots:
+                    notice = self._review(job)
+                delivery = outbox.say(notice, mention=job.review.reviewer if job.review
+                                      else None)
             elif delivery is None:
                 progress = outbox.open()
                 history = self._history(job)
@@ -209,6 +227,14 @@ class JobRunner:
             logger.error("message_id=<%s> | could not tell the person: %s",
                          message.message_id, e)
         return DELETE
+
+    def _review(self, job: Job) -> str:
+        """Carry out a verify or retire job; raises Refused (told in the thread)."""
+        if self.reviews is None or job.review is None:
+            raise UserFacingError("This worker does not take reviews of verified queries.")
+        if job.kind == VERIFY:
+            return self.reviews.verify(job.review, job_id=job.job_id)
+        return self.reviews.retire(job.review, job_id=job.job_id)
 
     def _history(self, job: Job) -> list[Turn]:
         if self.conversations is None:

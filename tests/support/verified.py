@@ -14,9 +14,16 @@ import pandas as pd
 import pytest
 
 from executor.artifacts import LocalArtifactStore
-from executor.config import DEFAULT_INPUT, ArtifactsConfig, EngineConfig, ModelConfig
+from executor.config import (
+    DEFAULT_INPUT,
+    ArtifactsConfig,
+    EngineConfig,
+    ModelConfig,
+    VerifiedConfig,
+)
 from executor.verified import Library, Matcher, load_library
 from executor.verified.answerer import VerifiedEngine
+from executor.verified.live import LiveLibrary
 from executor.warehouse.duckdb import DuckDBWarehouse
 
 TODAY = date(2026, 11, 21)
@@ -51,10 +58,12 @@ def duckdb_sample() -> Iterator[DuckDBWarehouse]:
 
 @pytest.fixture
 def offline_config(tmp_path: Path) -> EngineConfig:
-    """The embedded defaults (DuckDB over input/, offline), results under tmp_path."""
+    """The embedded defaults (DuckDB over input/, offline), results and verified entries
+    under tmp_path."""
     return EngineConfig(
         model=ModelConfig(provider="offline"),
         artifacts=ArtifactsConfig(results_dir=tmp_path / "results"),
+        verified=VerifiedConfig(path=tmp_path / "results" / "verified_entries.yaml"),
     )
 
 
@@ -63,7 +72,7 @@ def verified_engine(
     verified_library: Library, duckdb_sample: DuckDBWarehouse, offline_config: EngineConfig
 ) -> VerifiedEngine:
     return VerifiedEngine(
-        verified_library,
+        LiveLibrary(verified_library),
         duckdb_sample,
         LocalArtifactStore(offline_config.artifacts.results_dir),
         today=lambda: TODAY,

@@ -16,6 +16,7 @@ from executor.engine import Request
 from executor.errors import NeedsModel
 from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import Library, parse_library
+from executor.verified.live import LiveLibrary
 from executor.warehouse.duckdb import DuckDBWarehouse
 from tests.support.verified import TODAY
 
@@ -112,7 +113,7 @@ def test_unmatched_question_needs_a_model_and_suggests_close_questions(
     assert message.startswith("This question needs the AI model, which is not configured here")
     for operator_only in ("MODEL_PROVIDER", "MODEL_IDS", "AWS_REGION", "AWS_PROFILE"):
         assert operator_only not in message
-    questions = {entry.question for entry in verified_engine.library.entries}
+    questions = {entry.question for entry in verified_engine.library.library.entries}
     assert caught.value.suggestions and set(caught.value.suggestions) <= questions
     assert all(f"• {q}" in message for q in caught.value.suggestions)
     assert any("churn" in q.lower() for q in caught.value.suggestions)
@@ -150,7 +151,7 @@ def test_a_template_or_chart_that_does_not_fit_falls_back(
         }
     )
     engine = VerifiedEngine(
-        library, duckdb_sample, LocalArtifactStore(tmp_path), today=lambda: TODAY
+        LiveLibrary(library), duckdb_sample, LocalArtifactStore(tmp_path), today=lambda: TODAY
     )
     # WHEN asked THEN the answer says what there is instead of failing
     answer = engine.answer(Request(job_id="job-5", question="total refunds"))
@@ -261,7 +262,8 @@ def test_funnel_stages_are_nested_so_rates_have_the_right_denominator(
     )
     warehouse = DuckDBWarehouse(data)
     engine = VerifiedEngine(
-        verified_library, warehouse, LocalArtifactStore(tmp_path / "out"), today=lambda: TODAY
+        LiveLibrary(verified_library), warehouse, LocalArtifactStore(tmp_path / "out"),
+        today=lambda: TODAY,
     )
     # WHEN the funnel is asked for
     answer = engine.answer(Request(job_id="job-12", question="show the conversion funnel"))

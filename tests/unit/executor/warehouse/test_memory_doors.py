@@ -22,6 +22,7 @@ from executor.tools.export_results import export_results
 from executor.tools.run_sql import run_sql
 from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import parse_library
+from executor.verified.live import LiveLibrary
 from executor.warehouse.isolated import IsolatedDuckDBWarehouse
 from tests.support.memory import CONCAT_BLOWUP, WORKER_BOUND_MB, rss_growth
 
@@ -86,7 +87,7 @@ def verified_answer(warehouse: IsolatedDuckDBWarehouse, sql: str, tmp_path: Path
             ]
         }
     )
-    engine = VerifiedEngine(library, warehouse, LocalArtifactStore(tmp_path))
+    engine = VerifiedEngine(LiveLibrary(library), warehouse, LocalArtifactStore(tmp_path))
     with pytest.raises(UserFacingError) as failed:
         engine.answer(Request(job_id="J1", question="how long is the rope?"))
     return str(failed.value)
