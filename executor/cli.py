@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("executor.commands.worker", "run the SQS worker (the Fargate task)"),
     "dev": ("executor.commands.dev", "Slack app + in-process worker over Socket Mode"),
     "feedback": ("executor.commands.feedback", "recent votes on answers, by entry and model"),
+    "verified": ("executor.commands.verified",
+                 "check verified queries for drift; list, export and retire entries"),
     "sign-event": ("executor.commands.sign_event", "sign a sample event for sam local invoke"),
 }
 

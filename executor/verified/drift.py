@@ -8,9 +8,11 @@ instead, i.e. the columns its answer template and chart name exist, a `number` a
 one row, a series' x column holds dates, and there are rows at all.
 
 Each entry comes out ok, drifted (the data moved: row count or values beyond the
-tolerance, or no rows) or broken (an error, or columns the entry relies on changed). An
-entry's parameters take their defaults; one without a default takes a stand-in (all time,
-the first value of its list, its minimum), so every entry runs.
+tolerance, or no rows) or broken (an error, or columns the entry relies on changed). A
+stored entry runs with the values of its own question, as its fingerprint was taken
+(`fingerprint_entry`, shared with the review desk); a library entry's parameters take their
+defaults, and one without a default a stand-in (all time, the first value of its list, its
+minimum), so every entry runs.
 """
 
 from __future__ import annotations
@@ -23,19 +25,20 @@ from datetime import date
 from typing import Any
 
 from executor.errors import UnsafeSQL, WarehouseError
-from executor.row_limits import VERIFIED_ROWS
+from executor.row_limits import FINGERPRINT_ROWS, VERIFIED_ROWS
+from executor.verified.fingerprint import Fingerprint, Status, compare, fingerprint_of
 from executor.verified.library import Entry
-from executor.verified.params import bind
+from executor.verified.params import ParamMismatch, bind, resolve
 from executor.verified.periods import ALL_TIME, anchor_day, as_day
-from executor.verified.text import Vocabulary
+from executor.verified.text import Normaliser, Vocabulary
 from executor.verified.transpile import to_dialect
 from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import QueryResult, Warehouse
-from executor.warehouse.guarded import run_guarded
+from executor.warehouse.guarded import guard, run_guarded
 
-OK = "ok"
-DRIFTED = "drifted"
-BROKEN = "broken"
+OK: Status = "ok"
+DRIFTED: Status = "drifted"
+BROKEN: Status = "broken"
 STATUSES = (OK, DRIFTED, BROKEN)
 # Template fields that are not result columns (executor/verified/answerer.py).
 _TEMPLATE_NAMES = frozenset({"filters", "rows", "last_period"})
@@ -47,7 +50,7 @@ class EntryCheck:
     entry_id: str
     # "library" (input/verified_queries.yaml) or "stored" (VERIFIED_TABLE / the local file).
     origin: str
-    status: str
+    status: Status
     reason: str = ""
 
     def to_dict(self) -> dict[str, str]:
@@ -68,6 +71,51 @@ def check_values(entry: Entry, vocabulary: Vocabulary) -> dict[str, Any]:
         else:
             values[param.name] = param.minimum
     return values
+
+
+def question_values(entry: Entry, vocabulary: Vocabulary) -> dict[str, Any]:
+    """The values the entry's own question gives it (as the matcher reads them), else the
+    check's stand-ins."""
+    try:
+        return resolve(entry, Normaliser(vocabulary).parse(entry.question).slots)
+    except ParamMismatch:
+        return check_values(entry, vocabulary)
+
+
+def fingerprint_entry(
+    warehouse: Warehouse, entry: Entry, values: dict[str, Any], today: date
+) -> Fingerprint:
+    """Guard and run the entry's SQL with `values` bound as an answer binds them, and
+    fingerprint its result (up to FINGERPRINT_ROWS rows). Raises UnsafeSQL or
+    WarehouseError."""
+    sql = to_dialect(entry.sql, warehouse.dialect)
+    checked = guard(warehouse, sql)
+    anchored = anchor_day(today, data_as_of(warehouse, [sql], today))
+    rows = warehouse.query(checked.capped(FINGERPRINT_ROWS), FINGERPRINT_ROWS,
+                           bind(entry, values, anchored))
+    return fingerprint_of(rows, ordered=checked.statement.args.get("order") is not None)
+
+
+def check_stored_entry(
+    warehouse: Warehouse,
+    entry: Entry,
+    fingerprint: Fingerprint | None,
+    vocabulary: Vocabulary,
+    today: date,
+    *,
+    tolerance: float,
+) -> EntryCheck:
+    """A stored entry against the fingerprint recorded when it was verified (its declared
+    shape when it has none)."""
+    if fingerprint is None:
+        checked = check_library_entry(warehouse, entry, vocabulary, today)
+        return EntryCheck(entry.id, "stored", checked.status, checked.reason)
+    try:
+        actual = fingerprint_entry(warehouse, entry, question_values(entry, vocabulary), today)
+    except (UnsafeSQL, WarehouseError) as e:
+        return EntryCheck(entry.id, "stored", BROKEN, f"error: {e}")
+    comparison = compare(fingerprint, actual, tolerance=tolerance)
+    return EntryCheck(entry.id, "stored", comparison.status, comparison.reason)
 
 
 def run_entry(
@@ -92,7 +140,7 @@ def check_library_entry(
     return EntryCheck(entry.id, "library", status, reason)
 
 
-def shape_check(entry: Entry, result: QueryResult) -> tuple[str, str]:
+def shape_check(entry: Entry, result: QueryResult) -> tuple[Status, str]:
     """(status, reason) of `result` against what `entry` declares."""
     missing = sorted(used_columns(entry) - set(result.columns))
     if missing:
@@ -126,7 +174,7 @@ def used_columns(entry: Entry) -> set[str]:
 
 
 def summary(checks: Iterable[EntryCheck]) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for check in checks:
         counts[check.status] += 1
     return counts

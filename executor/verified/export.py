@@ -2,7 +2,9 @@
 input/verified_queries.yaml by appending them under its `entries:` (`databot verified
 export`). Keys come in the static file's order, SQL as a literal block, and only the keys
 the library loader reads: where an entry came from (its source job, fingerprint, status)
-stays in the store.
+stays in the store. The file requires paraphrases, which an entry verified from chat may
+lack: such an entry gets its question as its one paraphrase (the same wording, so nothing
+matches differently), for the person merging it to add more.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def library_yaml(entries: Iterable[Mapping[str, Any]]) -> str:
     """`entries` (library-format mappings) as the items of the library's `entries:` list."""
     ordered = [
         {key: _plain(entry[key]) for key in KEY_ORDER if entry.get(key) not in (None, "", [], {})}
-        for entry in entries
+        for entry in (_with_paraphrases(entry) for entry in entries)
     ]
     if not ordered:
         return ""
@@ -50,6 +52,12 @@ def library_yaml(entries: Iterable[Mapping[str, Any]]) -> str:
                      width=100)
     items = text.replace("\n- ", "\n\n- ")
     return "".join(INDENT + line if line.strip() else line for line in items.splitlines(True))
+
+
+def _with_paraphrases(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    if entry.get("paraphrases"):
+        return entry
+    return {**entry, "paraphrases": [entry.get("question")]}
 
 
 def _plain(value: Any) -> Any:

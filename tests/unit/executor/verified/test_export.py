@@ -57,5 +57,12 @@ def test_the_sql_is_a_literal_block_indented_under_entries() -> None:
     assert "&" not in text and "*id" not in text
 
 
+def test_an_entry_without_paraphrases_gets_its_question_as_one_so_the_file_loads() -> None:
+    bare = {key: value for key, value in STORED.items() if key != "paraphrases"}
+    merged = DEFAULT_LIBRARY.read_text(encoding="utf-8") + "\n" + library_yaml([bare])
+    entry = parse_library(yaml.safe_load(merged)).entries[-1]
+    assert entry.paraphrases == (STORED["question"],)
+
+
 def test_nothing_to_export_is_empty() -> None:
     assert library_yaml([]) == ""
