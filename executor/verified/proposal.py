@@ -112,7 +112,8 @@ def _substituted(tree: exp.Expr, found: list[_Found]) -> tuple[exp.Expr, set[str
         if name is None:
             return node
         placed.add(name)
-        return exp.Placeholder(this=name)
+        # Written as the library writes parameters, `:name`, in any dialect.
+        return exp.var(f":{name}")
 
     return tree.transform(replace), placed
 
@@ -129,5 +130,5 @@ def _canonical(question: str) -> str:
 def _definition(question: str, sql: str) -> str:
     tables = sorted({t.name for t in sqlglot.parse_one(sql, read=SOURCE_DIALECT)
                      .find_all(exp.Table)})
-    source = f" from {', '.join(tables)}" if tables else ""
-    return f"{question.rstrip('?').rstrip()}, computed{source} by the SQL below."
+    source = f" over {' and '.join(tables)}" if tables else ""
+    return f"The SQL below{source}, answering: {question}"

@@ -42,7 +42,7 @@ from executor.verified.matcher import Matcher
 from executor.verified.params import bind
 from executor.verified.periods import anchor_day
 from executor.verified.store import EntryExists, StoredEntry, VerifiedStore, open_verified_store
-from executor.verified.text import Normaliser
+from executor.verified.text import TOTAL, Normaliser
 from executor.verified.transpile import to_dialect
 from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import Warehouse
@@ -52,8 +52,7 @@ from executor.warehouse.guarded import guard
 logger = service_logger()
 
 VERIFIED = f"Verified by {MENTION}: questions like this are now answered from this query."
-RETIRED = (f"Retired by {MENTION}: `{{entry_id}}` no longer answers questions; they go to "
-           "the model again.")
+RETIRED = "no longer answers questions; they go to the model again."
 # Questions named in a collision refusal; the rest are counted.
 NAMED = 3
 
@@ -112,7 +111,7 @@ class ReviewDesk:
         logger.info("job_id=<%s>, entry=<%s> | retired by %s", job_id, entry_id,
                     review.reviewer)
         self.library.refresh()
-        return RETIRED.format(entry_id=entry_id)
+        return f"Retired by {MENTION}: `{entry_id}` {RETIRED}"
 
     def _check_name(self, entry_id: str, matcher: Matcher) -> None:
         taken = any(entry.id == entry_id for entry in matcher.library.entries) or any(
@@ -193,7 +192,7 @@ def intent_of(question: str, normaliser: Normaliser) -> dict[str, Any]:
     the library's default: none, or "total", so "number of X" asks what "how many X" does)."""
     meaning = normaliser.parse(question).meaning
     intent: dict[str, Any] = {"metric": [" ".join(sorted(meaning.metric))]}
-    if meaning.statistic:
+    if meaning.statistic - {TOTAL}:
         intent["statistic"] = [" ".join(sorted(meaning.statistic))]
     if meaning.grouping:
         intent["grouping"] = sorted(meaning.grouping)
