@@ -10,7 +10,7 @@ one row, a series' x column holds dates, and there are rows at all.
 Each entry comes out ok, drifted (the data moved: row count or values beyond the
 tolerance, or no rows) or broken (an error, or columns the entry relies on changed). A
 stored entry runs with the values of its own question, as its fingerprint was taken
-(`fingerprint_entry`, shared with the review desk); a library entry's parameters take their
+(`fingerprint_entry`, as the review desk takes it); a library entry's parameters take their
 defaults, and one without a default a stand-in (all time, the first value of its list, its
 minimum), so every entry runs.
 """
@@ -25,8 +25,8 @@ from datetime import date
 from typing import Any
 
 from executor.errors import UnsafeSQL, WarehouseError
-from executor.row_limits import FINGERPRINT_ROWS, VERIFIED_ROWS
-from executor.verified.fingerprint import Fingerprint, Status, compare, fingerprint_of
+from executor.row_limits import VERIFIED_ROWS
+from executor.verified.fingerprint import Fingerprint, Status, compare, fingerprint_entry
 from executor.verified.library import Entry
 from executor.verified.params import ParamMismatch, bind, resolve
 from executor.verified.periods import ALL_TIME, anchor_day, as_day
@@ -34,7 +34,7 @@ from executor.verified.text import Normaliser, Vocabulary
 from executor.verified.transpile import to_dialect
 from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import QueryResult, Warehouse
-from executor.warehouse.guarded import guard, run_guarded
+from executor.warehouse.guarded import run_guarded
 
 OK: Status = "ok"
 DRIFTED: Status = "drifted"
@@ -80,20 +80,6 @@ def question_values(entry: Entry, vocabulary: Vocabulary) -> dict[str, Any]:
         return resolve(entry, Normaliser(vocabulary).parse(entry.question).slots)
     except ParamMismatch:
         return check_values(entry, vocabulary)
-
-
-def fingerprint_entry(
-    warehouse: Warehouse, entry: Entry, values: dict[str, Any], today: date
-) -> Fingerprint:
-    """Guard and run the entry's SQL with `values` bound as an answer binds them, and
-    fingerprint its result (up to FINGERPRINT_ROWS rows). Raises UnsafeSQL or
-    WarehouseError."""
-    sql = to_dialect(entry.sql, warehouse.dialect)
-    checked = guard(warehouse, sql)
-    anchored = anchor_day(today, data_as_of(warehouse, [sql], today))
-    rows = warehouse.query(checked.capped(FINGERPRINT_ROWS), FINGERPRINT_ROWS,
-                           bind(entry, values, anchored))
-    return fingerprint_of(rows, ordered=checked.statement.args.get("order") is not None)
 
 
 def check_stored_entry(

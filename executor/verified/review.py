@@ -34,20 +34,14 @@ from bot.observability import service_logger
 from bot.review import Proposal, Review, ReviewParam
 from executor.config import EngineConfig
 from executor.errors import UnsafeSQL, UserFacingError, WarehouseError
-from executor.row_limits import FINGERPRINT_ROWS
-from executor.verified.fingerprint import Fingerprint, fingerprint_of
+from executor.verified.fingerprint import Fingerprint, fingerprint_entry
 from executor.verified.library import Entry, LibraryError, parse_entry
 from executor.verified.live import LiveLibrary, open_live_library
 from executor.verified.matcher import Matcher
-from executor.verified.params import bind
-from executor.verified.periods import anchor_day
 from executor.verified.store import EntryExists, StoredEntry, VerifiedStore, open_verified_store
 from executor.verified.text import TOTAL, Normaliser
-from executor.verified.transpile import to_dialect
-from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
-from executor.warehouse.guarded import guard
 
 logger = service_logger()
 
@@ -126,20 +120,13 @@ class ReviewDesk:
         assert match is not None, "checked: the entry answers its own question"
         warehouse = self.warehouse()
         try:
-            sql = to_dialect(entry.sql, warehouse.dialect)
-            try:
-                checked = guard(warehouse, sql)
-            except UnsafeSQL as e:
-                raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
-            today = anchor_day(self.today(), data_as_of(warehouse, [sql], self.today()))
-            try:
-                rows = warehouse.query(checked.capped(FINGERPRINT_ROWS), FINGERPRINT_ROWS,
-                                       bind(entry, match.values, today))
-            except WarehouseError as e:
-                raise Refused(f"Not verified: the SQL failed: {e}") from e
+            return fingerprint_entry(warehouse, entry, match.values, self.today())
+        except UnsafeSQL as e:
+            raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
+        except WarehouseError as e:
+            raise Refused(f"Not verified: the SQL failed: {e}") from e
         finally:
             warehouse.close()
-        return fingerprint_of(rows, ordered=checked.statement.args.get("order") is not None)
 
     def _other_questions(self, entry: Entry, matcher: Matcher) -> list[str]:
         """The evaluation set's questions and every existing entry's phrasings."""

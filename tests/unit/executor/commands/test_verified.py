@@ -18,7 +18,7 @@ from bot.feedback import DOWN, UP, FeedbackStore, Vote
 from bot.job_store import JobStore
 from executor.cli import main
 from executor.config import DEFAULT_INPUT
-from executor.verified.drift import fingerprint_entry
+from executor.verified.fingerprint import fingerprint_entry
 from executor.verified.library import DEFAULT_LIBRARY, load_library, parse_entry, parse_library
 from executor.verified.store import DynamoVerifiedStore, StoredEntry, YamlVerifiedStore
 from executor.warehouse.duckdb import DuckDBWarehouse
