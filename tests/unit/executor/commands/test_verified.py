@@ -193,9 +193,17 @@ def test_check_that_cannot_run_exits_2_and_says_why(
     local_store: YamlVerifiedStore, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # GIVEN a warehouse that cannot be opened, and metrics on
     monkeypatch.setenv("WAREHOUSE_URL", "oracle://nowhere")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "databot")
+    # WHEN the check runs
     assert main(["verified", "check"]) == 2
-    assert "cannot check" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    # THEN it says why, and counts a failed check for the alarm (no entry was checked)
+    assert "cannot check: WAREHOUSE_URL" in captured.err
+    emitted = counts([json.loads(line) for line in captured.out.splitlines()
+                      if line.startswith('{"_aws"')])
+    assert emitted == {"VerifiedCheckFailed": 1}
 
 
 def test_export_writes_active_entries_that_load_appended_to_the_library(
