@@ -3,6 +3,7 @@
 import json
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
+from bot.review import Proposal, ReviewParam
 
 
 def test_answer_survives_a_json_round_trip() -> None:
@@ -59,3 +60,16 @@ def test_a_preview_says_which_rows_it_holds_and_cuts_from_that_end() -> None:
     # and a renderer with room for fewer keeps the latest months, or the top rows
     assert latest.shown(2) == [[2, 2], [3, 3]]
     assert top.shown(1) == [["a", 9]]
+
+
+def test_the_proposal_survives_a_round_trip_and_is_absent_from_other_answers() -> None:
+    # GIVEN an agent answer carrying the entry a reviewer would verify, and another without
+    proposal = Proposal(question="How many purchases in France?", name="purchases_in_france",
+                        sql="SELECT COUNT(*) FROM interactions WHERE country = :country",
+                        params=(ReviewParam("country", "enum", "France", "country"),),
+                        definition="Purchases.")
+    answer = Answer(text="t", proposal=proposal)
+    # THEN the proposal is kept through JSON, and the other answer's record has no such key
+    assert Answer.from_dict(json.loads(json.dumps(answer.to_dict()))).proposal == proposal
+    assert "proposal" not in Answer(text="t").to_dict()
+    assert Answer.from_dict({"text": "t"}).proposal is None

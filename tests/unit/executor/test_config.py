@@ -100,3 +100,18 @@ def test_the_lambda_sandbox_takes_its_function_name() -> None:
 
 def test_a_shorter_link_expiry_is_kept() -> None:
     assert config({"RESULTS_LINK_EXPIRY_S": "3600"}).artifacts.link_expiry_s == 3600
+
+
+def test_verified_entries_are_kept_in_the_results_folder_unless_a_table_is_named() -> None:
+    local = EngineConfig.from_env(Env({"RESULTS_DIR": "/tmp/out"})).verified
+    assert local.table is None and local.path == Path("/tmp/out/verified_entries.yaml")
+    assert local.reload_interval_s == 30.0
+    table = EngineConfig.from_env(Env({"VERIFIED_TABLE": "databot-verified",
+                                       "VERIFIED_RELOAD_S": "10"})).verified
+    assert (table.table, table.reload_interval_s) == ("databot-verified", 10.0)
+
+
+def test_a_reload_interval_past_a_minute_is_refused() -> None:
+    # New entries must be served within 60 s.
+    with pytest.raises(ConfigError, match="VERIFIED_RELOAD_S must be a number"):
+        EngineConfig.from_env(Env({"VERIFIED_RELOAD_S": "90"}))

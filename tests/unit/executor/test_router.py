@@ -14,6 +14,7 @@ from executor.errors import ModelUnavailable, NeedsModel
 from executor.router import RoutedEngine, build_engine
 from executor.verified import Library
 from executor.warehouse.duckdb import DuckDBWarehouse
+from tests.support.review import AGENT_SQL, QUESTION, agent_proposal, review_desk, verify_review
 from tests.support.scripted_model import ScriptedModel, answer_script
 from tests.support.verified import TODAY
 
@@ -128,3 +129,31 @@ def test_an_unknown_provider_is_refused(offline_config: EngineConfig) -> None:
         ValueError, match="MODEL_PROVIDER must be one of bedrock, offline, got 'gpt'"
     ):
         build_engine(replace(offline_config, model=ModelConfig(provider="gpt")))
+
+
+def test_agent_answers_carry_the_entry_a_reviewer_would_verify(
+    offline_config: EngineConfig, verified_library: Library, duckdb_sample: DuckDBWarehouse
+) -> None:
+    # GIVEN Bedrock configured and a question with a device, a country and a period
+    model = ScriptedModel(answer_script(AGENT_SQL, "**2** purchases."))
+    engine = _engine(offline_config, verified_library, duckdb_sample, model)
+    # WHEN the agent answers it
+    answer = engine.answer(Request(job_id="r7", question=QUESTION))
+    # THEN the answer proposes the entry with those values as parameters
+    assert answer.proposal is not None and answer.proposal.question == QUESTION
+    assert [p.name for p in answer.proposal.params] == ["device", "country", "period"]
+    # AND a library answer proposes none
+    verified = engine.answer(Request(job_id="r8", question="how many users are on each plan?"))
+    assert verified.verified and verified.proposal is None
+
+
+def test_entries_in_the_configured_store_are_served(
+    offline_config: EngineConfig, verified_library: Library, duckdb_sample: DuckDBWarehouse,
+) -> None:
+    # GIVEN an entry verified into the results folder's store
+    desk = review_desk(verified_library, offline_config.artifacts.results_dir.parent)
+    desk.desk.verify(verify_review(agent_proposal(desk.live)), job_id="J1")
+    # WHEN an engine is built from the configuration THEN it answers from the entry offline
+    engine = _engine(offline_config, verified_library, duckdb_sample)
+    answer = engine.answer(Request(job_id="r9", question=QUESTION))
+    assert answer.verified and answer.entry_id == agent_proposal(desk.live).name

@@ -5,6 +5,7 @@ takeover, one placeholder and one answer in the thread."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,13 +14,19 @@ from typing import Any
 import boto3
 import pytest
 
+from bot.job import RETIRE, Job
 from bot.job_store import DONE, JobStore
+from bot.review import Review
+from executor.verified.library import Library
+from executor.verified.review import ReviewDesk
 from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
+from tests.support.review import review_desk
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.takeover import (
     ANSWER,
+    Killed,
     KillSwitch,
     killed_then_taken_over,
     marked,
@@ -124,3 +131,36 @@ def test_the_partial_delivery_note_survives_a_passing_slack_failure(
     thread = slack_api.thread("C0001", str(job.reply_to.thread_ts))
     (note,) = marked(thread, job, "note")
     assert "could not be delivered" in note.text
+
+
+def test_a_review_notice_killed_after_any_step_is_in_the_thread_once(
+    runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], slack_api: SlackApiStandIn,
+    aws_stack: AwsStack, tmp_path: Path, verified_library: Library,
+) -> None:
+    # GIVEN the steps of a retire job (claim, the notice, the record), counted on a clean run
+    def retire_job(channel: str) -> Job:
+        job = slack_job("", kind=RETIRE, channel=channel)
+        return dataclasses.replace(job, review=Review("EvA", "U0REVIEW", entry_id="signups_count"))
+
+    def runner(switch: KillSwitch, engine: ScriptedEngine, path: Path) -> JobRunner:
+        built = runner_for(switch, engine)
+        built.reviews = desks.setdefault(path, review_desk(verified_library, path).desk)
+        return built
+
+    desks: dict[Path, ReviewDesk] = {}
+    clean = KillSwitch()
+    runner(clean, ScriptedEngine(), tmp_path / "clean").run(message(retire_job("CCLEAN"), 1))
+    assert "chat.postMessage" in clean.steps
+    jobs = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
+    for kill_after in range(1, len(clean.steps) + 1):
+        job, path = retire_job(f"C{kill_after:04d}"), tmp_path / str(kill_after)
+        # WHEN a worker is killed right after that step, and another takes the job over
+        with pytest.raises(Killed):
+            runner(KillSwitch(kill_after), ScriptedEngine(), path).run(message(job, 1))
+        runner(KillSwitch(), ScriptedEngine(), path).run(message(job, 2))
+        # THEN the thread holds the notice once, and the job is done
+        thread = slack_api.thread(f"C{kill_after:04d}", str(job.reply_to.thread_ts))
+        (notice,) = marked(thread, job, "answer")
+        assert notice.text.startswith("Retired by <@U0REVIEW>: `signups_count`")
+        record = jobs.get(job.job_id)
+        assert record is not None and record.status == DONE, clean.steps[kill_after - 1]

@@ -269,3 +269,17 @@ def test_retire_and_export_use_verified_table_when_it_is_set(
         retired = table.get(STORED.id)
         assert retired is not None and retired.status == "retired"
     assert not local_store.path.exists()
+
+
+def test_check_reports_a_stored_entry_that_no_longer_loads_as_broken(
+    local_store: YamlVerifiedStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a stored entry whose SQL uses a placeholder no parameter binds
+    verified = fingerprinted_on(DEFAULT_INPUT, STORED)
+    local_store.put(replace(verified, sql=STORED.sql.replace("GROUP BY", "WHERE country = "
+                                                             ":country GROUP BY")))
+    # WHEN the check runs, THEN it is broken: the engine no longer serves it
+    assert main(["verified", "check"]) == 1
+    (line,) = [line for line in capsys.readouterr().out.splitlines()
+               if line.startswith("broken")]
+    assert "signups_per_plan_count" in line and "not served" in line

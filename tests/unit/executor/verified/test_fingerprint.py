@@ -3,8 +3,10 @@ run is judged against it (ok, drifted, broken)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from executor.verified.fingerprint import Fingerprint, compare, fingerprint_of
 from executor.warehouse.base import FetchedRows
@@ -12,9 +14,9 @@ from executor.warehouse.base import FetchedRows
 ROWS = [("France", 10, date(2026, 10, 1)), ("Germany", 20, date(2026, 10, 1))]
 
 
-def rows(data: list[tuple[object, ...]], columns: tuple[str, ...] = ("country", "n", "day")
+def rows(data: Sequence[tuple[Any, ...]], columns: tuple[str, ...] = ("country", "n", "day")
          ) -> FetchedRows:
-    return FetchedRows(list(columns), data, 0.01)
+    return FetchedRows(list(columns), list(data), 0.01)
 
 
 def test_row_order_does_not_matter_unless_the_sql_orders() -> None:

@@ -54,7 +54,7 @@ def dynamo_store() -> Iterator[DynamoVerifiedStore]:
 @pytest.fixture(params=["dynamodb", "yaml"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> VerifiedStore:
     if request.param == "dynamodb":
-        return request.getfixturevalue("dynamo_store")  # type: ignore[no-any-return]
+        return request.getfixturevalue("dynamo_store")
     return YamlVerifiedStore(tmp_path / "results" / "verified_entries.yaml")
 
 
