@@ -13,7 +13,8 @@ HEAVY = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklea
 
 
 def test_every_documented_subcommand_is_registered() -> None:
-    assert set(COMMANDS) == {"ask", "sql", "python", "worker", "dev", "sign-event", "feedback"}
+    assert set(COMMANDS) == {"ask", "sql", "python", "worker", "dev", "sign-event", "feedback",
+                             "verified"}
     parser = build_parser()
     for name in COMMANDS:
         with pytest.raises(SystemExit) as done:
