@@ -11,9 +11,12 @@ from bot.feedback import Ballot, FeedbackConfig, open_ballot
 from bot.ingress.config import IngressConfig
 from bot.ingress.enqueue import JobQueue, SqsJobQueue
 from bot.ingress.idempotency import DynamoDBIdempotency, IdempotencyStore
+from bot.job_store import JobStore
 from bot.slack.config import SlackConfig
 from bot.slack.feedback import SlackFeedback
 from bot.slack.listeners import SlackIntake
+from bot.slack.review import SlackReview
+from bot.slack.reviewers import Reviewers
 
 BOLT_APP_NAME = "databot-slack"
 
@@ -22,7 +25,8 @@ def app_from_env(slack: SlackConfig, env: Env) -> App:
     """The Slack app on the queue, tables and feedback table `env` names."""
     ingress = IngressConfig.from_env(env)
     ballot = open_ballot(FeedbackConfig.from_env(env), ingress.jobs)
-    return create_app(slack, ingress, ballot=ballot)
+    jobs = JobStore(ingress.jobs.table) if ingress.jobs.table else None
+    return create_app(slack, ingress, ballot=ballot, jobs=jobs)
 
 
 def create_app(
@@ -33,10 +37,12 @@ def create_app(
     idempotency: IdempotencyStore | None = None,
     client: WebClient | None = None,
     ballot: Ballot | None = None,
+    jobs: JobStore | None = None,
 ) -> App:
     """The Slack app. `queue` and `idempotency` default to SQS and DynamoDB from `ingress`;
     `client` defaults to a Web API client on `slack.api_url`; `ballot` is where votes on
-    answers go (None: feedback clicks are only acknowledged).
+    answers go (None: feedback clicks are only acknowledged); `jobs` is where the Verify
+    modal reads answers (None: Verify and Retire clicks are only acknowledged).
 
     The app does not verify request signatures: callers must (SlackIngress does, before
     Bolt sees the request; Socket Mode requests come over the app's own websocket).
@@ -71,7 +77,10 @@ def create_app(
         token_verification_enabled=False,
         request_verification_enabled=False,  # verified once, by the caller
     )
-    if ballot is not None:  # before the intake's acknowledge-everything listeners
+    # Before the intake's acknowledge-everything listeners.
+    if ballot is not None:
         SlackFeedback(slack, ballot).register(app)
+    if jobs is not None:
+        SlackReview(Reviewers(slack.reviewers), jobs, queue, idempotency).register(app)
     SlackIntake(slack, ingress.max_question_chars, queue, idempotency).register(app)
     return app

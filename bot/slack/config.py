@@ -1,5 +1,5 @@
-"""Slack's settings: the app's credentials, where its Web API is, the slash command, and who
-may ask (the allowlists, and `admits`, which applies them).
+"""Slack's settings: the app's credentials, where its Web API is, the slash command, who
+may ask (the allowlists, and `admits`, which applies them) and who may verify answers.
 
 Credentials come from `SLACK_SIGNING_SECRET` / `SLACK_BOT_TOKEN`, or, in AWS, from the
 Secrets Manager secret named by `SLACK_SECRET_ARN`: a JSON object with those same two keys.
@@ -16,6 +16,8 @@ from typing import Any
 from bot.config import ConfigError, Env, read_json_secret, require
 
 DEFAULT_API_URL = "https://slack.com/api/"
+# Slack ids a reviewer list may hold: users (U…, W… in Enterprise Grid) and user groups (S…).
+REVIEWER_ID_PREFIXES = ("U", "W", "S")
 
 
 class Admission(Enum):
@@ -47,6 +49,9 @@ class SlackConfig:
     allow_external_teams: bool = False
     # The installing workspace, for payloads that do not name it (slash commands).
     home_team_id: str | None = None
+    # Who may verify answers and retire verified entries (bot/slack/reviewers.py): user
+    # and user-group ids. Empty: nobody.
+    reviewers: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, env: Env) -> SlackConfig:
@@ -64,6 +69,7 @@ class SlackConfig:
             blocked_channel_ids=env.ids("BLOCKED_CHANNEL_IDS"),
             allow_external_teams=env.flag("ALLOW_EXTERNAL_TEAMS"),
             home_team_id=env.text("SLACK_TEAM_ID"),
+            reviewers=_reviewer_ids(env),
         )
 
     def admits(
@@ -131,6 +137,15 @@ class SlackConfig:
                if signing_secret else {}),
             "SLACK_BOT_TOKEN (or SLACK_SECRET_ARN)": self.bot_token,
         })
+
+
+def _reviewer_ids(env: Env) -> frozenset[str]:
+    ids = env.ids("VERIFIED_REVIEWERS")
+    wrong = sorted(i for i in ids if not i.startswith(REVIEWER_ID_PREFIXES))
+    if wrong:
+        raise ConfigError("VERIFIED_REVIEWERS holds Slack user ids (U…, W…) and user-group "
+                          f"ids (S…), not {', '.join(wrong)}")
+    return ids
 
 
 def _text(secret: dict[str, Any], key: str) -> str | None:

@@ -26,6 +26,7 @@ from bot.feedback import DOWN, MAX_COMMENT_CHARS, REASONS, UP, Ballot
 from bot.ingress.metrics import FEEDBACK_DOWN, FEEDBACK_UP, count
 from bot.observability import correlated, service_logger
 from bot.slack.config import Admission, SlackConfig
+from bot.slack.questions import channel_of, team_of
 
 logger = service_logger()
 
@@ -125,7 +126,7 @@ def check_feedback_payload(payload: Mapping[str, Any], kind: str) -> None:
     """Raise BadFeedback when a feedback click or modal submission could not be read."""
     if kind == "block_actions" and payload["actions"][0].get("action_id") == FEEDBACK_ACTION:
         parse_vote(payload["actions"][0].get("value"))
-        if not (payload.get("user") or {}).get("id") or not _channel(payload):
+        if not (payload.get("user") or {}).get("id") or not channel_of(payload):
             raise BadFeedback("a feedback click names no user or channel")
     elif kind == "view_submission" and payload["view"].get("callback_id") == REASON_VIEW:
         ReasonAsked.parse(payload["view"].get("private_metadata"))
@@ -147,7 +148,7 @@ class SlackFeedback:
 
     def on_vote(self, body: dict[str, Any], ack: Ack, client: WebClient) -> None:
         direction, job_id = parse_vote(body["actions"][0]["value"])
-        user, team, channel = body["user"]["id"], _team(body), _channel(body)
+        user, team, channel = body["user"]["id"], team_of(body), channel_of(body)
         with correlated(logger, job_id):
             if not self._admits(body, channel):
                 ack()
@@ -188,7 +189,7 @@ class SlackFeedback:
 
     def _admits(self, body: dict[str, Any], channel: str) -> bool:
         user = body["user"]
-        team = _team(body) or ""
+        team = team_of(body) or ""
         admission = self._slack.admits(
             team_id=team, asker_team_id=user.get("team_id") or team,
             home_team_ids={team} if team else set(), channel=channel, user_id=user["id"],
@@ -204,14 +205,3 @@ def _thank(client: WebClient, user: str, asked: ReasonAsked) -> None:
                                   thread_ts=asked.thread_ts)
     except SlackApiError as e:
         logger.warning("job_id=<%s> | thank-you not posted: %s", asked.job_id, e)
-
-
-def _team(body: dict[str, Any]) -> str | None:
-    team = body.get("team")
-    return team.get("id") if isinstance(team, dict) else team
-
-
-def _channel(body: Mapping[str, Any]) -> str:
-    channel = body.get("channel") or {}
-    return str((channel.get("id") if isinstance(channel, dict) else channel)
-               or (body.get("container") or {}).get("channel_id") or "")

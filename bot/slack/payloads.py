@@ -11,7 +11,7 @@ body exactly as Bolt will (Bolt's own `parse_body`), then checks:
   wherever they look for it (top level, `event`, `message`, `previous_message`, `item`,
   `authorizations[]`, …); a field may be absent or null, never of another type;
 - the fields each kind of payload cannot do without (a command's `trigger_id`, an event's
-  `event_id` and `event.type`, a challenge that is a string, a feedback click's value, …).
+  `event_id` and `event.type`, a challenge that is a string, a feedback or review click's value, …).
 
 It returns the payload's kind, or raises MalformedPayload naming the first problem: the
 caller answers 400 and logs it. Only `app_rate_limited` is a kind that is acknowledged
@@ -27,6 +27,8 @@ from urllib.parse import parse_qsl
 from slack_bolt.request.internals import parse_body
 
 from bot.slack.feedback import BadFeedback, check_feedback_payload
+from bot.slack.review import check_review_payload
+from bot.slack.review_buttons import BadReviewPayload
 
 MAX_DEPTH = 32  # Slack's deepest payloads (rich-text blocks inside an edited message) nest ~15
 
@@ -201,7 +203,8 @@ def _check_required(payload: Mapping[str, Any], kind: str) -> None:
             raise MalformedPayload("body.view.callback_id is missing")
         try:
             check_feedback_payload(payload, kind)
-        except BadFeedback as e:
+            check_review_payload(payload, kind)
+        except (BadFeedback, BadReviewPayload) as e:
             raise MalformedPayload(str(e)) from None
 
 

@@ -142,6 +142,19 @@ def question_from_command(command: Mapping[str, Any]) -> SlackQuestion:
     )
 
 
+def team_of(body: Mapping[str, Any]) -> str | None:
+    """The team an interactivity payload (a click, a modal submission) was delivered for."""
+    team = body.get("team")
+    return team.get("id") if isinstance(team, dict) else team
+
+
+def channel_of(body: Mapping[str, Any]) -> str:
+    """The channel of the message an interactivity payload's click was on ("" if none)."""
+    channel = body.get("channel") or {}
+    return str((channel.get("id") if isinstance(channel, dict) else channel)
+               or (body.get("container") or {}).get("channel_id") or "")
+
+
 def _installation_ids(body: Mapping[str, Any]) -> frozenset[str]:
     """The teams and enterprises an event names as the app's installation: the envelope's
     `team_id` and `enterprise_id`, and those of each of its `authorizations`."""

@@ -29,6 +29,7 @@ from bot.answer import PREVIEW_ROWS, Answer, Table, Usage
 from bot.delivery import MENTION
 from bot.slack.feedback import feedback_block
 from bot.slack.mrkdwn import Link, clip, escape, mention, plain, split_text, to_markdown
+from bot.slack.review_buttons import review_block
 from bot.table_text import format_table, table_cells
 
 MAX_BLOCKS = 50
@@ -119,7 +120,8 @@ def error_message(message: str, job_id: str) -> SlackMessage:
 
 def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
     """The final answer as one or more messages (each within Slack's limits) and files;
-    the last message ends with the feedback buttons."""
+    the last message ends with the reviewer's button (Verify or Retire, when the answer
+    has one) and the feedback buttons."""
     blocks: list[Block] = []
     files: list[SlackFile] = []
     if answer.verified:
@@ -143,6 +145,9 @@ def render_answer(answer: Answer, *, job_id: str) -> SlackReply:
     blocks.append(context(footer(answer.usage, job_id, as_of=answer.as_of)))
     if table_last:
         blocks += preview
+    review = review_block(answer, job_id)
+    if review is not None:
+        blocks.append(review)
     blocks.append(feedback_block(job_id))
     files += [
         SlackFile(filename=Path(chart.path).name, title=file_title(chart.title or "Chart"),
@@ -283,6 +288,7 @@ def _block_text(block: Block) -> str:
         return str(block["text"])
     if block["type"] == "table":
         return "".join(cell["text"] for row in block["rows"] for cell in row)
-    texts = [(block.get("text") or {}).get("text", "")]
-    texts += [element.get("text", "") for element in block.get("elements", [])]
-    return "".join(texts)
+    texts = [block.get("text"), *(element.get("text") for element in block.get("elements", []))]
+    # A context element's text is a string; a button's, an object holding one.
+    return "".join(text.get("text", "") if isinstance(text, dict) else text or ""
+                   for text in texts)

@@ -104,6 +104,7 @@ class IngressStack:
                 client=self.aws.dynamodb,
             ),
             ballot=Ballot(self.feedback_store(), self.job_store()),
+            jobs=self.job_store(),
         )
         return SlackHandler(SlackIngress(app, SIGNING_SECRET))
 

@@ -7,14 +7,17 @@ the upload URL it hands out, files.completeUploadExternal, conversations.replies
 conversations.history, conversations.info (channels named with `set_channel`), the
 assistant thread methods (assistant.threads.setStatus, .setSuggestedPrompts, .setTitle:
 required channel_id and thread_ts, at most 4 prompts each with a title and a message, at
-most 10 loading messages, a title), views.open, and POSTs to response_url paths. It
+most 10 loading messages, a title), views.open, usergroups.users.list (groups named with
+`set_usergroup`; others are `no_such_subteam`), and POSTs to response_url paths. It
 enforces Slack's message limits, so a test fails the way Slack would reject the message:
 known block types only, 50 blocks, 3,000 characters per section or context element, 40,000
 per message text; `markdown` blocks of text, 12,000 characters summed over a message; at
 most one `table` per message, of 1-100 rows of 1-20 cells each (`raw_text` with text, or
 `rich_text`), at most 20 column settings (`align` left/center/right, `is_wrapped`), 10,000
-characters of cells; the shape of `context_actions` / `feedback_buttons`; and a modal's
-(type, title, submit and close text, blocks, a trigger_id).
+characters of cells; the shape of `context_actions` / `feedback_buttons` and of `actions`
+blocks of buttons (text, value, style, a `confirm` dialog); and a modal's (type, title,
+submit and close text, blocks, a trigger_id, each `plain_text_input`'s initial value
+within its max_length of at most 3,000).
 
 It keeps the messages it accepted (`messages`, `thread()`): chat.update edits one, a
 completed upload shares its files as a message in the thread, and message `metadata`
@@ -134,6 +137,7 @@ class SlackApiStandIn:
     calls: list[SlackCall] = field(default_factory=list)
     messages: dict[str, Message] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
     injected: Counter[str] = field(default_factory=Counter)
     _fault_share: float = 0.0
     _fault_rng: random.Random = field(default_factory=random.Random)
@@ -232,6 +236,7 @@ class SlackApiStandIn:
             self.calls.clear()
             self.messages.clear()
             self.channels.clear()
+            self.usergroups.clear()
             self._failures.clear()
 
     # ---- the server side -------------------------------------------------------------
@@ -338,7 +343,21 @@ class SlackApiStandIn:
                 return {"ok": False, "error": problem}
             return {"ok": True, "view": {"id": f"V{next(self._ts):08d}",
                                          **_json_arg(args["view"])}}
+        if method == "usergroups.users.list":
+            return self._usergroup_users(args)
         return {"ok": False, "error": "unknown_method"}
+
+    def set_usergroup(self, usergroup: str, users: list[str]) -> None:
+        """A user group usergroups.users.list lists (others are `no_such_subteam`)."""
+        with self._lock:
+            self.usergroups[usergroup] = list(users)
+
+    def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("usergroup"):
+            return {"ok": False, "error": "invalid_arguments"}
+        users = self.usergroups.get(str(args["usergroup"]))
+        return {"ok": True, "users": users} if users is not None else {
+            "ok": False, "error": "no_such_subteam"}
 
     def set_channel(self, channel: str, name: str, topic: str = "", purpose: str = "") -> None:
         """A channel conversations.info describes (others are `channel_not_found`)."""
@@ -455,6 +474,8 @@ def _message_problem(args: dict[str, Any]) -> str | None:
             return "invalid_blocks"
         if block["type"] == "context_actions" and not _context_actions_valid(block):
             return "invalid_blocks"
+        if block["type"] == "actions" and not _actions_valid(block):
+            return "invalid_blocks"
     return None
 
 
@@ -493,6 +514,50 @@ def _context_actions_valid(block: dict[str, Any]) -> bool:
     return True
 
 
+MAX_ACTIONS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+BUTTON_STYLES = ("primary", "danger")
+# A confirmation dialog's title, text, confirm and deny button texts.
+CONFIRM_LIMITS = {"title": 100, "text": 300, "confirm": 30, "deny": 30}
+
+
+def _actions_valid(block: dict[str, Any]) -> bool:
+    """An `actions` block of buttons as Slack takes it: 1–25 elements; each button with an
+    action_id (≤ 255), plain_text text (≤ 75), an optional value (≤ 2,000) and style, and
+    an optional `confirm` dialog (plain_text title ≤ 100, text ≤ 300, confirm and deny
+    ≤ 30)."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not 0 < len(elements) <= MAX_ACTIONS:
+        return False
+    for element in elements:
+        if not isinstance(element, dict) or element.get("type") != "button":
+            return False
+        if not 0 < len(str(element.get("action_id") or "")) <= MAX_ACTION_ID:
+            return False
+        if not _plain_text(element.get("text"), MAX_BUTTON_TEXT):
+            return False
+        value = element.get("value", "")
+        if not isinstance(value, str) or len(value) > MAX_BUTTON_VALUE:
+            return False
+        if element.get("style", "primary") not in BUTTON_STYLES:
+            return False
+        confirm = element.get("confirm")
+        if confirm is not None and not (
+            isinstance(confirm, dict)
+            and all(_plain_text(confirm.get(name), limit)
+                    for name, limit in CONFIRM_LIMITS.items())
+            and confirm.get("style", "primary") in BUTTON_STYLES
+        ):
+            return False
+    return True
+
+
+def _plain_text(text: Any, limit: int) -> bool:
+    return isinstance(text, dict) and text.get("type") == "plain_text" and \
+        0 < len(text.get("text") or "") <= limit
+
+
 MAX_VIEW_TITLE = 24
 MAX_VIEW_BUTTON = 24
 MAX_VIEW_BLOCKS = 100
@@ -527,8 +592,29 @@ def _view_problem(args: dict[str, Any]) -> str | None:
             return "invalid_arguments"
         if block["type"] == "input" and not (block.get("label") and block.get("element")):
             return "invalid_arguments"
+        if block["type"] == "input" and _text_input_problem(block["element"]):
+            return "invalid_arguments"
     if any(b["type"] == "input" for b in blocks) and "submit" not in view:
         return "invalid_arguments"  # Slack needs a submit button for a modal with inputs
+    return None
+
+
+MAX_TEXT_INPUT = 3000
+
+
+def _text_input_problem(element: Any) -> str | None:
+    """What Slack refuses in a `plain_text_input`: no action_id, a max_length over 3,000,
+    an initial_value longer than the max_length."""
+    if not isinstance(element, dict) or element.get("type") != "plain_text_input":
+        return None
+    if not element.get("action_id"):
+        return "action_id is required"
+    limit = element.get("max_length", MAX_TEXT_INPUT)
+    if not isinstance(limit, int) or not 0 < limit <= MAX_TEXT_INPUT:
+        return "max_length: 1 to 3,000"
+    initial = element.get("initial_value")
+    if initial is not None and not (isinstance(initial, str) and len(initial) <= limit):
+        return "initial_value: at most max_length characters"
     return None
 
 

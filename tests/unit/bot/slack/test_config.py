@@ -53,6 +53,14 @@ def test_everything_is_read_from_the_environment() -> None:
     assert admits(settings, "T1", channel="C2") is Admission.REFUSED
 
 
+def test_reviewers_are_user_and_user_group_ids() -> None:
+    assert slack_config({}).reviewers == frozenset()
+    settings = slack_config({"VERIFIED_REVIEWERS": "U0001, W0002,S0003"})
+    assert settings.reviewers == {"U0001", "W0002", "S0003"}
+    with pytest.raises(ConfigError, match=r"VERIFIED_REVIEWERS .* not C0001, alice"):
+        slack_config({"VERIFIED_REVIEWERS": "U0001,C0001,alice"})
+
+
 def admits(
     settings: SlackConfig,
     team: str,

@@ -22,6 +22,7 @@ METHOD_SCOPES = {
     "assistant_threads_setSuggestedPrompts": "assistant:write",
     "assistant_threads_setTitle": "assistant:write",
     "conversations_info": "channels:read",
+    "usergroups_users_list": "usergroups:read",
 }
 EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history",
                 "assistant_thread_started": "assistant:write",
