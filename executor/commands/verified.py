@@ -62,15 +62,8 @@ def _check(args: argparse.Namespace) -> int:
     from bot.config import ConfigError, Env
     from executor.config import EngineConfig
     from executor.errors import WarehouseError
-    from executor.verified.drift import (
-        BROKEN,
-        EntryCheck,
-        check_library_entry,
-        check_stored_entry,
-        summary,
-    )
+    from executor.verified.drift import BROKEN, check_served, summary
     from executor.verified.library import LibraryError, load_library
-    from executor.verified.live import combined
     from executor.verified.store import open_verified_store
     from executor.warehouse.factory import open_warehouse
     from executor.worker.config import WorkerConfig
@@ -89,24 +82,9 @@ def _check(args: argparse.Namespace) -> int:
     except (LibraryError, WarehouseError, ValueError, BotoCoreError, ClientError) as e:
         metrics.verified_check_failed()
         return _fail("check", 2, f"cannot check: {e}")
-    # What the engine serves: the library less retired entries, plus active stored ones.
-    library = combined(static, records)
-    served = {entry.id for entry in library.entries}
-    fingerprints = {record.id: record.fingerprint for record in records if record.active}
-    # A stored entry merged into the file (`export`) is served, and checked, as the file's.
-    merged = {entry.id for entry in static.entries}
-    checks = [EntryCheck(entry_id, "stored", BROKEN, "not served: it does not load as a "
-                         "library entry")
-              for entry_id in fingerprints if entry_id not in served | merged]
-    today = date.today()
     try:
-        for entry in library.entries:
-            if entry.id in fingerprints:
-                checks.append(check_stored_entry(warehouse, entry, fingerprints[entry.id],
-                                                 library.vocabulary, today,
-                                                 tolerance=args.tolerance))
-            else:
-                checks.append(check_library_entry(warehouse, entry, library.vocabulary, today))
+        checks = check_served(warehouse, static, records, date.today(),
+                              tolerance=args.tolerance)
     finally:
         warehouse.close()
     counts = summary(checks)

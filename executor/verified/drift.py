@@ -27,9 +27,11 @@ from typing import Any
 from executor.errors import UnsafeSQL, WarehouseError
 from executor.row_limits import VERIFIED_ROWS
 from executor.verified.fingerprint import Fingerprint, Status, compare, fingerprint_entry
-from executor.verified.library import Entry
+from executor.verified.library import Entry, Library
+from executor.verified.live import combined
 from executor.verified.params import ParamMismatch, bind, resolve
 from executor.verified.periods import ALL_TIME, anchor_day, as_day
+from executor.verified.store import StoredEntry
 from executor.verified.text import Normaliser, Vocabulary
 from executor.verified.transpile import to_dialect
 from executor.warehouse.as_of import data_as_of
@@ -56,6 +58,41 @@ class EntryCheck:
     def to_dict(self) -> dict[str, str]:
         return {"entry_id": self.entry_id, "origin": self.origin, "status": self.status,
                 "reason": self.reason}
+
+
+def check_served(
+    warehouse: Warehouse,
+    static: Library,
+    stored: list[StoredEntry],
+    today: date,
+    *,
+    tolerance: float,
+) -> list[EntryCheck]:
+    """Every entry the engine serves (the library less retired entries, plus the active
+    stored ones), each checked; an active stored entry that does not load is broken."""
+    library = combined(static, stored)
+    served = {entry.id for entry in library.entries}
+    # A stored entry merged into the file (`databot verified export`) is served, and
+    # checked, as the file's.
+    in_file = {entry.id for entry in static.entries}
+    fingerprints = {record.id: record.fingerprint for record in stored
+                    if record.active and record.id not in in_file}
+    checks = [EntryCheck(entry_id, "stored", BROKEN, "not served: it does not load as a "
+                         "library entry")
+              for entry_id in fingerprints if entry_id not in served]
+    for entry in library.entries:
+        try:
+            if entry.id in fingerprints:
+                checks.append(check_stored_entry(warehouse, entry, fingerprints[entry.id],
+                                                 library.vocabulary, today,
+                                                 tolerance=tolerance))
+            else:
+                checks.append(check_library_entry(warehouse, entry, library.vocabulary, today))
+        # One entry's surprise (a driver error of another kind, say) must not hide the rest.
+        except Exception as e:
+            origin = "stored" if entry.id in fingerprints else "library"
+            checks.append(EntryCheck(entry.id, origin, BROKEN, f"unexpected error: {e!r}"))
+    return checks
 
 
 def check_values(entry: Entry, vocabulary: Vocabulary) -> dict[str, Any]:

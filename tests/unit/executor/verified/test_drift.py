@@ -6,20 +6,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from executor.verified import Library
+from executor.verified import Entry, Library, drift
 from executor.verified.drift import (
     BROKEN,
     DRIFTED,
     OK,
+    EntryCheck,
     check_library_entry,
+    check_served,
     check_values,
     summary,
     used_columns,
 )
+from executor.verified.fingerprint import Fingerprint
 from executor.verified.periods import ALL_TIME
+from executor.verified.store import StoredEntry
+from executor.warehouse.base import Warehouse
 from executor.warehouse.duckdb import DuckDBWarehouse
 from tests.support.verified import TODAY, sample_with_renamed_column
 
@@ -109,3 +115,40 @@ def test_a_value_list_parameter_without_default_takes_the_lists_first_value(
                           verified_library.vocabulary)
     first_country = next(iter(verified_library.vocabulary.values["country"].values()))
     assert values["country"] == first_country
+
+
+def test_a_stored_copy_merged_into_the_file_is_checked_once_as_the_files_entry(
+    verified_library: Library, duckdb_sample: DuckDBWarehouse
+) -> None:
+    # GIVEN a stored entry whose id the file now uses, with a fingerprint that fits nothing
+    copy = StoredEntry(id="signups_count", question="How many users signed up?",
+                       sql="SELECT 1 AS one", explanation="x", verified_by="U0REVIEWER",
+                       verified_at="2026-11-30",
+                       fingerprint=Fingerprint(("one",), ("number",), 1, "abc"))
+    # WHEN what the engine serves is checked
+    checks = check_served(duckdb_sample, verified_library, [copy], TODAY, tolerance=0.05)
+    # THEN the file's entry is checked, by its shape, and nothing else under that id
+    assert [(c.origin, c.status) for c in checks if c.entry_id == "signups_count"] == [
+        ("library", OK)]
+    assert len(checks) == len(verified_library.entries)
+
+
+def test_one_entrys_unexpected_failure_is_reported_and_the_rest_still_checked(
+    verified_library: Library, duckdb_sample: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a check that fails in an unforeseen way for one entry
+    real = drift.check_library_entry
+
+    def flaky(warehouse: Warehouse, entry: Entry, *args: Any) -> EntryCheck:
+        if entry.id == "users_by_plan":
+            raise RuntimeError("driver hiccup")
+        return real(warehouse, entry, *args)
+
+    monkeypatch.setattr(drift, "check_library_entry", flaky)
+    # WHEN everything is checked
+    checks = check_served(duckdb_sample, verified_library, [], TODAY, tolerance=0.05)
+    # THEN that entry is broken, saying so, and every other entry was checked
+    broken = [c for c in checks if c.status == BROKEN]
+    assert [(c.entry_id, c.reason) for c in broken] == [
+        ("users_by_plan", "unexpected error: RuntimeError('driver hiccup')")]
+    assert len(checks) == len(verified_library.entries)
