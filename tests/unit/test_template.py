@@ -720,6 +720,8 @@ def test_the_dashboard_shows_what_an_operator_checks(stack: Stack) -> None:
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
         ("ECS/ContainerInsights", "RunningTaskCount"),
         ("databot", "SandboxFailures"),
+        ("databot", "VerifiedBroken"),  # the daily verified check
+        ("databot", "VerifiedDrifted"),
     }
     queues = {m[3] for m in _dashboard_metrics(stack) if m[0] == "AWS/SQS"}
     assert queues == {"JobsQueue.QueueName", "JobsDeadLetterQueue.QueueName"}
