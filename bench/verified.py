@@ -30,6 +30,7 @@ from executor.config import WarehouseConfig
 from executor.engine import Request
 from executor.verified import Matcher, load_library
 from executor.verified.answerer import VerifiedEngine
+from executor.verified.live import LiveLibrary
 from executor.warehouse.factory import open_warehouse
 from tests.support.paths import REPO
 
@@ -73,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="databot-bench-") as folder:
         warehouse = open_warehouse(WarehouseConfig())
         engine = VerifiedEngine(
-            library,
+            LiveLibrary(library),
             warehouse,
             LocalArtifactStore(Path(folder)),
             today=lambda: date(2026, 11, 21),

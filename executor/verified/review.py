@@ -40,8 +40,10 @@ from executor.verified.live import LiveLibrary, open_live_library
 from executor.verified.matcher import Matcher
 from executor.verified.store import EntryExists, StoredEntry, VerifiedStore, open_verified_store
 from executor.verified.text import TOTAL, Normaliser
+from executor.verified.transpile import to_dialect
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
+from executor.warehouse.guarded import guard
 
 logger = service_logger()
 
@@ -58,7 +60,9 @@ class Refused(UserFacingError):
 @dataclass(frozen=True)
 class ReviewDesk:
     """Carries out review jobs against the live library and its store. `warehouse` opens
-    a warehouse for one verification (closed after it): reviews are rare, so none is held."""
+    a warehouse for one verification (closed after it): reviews are rare, so none is held.
+    The warehouse's first question is the guard's: unsafe SQL is refused as such, whatever
+    else is wrong with the entry."""
 
     library: LiveLibrary
     store: VerifiedStore
@@ -78,12 +82,18 @@ class ReviewDesk:
         except LibraryError as e:
             raise Refused(f"Not verified: {e}") from e
         self._check_name(entry.id, matcher)
-        with_entry = self.library.with_entry(entry)
-        _check_own_questions(entry, with_entry)
-        fingerprint = self._fingerprint(entry, with_entry)
+        warehouse = self.warehouse()
+        try:
+            _guarded(warehouse, entry)
+            with_entry = self.library.with_entry(entry)
+            _check_own_questions(entry, with_entry)
+            fingerprint = self._fingerprint(warehouse, entry, with_entry)
+        finally:
+            warehouse.close()
         _check_collisions(entry, matcher, with_entry, self._other_questions(entry, matcher))
         try:
-            self.store.put(replace(stored, fingerprint=fingerprint))
+            self.store.put(replace(stored, fingerprint=fingerprint,
+                                   answer=answer_template(fingerprint)))
         except EntryExists as e:
             raise Refused(f"Not verified: an entry named `{entry.id}` was stored meanwhile; "
                           "choose another name") from e
@@ -114,19 +124,15 @@ class ReviewDesk:
             raise Refused(f"Not verified: an entry named `{entry_id}` exists already; "
                           "choose another name")
 
-    def _fingerprint(self, entry: Entry, matcher: Matcher) -> Fingerprint:
-        """Guard and run the entry's SQL with its question's values, as the library would."""
+    def _fingerprint(self, warehouse: Warehouse, entry: Entry, matcher: Matcher) -> Fingerprint:
+        """Run the entry's SQL with its question's values bound as the library binds them,
+        exactly as the daily check runs it again (fingerprint_entry)."""
         match = matcher.match(entry.question)
         assert match is not None, "checked: the entry answers its own question"
-        warehouse = self.warehouse()
         try:
             return fingerprint_entry(warehouse, entry, match.values, self.today())
-        except UnsafeSQL as e:
-            raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
         except WarehouseError as e:
             raise Refused(f"Not verified: the SQL failed: {e}") from e
-        finally:
-            warehouse.close()
 
     def _other_questions(self, entry: Entry, matcher: Matcher) -> list[str]:
         """The evaluation set's questions and every existing entry's phrasings."""
@@ -186,6 +192,17 @@ def intent_of(question: str, normaliser: Normaliser) -> dict[str, Any]:
     return intent | {"shape": meaning.shape}
 
 
+def answer_template(fingerprint: Fingerprint) -> str | None:
+    """The sentence a one-row result is answered with, each column named with its value
+    ("purchases: **2** in France."); none for more rows, which the table shows."""
+    columns = fingerprint.columns
+    if fingerprint.row_count != 1 or not all(c.isidentifier() for c in columns):
+        return None
+    shown = [f"{c.replace('_', ' ')}: **{{{c}{':,' if kind == 'number' else ''}}}**"
+             for c, kind in zip(columns, fingerprint.types, strict=True)]
+    return "; ".join(shown) + "{filters}."
+
+
 def _param_spec(param: ReviewParam) -> dict[str, Any]:
     """A detected value as a library parameter the question must give (no default: an
     entry verified for one country never answers for a question that names none)."""
@@ -197,6 +214,14 @@ def _param_spec(param: ReviewParam) -> dict[str, Any]:
     if param.kind == "int":
         return {"type": "int", "slot": param.source or "top"}
     return {"type": "period"}
+
+
+def _guarded(warehouse: Warehouse, entry: Entry) -> None:
+    """Refused unless the guard the agent's run_sql uses accepts the entry's SQL."""
+    try:
+        guard(warehouse, to_dialect(entry.sql, warehouse.dialect))
+    except UnsafeSQL as e:
+        raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
 
 
 def _check_own_questions(entry: Entry, matcher: Matcher) -> None:

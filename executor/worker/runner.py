@@ -137,9 +137,8 @@ class JobRunner:
             elif delivery is None and job.kind in REVIEW_KINDS:
                 # A reviewer's verify or retire: its outcome is a notice in the thread.
                 with self.engine_slots:
-                    notice = self._review(job)
-                delivery = outbox.say(notice, mention=job.review.reviewer if job.review
-                                      else None)
+                    notice, reviewer = self._review(job)
+                delivery = outbox.say(notice, mention=reviewer)
             elif delivery is None:
                 progress = outbox.open()
                 history = self._history(job)
@@ -228,13 +227,14 @@ class JobRunner:
                          message.message_id, e)
         return DELETE
 
-    def _review(self, job: Job) -> str:
-        """Carry out a verify or retire job; raises Refused (told in the thread)."""
-        if self.reviews is None or job.review is None:
+    def _review(self, job: Job) -> tuple[str, str]:
+        """Carry out a verify or retire job: the notice for the thread and the reviewer it
+        names. Raises Refused (told in the thread)."""
+        review = job.review
+        if self.reviews is None or review is None:
             raise UserFacingError("This worker does not take reviews of verified queries.")
-        if job.kind == VERIFY:
-            return self.reviews.verify(job.review, job_id=job.job_id)
-        return self.reviews.retire(job.review, job_id=job.job_id)
+        act = self.reviews.verify if job.kind == VERIFY else self.reviews.retire
+        return act(review, job_id=job.job_id), review.reviewer
 
     def _history(self, job: Job) -> list[Turn]:
         if self.conversations is None:

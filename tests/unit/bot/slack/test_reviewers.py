@@ -10,15 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.reviewers import GROUP_TTL_S, Reviewers
+from tests.support.clock import Clock
 from tests.support.slack_api import SlackApiStandIn
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from executor.verified.library import Library
 from executor.verified.live import LiveLibrary
 from executor.verified.store import StoredEntry, YamlVerifiedStore
+from tests.support.clock import Clock
 
 QUESTION = "How many purchases were made on tablets?"
 
@@ -25,14 +26,6 @@ def stored(entry_id: str = "tablet_purchases", **changes: object) -> StoredEntry
         verified_at="2026-11-21",
     )
     return StoredEntry(**{**fields, **changes})  # type: ignore[arg-type]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

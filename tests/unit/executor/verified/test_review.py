@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from bot.review import Review
+from executor.verified.fingerprint import Fingerprint
 from executor.verified.library import Library
-from executor.verified.review import VERIFIED, Refused, intent_of, read_eval_questions
+from executor.verified.review import (
+    VERIFIED,
+    Refused,
+    answer_template,
+    intent_of,
+    read_eval_questions,
+)
 from executor.verified.text import Normaliser
 from tests.support.review import (
     PARAPHRASE,
@@ -45,6 +52,7 @@ def test_a_verified_entry_is_stored_with_its_fingerprint_and_served_at_once(
     assert stored.fingerprint is not None and stored.fingerprint.columns == ("purchases",)
     assert stored.fingerprint.row_count == 1
     assert stored.intent == {"metric": ["purchase"], "shape": "number"}
+    assert stored.answer == "purchases: **{purchases:,}**{filters}."
     # AND the question, its paraphrase and other values of its parameters are answered
     assert answered_by(desk.live, QUESTION) == "tablet_purchases"
     assert answered_by(desk.live, PARAPHRASE) == "tablet_purchases"
@@ -160,3 +168,11 @@ def test_the_intent_is_what_the_library_reads_in_the_question(
         "shape": "ranking"}
     # "how many" is the library's default statistic: none is declared
     assert intent_of(QUESTION, normaliser) == {"metric": ["purchase"], "shape": "number"}
+
+
+def test_a_one_row_result_is_answered_in_words_others_by_the_table() -> None:
+    one = Fingerprint(("country", "buyer_share"), ("text", "number"), 1, "x")
+    assert answer_template(one) == (
+        "country: **{country}**; buyer share: **{buyer_share:,}**{filters}.")
+    assert answer_template(replace(one, row_count=3)) is None
+    assert answer_template(replace(one, columns=("country", "count(*)"))) is None

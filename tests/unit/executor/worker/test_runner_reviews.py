@@ -107,6 +107,7 @@ def test_a_verified_answer_answers_the_question_from_then_on_without_the_model(
     for question in (QUESTION, "How many purchases were made on iPads in Germany this year?"):
         again = worker.answer(question)
         assert again.verified and again.entry_id == first.proposal.name
+        assert again.text.startswith("Purchases: **") and "for device tablet" in again.text
     assert len(worker.agent.requests) == 1
     # AND a redelivery of the verify job posts nothing again
     slack_api.reset()
@@ -139,7 +140,8 @@ def test_a_refusal_is_told_in_the_thread_with_its_reason(
     assert worker.runner.run(message(job)).action is Action.DELETE
     # THEN the thread reads why, the job is recorded failed, and nothing is stored
     text = posted(slack_api)[0]
-    assert "Not verified" in text and job.reply_to.thread_ts == slack_api.calls_to(
+    assert "Not verified: the SQL is not safe to run" in text
+    assert job.reply_to.thread_ts == slack_api.calls_to(
         "chat.postMessage")[0].args["thread_ts"]
     record = worker.jobs.get(job.job_id)
     assert record is not None and record.status == FAILED
