@@ -3,7 +3,7 @@
     databot verified check [--tolerance 0.05] [--json]   run every entry, report drift
     databot verified pending [--days N]                  answers others liked, unverified
     databot verified export [--output FILE]              stored entries as library YAML
-    databot verified retire ID [--reviewer NAME]         stop serving a stored entry
+    databot verified retire ID [--reviewer NAME]         stop answering from an entry
 
 `check` runs the library (input/verified_queries.yaml) and the active stored entries
 (VERIFIED_TABLE, or the local file in the results folder) through the guarded warehouse
@@ -11,8 +11,9 @@ path (executor/verified/drift.py) and writes its counts as EMF metrics, which th
 daily schedule and alarm watch. Exit codes: 0 nothing broken (drifted entries are
 reported, not failed); 1 an entry is broken; 2 the check could not run.
 
-`pending` reads FEEDBACK_TABLE and JOBS_TABLE (exit 2 when unset); `retire` exits 2 for
-an id the store does not hold.
+`pending` reads FEEDBACK_TABLE and JOBS_TABLE (exit 2 when unset); `retire` goes through
+the review desk, as the Retire button does, and exits 2 for an id that is neither stored
+nor in the library, or one retired already.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export.add_argument("--output", type=Path, metavar="FILE",
                         help="write to FILE instead of standard output")
     export.set_defaults(action_run=_export)
-    retire = actions.add_parser("retire", help="stop answering from a stored entry")
+    retire = actions.add_parser("retire", help="stop answering from an entry")
     retire.add_argument("entry_id", metavar="ID", help="the entry's id")
     retire.add_argument("--reviewer", default="databot verified retire", metavar="NAME",
                         help="who retires it (kept with the entry)")
