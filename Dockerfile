@@ -37,4 +37,7 @@ USER 10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4)"]
-ENTRYPOINT ["databot", "worker"]
+# The worker by default; a task may run another databot command in its place (the daily
+# `verified check` overrides the command, template.yaml).
+ENTRYPOINT ["databot"]
+CMD ["worker"]

@@ -3,7 +3,8 @@
 Item layout (key `job_id`, S): `status` (queued | running | done | failed), `source`,
 `question`, `created_at` and `updated_at` (ISO 8601 UTC), `answer` (the Answer's `to_dict()`
 as a JSON string, once done), `error` (once failed), `expiration` (TTL, epoch seconds),
-`owner` (the prompt API's caller, whose IAM ARN alone may read the job back).
+`owner` (the prompt API's caller, whose IAM ARN alone may read the job back), `user_id`
+(who asked, as the chat platform names them).
 The prompt API writes the "queued" item; the worker moves it through running to done or
 failed by updating `status`, `updated_at` and `answer` or `error`.
 
@@ -52,6 +53,8 @@ class JobRecord:
     # command: under the question the worker posted).
     placeholder: ReplyTo | None = None
     owner: str | None = None
+    # Who asked (the job's user_id); None in records written before it was kept.
+    user_id: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -86,6 +89,7 @@ class JobRecord:
             claims=int(item["claims"]["N"]) if "claims" in item else 0,
             placeholder=_placeholder(text),
             owner=text("owner"),
+            user_id=text("user_id"),
         )
 
 
@@ -133,6 +137,7 @@ class JobStore:
                 "status": {"S": QUEUED},
                 "source": {"S": job.source},
                 "question": {"S": job.text},
+                "user_id": {"S": job.user_id},
                 "created_at": {"S": now},
                 "updated_at": {"S": now},
                 "expiration": {"N": str(int(self._clock()) + self._ttl_s)},
@@ -160,6 +165,7 @@ class JobStore:
                     "claims = if_not_exists(claims, :zero) + :one, "
                     "#source = if_not_exists(#source, :source), "
                     "question = if_not_exists(question, :question), "
+                    "user_id = if_not_exists(user_id, :user_id), "
                     "created_at = if_not_exists(created_at, :now), "
                     "expiration = if_not_exists(expiration, :expiration)"
                 ),
@@ -178,6 +184,7 @@ class JobStore:
                     ":now": {"S": utc_now_iso()},
                     ":source": {"S": job.source},
                     ":question": {"S": job.text},
+                    ":user_id": {"S": job.user_id},
                     ":expiration": {"N": str(int(self._clock()) + self._ttl_s)},
                 },
                 ReturnValues="ALL_NEW",

@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("executor.commands.dev", "Slack app + in-process worker over Socket Mode"),
     "feedback": ("executor.commands.feedback", "recent votes on answers, by entry and model"),
     "eval": ("executor.commands.eval", "score the engine on a golden question set"),
+    "verified": ("executor.commands.verified",
+                 "check verified queries for drift; list, export and retire entries"),
     "sign-event": ("executor.commands.sign_event", "sign a sample event for sam local invoke"),
     "sign-activity": ("executor.commands.sign_activity",
                       "sign a sample Teams activity with a local test key"),

@@ -5,9 +5,12 @@ each column's type as read from its values, the row count, each numeric column's
 and a checksum of the rows. The checksum ignores row order unless the SQL orders its
 result, so a warehouse returning the same rows in another order is not a change.
 
-`compare` reads a new run against the recorded one: `broken` when the columns or their
-types changed (the entry's answer template and chart read them by name), `drifted` when
-the row count or a numeric total moved by more than a relative tolerance, `ok` otherwise.
+`fingerprint_entry` runs an entry and fingerprints its result, the same way when a reviewer
+verifies it (executor/verified/review.py) and when the daily check runs it again
+(executor/verified/drift.py). `compare` reads a new run against the recorded one: `broken`
+when the columns or their types changed (the entry's answer template and chart read them
+by name), `drifted` when the row count or a numeric total moved by more than a relative
+tolerance, `ok` otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from executor.warehouse.base import FetchedRows
+from executor.row_limits import FINGERPRINT_ROWS
+from executor.verified.library import Entry
+from executor.verified.params import bind
+from executor.verified.periods import anchor_day
+from executor.verified.transpile import to_dialect
+from executor.warehouse.as_of import data_as_of
+from executor.warehouse.base import FetchedRows, Warehouse
+from executor.warehouse.guarded import guard
 
 Status = Literal["ok", "drifted", "broken"]
 # A column whose values are all NULL says nothing about its type: it agrees with any.
@@ -81,6 +91,20 @@ def fingerprint_of(rows: FetchedRows, *, ordered: bool) -> Fingerprint:
         ordered=ordered,
         totals=tuple(_total(column) for column in values),
     )
+
+
+def fingerprint_entry(
+    warehouse: Warehouse, entry: Entry, values: dict[str, Any], today: date
+) -> Fingerprint:
+    """Guard and run the entry's SQL with `values` bound as an answer binds them, and
+    fingerprint its result (up to FINGERPRINT_ROWS rows). Raises UnsafeSQL or
+    WarehouseError."""
+    sql = to_dialect(entry.sql, warehouse.dialect)
+    checked = guard(warehouse, sql)
+    anchored = anchor_day(today, data_as_of(warehouse, [sql], today))
+    rows = warehouse.query(checked.capped(FINGERPRINT_ROWS), FINGERPRINT_ROWS,
+                           bind(entry, values, anchored))
+    return fingerprint_of(rows, ordered=checked.statement.args.get("order") is not None)
 
 
 def compare(expected: Fingerprint, actual: Fingerprint, *, tolerance: float) -> Comparison:

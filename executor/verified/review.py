@@ -34,20 +34,15 @@ from bot.observability import service_logger
 from bot.review import Proposal, Review, ReviewParam
 from executor.config import EngineConfig
 from executor.errors import UnsafeSQL, UserFacingError, WarehouseError
-from executor.row_limits import FINGERPRINT_ROWS
-from executor.verified.fingerprint import Fingerprint, fingerprint_of
+from executor.verified.fingerprint import Fingerprint, fingerprint_entry
 from executor.verified.library import Entry, LibraryError, parse_entry
 from executor.verified.live import LiveLibrary, open_live_library
 from executor.verified.matcher import Matcher
-from executor.verified.params import bind
-from executor.verified.periods import anchor_day
 from executor.verified.store import EntryExists, StoredEntry, VerifiedStore, open_verified_store
 from executor.verified.text import TOTAL, Normaliser
 from executor.verified.transpile import to_dialect
-from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
-from executor.warehouse.guard import CheckedSQL
 from executor.warehouse.guarded import guard
 
 logger = service_logger()
@@ -89,10 +84,10 @@ class ReviewDesk:
         self._check_name(entry.id, matcher)
         warehouse = self.warehouse()
         try:
-            checked = _guarded(warehouse, entry)
+            _guarded(warehouse, entry)
             with_entry = self.library.with_entry(entry)
             _check_own_questions(entry, with_entry)
-            fingerprint = self._fingerprint(warehouse, checked, entry, with_entry)
+            fingerprint = self._fingerprint(warehouse, entry, with_entry)
         finally:
             warehouse.close()
         _check_collisions(entry, matcher, with_entry, self._other_questions(entry, matcher))
@@ -129,20 +124,15 @@ class ReviewDesk:
             raise Refused(f"Not verified: an entry named `{entry_id}` exists already; "
                           "choose another name")
 
-    def _fingerprint(
-        self, warehouse: Warehouse, checked: CheckedSQL, entry: Entry, matcher: Matcher
-    ) -> Fingerprint:
-        """Run the entry's SQL with its question's values bound as the library binds them."""
+    def _fingerprint(self, warehouse: Warehouse, entry: Entry, matcher: Matcher) -> Fingerprint:
+        """Run the entry's SQL with its question's values bound as the library binds them,
+        exactly as the daily check runs it again (fingerprint_entry)."""
         match = matcher.match(entry.question)
         assert match is not None, "checked: the entry answers its own question"
-        sql = to_dialect(entry.sql, warehouse.dialect)
-        today = anchor_day(self.today(), data_as_of(warehouse, [sql], self.today()))
         try:
-            rows = warehouse.query(checked.capped(FINGERPRINT_ROWS), FINGERPRINT_ROWS,
-                                   bind(entry, match.values, today))
+            return fingerprint_entry(warehouse, entry, match.values, self.today())
         except WarehouseError as e:
             raise Refused(f"Not verified: the SQL failed: {e}") from e
-        return fingerprint_of(rows, ordered=checked.statement.args.get("order") is not None)
 
     def _other_questions(self, entry: Entry, matcher: Matcher) -> list[str]:
         """The evaluation set's questions and every existing entry's phrasings."""
@@ -226,10 +216,10 @@ def _param_spec(param: ReviewParam) -> dict[str, Any]:
     return {"type": "period"}
 
 
-def _guarded(warehouse: Warehouse, entry: Entry) -> CheckedSQL:
-    """The entry's SQL as the guard the agent's run_sql uses accepts it, or Refused."""
+def _guarded(warehouse: Warehouse, entry: Entry) -> None:
+    """Refused unless the guard the agent's run_sql uses accepts the entry's SQL."""
     try:
-        return guard(warehouse, to_dialect(entry.sql, warehouse.dialect))
+        guard(warehouse, to_dialect(entry.sql, warehouse.dialect))
     except UnsafeSQL as e:
         raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
 

@@ -1,8 +1,10 @@
 """Job metrics as CloudWatch EMF (Powertools Metrics): started, succeeded, failed,
 partial deliveries, duration, queue-to-first-reply and queue-to-answer latency, and per
 answer whether it was verified, what it cost, whether a fallback model gave it and how many
-Python runs failed; model errors. Off when no namespace is configured, so tests and local
-runs write nothing; the counts are also kept in memory for /health.
+Python runs failed; model errors; and what the daily `databot verified check` found
+(broken and drifted verified queries, or that it could not run). Off when no namespace is
+configured, so tests and local runs write nothing; the counts are also kept in memory for
+/health.
 
 The stack's dashboard and alarms (template.yaml) read these names, in namespace
 POWERTOOLS_METRICS_NAMESPACE with the dimension service=databot-worker."""
@@ -66,6 +68,16 @@ class WorkerMetrics:
     def model_error(self) -> None:
         """A job failed, or is retried, because no model could answer it."""
         self._emit("ModelErrors", MetricUnit.Count, 1)
+
+    def verified_checked(self, *, ok: int, drifted: int, broken: int) -> None:
+        """The verified queries the check found ok, drifted and broken."""
+        self._emit("VerifiedOk", MetricUnit.Count, ok)
+        self._emit("VerifiedDrifted", MetricUnit.Count, drifted)
+        self._emit("VerifiedBroken", MetricUnit.Count, broken)
+
+    def verified_check_failed(self) -> None:
+        """The check could not run at all (no library, store or warehouse to check with)."""
+        self._emit("VerifiedCheckFailed", MetricUnit.Count, 1)
 
     def _emit(
         self,

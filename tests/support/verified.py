@@ -1,9 +1,12 @@
 """Fixtures for the verified-query tests: the library and its matcher, the sample data as
 pandas frames, the offline engine over DuckDB with "today" fixed the day after the
-sample data ends, and an environment with no AWS credentials for the commands."""
+sample data ends, an environment with no AWS credentials for the commands, and
+`sample_with_renamed_column`, which copies the sample data with one column renamed, as an
+upstream schema change would."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -91,3 +94,17 @@ def verified_engine(
         LocalArtifactStore(offline_config.artifacts.results_dir),
         today=lambda: TODAY,
     )
+
+
+def sample_with_renamed_column(folder: Path, table: str, old: str, new: str) -> Path:
+    """The sample tables (and their schema.yaml, which types the columns) in `folder`, with
+    `table`.`old` renamed to `new`."""
+    for name in ("users.csv", "interactions.csv", "schema.yaml"):
+        shutil.copy(DEFAULT_INPUT / name, folder / name)
+    csv = folder / f"{table}.csv"
+    header, rows = csv.read_text().split("\n", 1)
+    csv.write_text(",".join(new if column == old else column
+                            for column in header.split(",")) + "\n" + rows)
+    schema = folder / "schema.yaml"
+    schema.write_text(schema.read_text().replace(f"name: {old}\n", f"name: {new}\n"))
+    return folder

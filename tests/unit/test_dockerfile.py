@@ -69,8 +69,9 @@ def test_worker_image_runs_the_tested_python_as_a_non_root_user() -> None:
     user = steps[kinds.index("USER")][1]
     assert user not in ("root", "0") and not user.startswith("0:")
     assert kinds.index("USER") > max(i for i, kind in enumerate(kinds) if kind == "RUN")
-    entrypoint = dict(steps)["ENTRYPOINT"]
-    assert json.loads(entrypoint) == ["databot", "worker"]
+    # The worker by default; the command alone is overridden to run another databot command.
+    assert json.loads(dict(steps)["ENTRYPOINT"]) == ["databot"]
+    assert json.loads(dict(steps)["CMD"]) == ["worker"]
     assert not any(
         kind == "ENV" and re.search(r"TOKEN|SECRET|PASSWORD", args) for kind, args in steps
     )

@@ -760,6 +760,8 @@ def test_the_dashboard_shows_what_an_operator_checks(stack: Stack) -> None:
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
         ("ECS/ContainerInsights", "RunningTaskCount"),
         ("databot", "SandboxFailures"),
+        ("databot", "VerifiedBroken"),  # the daily verified check
+        ("databot", "VerifiedDrifted"),
     }
     queues = {m[3] for m in _dashboard_metrics(stack) if m[0] == "AWS/SQS"}
     assert queues == {"JobsQueue.QueueName", "JobsDeadLetterQueue.QueueName"}
@@ -819,9 +821,93 @@ def test_roles_get_exactly_the_kms_permissions_they_need(full: Stack) -> None:
 
 
 def test_tables_people_would_miss_have_point_in_time_recovery(stack: Stack) -> None:
-    for name in ("JobsTable", "ConversationsTable", "FeedbackTable"):
+    for name in ("JobsTable", "ConversationsTable", "FeedbackTable", "VerifiedTable"):
         spec = stack.properties(name)["PointInTimeRecoverySpecification"]
         assert spec == {"PointInTimeRecoveryEnabled": True}, name
+
+
+def test_verified_table_is_keyed_by_entry_and_the_worker_reads_and_writes_it(stack: Stack) -> None:
+    table = stack.properties("VerifiedTable")
+    assert table["KeySchema"] == [{"AttributeName": "entry_id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "entry_id", "AttributeType": "S"}]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert stack.resources["VerifiedTable"]["DeletionPolicy"] == "Retain"
+    assert container_env(stack)["VERIFIED_TABLE"] == "VerifiedTable"
+    granted = {
+        action
+        for name, statement in statements(stack)
+        if name == "WorkerTaskRole" and "VerifiedTable.Arn" in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+    assert granted == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                       "dynamodb:Scan"}
+
+
+def test_the_verified_check_runs_daily_as_a_worker_task(stack: Stack) -> None:
+    # GIVEN the schedule
+    schedule = stack.properties("VerifiedCheckSchedule")
+    target = schedule["Target"]
+    # THEN it runs daily, the worker's task definition in its cluster, subnets and groups
+    assert schedule["ScheduleExpression"] == stack.parameters["VerifiedCheckCron"]
+    assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", schedule["ScheduleExpression"])
+    assert schedule["State"] == "ENABLED"
+    assert target["Arn"] == "Cluster.Arn"
+    ecs = target["EcsParameters"]
+    assert (ecs["TaskDefinitionArn"], ecs["LaunchType"], ecs["TaskCount"]) == (
+        "WorkerTaskDefinition", "FARGATE", 1)
+    network = stack.properties("WorkerService")["NetworkConfiguration"]
+    assert ecs["NetworkConfiguration"] == {
+        "AwsvpcConfiguration": network["AwsvpcConfiguration"]}
+    # AND the image's entry point runs the overriding command: `databot verified check`
+    (override,) = json.loads(target["Input"])["containerOverrides"]
+    assert override == {"name": container(stack)["Name"], "command": ["verified", "check"]}
+
+
+def test_the_scheduler_role_may_only_start_the_worker_task(stack: Stack) -> None:
+    role = stack.properties("VerifiedCheckSchedulerRole")
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert stack.properties("VerifiedCheckSchedule")["Target"]["RoleArn"] == (
+        "VerifiedCheckSchedulerRole.Arn")
+    granted = {
+        action: statement
+        for name, statement in statements(stack)
+        if name == "VerifiedCheckSchedulerRole"
+        for action in as_list(statement["Action"])
+    }
+    assert set(granted) == {"ecs:RunTask", "iam:PassRole"}
+    run = granted["ecs:RunTask"]
+    assert run["Resource"] == "WorkerTaskDefinition"
+    assert run["Condition"] == {"ArnEquals": {"ecs:cluster": "Cluster.Arn"}}
+    passed = granted["iam:PassRole"]
+    assert sorted(passed["Resource"]) == ["WorkerExecutionRole.Arn", "WorkerTaskRole.Arn"]
+    assert passed["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+
+
+def test_the_verified_check_alarm_watches_broken_entries_failed_checks_and_dropped_runs(
+    full: Stack,
+) -> None:
+    alarm = full.properties("VerifiedCheckAlarm")
+    metrics = {m["Id"]: m for m in alarm["Metrics"]}
+    watched = {
+        m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]["Metric"]["Dimensions"]
+        for m in metrics.values() if "MetricStat" in m
+    }
+    assert watched == {
+        "VerifiedBroken": [{"Name": "service", "Value": "databot-worker"}],
+        "VerifiedCheckFailed": [{"Name": "service", "Value": "databot-worker"}],
+        "InvocationDroppedCount": [
+            {"Name": "ScheduleGroup", "Value": "VerifiedCheckScheduleGroup"}],
+    }
+    assert full.properties("VerifiedCheckSchedule")["GroupName"] == "VerifiedCheckScheduleGroup"
+    (returned,) = [m for m in metrics.values() if m["ReturnData"]]
+    for name in ("broken", "failed", "dropped"):
+        assert f"FILL({name}, 0)" in returned["Expression"]
+    assert all(m["MetricStat"]["Period"] == 86400 for m in metrics.values() if "MetricStat" in m)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        1, "GreaterThanOrEqualToThreshold")
+    assert alarm["AlarmActions"] == [EVERYTHING_ON["AlarmTopicArn"]]
 
 
 def test_bucket_versioning_and_access_logs_are_options(full: Stack, defaults: Stack) -> None:
@@ -931,6 +1017,8 @@ def _emitted_worker_metrics(capsys: pytest.CaptureFixture[str]) -> set[str]:
     fallback = Answer(text="t", code=[CodeRun(code="1/0", output="", error="ZeroDivisionError")],
                       usage=Usage(model_id="model-b", cost_usd=0.02))
     metrics.answered(fallback, 4.0)
+    metrics.verified_checked(ok=30, drifted=1, broken=2)
+    metrics.verified_check_failed()
     names: set[str] = set()
     for line in capsys.readouterr().out.splitlines():
         document = json.loads(line)

@@ -61,3 +61,17 @@ def test_a_job_without_a_placeholder_replies_where_it_was_asked(aws_stack: AwsSt
     claim = jobs.claim(job, attempt=1)
     assert claim.record.placeholder is None
     assert claim.record.replies_to(job) == job.reply_to
+
+
+def test_the_record_keeps_who_asked_whether_queued_or_claimed_first(aws_stack: AwsStack) -> None:
+    # GIVEN a job the ingress recorded as queued, and one the worker claims unrecorded
+    jobs = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
+    queued, claimed = slack_job(job_id="Q1"), slack_job(job_id="C1")
+    jobs.put_queued(queued)
+    # WHEN both are claimed
+    jobs.claim(queued, attempt=1)
+    record = jobs.claim(claimed, attempt=1).record
+    # THEN each record names its asker (the votes on the answer are told apart by it)
+    assert record.user_id == claimed.user_id
+    queued_record = jobs.get("Q1")
+    assert queued_record is not None and queued_record.user_id == queued.user_id
