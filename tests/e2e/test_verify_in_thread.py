@@ -124,7 +124,8 @@ def test_a_reviewer_verifies_an_answer_and_the_question_is_then_answered_from_it
     # THEN the agent answers in the thread, with a Verify button, proposing the entry
     first = worker.answer("Ev08ABCDEF")
     assert not first.verified and first.proposal is not None and len(model.requests) == 3
-    assert "verify_answer" in json.dumps(slack_api.accepted("chat.update")[-1].args["blocks"])
+    (answer,) = [m for m in slack_api.thread("C0001", THREAD) if m.blocks]
+    assert "verify_answer" in json.dumps(answer.blocks)
 
     # WHEN someone who is not a reviewer presses Verify
     assert slack(verify_click("U0002"))["statusCode"] == 200
