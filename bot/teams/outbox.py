@@ -21,12 +21,14 @@ done as soon as it is out, after which no delivery claims the job again. A deliv
 between the two puts the same answer into the same message again. A stream, once it has an
 id, is stored as the placeholder in the same way (the original placeholder's id kept for
 progress and removal), so a takeover puts its answer into the streamed message, not beside
-it; the stream taken back (its failure) stores the placeholder again.
+it; the stream taken back (its failure) stores the placeholder again. A stored message
+that cannot be edited (a stream left unfinished) is deleted and a new placeholder posted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.answer import Answer
 from bot.delivery import (
@@ -38,6 +40,7 @@ from bot.delivery import (
     OutboxContext,
     Progress,
     Suggest,
+    Unavailable,
     Unreachable,
     Viewing,
     record_delivered,
@@ -129,17 +132,32 @@ class TeamsOutbox:
         return None
 
     def open(self) -> Progress:
-        if self._to.message:
-            logger.info("job_id=<%s> | reusing placeholder %s", self._job.job_id,
-                        self._to.message)
-            self._channel.put(self._to, status_message(PICKED_UP_AGAIN))
-        else:
+        if self._to.message and not self._reuse_placeholder():
+            self._to = replace(self._to, message=None)
+        if not self._to.message:
             self._to = self._to.at(self._channel.put(self._to, placeholder()))
             self._jobs.set_placeholder(self._job.job_id, self._to)
         self._on_first_reply()
         self._status = TeamsStatus(self._show, job_id=self._job.job_id,
                                    interval_s=self._progress_interval_s)
         return self._status
+
+    def _reuse_placeholder(self) -> bool:
+        """Show the stored message picked up again; False when it cannot be edited (a
+        stream a killed delivery left unfinished, which Teams keeps until it times out):
+        it is deleted (best effort) and a new placeholder posted."""
+        logger.info("job_id=<%s> | reusing placeholder %s", self._job.job_id,
+                    self._to.message)
+        try:
+            self._channel.put(self._to, status_message(PICKED_UP_AGAIN))
+        except Unavailable:
+            raise
+        except DeliveryError as e:
+            logger.warning("job_id=<%s> | the stored message %s cannot be edited (%s): "
+                           "posting a new placeholder", self._job.job_id, self._to.message, e)
+            self._delete(self._to, "stored message")
+            return False
+        return True
 
     def answer(self, answer: Answer) -> Delivery:
         # Here, not at the top: the dead-letter notifier's Lambda, which only tells, has no

@@ -15,7 +15,8 @@ from, on one small threaded HTTP server on 127.0.0.1.
   its text); a `message` with `streamType` "final" and no sequence ends it. Anything
   else (a stream outside a personal chat, a missing id, a sequence out of order, an
   update after the final) is refused as Teams refuses it (400 or 403
-  ContentStreamNotAllowed). `streams` holds each stream's sequences and whether it ended.
+  ContentStreamNotAllowed), as is a PUT on a stream still open (assumed: Teams does not
+  say). `streams` holds each stream's sequences and whether it ended.
 
 Every request is recorded (`calls`: method, path, headers, body); `activities` holds the
 conversations as they now stand (each activity with its earlier versions). Failures on
@@ -223,6 +224,10 @@ class TeamsConnectorStandIn:
             kept = self.activities.get(target or "")
             if kept is None or kept.conversation != conversation:
                 return 404, {"error": {"code": "ActivityNotFound"}}
+            stream = self.streams.get(kept.id)
+            if method == "PUT" and stream is not None and not stream.final:
+                # Assumed: a stream still open is the streaming protocol's to change.
+                return 403, _refused("Content stream is not allowed")
             if method == "PUT":
                 kept.history.append(kept.body)
                 kept.body = body

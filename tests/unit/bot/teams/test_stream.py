@@ -156,6 +156,32 @@ def test_a_worker_killed_before_recording_a_streamed_answer_answers_once(
     assert stored_placeholder(aws_stack, job) == answer.id
 
 
+def test_a_worker_killed_mid_stream_is_taken_over_with_one_answer(
+    runner: Runner, teams_connector: TeamsConnectorStandIn, aws_stack: AwsStack,
+    tmp_path: Path,
+) -> None:
+    class DiesStreaming(ScriptedEngine):
+        def answer(self, request: Request) -> Any:
+            assert request.draft is not None
+            request.draft.write("**42** users ")
+            raise Killed("streaming")
+
+    job = personal_job(teams_connector)
+    with pytest.raises(Killed):
+        runner(DiesStreaming(turns=0, chart_dir=tmp_path)).run(message(job, 1))
+    unfinished = stored_placeholder(aws_stack, job)
+    assert unfinished in teams_connector.streams
+    # WHEN another worker takes the job over (the unfinished stream cannot be edited)
+    runner(streamed(tmp_path)).run(message(job, 2))
+    # THEN the unfinished stream is gone, and one answer ends a stream of its own; the
+    # first delivery's placeholder, which the record no longer named, stays behind
+    assert unfinished not in teams_connector.activities
+    left, answer = teams_connector.in_conversation(PERSONAL_CHAT)
+    assert left.body["text"].startswith("⏳") and "attachments" not in left.body
+    assert answer.body["attachments"] and teams_connector.streams[answer.id].final
+    assert stored_placeholder(aws_stack, job) == answer.id
+
+
 def test_the_stand_in_checks_streams_as_teams_does(
     teams_connector: TeamsConnectorStandIn,
 ) -> None:
