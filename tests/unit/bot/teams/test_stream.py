@@ -17,6 +17,7 @@ from bot.delivery import DeliveryError, Unreachable
 from bot.job import Job
 from bot.job_store import DONE, JobStore
 from bot.teams.outbox import TeamsChannel
+from bot.teams.stream import TeamsDraft
 from executor.engine import Request
 from executor.worker.runner import JobRunner
 from tests.support.aws import AwsStack
@@ -220,3 +221,23 @@ def test_the_stand_in_checks_streams_as_teams_does(
     assert post(PERSONAL_CHAT, typing("abc", streamSequence=3, streamId=stream_id)) == "refused"
     assert teams_connector.streams[stream_id].sequences == [1, 2]
     assert teams_connector.activities[stream_id].body["text"] == "ab."
+
+
+def test_updates_carry_the_whole_text_at_most_once_an_interval(
+    teams_connector: TeamsConnectorStandIn,
+) -> None:
+    now = [0.0]
+    started: list[str] = []
+    job = personal_job(teams_connector)
+    draft = TeamsDraft(TeamsChannel.connect(teams_connector.config()).connector,
+                       job.reply_to, job_id=job.job_id, on_start=started.append,
+                       interval_s=1.5, clock=lambda: now[0])
+    # WHEN text is written faster than Teams takes updates
+    for at, text in ((0.0, "**42** "), (0.5, "users "), (1.0, "signed "), (1.6, "up.")):
+        now[0] = at
+        draft.write(text)
+    # THEN the first goes at once, the next only after the interval, with all text so far
+    updates = stream_calls(teams_connector)
+    assert [u["text"] for u in updates] == ["**42** ", "**42** users signed up."]
+    assert [u["entities"][0]["streamSequence"] for u in updates] == [1, 2]
+    assert started == [updates[1]["entities"][0]["streamId"]]
