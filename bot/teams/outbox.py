@@ -8,19 +8,27 @@ failure); the card library is loaded when an answer or greeting is rendered.
 `TeamsOutbox`: a placeholder message replying to the person's message (in a channel, the
 conversation id names the thread, so the reply lands in it), throttled progress on it, then
 the answer's card replacing it in place; text too long for one message follows in
-continuation messages.
+continuation messages. In a personal chat the answer's text streams as the model writes it
+(`draft()`, bot/teams/stream.py), the card ends that stream as its final message and the
+placeholder is deleted; where the stream fails, the card replaces the placeholder as
+elsewhere.
 
 Delivering once: the Bot Connector cannot read a conversation back, so JOBS_TABLE is the
 only trace of an earlier delivery. The placeholder's activity id is stored there as soon as
 it is posted (`reply_to.at(activity_id)`), so a redelivered job edits the same message
 instead of posting another; the answer is an edit of that message, and the job is recorded
 done as soon as it is out, after which no delivery claims the job again. A delivery killed
-between the two puts the same answer into the same message again.
+between the two puts the same answer into the same message again. A stream, once it has an
+id, is stored as the placeholder in the same way (the original placeholder's id kept for
+progress and removal), so a takeover puts its answer into the streamed message, not beside
+it; the stream taken back (its failure) stores the placeholder again. A stored message
+that cannot be edited (a stream left unfinished) is deleted and a new placeholder posted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.answer import Answer
 from bot.delivery import (
@@ -32,6 +40,7 @@ from bot.delivery import (
     OutboxContext,
     Progress,
     Suggest,
+    Unavailable,
     Unreachable,
     Viewing,
     record_delivered,
@@ -50,6 +59,7 @@ from bot.teams.messages import (
     status_message,
     text_message,
 )
+from bot.teams.stream import TeamsDraft
 
 logger = service_logger()
 
@@ -114,6 +124,7 @@ class TeamsOutbox:
         # The person's message, moved to the placeholder once one is posted (`message`).
         self._to = record.replies_to(job)
         self._status: TeamsStatus | None = None
+        self._draft: TeamsDraft | None = None
 
     def earlier_answer(self) -> Delivery | None:
         """None: a job recorded done is never claimed again, and an answer sent but not
@@ -121,17 +132,32 @@ class TeamsOutbox:
         return None
 
     def open(self) -> Progress:
-        if self._to.message:
-            logger.info("job_id=<%s> | reusing placeholder %s", self._job.job_id,
-                        self._to.message)
-            self._channel.put(self._to, status_message(PICKED_UP_AGAIN))
-        else:
+        if self._to.message and not self._reuse_placeholder():
+            self._to = replace(self._to, message=None)
+        if not self._to.message:
             self._to = self._to.at(self._channel.put(self._to, placeholder()))
             self._jobs.set_placeholder(self._job.job_id, self._to)
         self._on_first_reply()
         self._status = TeamsStatus(self._show, job_id=self._job.job_id,
                                    interval_s=self._progress_interval_s)
         return self._status
+
+    def _reuse_placeholder(self) -> bool:
+        """Show the stored message picked up again; False when it cannot be edited (a
+        stream a killed delivery left unfinished, which Teams keeps until it times out):
+        it is deleted (best effort) and a new placeholder posted."""
+        logger.info("job_id=<%s> | reusing placeholder %s", self._job.job_id,
+                    self._to.message)
+        try:
+            self._channel.put(self._to, status_message(PICKED_UP_AGAIN))
+        except Unavailable:
+            raise
+        except DeliveryError as e:
+            logger.warning("job_id=<%s> | the stored message %s cannot be edited (%s): "
+                           "posting a new placeholder", self._job.job_id, self._to.message, e)
+            self._delete(self._to, "stored message")
+            return False
+        return True
 
     def answer(self, answer: Answer) -> Delivery:
         # Here, not at the top: the dead-letter notifier's Lambda, which only tells, has no
@@ -143,8 +169,14 @@ class TeamsOutbox:
         assert self._to.message is not None, "open() posted or found the placeholder"
         # The commit point: from here on the answer is out, and a failure is a partial
         # delivery, never a retry.
-        self._channel.put(self._to, reply.card)
-        record_delivered(self._jobs, self._job.job_id, answer)
+        if self._finish_stream(reply.card):
+            # Before the record: a takeover answers into the stream, not the placeholder,
+            # so nothing else would remove it.
+            self._delete_placeholder()
+            record_delivered(self._jobs, self._job.job_id, answer)
+        else:
+            self._channel.put(self._to, reply.card)
+            record_delivered(self._jobs, self._job.job_id, answer)
         missing: list[str] = []
         for part, message in enumerate(reply.rest, start=1):
             try:
@@ -187,8 +219,58 @@ class TeamsOutbox:
         return Delivery()
 
     def draft(self) -> Draft | None:
-        """None: a Teams answer arrives whole, in place of its placeholder."""
-        return None
+        """A stream in a personal chat, the only conversations Teams streams in; None
+        elsewhere (the answer arrives whole, in place of its placeholder)."""
+        if self._job.reply_to.conversation_type != "personal":
+            return None
+        self._draft = TeamsDraft(self._channel.connector, self._job.reply_to,
+                                 job_id=self._job.job_id, on_start=self._streaming_in)
+        return self._draft
+
+    def _streaming_in(self, stream_id: str) -> None:
+        """A takeover must put its answer into the streamed message: the record names it
+        until the stream is taken back."""
+        self._remember(self._to.at(stream_id))
+
+    def _finish_stream(self, card: Activity) -> bool:
+        """End the stream with the answer's card; False when there is none to end (or it
+        failed: the streamed message is then removed and the placeholder stored again)."""
+        if self._draft is None or self._draft.stream_id is None:
+            return False
+        if self._draft.finish(card):
+            return True
+        self._take_back_stream()
+        return False
+
+    def _take_back_stream(self) -> None:
+        """Remove an unfinished stream (best effort) and store the placeholder again."""
+        draft, self._draft = self._draft, None
+        if draft is None or draft.stream_id is None:
+            return
+        self._remember(self._to)
+        self._delete(self._to.at(draft.stream_id), "streamed draft")
+
+    def _delete_placeholder(self) -> None:
+        """The streamed message is the answer: the placeholder above it goes."""
+        self._delete(self._to, "placeholder")
+
+    def _delete(self, message: ReplyTo, what: str) -> None:
+        assert message.message is not None
+        try:
+            service_url, conversation = _address(message)
+            self._channel.connector.delete(service_url, conversation, message.message)
+        except DeliveryError as e:
+            logger.warning("job_id=<%s> | could not delete the %s %s: %s", self._job.job_id,
+                           what, message.message, e)
+
+    def _remember(self, to: ReplyTo) -> None:
+        try:
+            self._jobs.set_placeholder(self._job.job_id, to)
+        except Exception:
+            # A takeover then edits the other message: the answer still arrives once
+            # there, beside the stream.
+            logger.exception("job_id=<%s> | could not record the reply's message",
+                             self._job.job_id)
 
     def viewing(self) -> Viewing | None:
         """None: Teams says nothing of what else the person is viewing."""
@@ -196,10 +278,12 @@ class TeamsOutbox:
 
     def fail(self, message: str) -> None:
         self._stop_progress()
+        self._take_back_stream()
         self._channel.tell(self._to, message, self._job.job_id)
 
     def retrying(self) -> None:
         self._stop_progress()
+        self._take_back_stream()
         if self._to.message is None:
             return
         try:

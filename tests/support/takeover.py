@@ -41,6 +41,13 @@ class Killed(BaseException):
     """Stands for SIGKILL at a step of the job."""
 
 
+class KilledOnceDone(JobStore):
+    """A job store whose worker dies as it records the job done (the answer is out)."""
+
+    def mark_done(self, job_id: str, answer: dict | None) -> None:  # type: ignore[type-arg]
+        raise Killed("mark_done")
+
+
 class KillSwitch:
     """Counts the worker's calls to Slack and DynamoDB; kills it right after the
     `kill_after`-th has taken effect (never when None)."""

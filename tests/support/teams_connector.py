@@ -9,6 +9,14 @@ from, on one small threaded HTTP server on 127.0.0.1.
   needs a token the endpoint handed out (else 401); a conversation named with
   `remove_bot` answers 403 (the bot is not in it).
 - It enforces Teams' message size (MAX_MESSAGE_BYTES of JSON) with a 413, as Teams does.
+- Streaming as Teams does it: a POSTed `typing` activity with a `streaminfo` entity starts
+  a stream (`streamSequence` 1, text required; 201 with the stream's id) or continues one
+  (`streamId` required, a higher `streamSequence`; 202, the streamed message now shows
+  its text); a `message` with `streamType` "final" and no sequence ends it. Anything
+  else (a stream outside a personal chat, a missing id, a sequence out of order, an
+  update after the final) is refused as Teams refuses it (400 or 403
+  ContentStreamNotAllowed), as is a PUT on a stream still open (assumed: Teams does not
+  say). `streams` holds each stream's sequences and whether it ended.
 
 Every request is recorded (`calls`: method, path, headers, body); `activities` holds the
 conversations as they now stand (each activity with its earlier versions). Failures on
@@ -44,6 +52,10 @@ TOKEN_PATH = "/token"
 TENANT = "tenant-1"
 # A channel thread's conversation id names the thread's first message.
 CHANNEL_THREAD = "19:general@thread.tacv2;messageid=1700000000001"
+# Personal (one-to-one) chat ids start "a:"; the only conversations Teams streams in.
+PERSONAL_CHAT = "a:1personal-chat"
+GROUP_CHAT = "19:group-chat@thread.v2"
+STREAMINFO = "streaminfo"
 
 
 @dataclass
@@ -67,6 +79,12 @@ class Failure:
 
 
 @dataclass
+class Stream:
+    sequences: list[int] = field(default_factory=list)
+    final: bool = False
+
+
+@dataclass
 class Activity:
     id: str
     conversation: str
@@ -79,6 +97,7 @@ class TeamsConnectorStandIn:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.activities: dict[str, Activity] = {}
+        self.streams: dict[str, Stream] = {}
         self.expires_in = 3600
         self.tokens_issued = 0
         self._tokens: set[str] = set()
@@ -195,6 +214,9 @@ class TeamsConnectorStandIn:
         if len(raw) > MAX_MESSAGE_BYTES:
             return 413, {"error": {"code": "MessageSizeTooBig"}}
         with self._lock:
+            info = _streaminfo(body) if method == "POST" else None
+            if info is not None:
+                return self._stream(conversation, body, info, target)
             if method == "POST":
                 activity = Activity(str(next(self._ids)), conversation, body, target)
                 self.activities[activity.id] = activity
@@ -202,12 +224,57 @@ class TeamsConnectorStandIn:
             kept = self.activities.get(target or "")
             if kept is None or kept.conversation != conversation:
                 return 404, {"error": {"code": "ActivityNotFound"}}
+            stream = self.streams.get(kept.id)
+            if method == "PUT" and stream is not None and not stream.final:
+                # Assumed: a stream still open is the streaming protocol's to change.
+                return 403, _refused("Content stream is not allowed")
             if method == "PUT":
                 kept.history.append(kept.body)
                 kept.body = body
                 return 200, {"id": kept.id}
             del self.activities[kept.id]
             return 200, {}
+
+    def _stream(self, conversation: str, body: dict[str, Any], info: dict[str, Any],
+                 target: str | None) -> tuple[int, dict[str, Any]]:
+        """A streaming activity, checked as Teams checks it (the lock held)."""
+        if not conversation.startswith("a:"):
+            return 403, _refused("Content stream is not allowed")
+        kind, stream_type = body.get("type"), info.get("streamType", "streaming")
+        sequence, stream_id = info.get("streamSequence"), info.get("streamId")
+        if kind == "typing" and stream_type in ("informative", "streaming"):
+            if not isinstance(sequence, int):
+                return 400, _bad("streamSequence is required")
+            if stream_id is None:
+                if sequence != 1 or not body.get("text"):
+                    return 400, _bad("Start streaming activities should include text and "
+                                     "streamSequence 1")
+                activity = Activity(str(next(self._ids)), conversation, body, target)
+                self.activities[activity.id] = activity
+                self.streams[activity.id] = Stream([sequence])
+                return 201, {"id": activity.id}
+        elif kind == "message" and stream_type == "final":
+            if sequence is not None or stream_id is None:
+                return 400, _bad("A final streaming message names its stream and no "
+                                 "sequence")
+        else:
+            return 400, _bad("Only start streaming and continue streaming types are allowed "
+                             "as a typing activity")
+        stream = self.streams.get(str(stream_id))
+        kept = self.activities.get(str(stream_id))
+        if stream is None or kept is None or kept.conversation != conversation:
+            return 400, _bad("Unknown streamId")
+        if stream.final:
+            return 403, _refused("Content stream is not allowed on an already completed "
+                                 "streamed message")
+        if sequence is not None:
+            if sequence <= stream.sequences[-1]:
+                return 400, _bad("streamSequence must increase")
+            stream.sequences.append(sequence)
+        stream.final = kind == "message"
+        kept.history.append(kept.body)
+        kept.body = body
+        return 202, {}
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
@@ -220,6 +287,20 @@ class TeamsConnectorStandIn:
             request.send_header(name, value)
         request.end_headers()
         request.wfile.write(data)
+
+
+def _streaminfo(body: Any) -> dict[str, Any] | None:
+    entities = body.get("entities") if isinstance(body, dict) else None
+    return next((e for e in entities or [] if isinstance(e, dict)
+                 and str(e.get("type", "")).lower() == STREAMINFO), None)
+
+
+def _bad(message: str) -> dict[str, Any]:
+    return {"error": {"code": "BadRequest", "message": message}}
+
+
+def _refused(message: str) -> dict[str, Any]:
+    return {"error": {"code": "ContentStreamNotAllowed", "message": message}}
 
 
 @pytest.fixture

@@ -18,38 +18,14 @@ from bot.job import GREETING, Job
 from bot.job_store import DONE, FAILED, JobRecord, JobStore
 from bot.teams.activities import NOTICE
 from bot.teams.outbox import RETRYING, TeamsChannel
-from executor.conversations import ConversationStore
 from executor.errors import TransientError, UserFacingError
-from executor.worker.metrics import WorkerMetrics
 from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import STAGES, ScriptedEngine
-from tests.support.takeover import CONFIG, Killed, message
+from tests.support.takeover import Killed, KilledOnceDone, message
 from tests.support.teams_connector import CHANNEL_THREAD, TeamsConnectorStandIn, teams_job
 
 Runner = Callable[..., JobRunner]
-
-
-class KilledOnceDone(JobStore):
-    """A job store whose worker dies as it records the job done (the answer is out)."""
-
-    def mark_done(self, job_id: str, answer: dict | None) -> None:  # type: ignore[type-arg]
-        raise Killed("mark_done")
-
-
-@pytest.fixture
-def runner(aws_stack: AwsStack, teams_connector: TeamsConnectorStandIn) -> Runner:
-    def make(engine: ScriptedEngine, *, store: type[JobStore] = JobStore,
-             suggest: Callable[[str], list[str]] | None = None) -> JobRunner:
-        dynamodb = boto3.client("dynamodb")
-        channel = TeamsChannel.connect(teams_connector.config())
-        extra = {"suggest": suggest} if suggest else {}
-        return JobRunner(engine, store(aws_stack.jobs_table, client=dynamodb), config=CONFIG,
-                         metrics=WorkerMetrics(None), channels=Channels({"teams": channel}),
-                         conversations=ConversationStore(aws_stack.conversations_table,
-                                                         client=dynamodb), **extra)
-
-    return make
 
 
 def record(aws_stack: AwsStack, job: Job) -> JobRecord:
