@@ -17,8 +17,6 @@ state).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from bot.delivery import (
     WELCOME,
     Delivery,
@@ -51,9 +49,9 @@ class AssistantStatus(ThrottledStatus):
 class AssistantOutbox(SlackOutbox):
     def open(self) -> Progress:
         if not self._answered_before():
-            self._nicety("title", lambda: self._replier.set_title(
+            self._nicety("set the title", lambda: self._replier.set_title(
                 self._to, _title(self._job.text)))
-        self._nicety("status", lambda: self._replier.set_status(
+        self._nicety("set the status", lambda: self._replier.set_status(
             self._to, WORKING, [f"{FIRST_STAGE}…"]))
         self._on_first_reply()
         self._status = AssistantStatus(self._replier, self._to, job_id=self._job.job_id,
@@ -69,7 +67,7 @@ class AssistantOutbox(SlackOutbox):
         viewing = self.viewing()
         prompts = suggest(viewing.words if viewing else "")
         if prompts:
-            self._nicety("suggested prompts", lambda: self._replier.set_suggested_prompts(
+            self._nicety("set the suggested prompts", lambda: self._replier.set_suggested_prompts(
                 self._to, prompts, PROMPTS_TITLE))
         record_delivered(self._jobs, job_id, None)
         return Delivery()
@@ -77,7 +75,7 @@ class AssistantOutbox(SlackOutbox):
     def retrying(self) -> None:
         self._stop_progress()
         self._drop_draft()
-        self._nicety("retry status", lambda: self._replier.set_status(self._to, RETRYING))
+        self._nicety("set the retry status", lambda: self._replier.set_status(self._to, RETRYING))
 
     def _put_first(self, first: SlackMessage, head: Marker, messages: list[SlackMessage]) -> bool:
         # Posting the answer is the commit point, and clears the status.
@@ -86,7 +84,7 @@ class AssistantOutbox(SlackOutbox):
 
     def _after_stream(self) -> None:
         # No placeholder here; the status is cleared as a posted reply would clear it.
-        self._nicety("status", lambda: self._replier.set_status(self._to, ""))
+        self._nicety("set the status", lambda: self._replier.set_status(self._to, ""))
 
     def _answered_before(self) -> bool:
         """Whether the thread already holds an answer (of any job): its title is set."""
@@ -97,14 +95,6 @@ class AssistantOutbox(SlackOutbox):
                         self._job.job_id, e)
             return True
         return any(p.marker is not None and p.marker.kind == "answer" for p in posted)
-
-    def _nicety(self, what: str, call: Callable[[], None]) -> None:
-        """A status, title or prompts that Slack refuses is logged: the answer matters (where
-        the bot cannot write at all, posting the answer meets the refusal)."""
-        try:
-            call()
-        except DeliveryError as e:
-            logger.warning("job_id=<%s> | could not set the %s: %s", self._job.job_id, what, e)
 
 
 def _title(question: str) -> str:

@@ -41,20 +41,14 @@ class ChannelThreadOutbox(SlackOutbox):
             super().retrying()
             return
         self._stop_progress()
-        try:
-            self._replier.set_status(self._to, RETRYING)
-        except DeliveryError as e:
-            logger.warning("job_id=<%s> | could not show the retry: %s", self._job.job_id, e)
+        self._nicety("set the retry status", lambda: self._replier.set_status(self._to, RETRYING))
 
     def _after_stream(self) -> None:
         if self._to.message is not None:
             super()._after_stream()  # the placeholder above the streamed answer goes
             return
         # No placeholder: the status is cleared, as a posted reply would clear it.
-        try:
-            self._replier.set_status(self._to, "")
-        except DeliveryError as e:
-            logger.warning("job_id=<%s> | could not clear the status: %s", self._job.job_id, e)
+        self._nicety("clear the status", lambda: self._replier.set_status(self._to, ""))
 
     def _put_first(self, first: SlackMessage, head: Marker, messages: list[SlackMessage]) -> bool:
         if self._to.message is not None:

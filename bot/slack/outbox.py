@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.answer import Answer
@@ -212,11 +213,16 @@ class SlackOutbox:
         self._delete_placeholder(self._to)
 
     def _delete_placeholder(self, placeholder: ReplyTo) -> None:
+        self._nicety("delete the placeholder", lambda: self._replier.delete(placeholder))
+
+    def _nicety(self, what: str, call: Callable[[], object]) -> None:
+        """A status, title, prompt, retry notice or clean-up that Slack refuses is logged:
+        the answer matters (where the bot cannot write at all, posting the answer meets the
+        refusal)."""
         try:
-            self._replier.delete(placeholder)
+            call()
         except DeliveryError as e:
-            logger.warning("job_id=<%s> | could not delete the placeholder: %s",
-                           self._job.job_id, e)
+            logger.warning("job_id=<%s> | could not %s: %s", self._job.job_id, what, e)
 
     def _streaming_in(self, ts: str) -> None:
         """A takeover must find the streamed message: the record names it until the
@@ -271,12 +277,9 @@ class SlackOutbox:
         self._drop_draft()
         if self._to.message is None or self._via_response_url:
             return
-        try:
-            self._replier.update(self._to,
-                                 status_message("A temporary problem; trying again shortly…"),
-                                 marker=self._placeholder_marker)
-        except DeliveryError as e:
-            logger.warning("job_id=<%s> | could not show the retry: %s", self._job.job_id, e)
+        self._nicety("show the retry", lambda: self._replier.update(
+            self._to, status_message("A temporary problem; trying again shortly…"),
+            marker=self._placeholder_marker))
 
     # ---- sending ---------------------------------------------------------------------
 

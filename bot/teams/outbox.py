@@ -173,10 +173,9 @@ class TeamsOutbox:
             # Before the record: a takeover answers into the stream, not the placeholder,
             # so nothing else would remove it.
             self._delete_placeholder()
-            record_delivered(self._jobs, self._job.job_id, answer)
         else:
             self._channel.put(self._to, reply.card)
-            record_delivered(self._jobs, self._job.job_id, answer)
+        record_delivered(self._jobs, self._job.job_id, answer)
         missing: list[str] = []
         for part, message in enumerate(reply.rest, start=1):
             try:
@@ -198,22 +197,21 @@ class TeamsOutbox:
         none."""
         from bot.teams.cards import greeting_message
 
-        if not self._to.message:
-            notice = (self._job.context or {}).get(NOTICE)
-            greeting = text_message(notice) if notice else greeting_message(WELCOME,
-                                                                             suggest(""))
-            self._to = self._to.at(self._channel.put(self._in_thread(), greeting))
-            self._jobs.set_placeholder(self._job.job_id, self._to)
-        record_delivered(self._jobs, self._job.job_id, None)
-        return Delivery()
+        notice = (self._job.context or {}).get(NOTICE)
+        return self._send_once(lambda: text_message(notice) if notice else greeting_message(
+            WELCOME, suggest("")))
 
     def say(self, text: str, *, mention: str | None = None) -> Delivery:
         """A review job's notice, sent once as a greeting is (its id stored as the
         placeholder's). A Teams mention must carry the person's display name, which the job
         does not: the notice names "a reviewer" instead."""
+        return self._send_once(lambda: text_message(text.replace(MENTION, "a reviewer")))
+
+    def _send_once(self, activity: Callable[[], Activity]) -> Delivery:
+        """Post `activity` in the thread unless an earlier delivery did (its id is stored
+        as the placeholder's), and record the job done."""
         if not self._to.message:
-            notice = text_message(text.replace(MENTION, "a reviewer"))
-            self._to = self._to.at(self._channel.put(self._in_thread(), notice))
+            self._to = self._to.at(self._channel.put(self._in_thread(), activity()))
             self._jobs.set_placeholder(self._job.job_id, self._to)
         record_delivered(self._jobs, self._job.job_id, None)
         return Delivery()
