@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.answer import Answer
+from bot.asker import Asker
 from bot.delivery import Draft, Viewing
+from executor.warehouse.base import Warehouse
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class Request:
     # Where the final answer's text shows as the model writes it; None: the answer arrives
     # whole (the engine then does not stream).
     draft: Draft | None = None
+    # Who asked; None where nobody is known (tests, evaluation runs).
+    asker: Asker | None = None
+    # The warehouse this request's statements run on (executor.access), set by the engine
+    # for the request's session; None: the engine's own.
+    warehouse: Warehouse | None = None
 
 
 class Engine(Protocol):

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from bot.answer import Answer
 from bot.observability import service_logger
 from bot.review import Proposal
+from executor.access import SharedAccess, WarehouseAccess
 from executor.artifacts import ArtifactStore, open_artifact_store
 from executor.config import EngineConfig
 from executor.engine import Engine, Request
@@ -42,9 +44,14 @@ SCOPE_REPLIES = {Scope.WRITE_REQUEST: READ_ONLY_REPLY, Scope.SMALL_TALK: SMALL_T
 
 class RoutedEngine:
     def __init__(
-        self, verified: VerifiedEngine, model_factory: Callable[[], Engine] | None
+        self,
+        verified: VerifiedEngine,
+        model_factory: Callable[[], Engine] | None,
+        access: WarehouseAccess | None = None,
     ) -> None:
         self.verified = verified
+        # Which warehouse each request runs on (by default the one the library uses).
+        self.access = access or SharedAccess(verified.warehouse)
         self._model_factory = model_factory
         self._model: Engine | None = None
         self._lock = threading.Lock()  # the worker answers jobs on several threads
@@ -57,6 +64,10 @@ class RoutedEngine:
         reply = SCOPE_REPLIES.get(classify(request.question))
         if reply is not None:
             return self._scope_answer(reply, request.question)
+        with self.access.session(request) as warehouse:
+            return self._answer(replace(request, warehouse=warehouse))
+
+    def _answer(self, request: Request) -> Answer:
         try:
             return self.verified.answer(request)
         except NeedsModel:
@@ -105,10 +116,12 @@ def build_engine(
     library: Library | None = None,
     store: VerifiedStore | None = None,
     today: Callable[[], date] = date.today,
+    access: WarehouseAccess | None = None,
 ) -> RoutedEngine:
     """The configured engine. `library`, `store` and `today` default to
     input/verified_queries.yaml, the configured store of entries verified from chat
-    (VERIFIED_TABLE or the results folder) and the real date; tests pass their own."""
+    (VERIFIED_TABLE or the results folder) and the real date; tests pass their own.
+    `access` chooses each request's warehouse (by default everyone shares `warehouse`)."""
     provider = config.model.provider
     if provider not in PROVIDERS:
         raise ValueError(
@@ -119,7 +132,7 @@ def build_engine(
     live = open_live_library(config.verified, library=library, store=store)
     verified = VerifiedEngine(live, warehouse, artifacts, today=today)
     if provider != "bedrock":
-        return RoutedEngine(verified, None)
+        return RoutedEngine(verified, None, access)
 
     def model() -> Engine:
         from executor.agent import create_agent
@@ -133,4 +146,4 @@ def build_engine(
             examples=verified.examples,
         )
 
-    return RoutedEngine(verified, model)
+    return RoutedEngine(verified, model, access)

@@ -144,7 +144,7 @@ class _Job:
         self.request = request
         self.context = ToolContext(
             job_id=request.job_id,
-            warehouse=agent.warehouse,
+            warehouse=request.warehouse or agent.warehouse,
             artifacts=agent.artifacts,
             progress=request.progress,
             sandbox=agent.sandbox,
@@ -161,17 +161,18 @@ class _Job:
         agent, request = self.agent, self.request
         logger.info("job_id=<%s> | agent started", request.job_id)
         request.progress("Reading the schema")
+        warehouse = self.context.warehouse
         prompt = system_prompt(
             self.context.tables(),
-            agent.warehouse.dialect,
+            warehouse.dialect,
             agent.today(),
             request.question,
             agent.examples_for(request.question),
             data_as_of=lambda shown: tables_as_of(
-                agent.warehouse, [table.name for table in shown], agent.today()
+                warehouse, [table.name for table in shown], agent.today()
             ),
             viewing=request.viewing,
-            with_samples=agent.warehouse.with_samples,
+            with_samples=warehouse.with_samples,
         )
         system = [{"text": prompt}]
         self.messages = [*history_messages(request.history), user_message(request.question)]

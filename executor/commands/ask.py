@@ -114,6 +114,7 @@ def _ask(
     except (DatabotError, ValueError) as e:
         return _fail(err, f"cannot open the warehouse: {e}")
     # Imported while the warehouse starts.
+    from bot.asker import Asker
     from bot.observability import service_name
     from bot.render_terminal import render_answer
     from executor.artifacts.keys import scratch_dir
@@ -128,7 +129,8 @@ def _ask(
             bedrock_client=bedrock_client,
             today=(lambda: today) if today else date.today,
         )
-        answer = engine.answer(Request(job_id=job_id, question=question, progress=_progress(err)))
+        answer = engine.answer(Request(job_id=job_id, question=question, progress=_progress(err),
+                                       asker=Asker.local()))
     except NeedsModel as e:
         from executor.agent.configure import how_to_configure
 

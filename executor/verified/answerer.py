@@ -90,6 +90,7 @@ class VerifiedEngine:
 
     def answer_match(self, request: Request, match: Match) -> Answer:
         started = time.perf_counter()
+        warehouse = request.warehouse or self.warehouse
         entry = match.entry
         logger.info(
             "job_id=<%s>, entry=<%s>, score=<%.3f> | answering from the verified library",
@@ -98,12 +99,12 @@ class VerifiedEngine:
             match.score,
         )
         request.progress("Running a verified query")
-        sql = to_dialect(entry.sql, self.warehouse.dialect)
+        sql = to_dialect(entry.sql, warehouse.dialect)
         real_today = self.today()
-        as_of = data_as_of(self.warehouse, [sql], real_today)
+        as_of = data_as_of(warehouse, [sql], real_today)
         today = anchor_day(real_today, as_of)
         params = bind(entry, match.values, today)
-        result = run_guarded(self.warehouse, sql, max_rows=VERIFIED_ROWS, params=params)
+        result = run_guarded(warehouse, sql, max_rows=VERIFIED_ROWS, params=params)
         filters = describe(entry, match.values, today)
         unit = _series_unit(entry)
         answer = Answer(
@@ -116,7 +117,7 @@ class VerifiedEngine:
         )
         answer.charts = self._charts(request.job_id, entry, result, as_of)
         csv = export_to_store(
-            self.warehouse, self.artifacts, request.job_id, sql, "result.csv", params=params
+            warehouse, self.artifacts, request.job_id, sql, "result.csv", params=params
         ).link
         answer.artifacts = {"result.csv": csv}
         if answer.table is not None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answer import Answer
+from bot.asker import Asker
 from bot.delivery import Channels, Delivery, DeliveryError, Outbox, OutboxContext, Suggest
 from bot.job import GREETING, REVIEW_KINDS, VERIFY, Job, PoisonMessage
 from bot.job_store import JobRecord, JobStore
@@ -146,7 +147,8 @@ class JobRunner:
                 with self.engine_slots:
                     answer = self.engine.answer(
                         Request(job_id=job.job_id, question=job.text, history=history,
-                                progress=progress, viewing=viewing, draft=outbox.draft())
+                                progress=progress, viewing=viewing, draft=outbox.draft(),
+                                asker=Asker.of_job(job))
                     )
                 self._store_answer_file(job, answer)
                 delivery = outbox.answer(answer)

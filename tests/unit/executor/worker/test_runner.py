@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bot import delivery
+from bot.asker import Asker
 from bot.config import Env
 from bot.delivery import ChannelsConfig, Viewing, open_channels
 from bot.job import Job
@@ -175,6 +176,18 @@ def test_a_question_without_a_context_names_no_channel_and_reads_none(
 
     assert engine.requests[0].viewing is None
     assert slack_api.calls_to("conversations.info") == []
+
+
+def test_the_engine_hears_who_asked_and_where(
+    make_runner: Callable[..., JobRunner], tmp_path: Path
+) -> None:
+    engine = ScriptedEngine(chart_dir=tmp_path)
+    job = slack_job()
+
+    make_runner(engine).run(message(job.to_json()))
+
+    asker = engine.requests[0].asker
+    assert asker == Asker("slack", job.user_id, job.reply_to.team_id, job.reply_to.channel)
 
 
 def test_a_redelivered_answered_job_is_not_answered_again(
