@@ -82,6 +82,9 @@ class Usage:
     model_id: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    # Prompt tokens read from, and written to, the model's prompt cache (priced apart).
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     cost_usd: float = 0.0
     seconds: float = 0.0
 
@@ -102,6 +105,9 @@ class Answer:
     entry_id: str | None = None
     # An agent answer's entry as a reviewer would verify it, prefilled (the Verify modal).
     proposal: Proposal | None = None
+    # Short remarks every platform shows in the footer ("results reflect your own warehouse
+    # permissions", "80 % of your daily budget used").
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -127,16 +133,20 @@ class Answer:
             as_of=data.get("as_of"),
             entry_id=data.get("entry_id"),
             proposal=Proposal.from_dict(proposal) if proposal else None,
+            notes=list(data.get("notes", [])),
         )
 
 
 def footer_parts(
-    usage: Usage, job_id: str, *, as_of: str | None, code: Callable[[str], str] = str
+    answer: Answer, job_id: str, *, text: Callable[[str], str] = str,
+    code: Callable[[str], str] = str,
 ) -> list[str]:
-    """The answer's footer, every chat platform's: the date the data runs to, the model,
-    tokens, cost, time and the job's reference; `code` marks up an id as the platform
-    shows code."""
-    parts = [f"data as of {as_of}"] if as_of else []
+    """The answer's footer, every chat platform's: the date the data runs to, its notes,
+    the model, tokens, cost, time and the job's reference; `text` escapes free text and
+    `code` marks up an id as the platform shows code."""
+    usage = answer.usage
+    parts = [f"data as of {text(answer.as_of)}"] if answer.as_of else []
+    parts += [text(note) for note in answer.notes]
     parts += [
         f"model {code(usage.model_id)}" if usage.model_id else "no model",
         f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens",

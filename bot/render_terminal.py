@@ -36,6 +36,7 @@ def render_answer(answer: Answer) -> str:
         parts.append(_section("Files", "\n".join(lines)))
     if answer.as_of:
         parts.append(f"Data as of {answer.as_of}")
+    parts += answer.notes
     parts.append(usage_line(answer.usage, verified=answer.verified))
     return "\n\n".join(parts) + "\n"
 

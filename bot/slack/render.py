@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.answer import PREVIEW_ROWS, Answer, Table, Usage, footer_parts
+from bot.answer import PREVIEW_ROWS, Answer, Table, footer_parts
 from bot.delivery import MENTION
 from bot.slack.feedback import feedback_block
 from bot.slack.mrkdwn import Link, clip, escape, mention, plain, split_text, to_markdown
@@ -148,7 +148,7 @@ def render_answer(answer: Answer, *, job_id: str, streamed: str | None = None) -
             blocks += _code_section("Output", output, f"output_{index}.txt", files)
     if answer.artifacts:
         blocks += [section(piece) for piece in split_text(_links(answer.artifacts), 2900)]
-    blocks.append(context(footer(answer.usage, job_id, as_of=answer.as_of)))
+    blocks.append(context(footer(answer, job_id)))
     if table_last:
         blocks += preview
     review = review_block(answer, job_id)
@@ -164,8 +164,8 @@ def render_answer(answer: Answer, *, job_id: str, streamed: str | None = None) -
                       files=files)
 
 
-def footer(usage: Usage, job_id: str, *, as_of: str | None = None) -> str:
-    return " · ".join(footer_parts(usage, job_id, as_of=escape(as_of) if as_of else None,
+def footer(answer: Answer, job_id: str) -> str:
+    return " · ".join(footer_parts(answer, job_id, text=escape,
                                    code=lambda text: f"`{escape(text)}`"))
 
 

@@ -162,8 +162,7 @@ def _card(answer: Answer, text: str, fit: _Fit, job_id: str) -> AdaptiveCard:
         body.append(TextBlock(text=f"Left out to fit a Teams message: {', '.join(fit.cut)} "
                                    "(see the files).", wrap=True, is_subtle=True))
     body += _local_files(answer.artifacts)
-    body.append(TextBlock(text=" · ".join(footer_parts(answer.usage, job_id,
-                                                       as_of=answer.as_of)),
+    body.append(TextBlock(text=" · ".join(footer_parts(answer, job_id)),
                           wrap=True, is_subtle=True, size="Small"))
     actions += [OpenUrlAction(title=name, url=where)
                 for name, where in answer.artifacts.items() if _is_link(where)]

@@ -73,3 +73,11 @@ def test_the_proposal_survives_a_round_trip_and_is_absent_from_other_answers() -
     assert Answer.from_dict(json.loads(json.dumps(answer.to_dict()))).proposal == proposal
     assert "proposal" not in Answer(text="t").to_dict()
     assert Answer.from_dict({"text": "t"}).proposal is None
+
+
+def test_notes_and_cache_tokens_survive_the_round_trip() -> None:
+    answer = Answer(text="t", notes=["a note"],
+                    usage=Usage(cache_read_tokens=7, cache_write_tokens=3))
+    again = Answer.from_dict(answer.to_dict())
+    assert again.notes == ["a note"]
+    assert (again.usage.cache_read_tokens, again.usage.cache_write_tokens) == (7, 3)

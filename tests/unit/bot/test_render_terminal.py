@@ -92,3 +92,8 @@ def test_the_as_of_date_and_the_latest_rows_are_named() -> None:
     # THEN the preview says which rows it holds, and the date the data runs to is stated
     assert "Result (latest 2 of 35 months)\n" in text
     assert "\n\nData as of 2026-11-20\n\nmodel (none)" in text
+
+
+def test_the_answer_notes_are_printed_before_the_usage() -> None:
+    text = render_answer(Answer(text="42.", notes=["results reflect your own permissions"]))
+    assert text.index("results reflect your own permissions") < text.index("0 in / 0 out")

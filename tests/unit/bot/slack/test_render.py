@@ -408,3 +408,13 @@ def test_a_message_over_12000_characters_of_block_text_is_refused() -> None:
         "msg_blocks_too_long"
     answer = full_answer(artifacts={f"f{n}": f"https://e.com/{'x' * 2800}/{n}" for n in range(5)})
     assert_within_slack_limits(render_answer(answer, job_id="j"))
+
+
+def test_the_answer_notes_follow_the_as_of_date_escaped() -> None:
+    answer = full_answer(notes=["results reflect your own warehouse permissions",
+                                "80 % of your <daily> budget used"])
+    blocks = render_answer(answer, job_id="j").messages[0].blocks
+    *_, footer_block, _caption, _table, _buttons = blocks
+    footer = footer_block["elements"][0]["text"]
+    assert footer.startswith("data as of 2026-11-20 · results reflect your own warehouse "
+                             "permissions · 80 % of your &lt;daily&gt; budget used · model ")

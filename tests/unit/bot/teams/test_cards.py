@@ -197,3 +197,10 @@ def test_a_greeting_offers_the_suggested_prompts(prompts: list[str]) -> None:
     assert texts(card) == ["Hi!"]
     asked = [a["data"]["msteams"] for a in elements(card, "Action.Submit")]
     assert asked == [{"type": "imBack", "value": prompt} for prompt in prompts]
+
+
+def test_the_answer_notes_are_in_the_footer() -> None:
+    card = card_of(render_answer(answer(notes=["80 % of your daily budget used"]),
+                                 job_id="job-1").card)
+    assert any(text.startswith("data as of 2024-03-31 · 80 % of your daily budget used · model")
+               for text in texts(card))
