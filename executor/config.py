@@ -24,6 +24,9 @@ DEFAULT_MODEL_IDS = (
 # Bedrock's processing tiers (Converse `serviceTier`): flex is cheaper and slower, for work
 # nobody waits on such as evaluation runs; priority costs more and answers faster.
 SERVICE_TIERS = ("default", "flex", "priority", "reserved")
+# PROMPT_CACHE: "auto" puts cache points in the requests of models that support prompt
+# caching (executor/agent/caching.py); "off" sends none.
+PROMPT_CACHE_MODES = ("auto", "off")
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,14 @@ class ModelConfig:
     max_seconds: float = 180.0
     sql_attempts: int = 3
     reflection: bool = True
-    # (model id, USD per million input tokens, USD per million output tokens); these
-    # override or extend the built-in table in executor/agent/pricing.py.
-    prices: tuple[tuple[str, float, float], ...] = ()
+    # (model id, USD per million input, output, cache read and cache write tokens; a cache
+    # rate None is the input rate); these override or extend the built-in table in
+    # executor/agent/pricing.py.
+    prices: tuple[tuple[str, float, float, float | None, float | None], ...] = ()
+    # Prompt caching on Bedrock, and (model id, minimum tokens per cache checkpoint)
+    # overriding or extending the built-in table in executor/agent/caching.py.
+    prompt_cache: bool = True
+    cache_models: tuple[tuple[str, int], ...] = ()
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 120.0
     # Bedrock's service tier for every model call; None leaves it to Bedrock (default).
@@ -86,6 +94,8 @@ class ModelConfig:
             sql_attempts=env.integer("SQL_ATTEMPTS", cls.sql_attempts),
             reflection=env.flag("REFLECTION", cls.reflection),
             prices=_prices(env.text("MODEL_PRICES")),
+            prompt_cache=env.choice("PROMPT_CACHE", PROMPT_CACHE_MODES, "auto") == "auto",
+            cache_models=_cache_models(env.items("PROMPT_CACHE_MODELS")),
             connect_timeout_s=env.number("BEDROCK_CONNECT_TIMEOUT_S", cls.connect_timeout_s),
             read_timeout_s=env.number("BEDROCK_READ_TIMEOUT_S", cls.read_timeout_s),
             service_tier=_service_tier(env),
@@ -227,22 +237,45 @@ def _service_tier(env: Env) -> str | None:
     return tier
 
 
-def _prices(value: str | None) -> tuple[tuple[str, float, float], ...]:
-    """MODEL_PRICES: {"model-id": {"input": 3.0, "output": 15.0}, ...}, USD per million tokens."""
+def _prices(value: str | None) -> tuple[tuple[str, float, float, float | None, float | None],
+                                         ...]:
+    """MODEL_PRICES: {"model-id": {"input": 3.0, "output": 15.0, "cache_read": 0.3,
+    "cache_write": 3.75}, ...}, USD per million tokens; the cache rates are optional."""
     if not value:
         return ()
     example = 'e.g. {"us.amazon.nova-pro-v1:0": {"input": 0.8, "output": 3.2}}'
+
+    def rate(price: dict[str, object], name: str) -> float | None:
+        given = price.get(name)
+        return None if given is None else float(given)  # type: ignore[arg-type]
+
     try:
         data = json.loads(value)
         return tuple(
-            (str(model), float(price["input"]), float(price["output"]))
+            (str(model), float(price["input"]), float(price["output"]),
+             rate(price, "cache_read"), rate(price, "cache_write"))
             for model, price in data.items()
         )
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise ConfigError(
-            f"MODEL_PRICES must map model ids to USD per million input and output tokens, "
-            f"{example}: {e!r}"
+            f"MODEL_PRICES must map model ids to USD per million input and output tokens "
+            f"(and optionally cache_read and cache_write), {example}: {e!r}"
         ) from e
+
+
+def _cache_models(items: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """PROMPT_CACHE_MODELS: `model-id=min_tokens` pairs, comma-separated; 0 turns a model's
+    prompt caching off."""
+    models = []
+    for item in items:
+        model_id, _, tokens = item.rpartition("=")
+        if not model_id.strip() or not tokens.strip().isdigit():
+            raise ConfigError(
+                f"PROMPT_CACHE_MODELS must list model-id=min_tokens pairs, e.g. "
+                f"us.amazon.nova-pro-v1:0=1000, got {item!r}"
+            )
+        models.append((model_id.strip(), int(tokens)))
+    return tuple(models)
 
 
 def aws_credentials_visible(env: Env) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.answer import Usage
-from executor.agent.pricing import PriceTable
+from executor.agent.pricing import PriceTable, TokenCounts
 from executor.errors import BudgetExceeded
 
 
@@ -41,21 +41,32 @@ class Budget:
         limits = self._limits
         if self.turns >= limits.max_turns:
             raise BudgetExceeded(f"the limit of {limits.max_turns} model calls per question")
-        tokens = self.usage.input_tokens + self.usage.output_tokens
+        # Cached prompt tokens count too: the limit holds whether or not a prefix was cached.
+        usage = self.usage
+        tokens = (usage.input_tokens + usage.output_tokens + usage.cache_read_tokens
+                  + usage.cache_write_tokens)
         if tokens >= limits.max_total_tokens:
             raise BudgetExceeded(f"the limit of {limits.max_total_tokens:,} tokens per question")
         if self.elapsed() >= limits.max_seconds:
             raise BudgetExceeded(f"the time limit of {limits.max_seconds:g} seconds per question")
 
     def spend(self, model_id: str, usage: dict[str, Any]) -> None:
-        """Record one Converse call's `usage`, priced for the model that made it."""
-        input_tokens = int(usage.get("inputTokens", 0))
-        output_tokens = int(usage.get("outputTokens", 0))
+        """Record one Converse (or ConverseStream) call's `usage`, priced for the model that
+        made it. Bedrock's inputTokens leaves out the prompt tokens read from or written to
+        the cache, which come apart."""
+        tokens = TokenCounts(
+            input=int(usage.get("inputTokens", 0)),
+            output=int(usage.get("outputTokens", 0)),
+            cache_read=int(usage.get("cacheReadInputTokens", 0)),
+            cache_write=int(usage.get("cacheWriteInputTokens", 0)),
+        )
         self.turns += 1
         self.usage.model_id = model_id
-        self.usage.input_tokens += input_tokens
-        self.usage.output_tokens += output_tokens
-        self.usage.cost_usd += self._prices.cost(model_id, input_tokens, output_tokens)
+        self.usage.input_tokens += tokens.input
+        self.usage.output_tokens += tokens.output
+        self.usage.cache_read_tokens += tokens.cache_read
+        self.usage.cache_write_tokens += tokens.cache_write
+        self.usage.cost_usd += self._prices.cost(model_id, tokens)
 
     def elapsed(self) -> float:
         return self._clock() - self._started
@@ -65,6 +76,8 @@ class Budget:
             model_id=self.usage.model_id,
             input_tokens=self.usage.input_tokens,
             output_tokens=self.usage.output_tokens,
+            cache_read_tokens=self.usage.cache_read_tokens,
+            cache_write_tokens=self.usage.cache_write_tokens,
             cost_usd=round(self.usage.cost_usd, 6),
             seconds=round(self.elapsed(), 3),
         )

@@ -17,6 +17,12 @@ def user_message(text: str) -> Message:
     return {"role": "user", "content": [{"text": text}]}
 
 
+def first_question(history: Sequence[Turn]) -> str | None:
+    """The first question among the turns the model is shown; None without history."""
+    shown = history[-MAX_TURNS:]
+    return shown[0].question if shown else None
+
+
 def history_messages(history: Sequence[Turn]) -> list[Message]:
     """Each earlier turn as the person's question and databot's answer with its SQL."""
     messages: list[Message] = []

@@ -17,7 +17,8 @@ from typing import Any
 from bot.answer import Answer, Table
 from bot.observability import service_logger
 from executor.agent.budget import Budget, QuestionLimits
-from executor.agent.history import Message, history_messages, user_message
+from executor.agent.caching import CACHE_POINT, PromptCache
+from executor.agent.history import Message, first_question, history_messages, user_message
 from executor.agent.models import ConverseClient, ModelChain, RetryPolicy
 from executor.agent.pricing import PriceTable
 from executor.agent.prompt import Example, system_prompt
@@ -59,6 +60,8 @@ class AgentConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Bedrock's service tier ("flex", "priority", ...); None sends none.
     service_tier: str | None = None
+    # Which models get the requests' cache points (executor/agent/caching.py).
+    prompt_cache: PromptCache = field(default_factory=PromptCache)
 
     @classmethod
     def from_model(cls, model: ModelConfig) -> AgentConfig:
@@ -68,6 +71,7 @@ class AgentConfig:
             sql_attempts=model.sql_attempts,
             reflection=model.reflection,
             service_tier=model.service_tier,
+            prompt_cache=PromptCache(enabled=model.prompt_cache, overrides=model.cache_models),
         )
 
 
@@ -92,7 +96,9 @@ class Agent:
         self.warehouse = warehouse
         self.artifacts = artifacts
         self.tools = {tool.name: tool for tool in tools}
-        self.tool_config = tool_config(list(tools))
+        # The tool specs, the same for every call, open the prefix Bedrock may cache.
+        specs = tool_config(list(tools))
+        self.tool_config = {**specs, "tools": [*specs["tools"], CACHE_POINT]}
         self.config = config
         self.prices = prices or PriceTable()
         self.examples = examples
@@ -150,9 +156,8 @@ class _Job:
             sandbox=agent.sandbox,
         )
         self.budget = Budget(agent.config.limits, agent.prices, agent.clock)
-        self.chain = ModelChain(
-            agent.client, agent.config.model_ids, agent.config.retry, request.job_id
-        )
+        self.chain = ModelChain(agent.client, agent.config.model_ids, agent.config.retry,
+                                request.job_id, cache=agent.config.prompt_cache)
         self.sql = _SqlAttempts(agent.config.sql_attempts)
         self.messages: list[Message] = []
         self.draft = ""
@@ -162,19 +167,23 @@ class _Job:
         logger.info("job_id=<%s> | agent started", request.job_id)
         request.progress("Reading the schema")
         warehouse = self.context.warehouse
+        first = first_question(request.history)
         prompt = system_prompt(
             self.context.tables(),
             warehouse.dialect,
             agent.today(),
             request.question,
             agent.examples_for(request.question),
+            first_question=first,
+            first_examples=agent.examples_for(first) if first is not None else (),
             data_as_of=lambda shown: tables_as_of(
                 warehouse, [table.name for table in shown], agent.today()
             ),
             viewing=request.viewing,
             with_samples=warehouse.with_samples,
         )
-        system = [{"text": prompt}]
+        # The stable part, then a cache point, then what changes per question.
+        system = [{"text": prompt.stable}, CACHE_POINT, {"text": prompt.per_question}]
         self.messages = [*history_messages(request.history), user_message(request.question)]
         reflect = agent.config.reflection
         try:
@@ -202,7 +211,7 @@ class _Job:
             logger.warning("job_id=<%s> | budget reached: %s", request.job_id, e)
             return self._answer(self._partial(str(e)))
 
-    def _converse(self, system: list[dict[str, str]], *, final: bool) -> Message:
+    def _converse(self, system: list[dict[str, Any]], *, final: bool) -> Message:
         """One model turn; streamed into the request's draft when it may be the answer."""
         self.budget.check()
         request = {"system": system, "messages": self.messages,

@@ -33,6 +33,7 @@ from botocore.exceptions import (
 
 from bot.delivery import Draft
 from bot.observability import service_logger
+from executor.agent.caching import PromptCache
 from executor.agent.streaming import TextGate, read_stream
 from executor.config import ModelConfig
 from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable
@@ -121,10 +122,12 @@ class _Failure:
 
 
 class ModelChain:
-    """One job's pass along MODEL_IDS: once a model is given up, it stays given up."""
+    """One job's pass along MODEL_IDS: once a model is given up, it stays given up. Each
+    model gets the request with the cache points it takes (`cache`)."""
 
     def __init__(
-        self, client: ConverseClient, model_ids: Sequence[str], policy: RetryPolicy, job_id: str
+        self, client: ConverseClient, model_ids: Sequence[str], policy: RetryPolicy, job_id: str,
+        *, cache: PromptCache | None = None,
     ) -> None:
         if not model_ids:
             raise ValueError("the model chain needs at least one model id (MODEL_IDS)")
@@ -132,6 +135,7 @@ class ModelChain:
         self._model_ids = list(model_ids)
         self._policy = policy
         self._job_id = job_id
+        self._cache = cache or PromptCache()
         self._failures: list[_Failure] = []
 
     def converse(self, **request: Any) -> tuple[dict[str, Any], str]:
@@ -141,7 +145,8 @@ class ModelChain:
         ModelThrottled when the models ran out while some were only busy, ModelUnavailable
         when every model refused the request.
         """
-        return self._along(lambda model_id: self._client.converse(modelId=model_id, **request))
+        return self._along(lambda model_id: self._client.converse(
+            modelId=model_id, **self._cache.for_model(model_id, request)))
 
     def converse_stream(self, draft: Draft, **request: Any) -> tuple[dict[str, Any], str]:
         """`converse` through ConverseStream, the turn's text shown in `draft` under the
@@ -150,7 +155,8 @@ class ModelChain:
         def streamed(model_id: str) -> dict[str, Any]:
             gate = TextGate(draft)
             try:
-                response = self._client.converse_stream(modelId=model_id, **request)
+                response = self._client.converse_stream(
+                    modelId=model_id, **self._cache.for_model(model_id, request))
                 return read_stream(response["stream"], gate)
             except Exception:
                 gate.abandon()

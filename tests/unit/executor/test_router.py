@@ -61,7 +61,7 @@ def test_other_questions_go_to_the_agent_with_examples(
     answer = engine.answer(Request(job_id="r2", question="revenue per user by country"))
     # THEN the agent answers, with the closest verified entries in its prompt as examples
     assert answer.verified is False and answer.text.startswith("Revenue per purchase")
-    system = " ".join(block["text"] for block in model.requests[0]["system"])
+    system = " ".join(block["text"] for block in model.requests[0]["system"] if "text" in block)
     assert "Verified queries for similar questions" in system
     assert "Q: What is revenue by country?" in system
 

@@ -11,7 +11,6 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from bot.config import ConfigError, Env
 from executor.agent.configure import how_to_configure
 from executor.agent.models import ModelChain, RetryPolicy, bedrock_client
-from executor.agent.pricing import PriceTable
 from executor.config import ModelConfig
 from executor.errors import ModelThrottled, ModelUnavailable, ModelUnreachable, TransientError
 from tests.support.scripted_model import ScriptedModel, client_error, says
@@ -139,33 +138,34 @@ def test_the_bedrock_client_is_built_once_with_timeouts_and_the_endpoint_overrid
     assert client.meta.config.retries["total_max_attempts"] == 1
 
 
-def test_prices_cover_inference_profiles_and_can_be_overridden() -> None:
-    prices = PriceTable([("us.amazon.nova-pro-v1:0", 1.0, 4.0), ("my-model", 2.0, 2.0)])
-    # Claude Sonnet 4 list price: $3 in, $15 out per million tokens
-    sonnet = prices.cost("us.anthropic.claude-sonnet-4-20250514-v1:0", 1_000_000, 100_000)
-    assert sonnet == pytest.approx(3.0 + 1.5)
-    assert prices.cost("eu.amazon.nova-pro-v1:0", 500_000, 250_000) == pytest.approx(0.5 + 1.0)
-    assert prices.cost("my-model", 1_000_000, 0) == pytest.approx(2.0)
-    assert prices.cost("unknown-model", 1_000_000, 1_000_000) == 0.0
-
-
 def test_model_settings_come_from_the_environment() -> None:
     settings = ModelConfig.from_env(Env({
         "MAX_TURNS": "5", "MAX_TOKENS": "1000", "MAX_SECONDS": "9.5", "SQL_ATTEMPTS": "2",
         "REFLECTION": "off", "BEDROCK_READ_TIMEOUT_S": "30",
-        "MODEL_PRICES": '{"m": {"input": 1, "output": 2.5}}',
+        "MODEL_PRICES": '{"m": {"input": 1, "output": 2.5}, '
+                        '"c": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75}}',
+        "PROMPT_CACHE_MODELS": "us.amazon.nova-pro-v1:0=2000, my-model=1024",
     }), region=None)
     assert (settings.max_turns, settings.max_total_tokens, settings.max_seconds) == (5, 1000, 9.5)
     assert (settings.sql_attempts, settings.reflection) == (2, False)
     assert settings.read_timeout_s == 30.0
-    assert settings.prices == (("m", 1.0, 2.5),)
+    # the old syntax (input and output) still holds; cache rates are optional
+    assert settings.prices == (("m", 1.0, 2.5, None, None), ("c", 3.0, 15.0, 0.3, 3.75))
+    assert settings.cache_models == (("us.amazon.nova-pro-v1:0", 2000), ("my-model", 1024))
+    assert settings.prompt_cache is True
     assert ModelConfig.from_env(Env({}), region=None).reflection is True
+    assert ModelConfig.from_env(Env({"PROMPT_CACHE": "off"}), region=None).prompt_cache is False
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("REFLECTION", "maybe", "REFLECTION must be true or false"),
     ("MODEL_PRICES", '{"m": 3}', "MODEL_PRICES must map model ids"),
     ("MODEL_PRICES", "not json", "MODEL_PRICES must map model ids"),
+    ("MODEL_PRICES", '{"m": {"input": 1, "output": 2, "cache_read": "x"}}',
+     "MODEL_PRICES must map model ids"),
+    ("PROMPT_CACHE", "maybe", "PROMPT_CACHE must be one of auto, off"),
+    ("PROMPT_CACHE_MODELS", "my-model", "PROMPT_CACHE_MODELS must list model-id=min_tokens"),
+    ("PROMPT_CACHE_MODELS", "my-model=many", "PROMPT_CACHE_MODELS must list"),
     ("MAX_TURNS", "ten", "MAX_TURNS must be a whole number >= 1, got 'ten'"),
     ("SQL_ATTEMPTS", "0", "SQL_ATTEMPTS must be a whole number >= 1, got '0'"),
     ("MAX_SECONDS", "-1", "MAX_SECONDS must be a number above 0, got '-1'"),
