@@ -80,6 +80,7 @@ class CodeRun:
 @dataclass
 class Usage:
     model_id: str | None = None
+    # Prompt tokens billed at the full input price (Bedrock's inputTokens).
     input_tokens: int = 0
     output_tokens: int = 0
     # Prompt tokens read from, and written to, the model's prompt cache (priced apart).
@@ -87,6 +88,15 @@ class Usage:
     cache_write_tokens: int = 0
     cost_usd: float = 0.0
     seconds: float = 0.0
+
+    def tokens_text(self) -> str:
+        """"12,034 in (9,800 cached) / 512 out tokens": every prompt token, with those read
+        from the prompt cache and written to it when there are any."""
+        prompt = self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+        cached = [f"{count:,} {what}" for count, what in (
+            (self.cache_read_tokens, "cached"), (self.cache_write_tokens, "to cache")) if count]
+        detail = f" ({', '.join(cached)})" if cached else ""
+        return f"{prompt:,} in{detail} / {self.output_tokens:,} out tokens"
 
 
 @dataclass
@@ -149,7 +159,7 @@ def footer_parts(
     parts += [text(note) for note in answer.notes]
     parts += [
         f"model {code(usage.model_id)}" if usage.model_id else "no model",
-        f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens",
+        usage.tokens_text(),
         f"${usage.cost_usd:.4f}",
         f"{usage.seconds:.1f} s",
         f"ref {code(job_id)}",

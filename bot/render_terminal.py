@@ -44,8 +44,7 @@ def render_answer(answer: Answer) -> str:
 def usage_line(usage: Usage, *, verified: bool) -> str:
     source = "verified query" if verified else f"model {usage.model_id or '(none)'}"
     return (
-        f"{source} · {usage.input_tokens:,} in / {usage.output_tokens:,} out tokens"
-        f" · ${usage.cost_usd:.4f} · {usage.seconds:.2f} s"
+        f"{source} · {usage.tokens_text()} · ${usage.cost_usd:.4f} · {usage.seconds:.2f} s"
     )
 
 

@@ -61,10 +61,12 @@ class Outcome:
     error: str | None = None
     # The model that answered, when one did.
     model_id: str | None = None
-    # Usage summed over the question's turns (a follow-up's earlier turns included).
+    # Usage summed over the question's turns (a follow-up's earlier turns included):
+    # every prompt token, those of them read from the prompt cache, and the output tokens.
     cost_usd: float = 0.0
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_tokens: int = 0
     # Seconds the engine took on the question itself (its last turn).
     latency_s: float = 0.0
     sql: str | None = None
@@ -83,11 +85,16 @@ class _Usage:
     cost_usd: float = 0.0
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_tokens: int = 0
 
     def add(self, answer: Answer) -> None:
-        self.cost_usd += answer.usage.cost_usd
-        self.input_tokens += answer.usage.input_tokens
-        self.output_tokens += answer.usage.output_tokens
+        usage = answer.usage
+        self.cost_usd += usage.cost_usd
+        # Prompt tokens read from or written to the cache are prompt tokens too, so runs
+        # with and without prompt caching compare.
+        self.input_tokens += usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+        self.output_tokens += usage.output_tokens
+        self.cached_tokens += usage.cache_read_tokens
 
 
 def gold_results(questions: Sequence[GoldenQuestion], warehouse: Warehouse) -> GoldResults:
@@ -164,6 +171,7 @@ def _ask(
             cost_usd=usage.cost_usd,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
+            cached_tokens=usage.cached_tokens,
             latency_s=latency,
         )
     usage.add(reply)
@@ -186,6 +194,7 @@ def _ask(
         cost_usd=usage.cost_usd,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
+        cached_tokens=usage.cached_tokens,
         latency_s=latency,
         sql=reply.sql[-1] if reply.sql else None,
     )

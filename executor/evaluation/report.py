@@ -42,6 +42,7 @@ class Summary:
     cost_usd: float
     input_tokens: int
     output_tokens: int
+    cached_tokens: int
     latency_p50_s: float
     latency_p95_s: float
 
@@ -80,6 +81,7 @@ def summarize(run: Run) -> Summary:
         cost_usd=sum(o.cost_usd for o in outcomes),
         input_tokens=sum(o.input_tokens for o in outcomes),
         output_tokens=sum(o.output_tokens for o in outcomes),
+        cached_tokens=sum(o.cached_tokens for o in outcomes),
         latency_p50_s=percentile(latencies, 50),
         latency_p95_s=percentile(latencies, 95),
     )
@@ -163,7 +165,7 @@ def _run_section(run: Run, s: Summary) -> list[str]:
         f"- Not answered (needs a model): {s.not_answered}; errors: {s.errors}",
         f"- Cost: ${s.cost_usd:.4f} in all, ${s.cost_per_question_usd:.4f} per question; "
         f"tokens per question: {s.tokens_per_question:,.0f} "
-        f"({s.input_tokens:,} in, {s.output_tokens:,} out in all)",
+        f"({s.input_tokens:,} in{_cached(s.cached_tokens)}, {s.output_tokens:,} out in all)",
         f"- Latency: p50 {s.latency_p50_s:.2f} s, p95 {s.latency_p95_s:.2f} s",
         "",
         "| category | correct | accuracy |",
@@ -212,6 +214,7 @@ def _summary_data(s: Summary) -> dict[str, Any]:
         "cost_per_question_usd": s.cost_per_question_usd,
         "input_tokens": s.input_tokens,
         "output_tokens": s.output_tokens,
+        "cached_tokens": s.cached_tokens,
         "tokens_per_question": s.tokens_per_question,
         "latency_p50_s": s.latency_p50_s,
         "latency_p95_s": s.latency_p95_s,
@@ -228,6 +231,11 @@ def _by_category(outcomes: Sequence[Outcome]) -> dict[str, CategoryScore]:
         for category in CATEGORIES
         if any(o.category == category for o in outcomes)
     }
+
+
+def _cached(tokens: int) -> str:
+    """", 9,800 of them cached": the prompt tokens read from the prompt cache, when any."""
+    return f", {tokens:,} of them cached" if tokens else ""
 
 
 def _share(part: int, whole: int) -> float:

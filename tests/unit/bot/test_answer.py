@@ -2,7 +2,7 @@
 
 import json
 
-from bot.answer import Answer, Chart, CodeRun, Table, Usage
+from bot.answer import Answer, Chart, CodeRun, Table, Usage, footer_parts
 from bot.review import Proposal, ReviewParam
 
 
@@ -81,3 +81,16 @@ def test_notes_and_cache_tokens_survive_the_round_trip() -> None:
     again = Answer.from_dict(answer.to_dict())
     assert again.notes == ["a note"]
     assert (again.usage.cache_read_tokens, again.usage.cache_write_tokens) == (7, 3)
+
+
+def test_the_footer_counts_cached_prompt_tokens_only_when_there_are_any() -> None:
+    # GIVEN an answer whose prompt was partly read from the cache and partly written to it
+    cached = Answer(text="t", usage=Usage(model_id="m", input_tokens=1_234, output_tokens=512,
+                                          cache_read_tokens=9_800, cache_write_tokens=1_000))
+    # THEN "in" counts every prompt token, and says how many were cached
+    assert "12,034 in (9,800 cached, 1,000 to cache) / 512 out tokens" in footer_parts(
+        cached, "J1")
+    # AND a read alone, or no caching at all, stays short
+    read = Usage(input_tokens=234, output_tokens=5, cache_read_tokens=9_800)
+    assert read.tokens_text() == "10,034 in (9,800 cached) / 5 out tokens"
+    assert Usage(input_tokens=10, output_tokens=5).tokens_text() == "10 in / 5 out tokens"

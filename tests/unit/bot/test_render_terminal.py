@@ -7,7 +7,7 @@ import sys
 from decimal import Decimal
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
-from bot.render_terminal import render_answer
+from bot.render_terminal import render_answer, usage_line
 from bot.table_text import format_table
 
 
@@ -97,3 +97,10 @@ def test_the_as_of_date_and_the_latest_rows_are_named() -> None:
 def test_the_answer_notes_are_printed_before_the_usage() -> None:
     text = render_answer(Answer(text="42.", notes=["results reflect your own permissions"]))
     assert text.index("results reflect your own permissions") < text.index("0 in / 0 out")
+
+
+def test_the_usage_line_says_how_much_of_the_prompt_was_cached() -> None:
+    usage = Usage(model_id="m1", input_tokens=2_234, output_tokens=80, cache_read_tokens=9_800,
+                  cost_usd=0.0123, seconds=4.2)
+    assert usage_line(usage, verified=False) == (
+        "model m1 · 12,034 in (9,800 cached) / 80 out tokens · $0.0123 · 4.20 s")

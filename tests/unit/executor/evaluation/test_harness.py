@@ -189,6 +189,20 @@ def test_a_python_answer_may_state_the_gold_figures(duckdb_sample: DuckDBWarehou
     assert outcome.correct and outcome.match == "figures" and outcome.cost_usd == 0.02
 
 
+def test_cached_prompt_tokens_count_as_prompt_tokens_and_are_named() -> None:
+    # GIVEN a follow-up whose two turns read most of their prompt from the cache
+    question = replace(CHURNED_AGE, previous=("first?",))
+    usage = Usage(model_id="model-a", input_tokens=200, output_tokens=50,
+                  cache_read_tokens=1_500, cache_write_tokens=300)
+    engine = CannedEngine({"first?": Answer(text="One.", usage=usage),
+                           question.question: Answer(text="Two.", usage=usage)})
+    run = run_questions([question], engine, warehouse=None, gold={}, label="x")  # type: ignore[arg-type]
+    # THEN every prompt token counts, so runs with and without caching compare
+    outcome = run.outcomes[0]
+    assert (outcome.input_tokens, outcome.cached_tokens, outcome.output_tokens) == (
+        2 * 2_000, 2 * 1_500, 2 * 50)
+
+
 def test_a_gold_sql_that_fails_names_its_question(duckdb_sample: DuckDBWarehouse) -> None:
     broken = replace(AGE, gold_sql="SELECT nope FROM users")
     with pytest.raises(GoldenFileError, match="question average-age: field 'gold_sql': does not"):

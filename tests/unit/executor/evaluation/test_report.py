@@ -21,7 +21,7 @@ RUN = Run("model-a", [
     _outcome("b", "easy", False, reason="the values differ", cost_usd=0.03,
              input_tokens=2000, output_tokens=200, latency_s=2.0),
     _outcome("c", "ratio", True, match="subset", cost_usd=0.01, input_tokens=1000,
-             output_tokens=100, latency_s=1.0),
+             output_tokens=100, cached_tokens=600, latency_s=1.0),
     _outcome("d", "refusal", True, match="refused", refused=True, latency_s=0.0),
     _outcome("e", "refusal", False, reason="not answered: the question needs a model",
              answered=False, latency_s=0.3),
@@ -79,7 +79,15 @@ def test_the_report_files_hold_the_summary_and_every_question(tmp_path: Path) ->
     assert "| ratio | 100.0% (1/1) | - |" in text
     assert "- Execution accuracy: **50.0%** (3 of 6)" in text
     assert "- Correct refusals: 1 of 2" in text
+    # the prompt tokens read from the cache are named, when a run had any
+    assert "(3,000 in, 600 of them cached, 300 out in all)" in text
+    assert first["summary"]["cached_tokens"] == 600
+    assert "of them cached" not in _run_text(text, "model-b")
     assert "| b | easy | wrong: the values differ |  | $0.0300 | 2,200 | 2.00 s |" in text
+
+
+def _run_text(markdown: str, label: str) -> str:
+    return markdown[markdown.index(f"## {label}"):]
 
 
 def test_one_run_has_no_comparison(tmp_path: Path) -> None:
