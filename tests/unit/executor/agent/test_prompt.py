@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.delivery import Viewing
-from executor.agent.history import MAX_TURNS, history_messages
+from executor.agent.history import MAX_TURNS, first_question, history_messages
 from executor.agent.prompt import (
+    FOLLOW_UP_EXAMPLES_HEADING,
+    FOLLOW_UP_TABLES_HEADING,
     PROMPT_BUDGET_BYTES,
     RELEVANT_TABLES,
     VIEWING_HEADING,
@@ -154,3 +156,63 @@ def test_a_viewed_channels_topic_stays_one_line_of_bounded_data() -> None:
     assert len(channel["topic"]) <= 400 and channel["topic"].endswith("…")
     assert "purpose" not in channel
     assert len(prompt.encode()) <= PROMPT_BUDGET_BYTES
+
+
+def test_the_stable_part_holds_no_date_and_no_channel() -> None:
+    # GIVEN the same question asked on two days, beside a channel on the second
+    viewing = Viewing("C0REV", name="revenue-reports")
+    monday = system_prompt([USERS], "duckdb", date(2026, 11, 30), "users per plan",
+                           data_as_of=lambda tables: date(2026, 11, 29))
+    tuesday = system_prompt([USERS], "duckdb", date(2026, 12, 1), "users per plan",
+                            data_as_of=lambda tables: date(2026, 11, 30), viewing=viewing)
+    # THEN the stable part is the same bytes; the dates and the channel come after it
+    assert monday.stable == tuesday.stable
+    assert "2026-1" not in monday.stable and "C0REV" not in monday.stable
+    assert tuesday.per_question.startswith(
+        "Dates:\nToday's date is 2026-12-01. The data runs to 2026-11-30.")
+    assert monday.text == f"{monday.stable}\n\n{monday.per_question}"
+
+
+def test_a_follow_up_keeps_the_first_questions_tables_and_adds_its_own_after_them() -> None:
+    # GIVEN 40 tables: invoices first among fillers, customers last
+    filler = [
+        TableInfo(f"table_{n}", [Column(f"col_{i}", "INTEGER") for i in range(10)], 10)
+        for n in range(38)
+    ]
+    invoices = TableInfo("invoices", [Column("amount_usd", "DECIMAL", "Invoice total.")], 10)
+    customers = TableInfo("customers", [Column("country", "VARCHAR", "Customer country.")], 10)
+    tables = [*filler[:20], invoices, *filler[20:], customers]
+    first = "total invoice amount by month"
+    # WHEN a follow-up asks about customers
+    asked = system_prompt(tables, "duckdb", date(2026, 11, 21), first)
+    follow_up = system_prompt(tables, "duckdb", date(2026, 11, 21), "and customers by country?",
+                              first_question=first)
+    # THEN its stable part is the first question's, byte for byte
+    assert follow_up.stable == asked.stable
+    assert FOLLOW_UP_TABLES_HEADING not in asked.per_question
+    # AND the customers table, which the first question did not need, is described after it
+    heading, *lines = follow_up.per_question.split("\n\n")[1:]
+    assert heading == FOLLOW_UP_TABLES_HEADING
+    assert json.loads(lines[0])["name"] == "customers"
+    assert '"customers"' not in [line[:13] for line in follow_up.stable.splitlines()]
+
+
+def test_a_follow_up_adds_only_the_worked_examples_not_shown_yet() -> None:
+    plans = Verified("How many users are on each plan?", "SELECT plan FROM users")
+    signups = Verified("Signups per month?", "SELECT signup_date FROM users")
+    # WHEN the follow-up's closest examples are one already shown and a new one
+    prompt = system_prompt([USERS], "duckdb", date(2026, 11, 21), "and per month?",
+                           [plans, signups], first_question="users per plan",
+                           first_examples=[plans])
+    # THEN the stable part shows the first question's; the new one comes after, once
+    assert "Q: How many users are on each plan?" in prompt.stable
+    assert "Signups per month?" not in prompt.stable
+    assert f"{FOLLOW_UP_EXAMPLES_HEADING}\n\nQ: Signups per month?" in prompt.per_question
+    assert "each plan" not in prompt.per_question
+
+
+def test_the_first_question_is_the_first_of_the_turns_shown() -> None:
+    assert first_question([]) is None
+    turns = [Turn(f"question {n}", [], f"answer {n}") for n in range(MAX_TURNS + 3)]
+    assert first_question(turns) == "question 3"
+    assert first_question(turns[:2]) == "question 0"
