@@ -245,9 +245,9 @@ def _prices(value: str | None) -> tuple[tuple[str, float, float, float | None, f
         return ()
     example = 'e.g. {"us.amazon.nova-pro-v1:0": {"input": 0.8, "output": 3.2}}'
 
-    def rate(price: dict[str, object], name: str) -> float | None:
+    def rate(price: dict[str, float], name: str) -> float | None:
         given = price.get(name)
-        return None if given is None else float(given)  # type: ignore[arg-type]
+        return None if given is None else float(given)
 
     try:
         data = json.loads(value)
