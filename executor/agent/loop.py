@@ -303,9 +303,11 @@ class _Job:
         )
         with_bundle(self.agent.artifacts, self.request.job_id, self.request.question, answer)
         usage = answer.usage
-        logger.info("job_id=<%s>, model=<%s> | agent answered: %s model calls, %s+%s tokens, "
-                    "$%.4f, %.1fs", self.request.job_id, usage.model_id, self.budget.turns,
-                    usage.input_tokens, usage.output_tokens, usage.cost_usd, usage.seconds)
+        logger.info("job_id=<%s>, model=<%s> | agent answered: %s model calls, %s+%s tokens "
+                    "(%s read from the prompt cache, %s written), $%.4f, %.1fs",
+                    self.request.job_id, usage.model_id, self.budget.turns, usage.input_tokens,
+                    usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens,
+                    usage.cost_usd, usage.seconds)
         return answer
 
 
