@@ -149,7 +149,7 @@ class _Job:
             progress=request.progress,
             sandbox=agent.sandbox,
         )
-        self.budget = Budget(agent.config.limits, agent.prices, agent.clock)
+        self.budget = Budget(agent.config.limits, agent.prices, agent.clock, request.allowance)
         self.chain = ModelChain(
             agent.client, agent.config.model_ids, agent.config.retry, request.job_id
         )
