@@ -205,8 +205,11 @@ class DynamoLedger:
 
 
 def _number(value: float) -> dict[str, str]:
-    # Through Decimal: DynamoDB takes at most 38 digits, and no binary float noise.
-    return {"N": str(Decimal(repr(value)).quantize(Decimal("1e-9")).normalize())}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    # Fixed-point to the nano-dollar: no binary float noise, no exponent.
+    text = format(Decimal(repr(value)).quantize(Decimal("1e-9")), "f")
+    return {"N": text.rstrip("0").rstrip(".") or "0"}
 
 
 def _counts(item: dict[str, Any]) -> Counts:
