@@ -113,15 +113,18 @@ class RoutedEngine:
             return None
 
     def _scope_answer(self, reply: str, question: str) -> Answer:
-        examples = "".join(f"\n  • {q}" for q in self.verified.suggestions(question)[:3])
-        return Answer(text=reply + examples)
+        return Answer(text=reply + self._examples(question))
 
     def _over_budget(self, reached: Standing, question: str) -> Answer:
         """The limit reached, and the verified questions still answered (they are free)."""
-        examples = self.verified.suggestions(question)[:3]
+        examples = self._examples(question)
         free = " Questions answered from verified queries are free and still work:" \
             if examples else ""
-        return Answer(text=reached.refusal() + free + "".join(f"\n  • {q}" for q in examples))
+        return Answer(text=reached.refusal() + free + examples)
+
+    def _examples(self, question: str) -> str:
+        """The closest verified questions, as a list."""
+        return "".join(f"\n  • {q}" for q in self.verified.suggestions(question)[:3])
 
     def _model_engine(self, factory: Callable[[], Engine]) -> Engine:
         """The agent, built on the first question that needs it: a library answer never

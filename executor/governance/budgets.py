@@ -189,7 +189,6 @@ class LimitReached(BudgetExceeded):
 
     def __init__(self, standing: Standing) -> None:
         super().__init__(standing.reason())
-        self.standing = standing
 
 
 class Allowance:
@@ -230,7 +229,7 @@ class Allowance:
                 used = self._ledger.read([scope])[0].committed_usd
                 raise LimitReached(Standing(scope, limit, used))
             reserved.append(scope)
-        self._held = amount
+        self._held = amount if reserved else 0.0
 
     def charge(self, call: Usage) -> None:
         """Count one model call's usage and cost, replacing its reservation."""
