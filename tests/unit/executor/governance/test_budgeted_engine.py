@@ -245,3 +245,17 @@ def test_concurrent_answers_never_overspend_by_more_than_one_answer(
     assert len(answered) == len(model.requests) and len(answers) == 10
     assert all("daily budget" in a.text for a in answers if a.text != "An answer.")
 
+
+
+def test_each_call_s_cache_reads_and_writes_are_counted(setup: Setup) -> None:
+    # GIVEN a model call that read and wrote its prompt cache
+    response = says("An answer.")
+    response["usage"] |= {"cacheReadInputTokens": 3000, "cacheWriteInputTokens": 700}
+    engine = setup.engine(ScriptedModel([response]), Policy())
+    # WHEN it answers THEN the ledger holds the call's tokens, cost and the answer
+    ask(engine)
+    [counts] = setup.ledger.read([Scope.parse("channel#T0001#C0001#2026-11-30")])
+    assert (counts.input_tokens, counts.output_tokens, counts.cache_read_tokens,
+            counts.cache_write_tokens, counts.calls, counts.answers) == (1000, 100, 3000, 700,
+                                                                        1, 1)
+    assert counts.cost_usd == pytest.approx(CALL_USD)
