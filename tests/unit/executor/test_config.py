@@ -150,3 +150,10 @@ def test_a_spend_limit_that_is_not_a_number_of_dollars_is_refused_by_name(
 ) -> None:
     with pytest.raises(ConfigError, match=f"{name} must be a number >= 0, got '{value}'"):
         config({name: value})
+
+
+@pytest.mark.parametrize("value", ["0", "-0.1", "cheap"])
+def test_the_call_estimate_must_be_above_zero(value: str) -> None:
+    with pytest.raises(ConfigError, match=f"BUDGET_CALL_ESTIMATE_USD must be a number above 0, "
+                                          f"got '{value}'"):
+        config({"BUDGET_CALL_ESTIMATE_USD": value})
