@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("executor.commands.worker", "run the SQS worker (the Fargate task)"),
     "dev": ("executor.commands.dev", "Slack app + in-process worker over Socket Mode"),
     "feedback": ("executor.commands.feedback", "recent votes on answers, by entry and model"),
+    "usage": ("executor.commands.usage",
+              "model spend, tokens, answers and verified-hit rate per person, channel or day"),
     "eval": ("executor.commands.eval", "score the engine on a golden question set"),
     "verified": ("executor.commands.verified",
                  "check verified queries for drift; list, export and retire entries"),

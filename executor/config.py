@@ -181,6 +181,42 @@ class VerifiedConfig:
 
 
 @dataclass(frozen=True)
+class BudgetsConfig:
+    """Spend limits per person and per channel, and where spend is counted
+    (executor/governance/budgets.py)."""
+
+    # USAGE_TABLE (DynamoDB) when set; else the SQLite file `path` in the results folder.
+    table: str | None = None
+    path: Path = Path("results") / "usage.sqlite3"
+    # USD; None: no limit.
+    user_daily_usd: float | None = None
+    user_monthly_usd: float | None = None
+    channel_daily_usd: float | None = None
+    channel_monthly_usd: float | None = None
+    # YAML file of per-person and per-channel limits that replace the ones above.
+    overrides_file: Path | None = None
+    # What a model call is assumed to cost until the answer's previous call says better:
+    # the amount reserved before each call.
+    call_estimate_usd: float = 0.05
+    region: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Env, *, results_dir: Path, region: str | None) -> BudgetsConfig:
+        overrides = env.text("BUDGET_OVERRIDES_FILE")
+        return cls(
+            table=env.text("USAGE_TABLE"),
+            path=results_dir / "usage.sqlite3",
+            user_daily_usd=_usd(env, "USER_DAILY_BUDGET_USD"),
+            user_monthly_usd=_usd(env, "USER_MONTHLY_BUDGET_USD"),
+            channel_daily_usd=_usd(env, "CHANNEL_DAILY_BUDGET_USD"),
+            channel_monthly_usd=_usd(env, "CHANNEL_MONTHLY_BUDGET_USD"),
+            overrides_file=Path(overrides) if overrides else None,
+            call_estimate_usd=env.number("BUDGET_CALL_ESTIMATE_USD", cls.call_estimate_usd),
+            region=region,
+        )
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """Everything the engine and its tools are built from."""
 
@@ -189,6 +225,7 @@ class EngineConfig:
     artifacts: ArtifactsConfig = field(default_factory=ArtifactsConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     verified: VerifiedConfig = field(default_factory=VerifiedConfig)
+    budgets: BudgetsConfig = field(default_factory=BudgetsConfig)
     region: str | None = None
 
     @classmethod
@@ -202,8 +239,17 @@ class EngineConfig:
             sandbox=SandboxConfig.from_env(env, region=region),
             verified=VerifiedConfig.from_env(env, results_dir=artifacts.results_dir,
                                              region=region),
+            budgets=BudgetsConfig.from_env(env, results_dir=artifacts.results_dir,
+                                           region=region),
             region=region,
         )
+
+
+def _usd(env: Env, name: str) -> float | None:
+    """A limit in USD, 0 or more; None when unset."""
+    if env.text(name) is None:
+        return None
+    return env.number(name, 0.0, minimum=0)
 
 
 def _link_expiry(env: Env) -> int:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.answer import Answer
 from bot.asker import Asker
 from bot.delivery import Draft, Viewing
 from executor.warehouse.base import Warehouse
+
+if TYPE_CHECKING:
+    from executor.governance.budgets import Allowance
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class Request:
     # The warehouse this request's statements run on (executor.access), set by the engine
     # for the request's session; None: the engine's own.
     warehouse: Warehouse | None = None
+    # What the asker may still spend on model calls (executor.governance.budgets), set by
+    # the engine; None: no spend limit applies.
+    allowance: Allowance | None = None
 
 
 class Engine(Protocol):

@@ -9,6 +9,11 @@ verified entries in its prompt as worked examples, and its answer carries the en
 reviewer would verify from it (`Answer.proposal`); with MODEL_PROVIDER=offline it
 raises NeedsModel with the closest questions that can be answered now, and logs for the
 operator how to configure a model.
+
+Spend limits (executor/governance/budgets.py) apply to the asker's model answers only: a
+question whose asker reached a limit gets that said in plain words before any model call,
+verified answers are given (and counted) whatever was spent, and an answer past 80 % of a
+limit says so in its footer.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from executor.artifacts import ArtifactStore, open_artifact_store
 from executor.config import EngineConfig
 from executor.engine import Engine, Request
 from executor.errors import NeedsModel
+from executor.governance.budgets import Allowance, Budgets, Standing, open_budgets
 from executor.scope import READ_ONLY_REPLY, SMALL_TALK_REPLY, Scope, classify
 from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import Library
@@ -48,8 +54,11 @@ class RoutedEngine:
         verified: VerifiedEngine,
         model_factory: Callable[[], Engine] | None,
         access: WarehouseAccess | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self.verified = verified
+        # Spend limits and the ledger they read; None: no limits, nothing counted.
+        self.budgets = budgets
         # Which warehouse each request runs on (by default the one the library uses).
         self.access = access or SharedAccess(verified.warehouse)
         self._model_factory = model_factory
@@ -68,8 +77,9 @@ class RoutedEngine:
             return self._answer(replace(request, warehouse=warehouse))
 
     def _answer(self, request: Request) -> Answer:
+        allowance = self.budgets.allowance(request.asker) if self.budgets else None
         try:
-            return self.verified.answer(request)
+            return _counted(self.verified.answer(request), allowance, request.job_id)
         except NeedsModel:
             if self._model_factory is None:
                 logger.info(
@@ -80,9 +90,17 @@ class RoutedEngine:
                 raise
             factory = self._model_factory
         # Out of the except block, so the model's own errors are not chained to NeedsModel.
-        answer = self._model_engine(factory).answer(request)
+        reached = allowance.refusal() if allowance else None
+        if reached is not None:
+            logger.info("job_id=<%s> | refused: %s", request.job_id, reached.reason())
+            return self._over_budget(reached, request.question)
+        try:
+            answer = self._model_engine(factory).answer(replace(request, allowance=allowance))
+        finally:
+            if allowance:
+                allowance.release()
         answer.proposal = self._proposal(request, answer)
-        return answer
+        return _counted(answer, allowance, request.job_id)
 
     def _proposal(self, request: Request, answer: Answer) -> Proposal | None:
         """The entry a reviewer would verify from this answer; never fails the answer."""
@@ -95,8 +113,18 @@ class RoutedEngine:
             return None
 
     def _scope_answer(self, reply: str, question: str) -> Answer:
-        examples = "".join(f"\n  • {q}" for q in self.verified.suggestions(question)[:3])
-        return Answer(text=reply + examples)
+        return Answer(text=reply + self._examples(question))
+
+    def _over_budget(self, reached: Standing, question: str) -> Answer:
+        """The limit reached, and the verified questions still answered (they are free)."""
+        examples = self._examples(question)
+        free = " Questions answered from verified queries are free and still work:" \
+            if examples else ""
+        return Answer(text=reached.refusal() + free + examples)
+
+    def _examples(self, question: str) -> str:
+        """The closest verified questions, as a list."""
+        return "".join(f"\n  • {q}" for q in self.verified.suggestions(question)[:3])
 
     def _model_engine(self, factory: Callable[[], Engine]) -> Engine:
         """The agent, built on the first question that needs it: a library answer never
@@ -117,11 +145,13 @@ def build_engine(
     store: VerifiedStore | None = None,
     today: Callable[[], date] = date.today,
     access: WarehouseAccess | None = None,
+    budgets: Budgets | None = None,
 ) -> RoutedEngine:
     """The configured engine. `library`, `store` and `today` default to
     input/verified_queries.yaml, the configured store of entries verified from chat
     (VERIFIED_TABLE or the results folder) and the real date; tests pass their own.
-    `access` chooses each request's warehouse (by default everyone shares `warehouse`)."""
+    `access` chooses each request's warehouse (by default everyone shares `warehouse`);
+    `budgets` are the spend limits (by default the configured ones)."""
     provider = config.model.provider
     if provider not in PROVIDERS:
         raise ValueError(
@@ -131,8 +161,9 @@ def build_engine(
     artifacts = artifacts or open_artifact_store(config.artifacts)
     live = open_live_library(config.verified, library=library, store=store)
     verified = VerifiedEngine(live, warehouse, artifacts, today=today)
+    budgets = budgets or open_budgets(config.budgets)
     if provider != "bedrock":
-        return RoutedEngine(verified, None, access)
+        return RoutedEngine(verified, None, access, budgets)
 
     def model() -> Engine:
         from executor.agent import create_agent
@@ -146,4 +177,18 @@ def build_engine(
             examples=verified.examples,
         )
 
-    return RoutedEngine(verified, model, access)
+    return RoutedEngine(verified, model, access, budgets)
+
+
+def _counted(answer: Answer, allowance: Allowance | None, job_id: str) -> Answer:
+    """`answer`, counted against its asker's budgets, with a note past 80 % of a limit. An
+    answer given is never failed by its bookkeeping (a retry would pay for it again)."""
+    if allowance is None:
+        return answer
+    try:
+        allowance.answered(answer)
+        if not answer.verified:
+            answer.notes += allowance.notes()
+    except Exception:
+        logger.exception("job_id=<%s> | could not count the answer's spend", job_id)
+    return answer

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.answer import Usage
 from executor.agent.pricing import PriceTable, TokenCounts
 from executor.errors import BudgetExceeded
+
+if TYPE_CHECKING:
+    from executor.governance.budgets import Allowance
 
 
 @dataclass(frozen=True)
@@ -22,17 +25,20 @@ class QuestionLimits:
 
 
 class Budget:
-    """Counts what a job spends; `check` raises BudgetExceeded before a call over the limit."""
+    """Counts what a job spends; `check` raises BudgetExceeded before a call over the limit,
+    this question's or the asker's spend limit (`allowance`, which each call is charged to)."""
 
     def __init__(
         self,
         limits: QuestionLimits,
         prices: PriceTable,
         clock: Callable[[], float] = time.monotonic,
+        allowance: Allowance | None = None,
     ) -> None:
         self._limits = limits
         self._prices = prices
         self._clock = clock
+        self._allowance = allowance
         self._started = clock()
         self.usage = Usage()
         self.turns = 0
@@ -49,6 +55,8 @@ class Budget:
             raise BudgetExceeded(f"the limit of {limits.max_total_tokens:,} tokens per question")
         if self.elapsed() >= limits.max_seconds:
             raise BudgetExceeded(f"the time limit of {limits.max_seconds:g} seconds per question")
+        if self._allowance is not None:
+            self._allowance.before_call()
 
     def spend(self, model_id: str, usage: dict[str, Any]) -> None:
         """Record one Converse (or ConverseStream) call's `usage`, priced for the model that
@@ -66,7 +74,14 @@ class Budget:
         self.usage.output_tokens += tokens.output
         self.usage.cache_read_tokens += tokens.cache_read
         self.usage.cache_write_tokens += tokens.cache_write
-        self.usage.cost_usd += self._prices.cost(model_id, tokens)
+        cost = self._prices.cost(model_id, tokens)
+        self.usage.cost_usd += cost
+        if self._allowance is not None:
+            self._allowance.charge(Usage(
+                model_id=model_id, input_tokens=tokens.input, output_tokens=tokens.output,
+                cache_read_tokens=tokens.cache_read, cache_write_tokens=tokens.cache_write,
+                cost_usd=cost,
+            ))
 
     def elapsed(self) -> float:
         return self._clock() - self._started

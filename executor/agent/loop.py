@@ -155,7 +155,7 @@ class _Job:
             progress=request.progress,
             sandbox=agent.sandbox,
         )
-        self.budget = Budget(agent.config.limits, agent.prices, agent.clock)
+        self.budget = Budget(agent.config.limits, agent.prices, agent.clock, request.allowance)
         self.chain = ModelChain(agent.client, agent.config.model_ids, agent.config.retry,
                                 request.job_id, cache=agent.config.prompt_cache)
         self.sql = _SqlAttempts(agent.config.sql_attempts)

@@ -18,6 +18,7 @@ from executor.artifacts import LocalArtifactStore
 from executor.config import (
     DEFAULT_INPUT,
     ArtifactsConfig,
+    BudgetsConfig,
     EngineConfig,
     ModelConfig,
     VerifiedConfig,
@@ -75,12 +76,13 @@ def embedded_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def offline_config(tmp_path: Path) -> EngineConfig:
-    """The embedded defaults (DuckDB over input/, offline), results and verified entries
-    under tmp_path."""
+    """The embedded defaults (DuckDB over input/, offline), results, verified entries and
+    the spend ledger under tmp_path."""
     return EngineConfig(
         model=ModelConfig(provider="offline"),
         artifacts=ArtifactsConfig(results_dir=tmp_path / "results"),
         verified=VerifiedConfig(path=tmp_path / "results" / "verified_entries.yaml"),
+        budgets=BudgetsConfig(path=tmp_path / "results" / "usage.sqlite3"),
     )
 
 

@@ -49,6 +49,10 @@ EVERYTHING_ON = {
     "AccessLogBucketName": "databot-access-logs",
     "XRayTracer": "Enabled",
     "TeamsAppId": "00000000-0000-4000-8000-00000000b07d",
+    "UserDailyBudgetUsd": "2",
+    "UserMonthlyBudgetUsd": "25.5",
+    "ChannelDailyBudgetUsd": "10",
+    "ChannelMonthlyBudgetUsd": "200",
 }
 KMS_KEY = EVERYTHING_ON["KmsKeyArn"]
 
@@ -821,7 +825,8 @@ def test_roles_get_exactly_the_kms_permissions_they_need(full: Stack) -> None:
 
 
 def test_tables_people_would_miss_have_point_in_time_recovery(stack: Stack) -> None:
-    for name in ("JobsTable", "ConversationsTable", "FeedbackTable", "VerifiedTable"):
+    for name in ("JobsTable", "ConversationsTable", "FeedbackTable", "VerifiedTable",
+                 "UsageTable"):
         spec = stack.properties(name)["PointInTimeRecoverySpecification"]
         assert spec == {"PointInTimeRecoveryEnabled": True}, name
 
@@ -841,6 +846,46 @@ def test_verified_table_is_keyed_by_entry_and_the_worker_reads_and_writes_it(sta
     }
     assert granted == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                        "dynamodb:Scan"}
+
+
+def test_usage_table_is_keyed_by_scope_and_the_worker_only_reads_and_adds_to_it(
+    stack: Stack,
+) -> None:
+    # GIVEN the spend ledger's table
+    table = stack.properties("UsageTable")
+    assert table["KeySchema"] == [{"AttributeName": "scope", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "scope", "AttributeType": "S"}]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    # Daily counters expire; the spend history is kept when the stack goes.
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert stack.resources["UsageTable"]["DeletionPolicy"] == "Retain"
+    # THEN the worker is told the table and may read counters and add to them, nothing more
+    # (`databot usage` scans it with operator credentials)
+    assert container_env(stack)["USAGE_TABLE"] == "UsageTable"
+    granted = [
+        set(as_list(statement["Action"]))
+        for name, statement in statements(stack)
+        if "UsageTable.Arn" in as_list(statement.get("Resource", []))
+    ]
+    assert granted == [{"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}]
+
+
+def test_spend_limits_are_optional_parameters_passed_to_the_worker(
+    template: dict[str, Any], full: Stack,
+) -> None:
+    names = {"UserDailyBudgetUsd": "USER_DAILY_BUDGET_USD",
+             "UserMonthlyBudgetUsd": "USER_MONTHLY_BUDGET_USD",
+             "ChannelDailyBudgetUsd": "CHANNEL_DAILY_BUDGET_USD",
+             "ChannelMonthlyBudgetUsd": "CHANNEL_MONTHLY_BUDGET_USD"}
+    environment = container_env(full)
+    for parameter, variable in names.items():
+        # Empty by default: no limit.
+        assert template["Parameters"][parameter]["Default"] == ""
+        pattern = re.compile(template["Parameters"][parameter]["AllowedPattern"])
+        assert all(pattern.fullmatch(value) for value in ("", "5", "0.25"))
+        assert not any(pattern.fullmatch(value) for value in ("-1", "ten", "1e3"))
+        assert environment[variable] == full.parameters[parameter]
 
 
 def test_the_verified_check_runs_daily_as_a_worker_task(stack: Stack) -> None:
@@ -988,6 +1033,7 @@ def test_outputs_give_what_the_deploy_guide_uses(stack: Stack) -> None:
     assert outputs["PromptApiUrl"].endswith("/prompt")
     assert outputs["JobsQueueUrl"] == "JobsQueue"
     assert outputs["ResultsBucketName"] == "ResultsBucket"
+    assert outputs["UsageTableName"] == "UsageTable"
 
 
 # --- helpers --------------------------------------------------------------------------------------

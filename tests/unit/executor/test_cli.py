@@ -14,7 +14,7 @@ HEAVY = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklea
 
 def test_every_documented_subcommand_is_registered() -> None:
     assert set(COMMANDS) == {"ask", "sql", "python", "worker", "dev", "sign-event", "feedback",
-                             "eval", "sign-activity", "verified"}
+                             "eval", "sign-activity", "verified", "usage"}
     parser = build_parser()
     for name in COMMANDS:
         with pytest.raises(SystemExit) as done:

@@ -121,3 +121,39 @@ def test_a_reload_interval_past_a_minute_is_refused() -> None:
     # New entries must be served within 60 s.
     with pytest.raises(ConfigError, match="VERIFIED_RELOAD_S must be a number"):
         EngineConfig.from_env(Env({"VERIFIED_RELOAD_S": "90"}))
+
+
+def test_spend_limits_are_unset_by_default_and_counted_in_the_results_folder() -> None:
+    budgets = config({"RESULTS_DIR": "/tmp/r"}).budgets
+    assert budgets.table is None and budgets.path == Path("/tmp/r/usage.sqlite3")
+    assert (budgets.user_daily_usd, budgets.user_monthly_usd, budgets.channel_daily_usd,
+            budgets.channel_monthly_usd, budgets.overrides_file) == (None,) * 5
+
+
+def test_spend_limits_are_read_in_dollars() -> None:
+    budgets = config({
+        "USAGE_TABLE": "usage", "USER_DAILY_BUDGET_USD": "1.5", "USER_MONTHLY_BUDGET_USD": "20",
+        "CHANNEL_DAILY_BUDGET_USD": "0", "CHANNEL_MONTHLY_BUDGET_USD": "100",
+        "BUDGET_OVERRIDES_FILE": "budgets.yaml", "BUDGET_CALL_ESTIMATE_USD": "0.2",
+    }).budgets
+    assert budgets.table == "usage"
+    assert (budgets.user_daily_usd, budgets.user_monthly_usd, budgets.channel_daily_usd,
+            budgets.channel_monthly_usd) == (1.5, 20.0, 0.0, 100.0)
+    assert budgets.overrides_file == Path("budgets.yaml") and budgets.call_estimate_usd == 0.2
+
+
+@pytest.mark.parametrize("name", ["USER_DAILY_BUDGET_USD", "USER_MONTHLY_BUDGET_USD",
+                                  "CHANNEL_DAILY_BUDGET_USD", "CHANNEL_MONTHLY_BUDGET_USD"])
+@pytest.mark.parametrize("value", ["ten", "-1", "nan"])
+def test_a_spend_limit_that_is_not_a_number_of_dollars_is_refused_by_name(
+    name: str, value: str,
+) -> None:
+    with pytest.raises(ConfigError, match=f"{name} must be a number >= 0, got '{value}'"):
+        config({name: value})
+
+
+@pytest.mark.parametrize("value", ["0", "-0.1", "cheap"])
+def test_the_call_estimate_must_be_above_zero(value: str) -> None:
+    with pytest.raises(ConfigError, match=f"BUDGET_CALL_ESTIMATE_USD must be a number above 0, "
+                                          f"got '{value}'"):
+        config({"BUDGET_CALL_ESTIMATE_USD": value})

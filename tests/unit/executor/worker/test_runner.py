@@ -24,15 +24,22 @@ from bot.job_store import DONE, FAILED, RUNNING, JobStore
 from bot.slack.replier import web_client
 from executor.artifacts import LocalArtifactStore
 from executor.artifacts.keys import scratch_dir
+from executor.config import EngineConfig, ModelConfig
 from executor.conversations import ConversationStore
-from executor.engine import Turn
+from executor.engine import Engine, Turn
 from executor.errors import TransientError, UnsafeSQL
+from executor.governance.budgets import Budgets, Limits, Policy
+from executor.governance.spend import SqliteLedger
+from executor.router import build_engine
+from executor.verified import Library
+from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import QueueMessage
 from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
+from tests.support.scripted_model import ScriptedModel
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.worker import slack_channels, slack_job
 
@@ -54,7 +61,7 @@ def message(body: str, receive_count: int = 1) -> QueueMessage:
 def make_runner(
     aws_stack: AwsStack, slack_api: SlackApiStandIn, tmp_path: Path
 ) -> Callable[..., JobRunner]:
-    def make(engine: ScriptedEngine | None = None, **config: Any) -> JobRunner:
+    def make(engine: Engine | None = None, **config: Any) -> JobRunner:
         dynamodb = boto3.client("dynamodb")
         return JobRunner(
             engine or ScriptedEngine(delay_s=0.05, chart_dir=tmp_path),
@@ -188,6 +195,32 @@ def test_the_engine_hears_who_asked_and_where(
 
     asker = engine.requests[0].asker
     assert asker == Asker("slack", job.user_id, job.reply_to.team_id, job.reply_to.channel)
+
+
+def test_a_question_over_a_spend_limit_is_answered_in_its_thread_without_a_model_call(
+    make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn, jobs: JobStore,
+    offline_config: EngineConfig, verified_library: Library, duckdb_sample: DuckDBWarehouse,
+    tmp_path: Path,
+) -> None:
+    # GIVEN the configured engine, where people may spend nothing on the model
+    model = ScriptedModel([])
+    engine = build_engine(
+        dataclasses.replace(offline_config, model=ModelConfig(provider="bedrock")),
+        warehouse=duckdb_sample, artifacts=LocalArtifactStore(tmp_path / "results"),
+        bedrock_client=model, library=verified_library,
+        budgets=Budgets(Policy(user=Limits(daily=0.0)), SqliteLedger(tmp_path / "usage.db"),
+                        estimate_usd=0.01),
+    )
+    job = slack_job("revenue per user by country")
+    # WHEN the runner takes a question that needs the model
+    outcome = make_runner(engine).run(message(job.to_json()))
+    # THEN the refusal is the answer in the thread, the job is done, the model untouched
+    assert outcome.action is Action.DELETE
+    assert "You have reached your daily budget" in final_blocks_text(slack_api)
+    assert "It resets at 00:00 UTC." in final_blocks_text(slack_api)
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == DONE
+    assert model.requests == []
 
 
 def test_a_redelivered_answered_job_is_not_answered_again(
