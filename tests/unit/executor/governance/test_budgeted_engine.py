@@ -258,4 +258,5 @@ def test_each_call_s_cache_reads_and_writes_are_counted(setup: Setup) -> None:
     assert (counts.input_tokens, counts.output_tokens, counts.cache_read_tokens,
             counts.cache_write_tokens, counts.calls, counts.answers) == (1000, 100, 3000, 700,
                                                                         1, 1)
-    assert counts.cost_usd == pytest.approx(CALL_USD)
+    # Claude Sonnet's cache rates: reads at $0.30, writes at $3.75 per million tokens
+    assert counts.cost_usd == pytest.approx(CALL_USD + (3000 * 0.30 + 700 * 3.75) / 1e6)
