@@ -173,6 +173,7 @@ class _Job:
             ),
             viewing=request.viewing,
             with_samples=warehouse.with_samples,
+            earlier_sql=[turn.sql for turn in request.history],
         )
         system = [{"text": prompt}]
         self.messages = [*history_messages(request.history), user_message(request.question)]

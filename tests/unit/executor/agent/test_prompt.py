@@ -11,10 +11,10 @@ from bot.delivery import Viewing
 from executor.agent.history import MAX_TURNS, history_messages
 from executor.agent.prompt import (
     PROMPT_BUDGET_BYTES,
-    RELEVANT_TABLES,
     VIEWING_HEADING,
     system_prompt,
 )
+from executor.agent.table_choice import RELEVANT_TABLES
 from executor.engine import Turn
 from executor.warehouse.base import Column, TableInfo
 

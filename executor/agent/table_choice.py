@@ -1,0 +1,211 @@
+"""Which tables the system prompt shows, and how much room they get.
+
+A small warehouse (up to LARGE_SCHEMA_TABLES tables and LARGE_SCHEMA_COLUMNS columns) is
+shown whole, within the prompt's own budget. On a larger one the prompt stays under
+LARGE_PROMPT_BYTES (about 5,500 tokens) and shows, best first:
+- in full (columns, types, descriptions), at most RELEVANT_TABLES tables, as many as fit;
+- by name, the next LIKELY_NAMES, then how many more describe_tables can list.
+
+The order combines
+- what the tables' names and descriptions say about the question (table_search: BM25);
+- the verified library: the tables used by the SQL of the worked examples, as far as
+  their questions match this one;
+- the conversation: the tables the earlier SQL of the thread read, the latest most (a
+  follow-up such as "and by region?" names none);
+- joins: the tables that own the `*_id` columns of the best tables (fct_orders.customer_id
+  brings dim_customers);
+- a discount for copies (stg_, raw_, tmp_, backups, archives, per-region copies) unless
+  the question names what sets them apart ("the 2019 archive", "EMEA").
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from executor.agent.table_search import LexicalRanker, TableRanker, stem, terms
+from executor.tools.bounded import one_line
+from executor.tools.describe_tables import NAME_CHARS
+from executor.warehouse.base import TableInfo
+
+if TYPE_CHECKING:
+    from executor.agent.prompt import Example
+
+# Past either size, the prompt shows only the tables most relevant to the question.
+LARGE_SCHEMA_TABLES = 25
+LARGE_SCHEMA_COLUMNS = 300
+RELEVANT_TABLES = 8
+LIKELY_NAMES = 40
+# The whole system prompt on a large warehouse: about 5,500 tokens at 4 bytes a token.
+LARGE_PROMPT_BYTES = 22_000
+MORE_TABLES = "More tables, not shown above (use describe_tables for them): "
+
+# Weights, on a scale where the best lexical match scores 1.
+VERIFIED_WEIGHT = 0.6
+HISTORY_WEIGHT = 0.8
+HISTORY_DECAY = 0.5
+JOIN_WEIGHT = 0.3
+JOIN_SOURCES = 3
+COPY_FACTOR = 0.5
+# Name words that mark a copy of another table rather than the table to use.
+COPY_WORDS = frozenset(terms(
+    "stg staging raw tmp temp backup bak archive old deprecated legacy v1 test dev copy "
+    "snap snapshot dedup int emea amer apac latam 2015 2016 2017 2018 2019 2020 2021 2022"
+))
+
+
+@dataclass(frozen=True)
+class TableChoice:
+    """`shown`: the tables to describe, best first, as many as fit; `named`: the others,
+    best first; `budget_bytes`: the prompt's size limit, None to keep the prompt's own;
+    `names`: how many of `named` to list at most, None for all that fit."""
+
+    shown: list[TableInfo]
+    named: list[TableInfo]
+    budget_bytes: int | None = None
+    names: int | None = None
+
+
+def choose_tables(
+    tables: Sequence[TableInfo],
+    question: str,
+    examples: Sequence[Example] = (),
+    earlier_sql: Sequence[Sequence[str]] = (),
+    dialect: str | None = None,
+) -> TableChoice:
+    """The tables to show for `question`; `earlier_sql`: the SQL of the thread's earlier
+    turns, oldest first; `dialect`: the SQL's (sqlglot's name)."""
+    columns = sum(len(table.columns) for table in tables)
+    if len(tables) <= LARGE_SCHEMA_TABLES and columns <= LARGE_SCHEMA_COLUMNS:
+        return TableChoice(list(tables), [])
+    scores = relevance(tables, question, examples, earlier_sql, dialect)
+    order = sorted(range(len(tables)), key=lambda i: (-scores[i], i))
+    ranked = [tables[i] for i in order]
+    return TableChoice(ranked[:RELEVANT_TABLES], ranked[RELEVANT_TABLES:],
+                       LARGE_PROMPT_BYTES, LIKELY_NAMES)
+
+
+def relevance(
+    tables: Sequence[TableInfo],
+    question: str,
+    examples: Sequence[Example] = (),
+    earlier_sql: Sequence[Sequence[str]] = (),
+    dialect: str | None = None,
+) -> list[float]:
+    """Each table's relevance to the question, from every signal (see the module's doc)."""
+    index = catalog_index(tables)
+    lexical = index.ranker.scores(question)
+    best = max(lexical, default=0.0) or 1.0
+    scores = [score / best for score in lexical]
+    asked = set(terms(question))
+    for example in examples:
+        match = _share(asked, terms(example.question)) ** 2
+        for i in index.used_by(example.sql, dialect):
+            scores[i] += VERIFIED_WEIGHT * match
+    for age, statements in enumerate(reversed(earlier_sql)):
+        for i in {i for sql in statements for i in index.used_by(sql, dialect)}:
+            scores[i] += HISTORY_WEIGHT * HISTORY_DECAY ** age
+    copies = COPY_WORDS - asked
+    for i in range(len(tables)):
+        if copies & index.name_terms[i]:
+            scores[i] *= COPY_FACTOR
+    # A join partner comes after the table that brings it in, never before.
+    before = list(scores)
+    for source in sorted(range(len(tables)), key=lambda i: (-before[i], i))[:JOIN_SOURCES]:
+        for i in index.partners(source, before):
+            if before[i] < before[source]:
+                joined = min(before[i] + JOIN_WEIGHT * before[source], before[source])
+                scores[i] = max(scores[i], joined)
+    return scores
+
+
+def names_line(tables: Sequence[TableInfo], room: int, limit: int | None = None) -> str:
+    """The names of tables not described, as a JSON list: at most `limit` of them, as many
+    as fit in `room` bytes, then how many more there are."""
+    names = [one_line(table.name, NAME_CHARS) for table in tables[:limit]]
+    while True:
+        rest = len(tables) - len(names)
+        line = MORE_TABLES + json.dumps(names) + (f" and {rest:,} more" if rest else "")
+        if len(line.encode()) + 2 <= room or not names:
+            return line
+        names = names[: len(names) // 2]
+
+
+class CatalogIndex:
+    """What the signals read of a catalog, built once per catalog: the lexical ranker, the
+    tables by name, the terms of their names, and the owners of `*_id` keys (a key column
+    first in a table named after it: customer_id → dim_customers)."""
+
+    def __init__(self, tables: Sequence[TableInfo]) -> None:
+        self.ranker: TableRanker = LexicalRanker(tables)
+        self.by_name: dict[str, int] = {}
+        self.name_terms = [set(terms(table.name)) for table in tables]
+        self.keys = [[column.name.lower() for column in table.columns
+                      if column.name.lower().endswith("_id")] for table in tables]
+        self.owners: dict[str, list[int]] = {}
+        for i, table in enumerate(tables):
+            self.by_name.setdefault(table.name.lower(), i)
+            if table.schema:
+                self.by_name.setdefault(f"{table.schema}.{table.name}".lower(), i)
+            key = table.columns[0].name.lower() if table.columns else ""
+            entity = stem(key.removesuffix("_id").split("_")[-1])
+            if key.endswith("_id") and entity in self.name_terms[i]:
+                self.owners.setdefault(key, []).append(i)
+
+    def used_by(self, sql: str, dialect: str | None) -> set[int]:
+        """The catalog's tables `sql` reads (none when it does not parse)."""
+        try:
+            statements = sqlglot.parse(sql, read=dialect)
+        except SqlglotError:
+            return set()
+        found: set[int] = set()
+        for statement in statements:
+            for table in statement.find_all(exp.Table) if statement else ():
+                key = f"{table.db}.{table.name}" if table.db else table.name
+                i = self.by_name.get(key.lower(), self.by_name.get(table.name.lower()))
+                if i is not None:
+                    found.add(i)
+        return found
+
+    def partners(self, source: int, scores: Sequence[float]) -> set[int]:
+        """For each `*_id` column of a table, the best-scored other table that owns it."""
+        found: set[int] = set()
+        for key in self.keys[source]:
+            owners = [i for i in self.owners.get(key, ()) if i != source]
+            if owners:
+                found.add(max(owners, key=lambda i: (scores[i], -i)))
+        return found
+
+
+def _share(asked: set[str], example: list[str]) -> float:
+    """How much of an example's question the asked question shares."""
+    return len(asked & set(example)) / len(set(example)) if example else 0.0
+
+
+CATALOGS_KEPT = 4
+_lock = threading.Lock()
+_indexes: OrderedDict[tuple[object, ...], CatalogIndex] = OrderedDict()
+
+
+def catalog_index(tables: Sequence[TableInfo]) -> CatalogIndex:
+    """The index of this catalog, built once per content: a worker serves the same catalog
+    to every question (a few, with a warehouse identity per person) until it is re-read."""
+    key = tuple((table.schema, table.name, table.description,
+                 tuple((column.name, column.description) for column in table.columns))
+                for table in tables)
+    with _lock:
+        index = _indexes.get(key)
+        if index is None:
+            index = _indexes[key] = CatalogIndex(tables)
+            while len(_indexes) > CATALOGS_KEPT:
+                _indexes.popitem(last=False)
+        _indexes.move_to_end(key)
+        return index
