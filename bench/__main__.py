@@ -5,7 +5,7 @@ import importlib
 import sys
 
 BENCHES = ["ack", "worker", "stream", "export", "charts", "agent", "warehouse", "sandbox",
-           "verified", "catalog", "cli"]
+           "verified", "catalog", "big_catalog", "cli"]
 
 
 def main(names: list[str]) -> None:

@@ -54,12 +54,20 @@ HISTORY_WEIGHT = 0.8
 HISTORY_DECAY = 0.5
 JOIN_WEIGHT = 0.3
 JOIN_SOURCES = 3
+SQL_KEPT = 1_000
 COPY_FACTOR = 0.5
-# Name words that mark a copy of another table rather than the table to use.
-COPY_WORDS = frozenset(terms(
-    "stg staging raw tmp temp backup bak archive old deprecated legacy v1 test dev copy "
-    "snap snapshot dedup int emea amer apac latam 2015 2016 2017 2018 2019 2020 2021 2022"
-))
+# Name words that mark a copy, a load or a rollup of another table rather than the table to
+# use, each with the words that ask for it ("the staging orders", "the 2019 archive").
+COPY_WORDS = {
+    "stg": "staging stage", "raw": "", "tmp": "temporary temp", "temp": "temporary",
+    "backup": "", "bak": "backup", "archive": "archived", "old": "", "deprecated": "legacy",
+    "legacy": "deprecated", "v1": "version", "test": "", "dev": "", "copy": "",
+    "snap": "snapshot", "dedup": "deduplicate", "int": "intermediate enriched", "agg": "rollup aggregate aggregated summary",
+    "emea": "europe", "amer": "america", "apac": "asia", "latam": "",
+    **{str(year): "" for year in range(2010, 2025)},
+}
+_COPY_TERMS = {stem(marker): set(terms(f"{marker} {asking}"))
+               for marker, asking in COPY_WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,7 @@ def relevance(
     for age, statements in enumerate(reversed(earlier_sql)):
         for i in {i for sql in statements for i in index.used_by(sql, dialect)}:
             scores[i] += HISTORY_WEIGHT * HISTORY_DECAY ** age
-    copies = COPY_WORDS - asked
+    copies = {marker for marker, asking in _COPY_TERMS.items() if not asking & asked}
     for i in range(len(tables)):
         if copies & index.name_terms[i]:
             scores[i] *= COPY_FACTOR
@@ -151,6 +159,8 @@ class CatalogIndex:
         self.keys = [[column.name.lower() for column in table.columns
                       if column.name.lower().endswith("_id")] for table in tables]
         self.owners: dict[str, list[int]] = {}
+        # The verified examples and the thread's SQL come back question after question.
+        self._used: dict[tuple[str, str | None], set[int]] = {}
         for i, table in enumerate(tables):
             self.by_name.setdefault(table.name.lower(), i)
             if table.schema:
@@ -162,6 +172,14 @@ class CatalogIndex:
 
     def used_by(self, sql: str, dialect: str | None) -> set[int]:
         """The catalog's tables `sql` reads (none when it does not parse)."""
+        key = (sql, dialect)
+        if key not in self._used:
+            if len(self._used) >= SQL_KEPT:
+                self._used.clear()
+            self._used[key] = self._read_tables(sql, dialect)
+        return self._used[key]
+
+    def _read_tables(self, sql: str, dialect: str | None) -> set[int]:
         try:
             statements = sqlglot.parse(sql, read=dialect)
         except SqlglotError:
@@ -176,10 +194,12 @@ class CatalogIndex:
         return found
 
     def partners(self, source: int, scores: Sequence[float]) -> set[int]:
-        """For each `*_id` column of a table, the best-scored other table that owns it."""
+        """For each `*_id` column of a table, the best-scored table that owns it."""
         found: set[int] = set()
         for key in self.keys[source]:
-            owners = [i for i in self.owners.get(key, ()) if i != source]
+            owners = self.owners.get(key, [])
+            if source in owners:
+                continue  # its own key: the tables that own it too are its copies
             if owners:
                 found.add(max(owners, key=lambda i: (scores[i], -i)))
         return found
@@ -192,15 +212,21 @@ def _share(asked: set[str], example: list[str]) -> float:
 
 CATALOGS_KEPT = 4
 _lock = threading.Lock()
-_indexes: OrderedDict[tuple[object, ...], CatalogIndex] = OrderedDict()
+_indexes: OrderedDict[int, CatalogIndex] = OrderedDict()
+_last: tuple[Sequence[TableInfo], CatalogIndex] | None = None
 
 
 def catalog_index(tables: Sequence[TableInfo]) -> CatalogIndex:
     """The index of this catalog, built once per content: a worker serves the same catalog
-    to every question (a few, with a warehouse identity per person) until it is re-read."""
-    key = tuple((table.schema, table.name, table.description,
-                 tuple((column.name, column.description) for column in table.columns))
-                for table in tables)
+    (the same list, unless it crosses a process) to every question until it is re-read, or
+    a few, with a warehouse identity per person."""
+    global _last
+    last = _last
+    if last is not None and last[0] is tables:
+        return last[1]
+    key = hash(tuple((table.schema, table.name, table.description,
+                      tuple((column.name, column.description) for column in table.columns))
+                     for table in tables))
     with _lock:
         index = _indexes.get(key)
         if index is None:
@@ -208,4 +234,5 @@ def catalog_index(tables: Sequence[TableInfo]) -> CatalogIndex:
             while len(_indexes) > CATALOGS_KEPT:
                 _indexes.popitem(last=False)
         _indexes.move_to_end(key)
+        _last = (tables, index)
         return index

@@ -1,8 +1,8 @@
 """Which tables a question is about, by what their names and descriptions say.
 
 A `TableRanker` scores every table of a catalog against a piece of text. Its one
-implementation here is lexical: BM25 over one document per table (its name three times,
-its description, its columns' names and descriptions), with names split at underscores
+implementation here is lexical: BM25 over each table's description and its columns' names
+and descriptions, plus a bonus for the question's words in the table's name, with names split at underscores
 and camelCase, words lightly stemmed ("cancelled", "cancels" → "cancel"), and a small
 business vocabulary that lets "revenue" find a payments table and "staff" an employees
 table. An embedding ranker (a model shipped in a package, or Bedrock's) would implement
@@ -27,7 +27,8 @@ from executor.warehouse.base import TableInfo
 # BM25's usual constants: term-frequency saturation and length normalisation.
 K1 = 1.2
 B = 0.75
-NAME_WEIGHT = 3
+# Added per query word found in a table's name; a body word scores at most K1 + 1.
+NAME_WEIGHT = 1.5
 # A word people use → the words a catalog uses for it, added to the query at a lower
 # weight than the question's own words.
 RELATED = {
@@ -117,31 +118,44 @@ def stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
-def table_document(table: TableInfo) -> list[str]:
-    """What the lexical ranker reads of a table, as much as the model would see of it."""
-    text = [*(table.name,) * NAME_WEIGHT, cut(table.description, DESCRIPTION_CHARS)]
+def table_body(table: TableInfo) -> list[str]:
+    """What the lexical ranker reads of a table besides its name: its description and its
+    columns' names and descriptions, as much as the model would see of them."""
+    text = [cut(table.description, DESCRIPTION_CHARS)]
     for column in table.columns:
         text += [column.name, cut(column.description, DESCRIPTION_CHARS)]
     return terms(" ".join(text))
 
 
 class LexicalRanker:
-    """BM25 over one document per table, built once per catalog."""
+    """BM25 over each table's description and columns, plus a bonus for each query word in
+    the table's name (a table named after what the question is about is the likeliest);
+    built once per catalog, as an inverted index."""
 
     def __init__(self, tables: Sequence[TableInfo]) -> None:
-        documents = [Counter(table_document(table)) for table in tables]
-        self._documents = documents
-        self._lengths = [sum(document.values()) for document in documents]
-        self._average = sum(self._lengths) / len(documents) if documents else 0.0
-        frequency = Counter(term for document in documents for term in document)
-        count = len(documents)
-        self._idf = {term: math.log(1 + (count - n + 0.5) / (n + 0.5))
-                     for term, n in frequency.items()}
+        self._count = len(tables)
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        bodies = [Counter(table_body(table)) for table in tables]
+        lengths = [sum(body.values()) for body in bodies]
+        average = sum(lengths) / len(lengths) if lengths else 0.0
+        for i, (body, length) in enumerate(zip(bodies, lengths, strict=True)):
+            norm = K1 * (1 - B + B * length / average)
+            weights = {term: tf * (K1 + 1) / (tf + norm) for term, tf in body.items()}
+            for term in set(terms(tables[i].name)):
+                weights[term] = weights.get(term, 0.0) + NAME_WEIGHT
+            for term, weight in weights.items():
+                self._postings.setdefault(term, []).append((i, weight))
+        self._idf = {term: math.log(1 + (self._count - len(postings) + 0.5)
+                                    / (len(postings) + 0.5))
+                     for term, postings in self._postings.items()}
 
     def scores(self, text: str) -> list[float]:
-        query = self._query(text)
-        return [self._score(document, length, query)
-                for document, length in zip(self._documents, self._lengths, strict=True)]
+        scores = [0.0] * self._count
+        for term, weight in self._query(text).items():
+            idf = self._idf[term] * weight
+            for i, term_weight in self._postings[term]:
+                scores[i] += idf * term_weight
+        return scores
 
     def _query(self, text: str) -> dict[str, float]:
         """The text's terms with their weights, the related words of each added."""
@@ -152,15 +166,6 @@ class LexicalRanker:
             for related in _RELATED.get(term, ()):
                 query.setdefault(related, RELATED_WEIGHT)
         return {term: weight for term, weight in query.items() if term in self._idf}
-
-    def _score(self, document: Counter[str], length: int, query: dict[str, float]) -> float:
-        score = 0.0
-        norm = K1 * (1 - B + B * length / self._average) if self._average else K1
-        for term, weight in query.items():
-            tf = document.get(term, 0)
-            if tf:
-                score += weight * self._idf[term] * tf * (K1 + 1) / (tf + norm)
-        return score
 
 
 _RELATED = {stem(word): terms(related) for word, related in RELATED.items()}
