@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
@@ -50,19 +50,24 @@ MORE_TABLES = "More tables, not shown above (use describe_tables for them): "
 
 # Weights, on a scale where the best lexical match scores 1.
 VERIFIED_WEIGHT = 0.6
-HISTORY_WEIGHT = 0.8
+HISTORY_WEIGHT = 1.0
 HISTORY_DECAY = 0.5
-JOIN_WEIGHT = 0.3
+JOIN_WEIGHT = 0.5
 JOIN_SOURCES = 3
+JUST_BELOW = 0.99
+# A table that refers to a chosen one joins it only if the question is about it too.
+REFERRER_EVIDENCE = 0.3
 SQL_KEPT = 1_000
-COPY_FACTOR = 0.5
+COPY_FACTOR = 0.1
 # Name words that mark a copy, a load or a rollup of another table rather than the table to
 # use, each with the words that ask for it ("the staging orders", "the 2019 archive").
 COPY_WORDS = {
     "stg": "staging stage", "raw": "", "tmp": "temporary temp", "temp": "temporary",
     "backup": "", "bak": "backup", "archive": "archived", "old": "", "deprecated": "legacy",
-    "legacy": "deprecated", "v1": "version", "test": "", "dev": "", "copy": "",
-    "snap": "snapshot", "dedup": "deduplicate", "int": "intermediate enriched", "agg": "rollup aggregate aggregated summary",
+    "legacy": "deprecated", "test": "", "dev": "", "copy": "",
+    "snap": "snapshot", "dedup": "deduplicate", "int": "intermediate enriched",
+    "agg": "rollup aggregate aggregated summary", "hist": "history historical",
+    "extract": "extracted",
     "emea": "europe", "amer": "america", "apac": "asia", "latam": "",
     **{str(year): "" for year in range(2010, 2025)},
 }
@@ -122,15 +127,18 @@ def relevance(
         for i in {i for sql in statements for i in index.used_by(sql, dialect)}:
             scores[i] += HISTORY_WEIGHT * HISTORY_DECAY ** age
     copies = {marker for marker, asking in _COPY_TERMS.items() if not asking & asked}
-    for i in range(len(tables)):
-        if copies & index.name_terms[i]:
-            scores[i] *= COPY_FACTOR
+    is_copy = [bool(copies & name_terms) for name_terms in index.name_terms]
+    scores = [score * COPY_FACTOR if copy else score
+              for score, copy in zip(scores, is_copy, strict=True)]
     # A join partner comes after the table that brings it in, never before.
     before = list(scores)
     for source in sorted(range(len(tables)), key=lambda i: (-before[i], i))[:JOIN_SOURCES]:
-        for i in index.partners(source, before):
+        partners = index.partners(source, lambda i: (not is_copy[i], before[i], -i))
+        partners |= {i for i in index.referrers(source)
+                     if not is_copy[i] and lexical[i] >= REFERRER_EVIDENCE * best}
+        for i in partners:
             if before[i] < before[source]:
-                joined = min(before[i] + JOIN_WEIGHT * before[source], before[source])
+                joined = min(before[i] + JOIN_WEIGHT * before[source], JUST_BELOW * before[source])
                 scores[i] = max(scores[i], joined)
     return scores
 
@@ -153,6 +161,7 @@ class CatalogIndex:
     first in a table named after it: customer_id → dim_customers)."""
 
     def __init__(self, tables: Sequence[TableInfo]) -> None:
+        self.tables = tables
         self.ranker: TableRanker = LexicalRanker(tables)
         self.by_name: dict[str, int] = {}
         self.name_terms = [set(terms(table.name)) for table in tables]
@@ -193,16 +202,25 @@ class CatalogIndex:
                     found.add(i)
         return found
 
-    def partners(self, source: int, scores: Sequence[float]) -> set[int]:
-        """For each `*_id` column of a table, the best-scored table that owns it."""
+    def partners(self, source: int, preference: Callable[[int], Any]) -> set[int]:
+        """For each `*_id` column of a table, the table that owns it that `preference`
+        puts first."""
         found: set[int] = set()
         for key in self.keys[source]:
             owners = self.owners.get(key, [])
-            if source in owners:
-                continue  # its own key: the tables that own it too are its copies
-            if owners:
-                found.add(max(owners, key=lambda i: (scores[i], -i)))
+            if owners and source not in owners:  # else its own key, owned by its copies too
+                found.add(max(owners, key=preference))
         return found
+
+    def referrers(self, source: int) -> set[int]:
+        """The tables with a column of the key the table owns (fct_shipments.warehouse_id
+        for dim_warehouses)."""
+        table = self.tables[source]
+        key = table.columns[0].name.lower() if table.columns else ""
+        if source not in self.owners.get(key, []):
+            return set()
+        owners = set(self.owners[key])
+        return {i for i, keys in enumerate(self.keys) if key in keys and i not in owners}
 
 
 def _share(asked: set[str], example: list[str]) -> float:
