@@ -163,21 +163,24 @@ class CatalogIndex:
     def __init__(self, tables: Sequence[TableInfo]) -> None:
         self.tables = tables
         self.ranker: TableRanker = LexicalRanker(tables)
-        self.by_name: dict[str, int] = {}
         self.name_terms = [set(terms(table.name)) for table in tables]
         self.keys = [[column.name.lower() for column in table.columns
                       if column.name.lower().endswith("_id")] for table in tables]
+        self.by_name: dict[str, int] = {}
         self.owners: dict[str, list[int]] = {}
-        # The verified examples and the thread's SQL come back question after question.
-        self._used: dict[tuple[str, str | None], set[int]] = {}
+        self.referring: dict[str, list[int]] = {}
         for i, table in enumerate(tables):
             self.by_name.setdefault(table.name.lower(), i)
             if table.schema:
                 self.by_name.setdefault(f"{table.schema}.{table.name}".lower(), i)
+            for key in self.keys[i]:
+                self.referring.setdefault(key, []).append(i)
             key = table.columns[0].name.lower() if table.columns else ""
             entity = stem(key.removesuffix("_id").split("_")[-1])
             if key.endswith("_id") and entity in self.name_terms[i]:
                 self.owners.setdefault(key, []).append(i)
+        # The verified examples and the thread's SQL come back question after question.
+        self._used: dict[tuple[str, str | None], set[int]] = {}
 
     def used_by(self, sql: str, dialect: str | None) -> set[int]:
         """The catalog's tables `sql` reads (none when it does not parse)."""
@@ -220,7 +223,7 @@ class CatalogIndex:
         if source not in self.owners.get(key, []):
             return set()
         owners = set(self.owners[key])
-        return {i for i, keys in enumerate(self.keys) if key in keys and i not in owners}
+        return {i for i in self.referring.get(key, ()) if i not in owners}
 
 
 def _share(asked: set[str], example: list[str]) -> float:

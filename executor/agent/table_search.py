@@ -144,7 +144,7 @@ class LexicalRanker:
         self._postings: dict[str, list[tuple[int, float]]] = {}
         bodies = [Counter(table_body(table)) for table in tables]
         lengths = [sum(body.values()) for body in bodies]
-        average = sum(lengths) / len(lengths) if lengths else 0.0
+        average = sum(lengths) / len(lengths) if any(lengths) else 1.0
         for i, (body, length) in enumerate(zip(bodies, lengths, strict=True)):
             norm = K1 * (1 - B + B * length / average)
             weights = {term: tf * (K1 + 1) / (tf + norm) for term, tf in body.items()}
