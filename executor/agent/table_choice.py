@@ -13,9 +13,11 @@ The order combines
 - the conversation: the tables the earlier SQL of the thread read, the latest most (a
   follow-up such as "and by region?" names none);
 - joins: the tables that own the `*_id` columns of the best tables (fct_orders.customer_id
-  brings dim_customers);
-- a discount for copies (stg_, raw_, tmp_, backups, archives, per-region copies) unless
-  the question names what sets them apart ("the 2019 archive", "EMEA").
+  brings dim_customers), and the tables referring to their key when the question is about
+  them too (fct_shipments.warehouse_id for dim_warehouses);
+- a discount for copies (stg_, raw_, tmp_, agg_, backups, archives, per-region copies) on
+  what their words match, unless the question names what sets them apart ("the 2019
+  archive", "EMEA").
 """
 
 from __future__ import annotations
@@ -117,8 +119,13 @@ def relevance(
     index = catalog_index(tables)
     lexical = index.ranker.scores(question)
     best = max(lexical, default=0.0) or 1.0
-    scores = [score / best for score in lexical]
     asked = set(terms(question))
+    # A copy's words are its table's: only the question's own words can ask for it, while
+    # an example's or the thread's SQL that reads it asks for it by name.
+    copies = {marker for marker, asking in _COPY_TERMS.items() if not asking & asked}
+    is_copy = [bool(copies & name_terms) for name_terms in index.name_terms]
+    scores = [score / best * (COPY_FACTOR if copy else 1.0)
+              for score, copy in zip(lexical, is_copy, strict=True)]
     for example in examples:
         match = _share(asked, terms(example.question)) ** 2
         for i in index.used_by(example.sql, dialect):
@@ -126,10 +133,6 @@ def relevance(
     for age, statements in enumerate(reversed(earlier_sql)):
         for i in {i for sql in statements for i in index.used_by(sql, dialect)}:
             scores[i] += HISTORY_WEIGHT * HISTORY_DECAY ** age
-    copies = {marker for marker, asking in _COPY_TERMS.items() if not asking & asked}
-    is_copy = [bool(copies & name_terms) for name_terms in index.name_terms]
-    scores = [score * COPY_FACTOR if copy else score
-              for score, copy in zip(scores, is_copy, strict=True)]
     # A join partner comes after the table that brings it in, never before.
     before = list(scores)
     for source in sorted(range(len(tables)), key=lambda i: (-before[i], i))[:JOIN_SOURCES]:

@@ -87,6 +87,15 @@ def test_a_follow_up_keeps_the_tables_of_the_threads_sql(catalog: list[TableInfo
                                                                  "them?").shown)
 
 
+def test_a_follow_up_on_a_copy_keeps_the_copy(catalog: list[TableInfo]) -> None:
+    # GIVEN a thread that asked about the staging table by name
+    earlier = [["SELECT COUNT(*) FROM stg_orders"]]
+    # WHEN the follow-up names no table
+    choice = choose_tables(catalog, "and by channel?", earlier_sql=earlier)
+    # THEN the copy the thread read comes first, not the table it copies
+    assert shown(choice.shown)[0] == "stg_orders"
+
+
 def test_a_matching_verified_example_brings_the_tables_its_sql_uses(
     catalog: list[TableInfo],
 ) -> None:
