@@ -135,8 +135,8 @@ def test_the_prompt_stays_within_the_large_budget_whatever_the_examples(
         # THEN the prompt keeps to its budget, still describes tables and names others
         assert len(prompt.encode()) <= LARGE_PROMPT_BYTES
         assert any(line.startswith('{"name"') for line in prompt.splitlines())
-        assert f" and {2000 - RELEVANT_TABLES - LIKELY_NAMES:,} more" in prompt \
-            or MORE_TABLES in prompt
+        more = next(line for line in prompt.splitlines() if line.startswith(MORE_TABLES))
+        assert more.endswith(" more")
 
 
 def test_the_choice_is_deterministic(catalog: list[TableInfo]) -> None:
