@@ -1,5 +1,5 @@
-"""The catalog on a large warehouse: 2,000 generated tables, in DuckDB and in PostgreSQL
-through redshift-connector (the Redshift stand-in the tests use).
+"""The catalog on a large warehouse: 2,000 generated tables (bench/catalog_tables.py), in
+DuckDB and in PostgreSQL through redshift-connector (the Redshift stand-in the tests use).
 
 Per warehouse: the time to build the catalog (target: under 1 s), and a question's
 latency (a guarded count on one table) with no catalog read under way and with catalog
@@ -12,6 +12,7 @@ embedded PostgreSQL) leaves PostgreSQL out.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -23,39 +24,36 @@ from pathlib import Path
 
 import duckdb
 
-from executor.warehouse.base import Warehouse
+from bench.catalog_tables import generate_tables
+from executor.warehouse.base import TableInfo, Warehouse
 from executor.warehouse.guarded import run_guarded
 
-DOMAINS = ("sales", "finance", "marketing", "product", "support", "hr", "ops", "billing",
-           "growth", "risk")
-ENTITIES = ("orders", "invoices", "campaigns", "tickets", "sessions", "payments", "leads",
-            "accounts", "refunds", "shipments", "subscriptions", "events", "employees",
-            "contracts", "experiments", "alerts", "payouts", "quotes", "visits", "returns")
-GRAINS = ("daily", "weekly", "monthly", "raw", "clean", "snapshot", "agg", "v2", "hist", "dim")
 ROWS_PER_TABLE = 200
 QUESTIONS = 30
+# A generated value per column type, from the row number g, in SQL both databases accept.
+VALUES = (
+    (re.compile(r"INT", re.I), "g"),
+    (re.compile(r"DECIMAL|NUMERIC", re.I), "(g % 7) * 0.5"),
+    (re.compile(r"TIMESTAMP", re.I), "TIMESTAMP '2026-01-01' + g * INTERVAL '1 hour'"),
+    (re.compile(r"DATE", re.I), "DATE '2026-01-01' + CAST(g AS INTEGER)"),
+    (re.compile(r"BOOL", re.I), "g % 2 = 0"),
+)
+TEXT_VALUE = "(ARRAY['new','open','closed','void'])[1 + g % 4]"
 
 
-def table_names(count: int) -> list[str]:
-    """`count` names such as sales_orders_daily, numbered once the combinations run out."""
-    names = [f"{d}_{e}_{g}" for d in DOMAINS for e in ENTITIES for g in GRAINS]
-    return [names[i % len(names)] + (f"_{i // len(names)}" if i >= len(names) else "")
-            for i in range(count)]
-
-
-def table_ddl(name: str, schema: str | None) -> tuple[str, str]:
-    """CREATE TABLE and INSERT statements for one table, in SQL both databases accept."""
-    qualified = f"{schema}.{name}" if schema else name
-    create = (f"CREATE TABLE {qualified} (id integer, created_at timestamp, status varchar(16), "
-              f"region varchar(16), channel varchar(16), note varchar(64), amount numeric(12,2))")
-    insert = (
-        f"INSERT INTO {qualified} SELECT g, TIMESTAMP '2026-01-01' + g * INTERVAL '1 hour', "
-        "(ARRAY['new','open','closed','void'])[1 + g % 4], "
-        "(ARRAY['emea','amer','apac'])[1 + g % 3], "
-        "(ARRAY['web','app','store','partner','email'])[1 + g % 5], "
-        f"'note ' || g, g * 1.5 FROM generate_series(1, {ROWS_PER_TABLE}) AS s(g)"
-    )
+def table_ddl(table: TableInfo, schema: str | None) -> tuple[str, str]:
+    """CREATE TABLE and INSERT statements for one generated table (bench/catalog_tables.py)."""
+    qualified = f"{schema}.{table.name}" if schema else table.name
+    columns = ", ".join(f"{column.name} {column.type}" for column in table.columns)
+    values = ", ".join(_value(column.type) for column in table.columns)
+    create = f"CREATE TABLE {qualified} ({columns})"
+    insert = (f"INSERT INTO {qualified} SELECT {values} "
+              f"FROM generate_series(1, {ROWS_PER_TABLE}) AS s(g)")
     return create, insert
+
+
+def _value(type_: str) -> str:
+    return next((value for pattern, value in VALUES if pattern.search(type_)), TEXT_VALUE)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -117,11 +115,12 @@ def bench_duckdb(count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "wide.duckdb"
         con = duckdb.connect(str(path))
-        for name in table_names(count):
-            for statement in table_ddl(name, None):
+        tables = generate_tables(count)
+        for table in tables:
+            for statement in table_ddl(table, None):
                 con.execute(statement)
         con.close()
-        first = table_names(1)[0]
+        first = tables[0].name
 
         def read(warehouse: Warehouse) -> object:
             return warehouse._read_catalog()  # type: ignore[attr-defined]
@@ -137,8 +136,9 @@ def bench_postgres(count: int) -> None:
 
     with running_postgres() as server:
         statements = ["CREATE SCHEMA wide;"]
-        for name in table_names(count):
-            statements += [f"{statement};" for statement in table_ddl(name, "wide")]
+        tables = generate_tables(count)
+        for table in tables:
+            statements += [f"{statement};" for statement in table_ddl(table, "wide")]
         statements += ["ANALYZE;", f"GRANT USAGE ON SCHEMA wide TO {READER};",
                        f"GRANT SELECT ON ALL TABLES IN SCHEMA wide TO {READER};"]
         server.psql("\n".join(statements))
@@ -152,7 +152,7 @@ def bench_postgres(count: int) -> None:
                 return warehouse._read_described()  # type: ignore[attr-defined]
 
             bench_warehouse(f"postgres via redshift-connector, {count:,} tables", connect,
-                            read, f"SELECT count(*) FROM wide.{table_names(1)[0]}")
+                            read, f"SELECT count(*) FROM wide.{tables[0].name}")
 
 
 def main() -> None:

@@ -181,6 +181,7 @@ class _Job:
             ),
             viewing=request.viewing,
             with_samples=warehouse.with_samples,
+            earlier_sql=[turn.sql for turn in request.history],
         )
         # The stable part, then a cache point, then what changes per question.
         system = [{"text": prompt.stable}, CACHE_POINT, {"text": prompt.per_question}]

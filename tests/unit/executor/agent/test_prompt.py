@@ -13,10 +13,10 @@ from executor.agent.prompt import (
     FOLLOW_UP_EXAMPLES_HEADING,
     FOLLOW_UP_TABLES_HEADING,
     PROMPT_BUDGET_BYTES,
-    RELEVANT_TABLES,
     VIEWING_HEADING,
     system_prompt,
 )
+from executor.agent.table_choice import RELEVANT_TABLES
 from executor.engine import Turn
 from executor.warehouse.base import Column, TableInfo
 
