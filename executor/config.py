@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from bot.config import ConfigError, Env
+from executor.governance.identity import IdentityMap
 from executor.sample_data_dir import sample_data_dir
 from executor.sandbox.limits import Limits
 
@@ -24,6 +25,7 @@ DEFAULT_MODEL_IDS = (
 # Bedrock's processing tiers (Converse `serviceTier`): flex is cheaper and slower, for work
 # nobody waits on such as evaluation runs; priority costs more and answers faster.
 SERVICE_TIERS = ("default", "flex", "priority", "reserved")
+IDENTITY_MODES = ("service", "per_user")
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,40 @@ class VerifiedConfig:
 
 
 @dataclass(frozen=True)
+class IdentityConfig:
+    """Whose database identity a question runs as (docs/identity.md)."""
+
+    # "service": the worker's one database user for everyone; "per_user": the asker's own.
+    mode: str = "service"
+    identities: IdentityMap | None = None
+    # Database groups the per-user logins join for their session (GetClusterCredentials).
+    db_groups: tuple[str, ...] = ()
+    # How long IAM's temporary per-user credentials last (900 to 3600 s).
+    credentials_s: int = 900
+    # People whose warehouses (connections and catalog) stay open at once, and how long an
+    # idle one stays open.
+    max_open: int = 16
+    idle_s: float = 600.0
+
+    @classmethod
+    def from_env(cls, env: Env) -> IdentityConfig:
+        mode = env.choice("IDENTITY_MODE", IDENTITY_MODES, cls.mode)
+        text = env.text("IDENTITY_MAP")
+        if mode == "per_user" and text is None:
+            raise ConfigError("IDENTITY_MODE=per_user needs IDENTITY_MAP, how a person maps "
+                              "to a database user")
+        return cls(
+            mode=mode,
+            identities=IdentityMap.parse(text) if text else None,
+            db_groups=env.items("IDENTITY_DB_GROUPS"),
+            credentials_s=env.integer("IDENTITY_CREDENTIALS_S", cls.credentials_s,
+                                      minimum=900, maximum=3600),
+            max_open=env.integer("IDENTITY_MAX_OPEN", cls.max_open),
+            idle_s=env.number("IDENTITY_IDLE_S", cls.idle_s),
+        )
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """Everything the engine and its tools are built from."""
 
@@ -179,6 +215,7 @@ class EngineConfig:
     artifacts: ArtifactsConfig = field(default_factory=ArtifactsConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     verified: VerifiedConfig = field(default_factory=VerifiedConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     region: str | None = None
 
     @classmethod
@@ -192,6 +229,7 @@ class EngineConfig:
             sandbox=SandboxConfig.from_env(env, region=region),
             verified=VerifiedConfig.from_env(env, results_dir=artifacts.results_dir,
                                              region=region),
+            identity=IdentityConfig.from_env(env),
             region=region,
         )
 

@@ -1,0 +1,103 @@
+"""The warehouses of the people asking, one per database user, each with its own sessions.
+
+A person's questions run on their own warehouse: its connections are logged in as their
+database user and its catalog is what that user can see, cached for them alone. One
+user's warehouse is never handed to another. At most `max_identities` stay open: an
+identity idle for `idle_s` is closed (its connections with it), and when the pool is full
+the one idle longest makes room; a request waits only when every identity is in use.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bot.observability import service_logger
+from executor.warehouse.base import Warehouse
+
+logger = service_logger()
+
+DEFAULT_MAX_IDENTITIES = 16
+DEFAULT_IDLE_S = 600.0
+
+
+@dataclass
+class _Entry:
+    warehouse: Warehouse
+    in_use: int = 0
+    last_used: float = 0.0
+
+
+class IdentityPool:
+    def __init__(
+        self,
+        open_warehouse: Callable[[str], Warehouse],
+        *,
+        max_identities: int = DEFAULT_MAX_IDENTITIES,
+        idle_s: float = DEFAULT_IDLE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._open = open_warehouse
+        self.max_identities = max_identities
+        self.idle_s = idle_s
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def lease(self, db_user: str) -> Iterator[Warehouse]:
+        """The warehouse of `db_user`, kept open while the block runs."""
+        entry = self._acquire(db_user)
+        try:
+            yield entry.warehouse
+        finally:
+            with self._changed:
+                entry.in_use -= 1
+                entry.last_used = self._clock()
+                self._changed.notify_all()
+
+    def open_identities(self) -> list[str]:
+        with self._changed:
+            return list(self._entries)
+
+    def close(self) -> None:
+        with self._changed:
+            entries, self._entries = list(self._entries.values()), {}
+        for entry in entries:
+            entry.warehouse.close()
+
+    def _acquire(self, db_user: str) -> _Entry:
+        closing: list[Warehouse] = []
+        try:
+            with self._changed:
+                closing += self._sweep()
+                while db_user not in self._entries and len(self._entries) >= self.max_identities:
+                    idlest = self._idlest()
+                    if idlest is not None:
+                        closing.append(self._entries.pop(idlest).warehouse)
+                    else:
+                        self._changed.wait()
+                entry = self._entries.get(db_user)
+                if entry is None:
+                    entry = self._entries[db_user] = _Entry(self._open(db_user))
+                    logger.info("opened the warehouse of the database user %s", db_user)
+                entry.in_use += 1
+                return entry
+        finally:
+            for warehouse in closing:
+                warehouse.close()
+
+    def _sweep(self) -> list[Warehouse]:
+        """Take out the identities idle for `idle_s` (closed by the caller, off the lock)."""
+        now = self._clock()
+        stale = [user for user, entry in self._entries.items()
+                 if entry.in_use == 0 and now - entry.last_used >= self.idle_s]
+        return [self._entries.pop(user).warehouse for user in stale]
+
+    def _idlest(self) -> str | None:
+        idle = [(entry.last_used, user) for user, entry in self._entries.items()
+                if entry.in_use == 0]
+        return min(idle)[1] if idle else None
