@@ -121,3 +121,27 @@ def test_a_reload_interval_past_a_minute_is_refused() -> None:
     # New entries must be served within 60 s.
     with pytest.raises(ConfigError, match="VERIFIED_RELOAD_S must be a number"):
         EngineConfig.from_env(Env({"VERIFIED_RELOAD_S": "90"}))
+
+
+def test_the_identity_mode_is_service_unless_per_user_is_asked_for() -> None:
+    assert EngineConfig.from_env(Env({})).identity.mode == "service"
+    identity = EngineConfig.from_env(Env({
+        "IDENTITY_MODE": "per_user", "IDENTITY_MAP": "email_local:db_,U0001=db_ana",
+        "IDENTITY_DB_GROUPS": "analysts, readers", "IDENTITY_CREDENTIALS_S": "1800",
+        "IDENTITY_MAX_OPEN": "4", "IDENTITY_IDLE_S": "120",
+    })).identity
+    assert identity.mode == "per_user" and identity.identities is not None
+    assert identity.identities.explicit == {"U0001": "db_ana"}
+    assert identity.db_groups == ("analysts", "readers")
+    assert (identity.credentials_s, identity.max_open, identity.idle_s) == (1800, 4, 120)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"IDENTITY_MODE": "per_person"}, "IDENTITY_MODE must be one of service, per_user"),
+    ({"IDENTITY_MODE": "per_user"}, "IDENTITY_MODE=per_user needs IDENTITY_MAP"),
+    ({"IDENTITY_MODE": "per_user", "IDENTITY_MAP": "U1=Bad Name"}, "IDENTITY_MAP"),
+    ({"IDENTITY_CREDENTIALS_S": "7200"}, "IDENTITY_CREDENTIALS_S must be"),
+])  # fmt: skip
+def test_identity_settings_are_checked_at_start_up(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        EngineConfig.from_env(Env(env))
