@@ -126,6 +126,10 @@ class RedshiftWarehouse:
             # catalog, and it lists only what tables and views hold anyway.
             "FROM information_schema.columns c "
             f"WHERE c.table_schema IN ({', '.join(':' + n for n in names)}) "
+            # What the session's user may read: information_schema also lists tables it
+            # holds any other privilege on (INSERT only, say).
+            "AND has_column_privilege(quote_ident(c.table_schema) || '.' || "
+            "quote_ident(c.table_name), c.column_name, 'SELECT') "
             "ORDER BY c.table_schema, c.table_name, c.ordinal_position",
             names,
         )
