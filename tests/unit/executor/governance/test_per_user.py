@@ -18,41 +18,21 @@ from executor.governance.identity_pool import IdentityPool
 from executor.governance.per_user import NO_WAREHOUSE_USER, NoWarehouseUser, PerUserAccess
 from executor.router import build_engine
 from executor.verified import Library
-from executor.warehouse.base import FetchedRows, Warehouse
+from executor.warehouse.base import Warehouse
 from executor.warehouse.duckdb import DuckDBWarehouse
+from tests.support.recording_warehouse import RecordingWarehouse
 from tests.support.verified import TODAY
 
 QUESTION = "how many users are on each plan?"
 
 
-class _AsUser:
-    """The sample warehouse, recording the statements run as one database user."""
-
-    def __init__(self, inner: Warehouse, user: str) -> None:
-        self._inner = inner
-        self.user = user
-        self.dialect = inner.dialect
-        self.statements: list[str] = []
-
-    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None
-              ) -> FetchedRows:
-        self.statements.append(sql)
-        return self._inner.query(sql, max_rows, params)
-
-    def close(self) -> None:
-        pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 class _Setup:
     def __init__(self, duckdb: DuckDBWarehouse, text: str) -> None:
-        self.opened: dict[str, _AsUser] = {}
+        self.opened: dict[str, RecordingWarehouse] = {}
         self.emails: list[str] = []
 
         def open_identity(user: str) -> Warehouse:
-            self.opened[user] = _AsUser(duckdb, user)
+            self.opened[user] = RecordingWarehouse(duckdb)
             return self.opened[user]  # type: ignore[return-value]
 
         self.access = PerUserAccess(IdentityMap.parse(text), IdentityPool(open_identity))
@@ -60,7 +40,7 @@ class _Setup:
 
 def _engine(config: EngineConfig, library: Library, duckdb: DuckDBWarehouse,
             setup: _Setup) -> Any:
-    return build_engine(config, warehouse=_AsUser(duckdb, "service"),  # type: ignore[arg-type]
+    return build_engine(config, warehouse=RecordingWarehouse(duckdb),  # type: ignore[arg-type]
                         artifacts=LocalArtifactStore(config.artifacts.results_dir),
                         library=library, today=lambda: TODAY, access=setup.access)
 
