@@ -187,6 +187,8 @@ class IdentityConfig:
     # idle one stays open.
     max_open: int = 16
     idle_s: float = 600.0
+    # Query connections each person's warehouse may hold at once.
+    connections: int = 2
 
     @classmethod
     def from_env(cls, env: Env) -> IdentityConfig:
@@ -203,6 +205,7 @@ class IdentityConfig:
                                       minimum=900, maximum=3600),
             max_open=env.integer("IDENTITY_MAX_OPEN", cls.max_open),
             idle_s=env.number("IDENTITY_IDLE_S", cls.idle_s),
+            connections=env.integer("IDENTITY_CONNECTIONS", cls.connections, maximum=8),
         )
 
 

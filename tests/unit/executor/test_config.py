@@ -128,12 +128,13 @@ def test_the_identity_mode_is_service_unless_per_user_is_asked_for() -> None:
     identity = EngineConfig.from_env(Env({
         "IDENTITY_MODE": "per_user", "IDENTITY_MAP": "email_local:db_,U0001=db_ana",
         "IDENTITY_DB_GROUPS": "analysts, readers", "IDENTITY_CREDENTIALS_S": "1800",
-        "IDENTITY_MAX_OPEN": "4", "IDENTITY_IDLE_S": "120",
+        "IDENTITY_MAX_OPEN": "4", "IDENTITY_IDLE_S": "120", "IDENTITY_CONNECTIONS": "3",
     })).identity
     assert identity.mode == "per_user" and identity.identities is not None
     assert identity.identities.explicit == {"U0001": "db_ana"}
     assert identity.db_groups == ("analysts", "readers")
-    assert (identity.credentials_s, identity.max_open, identity.idle_s) == (1800, 4, 120)
+    assert (identity.credentials_s, identity.max_open, identity.idle_s,
+            identity.connections) == (1800, 4, 120, 3)
 
 
 @pytest.mark.parametrize(("env", "message"), [
@@ -141,6 +142,7 @@ def test_the_identity_mode_is_service_unless_per_user_is_asked_for() -> None:
     ({"IDENTITY_MODE": "per_user"}, "IDENTITY_MODE=per_user needs IDENTITY_MAP"),
     ({"IDENTITY_MODE": "per_user", "IDENTITY_MAP": "U1=Bad Name"}, "IDENTITY_MAP"),
     ({"IDENTITY_CREDENTIALS_S": "7200"}, "IDENTITY_CREDENTIALS_S must be"),
+    ({"IDENTITY_CONNECTIONS": "20"}, "IDENTITY_CONNECTIONS must be"),
 ])  # fmt: skip
 def test_identity_settings_are_checked_at_start_up(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
