@@ -64,6 +64,7 @@ class RecordOutbox:
     def asker_email(self) -> str | None:
         """The HTTP API knows its caller by id only."""
         return None
+
     def say(self, text: str, *, mention: str | None = None) -> Delivery:
         """The notice is recorded as the job's answer, the person's id in place of MENTION."""
         self._jobs.mark_done(self._job_id,

@@ -24,8 +24,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from bot.config import ConfigError
 
 VARIABLE = "IDENTITY_MAP"
@@ -146,6 +144,8 @@ def _add(explicit: dict[str, str], key: str, user: str, where: str) -> None:
 
 
 def _file_entries(path: Path) -> dict[str, str]:
+    import yaml  # only for a map kept in a file
+
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as e:
