@@ -30,6 +30,7 @@ from executor.tools.run_sql import run_sql
 from executor.verified import Library
 from executor.warehouse.redshift.adapter import RedshiftWarehouse
 from tests.support.postgres import PostgresServer, free_port, run_pgbouncer
+from tests.support.recording_warehouse import RecordingWarehouse
 from tests.support.scripted_model import ScriptedModel, answer_script
 from tests.support.verified import TODAY
 
@@ -111,7 +112,9 @@ def _engine(secured: Secured, access: PerUserAccess, library: Library, tmp_path:
     config = EngineConfig(warehouse=secured.config.warehouse,
                           model=ModelConfig(provider=provider), identity=secured.config.identity)
     return build_engine(
-        config, warehouse=RedshiftWarehouse.from_config(secured.config.warehouse),
+        # The worker's own user: recorded, so a test sees that nothing ran as it.
+        config, warehouse=RecordingWarehouse(
+            RedshiftWarehouse.from_config(secured.config.warehouse)),  # type: ignore[arg-type]
         artifacts=LocalArtifactStore(tmp_path), library=library, bedrock_client=model,
         today=lambda: TODAY, access=access,
     )
@@ -171,6 +174,7 @@ def test_an_unmapped_person_is_refused_before_anything_runs(
         with pytest.raises(NoWarehouseUser, match="IDENTITY_MAP"):
             engine.answer(request)
     assert access.pool.open_identities() == [] and model.requests == []
+    assert engine.verified.warehouse.statements == []
 
 
 def test_a_connection_is_never_handed_to_another_person(
