@@ -26,7 +26,8 @@ DEFAULT_IDLE_S = 600.0
 
 @dataclass
 class _Entry:
-    warehouse: Warehouse
+    # None while it is being opened.
+    warehouse: Warehouse | None
     in_use: int = 0
     last_used: float = 0.0
 
@@ -51,6 +52,7 @@ class IdentityPool:
     def lease(self, db_user: str) -> Iterator[Warehouse]:
         """The warehouse of `db_user`, kept open while the block runs."""
         entry = self._acquire(db_user)
+        assert entry.warehouse is not None, "an acquired entry is open"
         try:
             yield entry.warehouse
         finally:
@@ -66,38 +68,61 @@ class IdentityPool:
     def close(self) -> None:
         with self._changed:
             entries, self._entries = list(self._entries.values()), {}
-        for entry in entries:
-            entry.warehouse.close()
+        for warehouse in (w for entry in entries for w in _opened(entry)):
+            warehouse.close()
 
     def _acquire(self, db_user: str) -> _Entry:
+        """The user's entry, in use; a new one is opened off the lock (logging in may call
+        IAM), while other users' questions go on."""
         closing: list[Warehouse] = []
         try:
             with self._changed:
                 closing += self._sweep()
-                while db_user not in self._entries and len(self._entries) >= self.max_identities:
-                    idlest = self._idlest()
+                while True:
+                    entry = self._entries.get(db_user)
+                    if entry is not None and entry.warehouse is not None:
+                        entry.in_use += 1
+                        return entry
+                    if entry is None and len(self._entries) < self.max_identities:
+                        break
+                    idlest = None if entry is not None else self._idlest()
                     if idlest is not None:
-                        closing.append(self._entries.pop(idlest).warehouse)
+                        closing += _opened(self._entries.pop(idlest))
                     else:
+                        # Full of people in the middle of a question, or this user's
+                        # warehouse being opened by another thread.
                         self._changed.wait()
-                entry = self._entries.get(db_user)
-                if entry is None:
-                    entry = self._entries[db_user] = _Entry(self._open(db_user))
-                    logger.info("opened the warehouse of the database user %s", db_user)
-                entry.in_use += 1
-                return entry
+                # A placeholder holds the user's place while their warehouse opens.
+                entry = self._entries[db_user] = _Entry(None, in_use=1)
         finally:
             for warehouse in closing:
                 warehouse.close()
+        try:
+            opened = self._open(db_user)
+        except BaseException:
+            with self._changed:
+                del self._entries[db_user]
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            entry.warehouse = opened
+            self._changed.notify_all()
+        logger.info("opened the warehouse of the database user %s", db_user)
+        return entry
 
     def _sweep(self) -> list[Warehouse]:
         """Take out the identities idle for `idle_s` (closed by the caller, off the lock)."""
         now = self._clock()
         stale = [user for user, entry in self._entries.items()
                  if entry.in_use == 0 and now - entry.last_used >= self.idle_s]
-        return [self._entries.pop(user).warehouse for user in stale]
+        return [w for user in stale for w in _opened(self._entries.pop(user))]
 
     def _idlest(self) -> str | None:
         idle = [(entry.last_used, user) for user, entry in self._entries.items()
                 if entry.in_use == 0]
         return min(idle)[1] if idle else None
+
+
+def _opened(entry: _Entry) -> list[Warehouse]:
+    """The entry's warehouse, if it is open yet."""
+    return [] if entry.warehouse is None else [entry.warehouse]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from executor.governance.identity_pool import IdentityPool
 
 
@@ -114,3 +116,49 @@ def test_close_closes_every_identity() -> None:
             pass
     pool.close()
     assert all(w.closed for w in opener.opened) and pool.open_identities() == []
+
+
+def test_a_warehouse_being_opened_holds_up_nobody_else() -> None:
+    opener, now = _Opener(), [0.0]
+    release = threading.Event()
+
+    def slow_for_ana(user: str) -> _Warehouse:
+        if user == "db_ana":
+            release.wait(5)  # logging in as ana (an IAM call) takes a while
+        return opener(user)
+
+    pool = IdentityPool(slow_for_ana, clock=lambda: now[0])  # type: ignore[arg-type]
+    got: list[str] = []
+
+    def lease(user: str) -> None:
+        with pool.lease(user) as warehouse:
+            got.append(warehouse.user)  # type: ignore[attr-defined]
+
+    ana, ana_again = (threading.Thread(target=lease, args=("db_ana",)) for _ in range(2))
+    ana.start()
+    ana_again.start()
+    # WHEN bo asks while ana's warehouse is still opening THEN bo is not held up
+    lease("db_bo")
+    assert got == ["db_bo"]
+    release.set()
+    ana.join(5)
+    ana_again.join(5)
+    # AND ana's two questions share the one warehouse opened for her
+    assert got == ["db_bo", "db_ana", "db_ana"] and len(opener.opened) == 2
+
+
+def test_a_warehouse_that_fails_to_open_leaves_no_trace() -> None:
+    calls: list[str] = []
+
+    def failing(user: str) -> _Warehouse:
+        calls.append(user)
+        if len(calls) == 1:
+            raise RuntimeError("IAM refused")
+        return _Warehouse(user)
+
+    pool = IdentityPool(failing)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="IAM refused"), pool.lease("db_ana"):
+        pass
+    assert pool.open_identities() == []
+    with pool.lease("db_ana") as warehouse:
+        assert warehouse.user == "db_ana"  # type: ignore[attr-defined]

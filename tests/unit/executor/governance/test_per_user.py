@@ -83,7 +83,7 @@ def test_a_mapping_is_kept_briefly_and_a_refusal_not() -> None:
     now = [0.0]
     looked_up: list[str] = []
     access = PerUserAccess(IdentityMap.parse("email_local:db_"),
-                           IdentityPool(lambda user: None),  # type: ignore[arg-type,return-value]
+                           IdentityPool(lambda user: object()),  # type: ignore[arg-type,return-value]
                            mapping_ttl_s=60, clock=lambda: now[0])
 
     def email(address: str | None) -> Any:
