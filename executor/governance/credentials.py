@@ -109,16 +109,20 @@ class ClusterCredentials:
 
 
 class CachedLogins:
-    """Each user's login from `source`, kept until RENEW_BEFORE_S before it expires."""
+    """Each user's login from `source`, kept until RENEW_BEFORE_S before it expires. Users
+    log in side by side: one user's slow IAM call holds up only that user."""
 
     def __init__(self, source: LoginSource, *, clock: Callable[[], float] = time.time) -> None:
         self._source = source
         self._clock = clock
         self._logins: dict[str, DbLogin] = {}
+        self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def login(self, db_user: str) -> DbLogin:
         with self._lock:
+            user_lock = self._locks.setdefault(db_user, threading.Lock())
+        with user_lock:
             login = self._logins.get(db_user)
             if login is None or (
                 login.expires_at is not None and self._clock() >= login.expires_at - RENEW_BEFORE_S

@@ -4,6 +4,7 @@ login shortly before it expires."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -109,3 +110,22 @@ def test_a_login_without_expiry_is_fetched_once() -> None:
     now[0] += 10**9
     cached.login("db_ana")
     assert source.calls == ["db_ana"]
+
+
+def test_one_users_slow_login_holds_up_only_that_user() -> None:
+    release = threading.Event()
+
+    class _Slow:
+        def login(self, db_user: str) -> DbLogin:
+            if db_user == "db_ana":
+                release.wait(5)
+            return DbLogin(db_user, "pw")
+
+    cached = CachedLogins(_Slow())
+    ana = threading.Thread(target=cached.login, args=("db_ana",))
+    ana.start()
+    # WHEN ana's login is still under way THEN bo logs in at once
+    assert cached.login("db_bo") == DbLogin("db_bo", "pw")
+    assert ana.is_alive()
+    release.set()
+    ana.join(5)
