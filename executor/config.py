@@ -26,6 +26,8 @@ DEFAULT_MODEL_IDS = (
 # nobody waits on such as evaluation runs; priority costs more and answers faster.
 SERVICE_TIERS = ("default", "flex", "priority", "reserved")
 IDENTITY_MODES = ("service", "per_user")
+# GetClusterCredentials' DurationSeconds bounds.
+CREDENTIALS_MIN_S, CREDENTIALS_MAX_S = 900, 3600
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ class IdentityConfig:
     # Database groups the per-user logins join for their session (GetClusterCredentials).
     db_groups: tuple[str, ...] = ()
     # How long IAM's temporary per-user credentials last (900 to 3600 s).
-    credentials_s: int = 900
+    credentials_s: int = CREDENTIALS_MIN_S
     # People whose warehouses (connections and catalog) stay open at once, and how long an
     # idle one stays open.
     max_open: int = 16
@@ -202,7 +204,7 @@ class IdentityConfig:
             identities=IdentityMap.parse(text) if text else None,
             db_groups=env.items("IDENTITY_DB_GROUPS"),
             credentials_s=env.integer("IDENTITY_CREDENTIALS_S", cls.credentials_s,
-                                      minimum=900, maximum=3600),
+                                      minimum=CREDENTIALS_MIN_S, maximum=CREDENTIALS_MAX_S),
             max_open=env.integer("IDENTITY_MAX_OPEN", cls.max_open),
             idle_s=env.number("IDENTITY_IDLE_S", cls.idle_s),
             connections=env.integer("IDENTITY_CONNECTIONS", cls.connections, maximum=8),

@@ -25,9 +25,6 @@ from executor.errors import TransientError, WarehouseError
 
 logger = service_logger()
 
-# GetClusterCredentials accepts 900 to 3600 seconds.
-MIN_DURATION_S = 900
-MAX_DURATION_S = 3600
 # A login is renewed this long before it expires, so a connection never opens on one that
 # lapses during the handshake.
 RENEW_BEFORE_S = 60.0
@@ -74,7 +71,7 @@ class ClusterCredentials:
         cluster_identifier: str,
         database: str,
         db_groups: Sequence[str] = (),
-        duration_s: int = MIN_DURATION_S,
+        duration_s: int,
     ) -> None:
         self._client = client
         self.cluster_identifier = cluster_identifier

@@ -20,9 +20,6 @@ from executor.warehouse.base import Warehouse
 
 logger = service_logger()
 
-DEFAULT_MAX_IDENTITIES = 16
-DEFAULT_IDLE_S = 600.0
-
 
 @dataclass
 class _Entry:
@@ -37,8 +34,8 @@ class IdentityPool:
         self,
         open_warehouse: Callable[[str], Warehouse],
         *,
-        max_identities: int = DEFAULT_MAX_IDENTITIES,
-        idle_s: float = DEFAULT_IDLE_S,
+        max_identities: int,
+        idle_s: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._open = open_warehouse

@@ -35,7 +35,8 @@ def redshift() -> Iterator[tuple[Any, Stubber]]:
 
 
 def _credentials(client: Any, **kwargs: Any) -> ClusterCredentials:
-    return ClusterCredentials(client, cluster_identifier="analytics", database="dev", **kwargs)
+    return ClusterCredentials(client, cluster_identifier="analytics", database="dev",
+                              **{"duration_s": 900, **kwargs})
 
 
 def test_cluster_credentials_ask_for_the_user_without_creating_it(

@@ -32,7 +32,8 @@ class _Opener:
 
 
 def _pool(opener: _Opener, now: list[float], **kwargs: float) -> IdentityPool:
-    return IdentityPool(opener, clock=lambda: now[0], **kwargs)  # type: ignore[arg-type]
+    limits = {"max_identities": 16, "idle_s": 600.0, **kwargs}
+    return IdentityPool(opener, clock=lambda: now[0], **limits)  # type: ignore[arg-type]
 
 
 def test_each_user_gets_their_own_warehouse_and_keeps_it() -> None:
@@ -127,7 +128,8 @@ def test_a_warehouse_being_opened_holds_up_nobody_else() -> None:
             release.wait(5)  # logging in as ana (an IAM call) takes a while
         return opener(user)
 
-    pool = IdentityPool(slow_for_ana, clock=lambda: now[0])  # type: ignore[arg-type]
+    pool = IdentityPool(slow_for_ana, max_identities=4, idle_s=60,  # type: ignore[arg-type]
+                        clock=lambda: now[0])
     got: list[str] = []
 
     def lease(user: str) -> None:
@@ -156,7 +158,7 @@ def test_a_warehouse_that_fails_to_open_leaves_no_trace() -> None:
             raise RuntimeError("IAM refused")
         return _Warehouse(user)
 
-    pool = IdentityPool(failing)  # type: ignore[arg-type]
+    pool = IdentityPool(failing, max_identities=4, idle_s=60)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="IAM refused"), pool.lease("db_ana"):
         pass
     assert pool.open_identities() == []

@@ -35,7 +35,8 @@ class _Setup:
             self.opened[user] = RecordingWarehouse(duckdb)
             return self.opened[user]  # type: ignore[return-value]
 
-        self.access = PerUserAccess(IdentityMap.parse(text), IdentityPool(open_identity))
+        self.access = PerUserAccess(IdentityMap.parse(text),
+                                    IdentityPool(open_identity, max_identities=4, idle_s=60))
 
 
 def _engine(config: EngineConfig, library: Library, duckdb: DuckDBWarehouse,
@@ -83,7 +84,8 @@ def test_a_mapping_is_kept_briefly_and_a_refusal_not() -> None:
     now = [0.0]
     looked_up: list[str] = []
     access = PerUserAccess(IdentityMap.parse("email_local:db_"),
-                           IdentityPool(lambda user: object()),  # type: ignore[arg-type,return-value]
+                           IdentityPool(lambda user: object(),  # type: ignore[arg-type,return-value]
+                                        max_identities=4, idle_s=60),
                            mapping_ttl_s=60, clock=lambda: now[0])
 
     def email(address: str | None) -> Any:

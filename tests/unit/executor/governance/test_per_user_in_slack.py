@@ -33,7 +33,7 @@ def _runner(runner_for: Callable[..., JobRunner], config: EngineConfig, library:
         return opened[user]
 
     access = PerUserAccess(IdentityMap.parse("email_local:db_@example.com"),
-                           IdentityPool(open_identity))
+                           IdentityPool(open_identity, max_identities=4, idle_s=60))
     engine = build_engine(config, warehouse=duckdb, library=library, today=lambda: TODAY,
                           artifacts=LocalArtifactStore(config.artifacts.results_dir),
                           access=access)
