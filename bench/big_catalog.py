@@ -61,7 +61,8 @@ def load_questions() -> list[Question]:
 def prompt_for(tables: Sequence[TableInfo], question: Question,
                examples: Sequence[Example]) -> str:
     return system_prompt(tables, DIALECT, TODAY, question.text, examples,
-                         earlier_sql=[question.earlier_sql] if question.earlier_sql else [])
+                         earlier_sql=[question.earlier_sql] if question.earlier_sql else []
+                         ).text
 
 
 def shown_tables(prompt: str) -> tuple[set[str], set[str]]:

@@ -7,7 +7,8 @@ never to a platform's package themselves.
   whether an earlier delivery of a job already put its answer out.
 - An `Outbox` is one job's replies: acknowledge, progress, the answer's text as the model
   writes it (a `Draft`, where the platform can show one), the answer, a failure, a retry,
-  a greeting, or a short notice (`say`: what a review job did).
+  a greeting, or a short notice (`say`: what a review job did); and what the platform
+  knows of the asker that the answer may depend on (`viewing`, `asker_email`).
   It records its own delivery in JOBS_TABLE.
 - Its failures are `DeliveryError`s: `Unavailable` (passing: the job is tried again later),
   `Unreachable` (the bot cannot write there: retrying will not help), `NoChannel` (this
@@ -150,6 +151,11 @@ class Outbox(Protocol):
     def viewing(self) -> Viewing | None:
         """What the person is viewing beside this conversation, when the job's context
         names something (None otherwise)."""
+        ...
+
+    def asker_email(self) -> str | None:
+        """The asker's email as their platform's profile gives it (a per-user warehouse
+        identity may map people by it), read when called; None where it cannot be read."""
         ...
 
     def say(self, text: str, *, mention: str | None = None) -> Delivery:

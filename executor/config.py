@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from bot.config import ConfigError, Env
+from executor.governance.identity import IdentityMap
 from executor.sample_data_dir import sample_data_dir
 from executor.sandbox.limits import Limits
 
@@ -27,6 +28,9 @@ SERVICE_TIERS = ("default", "flex", "priority", "reserved")
 # PROMPT_CACHE: "auto" puts cache points in the requests of models that support prompt
 # caching (executor/agent/caching.py); "off" sends none.
 PROMPT_CACHE_MODES = ("auto", "off")
+IDENTITY_MODES = ("service", "per_user")
+# GetClusterCredentials' DurationSeconds bounds.
+CREDENTIALS_MIN_S, CREDENTIALS_MAX_S = 900, 3600
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,43 @@ class BudgetsConfig:
 
 
 @dataclass(frozen=True)
+class IdentityConfig:
+    """Whose database identity a question runs as (docs/identity.md)."""
+
+    # "service": the worker's one database user for everyone; "per_user": the asker's own.
+    mode: str = "service"
+    identities: IdentityMap | None = None
+    # Database groups the per-user logins join for their session (GetClusterCredentials).
+    db_groups: tuple[str, ...] = ()
+    # How long IAM's temporary per-user credentials last (900 to 3600 s).
+    credentials_s: int = CREDENTIALS_MIN_S
+    # People whose warehouses (connections and catalog) stay open at once, and how long an
+    # idle one stays open.
+    max_open: int = 16
+    idle_s: float = 600.0
+    # Query connections each person's warehouse may hold at once.
+    connections: int = 2
+
+    @classmethod
+    def from_env(cls, env: Env) -> IdentityConfig:
+        mode = env.choice("IDENTITY_MODE", IDENTITY_MODES, cls.mode)
+        text = env.text("IDENTITY_MAP")
+        if mode == "per_user" and text is None:
+            raise ConfigError("IDENTITY_MODE=per_user needs IDENTITY_MAP, how a person maps "
+                              "to a database user")
+        return cls(
+            mode=mode,
+            identities=IdentityMap.parse(text) if text else None,
+            db_groups=env.items("IDENTITY_DB_GROUPS"),
+            credentials_s=env.integer("IDENTITY_CREDENTIALS_S", cls.credentials_s,
+                                      minimum=CREDENTIALS_MIN_S, maximum=CREDENTIALS_MAX_S),
+            max_open=env.integer("IDENTITY_MAX_OPEN", cls.max_open),
+            idle_s=env.number("IDENTITY_IDLE_S", cls.idle_s),
+            connections=env.integer("IDENTITY_CONNECTIONS", cls.connections, maximum=8),
+        )
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """Everything the engine and its tools are built from."""
 
@@ -226,6 +267,7 @@ class EngineConfig:
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     verified: VerifiedConfig = field(default_factory=VerifiedConfig)
     budgets: BudgetsConfig = field(default_factory=BudgetsConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     region: str | None = None
 
     @classmethod
@@ -241,6 +283,7 @@ class EngineConfig:
                                              region=region),
             budgets=BudgetsConfig.from_env(env, results_dir=artifacts.results_dir,
                                            region=region),
+            identity=IdentityConfig.from_env(env),
             region=region,
         )
 

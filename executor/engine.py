@@ -32,6 +32,11 @@ def _ignore_progress(stage: str) -> None:
     """Progress sink for callers that show none (tests, the HTTP API)."""
 
 
+def _no_email() -> str | None:
+    """For askers whose platform gives no email (the CLI, the HTTP API, tests)."""
+    return None
+
+
 @dataclass
 class Request:
     job_id: str
@@ -46,12 +51,18 @@ class Request:
     draft: Draft | None = None
     # Who asked; None where nobody is known (tests, evaluation runs).
     asker: Asker | None = None
+    # The asker's profile email, read from their platform on first call (only a
+    # per-user warehouse identity mapped by email asks for it).
+    email: Callable[[], str | None] = _no_email
     # The warehouse this request's statements run on (executor.access), set by the engine
     # for the request's session; None: the engine's own.
     warehouse: Warehouse | None = None
     # What the asker may still spend on model calls (executor.governance.budgets), set by
     # the engine; None: no spend limit applies.
     allowance: Allowance | None = None
+    # Remarks the request's session adds for the answer's footer (whose permissions the
+    # results reflect); the engine appends them to Answer.notes.
+    notes: list[str] = field(default_factory=list)
 
 
 class Engine(Protocol):

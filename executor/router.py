@@ -74,7 +74,9 @@ class RoutedEngine:
         if reply is not None:
             return self._scope_answer(reply, request.question)
         with self.access.session(request) as warehouse:
-            return self._answer(replace(request, warehouse=warehouse))
+            answer = self._answer(replace(request, warehouse=warehouse))
+        answer.notes.extend(request.notes)
+        return answer
 
     def _answer(self, request: Request) -> Answer:
         allowance = self.budgets.allowance(request.asker) if self.budgets else None
@@ -150,14 +152,19 @@ def build_engine(
     """The configured engine. `library`, `store` and `today` default to
     input/verified_queries.yaml, the configured store of entries verified from chat
     (VERIFIED_TABLE or the results folder) and the real date; tests pass their own.
-    `access` chooses each request's warehouse (by default everyone shares `warehouse`);
-    `budgets` are the spend limits (by default the configured ones)."""
+    `access` chooses each request's warehouse (by default IDENTITY_MODE's: everyone shares
+    `warehouse`, or each asker runs as their own database user); `budgets` are the spend
+    limits (by default the configured ones)."""
     provider = config.model.provider
     if provider not in PROVIDERS:
         raise ValueError(
             f"MODEL_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}"
         )
     warehouse = warehouse or open_warehouse(config.warehouse)
+    if access is None and config.identity.mode == "per_user":
+        from executor.governance.identity_warehouse import open_per_user_access
+
+        access = open_per_user_access(config)
     artifacts = artifacts or open_artifact_store(config.artifacts)
     live = open_live_library(config.verified, library=library, store=store)
     verified = VerifiedEngine(live, warehouse, artifacts, today=today)

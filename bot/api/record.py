@@ -60,6 +60,11 @@ class RecordOutbox:
     def viewing(self) -> Viewing | None:
         """An API client views nothing beside its request."""
         return None
+
+    def asker_email(self) -> str | None:
+        """The HTTP API knows its caller by id only."""
+        return None
+
     def say(self, text: str, *, mention: str | None = None) -> Delivery:
         """The notice is recorded as the job's answer, the person's id in place of MENTION."""
         self._jobs.mark_done(self._job_id,

@@ -257,6 +257,10 @@ class SlackOutbox:
         channel = (self._job.context or {}).get("channel_id")
         return self._replier.channel_about(channel) if channel else None
 
+    def asker_email(self) -> str | None:
+        """The asker's profile email, read with one users.info."""
+        return self._replier.email_of(self._job.user_id)
+
     def say(self, text: str, *, mention: str | None = None) -> Delivery:
         """One marked message in the thread, as an answer's head, so a takeover finds it."""
         self._stop_progress()

@@ -292,6 +292,16 @@ class SlackReplier:
                        topic=str((info.get("topic") or {}).get("value") or ""),
                        purpose=str((info.get("purpose") or {}).get("value") or ""))
 
+    def email_of(self, user: str) -> str | None:
+        """A person's profile email (users.info, with the users:read.email scope); None
+        where it cannot be read."""
+        try:
+            info = _call(lambda: self.client.users_info(user=user))["user"]
+        except DeliveryError as e:
+            logger.info("user=<%s> | cannot read the profile email (%s)", user, e)
+            return None
+        return str((info.get("profile") or {}).get("email") or "") or None
+
     def write_or_respond(
         self, to: ReplyTo, write: Callable[[], object] | None, messages: list[SlackMessage]
     ) -> bool:

@@ -148,6 +148,12 @@ class Connector:
         self._call("DELETE", service_url,
                    f"{_activities(conversation_id)}/{urllib.parse.quote(activity_id, safe='')}")
 
+    def member(self, service_url: str, conversation_id: str, member_id: str) -> dict[str, Any]:
+        """One member of the conversation's roster (a Teams AAD object id or channel id)."""
+        quote = urllib.parse.quote
+        return self._call("GET", service_url, f"/v3/conversations/{quote(conversation_id, safe='')}"
+                                              f"/members/{quote(member_id, safe='')}")
+
     def check(self, service_url: str) -> str:
         """The service URL's base (no trailing slash) when its host may receive the bot's
         token; else Unreachable."""

@@ -274,6 +274,18 @@ class TeamsOutbox:
         """None: Teams says nothing of what else the person is viewing."""
         return None
 
+    def asker_email(self) -> str | None:
+        """The asker's email from the conversation's roster (the member's `email`, else
+        their `userPrincipalName`); None where it cannot be read."""
+        try:
+            service_url, conversation = _address(self._job.reply_to)
+            member = self._channel.connector.member(service_url, conversation,
+                                                    self._job.user_id)
+        except DeliveryError as e:
+            logger.info("job_id=<%s> | cannot read the asker's email (%s)", self._job.job_id, e)
+            return None
+        return str(member.get("email") or member.get("userPrincipalName") or "") or None
+
     def fail(self, message: str) -> None:
         self._stop_progress()
         self._take_back_stream()

@@ -114,6 +114,7 @@ def _evaluate(
     out: TextIO,
     err: TextIO,
 ) -> int:
+    from executor.access import SharedAccess
     from executor.artifacts import LocalArtifactStore
     from executor.errors import DatabotError
     from executor.evaluation.golden import GoldenFileError, load_golden
@@ -138,9 +139,11 @@ def _evaluate(
     try:
         gold = gold_results(questions, warehouse)
         for number, (label, run_config) in enumerate(_runs(config, models), start=1):
+            # As the worker's own user whatever IDENTITY_MODE says: the answers are scored
+            # against gold results read that way.
             engine = build_engine(
                 run_config, warehouse=warehouse, artifacts=artifacts,
-                bedrock_client=bedrock_client,
+                bedrock_client=bedrock_client, access=SharedAccess(warehouse),
             )
             runs.append(run_questions(questions, engine, warehouse, gold, label=label,
                                       job_prefix=f"eval{number}"))

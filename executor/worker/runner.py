@@ -148,7 +148,7 @@ class JobRunner:
                     answer = self.engine.answer(
                         Request(job_id=job.job_id, question=job.text, history=history,
                                 progress=progress, viewing=viewing, draft=outbox.draft(),
-                                asker=Asker.of_job(job))
+                                asker=Asker.of_job(job), email=outbox.asker_email)
                     )
                 self._store_answer_file(job, answer)
                 delivery = outbox.answer(answer)

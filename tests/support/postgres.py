@@ -14,8 +14,9 @@ Fixtures:
   columns). `.psql(sql)` runs SQL as the superuser.
 - `pgbouncer` (session): PgBouncer in front of it; `.url` is a `redshift://` WAREHOUSE_URL
   for the read-only role `databot` (its password: `.password`).
-- `run_pgbouncer(postgres_server, workdir, port)`: a context manager running one more
-  PgBouncer (a test that restarts it gets its own, so the shared one stays up).
+- `run_pgbouncer(postgres_server, workdir, port, users=...)`: a context manager running one
+  more PgBouncer (a test that restarts it gets its own, so the shared one stays up; `users`
+  adds logins beside `databot`'s, user name → password).
 - `redshift_config` (per test): `WarehouseConfig` pointing at PgBouncer, password set,
   statement timeout 5 s.
 - `redshift_warehouse` (session): a connected `RedshiftWarehouse` on those settings,
@@ -32,7 +33,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -172,15 +173,22 @@ def pgbouncer(postgres_server: PostgresServer) -> Iterator[PgBouncer]:
 
 
 @contextmanager
-def run_pgbouncer(postgres_server: PostgresServer, workdir: Path, port: int) -> Iterator[PgBouncer]:
-    """PgBouncer on `port` with its files in `workdir`, stopped (SIGTERM) on leaving."""
+def run_pgbouncer(
+    postgres_server: PostgresServer, workdir: Path, port: int,
+    users: Mapping[str, str] | None = None,
+) -> Iterator[PgBouncer]:
+    """PgBouncer on `port` with its files in `workdir`, stopped (SIGTERM) on leaving;
+    `users` (name → password) may log in through it besides the reader."""
     executable = next(filter(None, map(shutil.which, PGBOUNCER_CANDIDATES)), None)
     if executable is None:
         pytest.fail(
             "pgbouncer is not installed: run `make system-deps` (apt-get install pgbouncer)"
         )
     workdir.mkdir(exist_ok=True)
-    (workdir / "userlist.txt").write_text(f'"{READER}" "{READER_PASSWORD}"\n')
+    logins = {READER: READER_PASSWORD, **(users or {})}
+    (workdir / "userlist.txt").write_text(
+        "".join(f'"{user}" "{password}"\n' for user, password in logins.items())
+    )
     (workdir / "pgbouncer.ini").write_text(
         "[databases]\n"
         f"{DATABASE} = host={postgres_server.socket_dir} port={postgres_server.port} "

@@ -4,7 +4,8 @@ A small threaded HTTP server on 127.0.0.1 that records every call (method, argum
 token, raw body) and answers the way Slack does for the methods databot uses:
 auth.test, chat.postMessage, chat.update, chat.postEphemeral, files.getUploadURLExternal,
 the upload URL it hands out, files.completeUploadExternal, conversations.replies,
-conversations.history, conversations.info (channels named with `set_channel`), the
+conversations.history, conversations.info (channels named with `set_channel`), users.info
+(people named with `set_user`, their profile email included), the
 assistant thread methods (assistant.threads.setStatus, .setSuggestedPrompts, .setTitle:
 required channel_id and thread_ts, at most 4 prompts each with a title and a message, at
 most 10 loading messages, a title), views.open, usergroups.users.list (groups named with
@@ -155,6 +156,7 @@ class SlackApiStandIn:
     messages: dict[str, Message] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
     injected: Counter[str] = field(default_factory=Counter)
     # assistant.threads.setStatus outside DMs (see refuse_channel_status).
     channel_status: bool = True
@@ -267,6 +269,7 @@ class SlackApiStandIn:
             self.messages.clear()
             self.channels.clear()
             self.usergroups.clear()
+            self.users.clear()
             self._failures.clear()
             self._stream_refusal = None
 
@@ -385,7 +388,18 @@ class SlackApiStandIn:
                                          **_json_arg(args["view"])}}
         if method == "usergroups.users.list":
             return self._usergroup_users(args)
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False,
+                                                            "error": "user_not_found"}
         return {"ok": False, "error": "unknown_method"}
+
+    def set_user(self, user: str, email: str | None = None) -> None:
+        """A person users.info describes, with their profile email when given (others are
+        `user_not_found`)."""
+        profile = {"real_name": user, **({"email": email} if email else {})}
+        with self._lock:
+            self.users[user] = {"id": user, "name": user.lower(), "profile": profile}
 
     def set_usergroup(self, usergroup: str, users: list[str]) -> None:
         """A user group usergroups.users.list lists (others are `no_such_subteam`)."""

@@ -8,6 +8,8 @@ from, on one small threaded HTTP server on 127.0.0.1.
   new id. `PUT .../activities/{id}`: replaces a kept activity. `DELETE`: removes it. Each
   needs a token the endpoint handed out (else 401); a conversation named with
   `remove_bot` answers 403 (the bot is not in it).
+- `GET /v3/conversations/{id}/members/{memberId}`: a roster member named with
+  `set_member` (else 404 MemberNotFound).
 - It enforces Teams' message size (MAX_MESSAGE_BYTES of JSON) with a 413, as Teams does.
 - Streaming as Teams does it: a POSTed `typing` activity with a `streaminfo` entity starts
   a stream (`streamSequence` 1, text required; 201 with the stream's id) or continues one
@@ -103,6 +105,7 @@ class TeamsConnectorStandIn:
         self._tokens: set[str] = set()
         self._failures: list[Failure] = []
         self._removed: set[str] = set()
+        self._members: dict[tuple[str, str], dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -113,6 +116,9 @@ class TeamsConnectorStandIn:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 stand_in._handle(self, "POST")
+
+            def do_GET(self) -> None:
+                stand_in._handle(self, "GET")
 
             def do_PUT(self) -> None:
                 stand_in._handle(self, "PUT")
@@ -152,6 +158,10 @@ class TeamsConnectorStandIn:
                   times: int = 1) -> None:
         with self._lock:
             self._failures += [Failure(method, status, retry_after) for _ in range(times)]
+
+    def set_member(self, conversation_id: str, member_id: str, **fields: Any) -> None:
+        """A member the roster describes (`email`, `userPrincipalName`, ...)."""
+        self._members[(conversation_id, member_id)] = {"id": member_id, **fields}
 
     def remove_bot(self, conversation_id: str) -> None:
         self._removed.add(conversation_id)
@@ -204,6 +214,9 @@ class TeamsConnectorStandIn:
     def _activity(self, method: str, path: str, body: Any,
                   raw: bytes) -> tuple[int, dict[str, Any]]:
         parts = path.split("/")
+        if method == "GET" and len(parts) == 7 and parts[5] == "members":
+            member = self._members.get((unquote(parts[4]), unquote(parts[6])))
+            return (200, member) if member else (404, {"error": {"code": "MemberNotFound"}})
         # /teams/v3/conversations/{id}/activities[/{activityId}]
         if len(parts) < 6 or parts[2:4] != ["v3", "conversations"] or parts[5] != "activities":
             return 404, {"error": {"code": "NotFound"}}

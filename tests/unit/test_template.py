@@ -326,6 +326,50 @@ def test_redshift_credentials_are_scoped_to_the_cluster_user_and_workgroup(
     )
 
 
+PER_USER = {
+    "RedshiftClusterIdentifier": "analytics",
+    "IdentityMode": "per_user",
+    "IdentityMap": "email_local:db_@example.com",
+    "IdentityDbGroup": "analysts",
+}
+
+
+def test_per_user_identity_credentials_are_scoped_to_the_user_prefix(
+    template: dict[str, Any], full: Stack, defaults: Stack,
+) -> None:
+    per_user = Stack(template, {**REQUIRED_PARAMETERS, **PER_USER})
+    granted = [
+        (name, as_list(statement["Resource"]))
+        for name, statement in statements(per_user)
+        if "redshift:GetClusterCredentials" in as_list(statement["Action"])
+    ]
+    prefix = "arn:aws:redshift:us-east-1:123456789012"
+    # the worker's own user, and each asker's under the prefix, on one cluster and database
+    assert granted == [
+        ("WorkerTaskRole", [f"{prefix}:dbuser:analytics/databot",
+                            f"{prefix}:dbname:analytics/dev"]),
+        ("WorkerTaskRole", [f"{prefix}:dbuser:analytics/db_*", f"{prefix}:dbname:analytics/dev",
+                            f"{prefix}:dbgroup:analytics/analysts"]),
+    ]
+    env = container_env(per_user)
+    assert (env["IDENTITY_MODE"], env["IDENTITY_MAP"], env["IDENTITY_DB_GROUPS"]) == (
+        "per_user", "email_local:db_@example.com", "analysts")
+    # without the parameter (the default), no per-user grant and one identity for everyone
+    for stack in (full, defaults):
+        assert container_env(stack)["IDENTITY_MODE"] == "service"
+        assert "IDENTITY_MAP" not in container_env(stack)
+        assert not any("/db_*" in str(s["Resource"]) for _, s in statements(stack))
+
+
+def test_per_user_identity_is_refused_without_a_cluster_or_a_map(
+    template: dict[str, Any],
+) -> None:
+    rule = template["Rules"]["PerUserIdentityNeedsAClusterAndAMap"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "IdentityMode"}, "per_user"]}
+    checked = {a["Assert"]["Fn::Not"][0]["Fn::Equals"][0]["Ref"] for a in rule["Assertions"]}
+    assert checked == {"RedshiftClusterIdentifier", "IdentityMap"}
+
+
 def test_logs_are_written_only_to_the_roles_own_log_group(stack: Stack) -> None:
     groups = set(stack.of_type("AWS::Logs::LogGroup"))
     for name, statement in statements(stack):

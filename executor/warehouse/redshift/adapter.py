@@ -22,6 +22,7 @@ from executor.warehouse.catalog_cache import CatalogCache
 from executor.warehouse.guard import is_read_only
 from executor.warehouse.params import check_params
 from executor.warehouse.redshift.connection import RedshiftConnection
+from executor.warehouse.redshift.pool import ConnectionPool
 from executor.warehouse.redshift.target import (
     Password,
     RedshiftTarget,
@@ -54,19 +55,25 @@ class RedshiftWarehouse:
         statement_timeout_s: float = 60.0,
         schema_doc: SchemaDoc | None = None,
         connect: Callable[..., Any] = redshift_connector.connect,
+        connections: int = 1,
     ) -> None:
         self.target = target
         self.schemas = target.schemas or schemas
         self.statement_timeout_s = statement_timeout_s
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None)
-        self._connection = RedshiftConnection(
-            target, password=password, statement_timeout_s=statement_timeout_s, connect=connect
+
+        def session() -> RedshiftConnection:
+            return RedshiftConnection(target, password=password,
+                                      statement_timeout_s=statement_timeout_s, connect=connect)
+
+        # Queries run on one shared session, or on a pool of `connections` sessions (one
+        # person's warehouse under IDENTITY_MODE=per_user) whose idle ones are closed.
+        self._connection: RedshiftConnection | ConnectionPool = (
+            session() if connections == 1 else ConnectionPool(session, size=connections)
         )
         # The catalog and sample values are read on a session of their own, so a refresh
         # never holds the one queries run on.
-        self._catalog_connection = RedshiftConnection(
-            target, password=password, statement_timeout_s=statement_timeout_s, connect=connect
-        )
+        self._catalog_connection = session()
         self._samples = SampleCache()
         self._catalog = CatalogCache(
             self._read_described, ttl_s=CATALOG_TTL_S, min_refresh_s=CATALOG_REFRESH_S,
@@ -126,6 +133,10 @@ class RedshiftWarehouse:
             # catalog, and it lists only what tables and views hold anyway.
             "FROM information_schema.columns c "
             f"WHERE c.table_schema IN ({', '.join(':' + n for n in names)}) "
+            # What the session's user may read: information_schema also lists tables it
+            # holds any other privilege on (INSERT only, say).
+            "AND has_column_privilege(quote_ident(c.table_schema) || '.' || "
+            "quote_ident(c.table_name), c.column_name, 'SELECT') "
             "ORDER BY c.table_schema, c.table_name, c.ordinal_position",
             names,
         )

@@ -13,38 +13,22 @@ from executor.config import EngineConfig, ModelConfig
 from executor.engine import Request
 from executor.router import build_engine
 from executor.verified import Library
-from executor.warehouse.base import FetchedRows, Warehouse
+from executor.warehouse.base import Warehouse
 from executor.warehouse.duckdb import DuckDBWarehouse
+from tests.support.recording_warehouse import RecordingWarehouse
 from tests.support.scripted_model import ScriptedModel, answer_script
 from tests.support.verified import TODAY
-
-
-class _Recording:
-    """A warehouse that forwards to another and records every statement run."""
-
-    def __init__(self, inner: Warehouse) -> None:
-        self._inner = inner
-        self.dialect = inner.dialect
-        self.statements: list[str] = []
-
-    def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None
-              ) -> FetchedRows:
-        self.statements.append(sql)
-        return self._inner.query(sql, max_rows, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 class _PerAsker:
     def __init__(self, inner: Warehouse) -> None:
         self.inner = inner
-        self.opened: list[tuple[Asker | None, _Recording]] = []
+        self.opened: list[tuple[Asker | None, RecordingWarehouse]] = []
         self.closed = 0
 
     @contextmanager
     def session(self, request: Request) -> Iterator[Warehouse]:
-        warehouse = _Recording(self.inner)
+        warehouse = RecordingWarehouse(self.inner)
         self.opened.append((request.asker, warehouse))
         try:
             yield warehouse  # type: ignore[misc]

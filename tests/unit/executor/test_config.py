@@ -157,3 +157,27 @@ def test_the_call_estimate_must_be_above_zero(value: str) -> None:
     with pytest.raises(ConfigError, match=f"BUDGET_CALL_ESTIMATE_USD must be a number above 0, "
                                           f"got '{value}'"):
         config({"BUDGET_CALL_ESTIMATE_USD": value})
+def test_the_identity_mode_is_service_unless_per_user_is_asked_for() -> None:
+    assert EngineConfig.from_env(Env({})).identity.mode == "service"
+    identity = EngineConfig.from_env(Env({
+        "IDENTITY_MODE": "per_user", "IDENTITY_MAP": "email_local:db_,U0001=db_ana",
+        "IDENTITY_DB_GROUPS": "analysts, readers", "IDENTITY_CREDENTIALS_S": "1800",
+        "IDENTITY_MAX_OPEN": "4", "IDENTITY_IDLE_S": "120", "IDENTITY_CONNECTIONS": "3",
+    })).identity
+    assert identity.mode == "per_user" and identity.identities is not None
+    assert identity.identities.explicit == {"U0001": "db_ana"}
+    assert identity.db_groups == ("analysts", "readers")
+    assert (identity.credentials_s, identity.max_open, identity.idle_s,
+            identity.connections) == (1800, 4, 120, 3)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"IDENTITY_MODE": "per_person"}, "IDENTITY_MODE must be one of service, per_user"),
+    ({"IDENTITY_MODE": "per_user"}, "IDENTITY_MODE=per_user needs IDENTITY_MAP"),
+    ({"IDENTITY_MODE": "per_user", "IDENTITY_MAP": "U1=Bad Name"}, "IDENTITY_MAP"),
+    ({"IDENTITY_CREDENTIALS_S": "7200"}, "IDENTITY_CREDENTIALS_S must be"),
+    ({"IDENTITY_CONNECTIONS": "20"}, "IDENTITY_CONNECTIONS must be"),
+])  # fmt: skip
+def test_identity_settings_are_checked_at_start_up(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        EngineConfig.from_env(Env(env))

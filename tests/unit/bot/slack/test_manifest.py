@@ -23,7 +23,10 @@ METHOD_SCOPES = {
     "assistant_threads_setTitle": "assistant:write",
     "conversations_info": "channels:read",
     "usergroups_users_list": "usergroups:read",
+    "users_info": "users:read",
 }
+# Further scopes a method needs for a field the code reads.
+FIELD_SCOPES = {"users_info": {"users:read.email"}}
 EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history",
                 "assistant_thread_started": "assistant:write",
                 "assistant_thread_context_changed": "assistant:write"}
@@ -46,6 +49,7 @@ def test_scopes_are_exactly_what_the_code_uses(manifest: dict[str, Any]) -> None
     assert {"chat_postMessage", "files_upload_v2"} <= called
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     needed = {METHOD_SCOPES[m] for m in called} | {EVENT_SCOPES[e] for e in events} | {"commands"}
+    needed |= {scope for m in called for scope in FIELD_SCOPES.get(m, ())}
     if any(re.search(rf"\.{method}\(", sources) for method in READ_METHODS):
         needed |= READ_SCOPES
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(needed)

@@ -170,3 +170,22 @@ def test_a_review_notice_killed_after_any_step_is_in_the_thread_once(
         assert notice.text.startswith("Retired by <@U0REVIEW>: `signups_count`")
         record = jobs.get(job.job_id)
         assert record is not None and record.status == DONE, clean.steps[kill_after - 1]
+
+
+def test_the_askers_email_is_read_from_their_profile_only_when_asked(
+    runner_for: Callable[[KillSwitch, ScriptedEngine], JobRunner], slack_api: SlackApiStandIn,
+    tmp_path: Path,
+) -> None:
+    # GIVEN a person whose Slack profile has an email
+    slack_api.set_user("U0001", "ana.lopez@example.com")
+    engine = ScriptedEngine(turns=0, chart_dir=tmp_path)
+    # WHEN the runner answers their question
+    runner_for(KillSwitch(), engine).run(message(slack_job(), 1))
+    # THEN the engine may read the email: one users.info, and only when it asks
+    assert slack_api.count("users.info") == 0
+    [request] = engine.requests
+    assert request.email() == "ana.lopez@example.com"
+    assert [call.args["user"] for call in slack_api.calls_to("users.info")] == ["U0001"]
+    # AND a profile that cannot be read gives no email
+    slack_api.reset()
+    assert request.email() is None

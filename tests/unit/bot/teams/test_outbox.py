@@ -204,3 +204,25 @@ def test_a_review_notice_is_posted_once_in_the_thread(
     # AND nothing is streamed and nothing viewed beside it
     outbox = channel.outbox(job, record(aws_stack, job), context)
     assert outbox.draft() is None and outbox.viewing() is None
+
+
+def test_the_askers_email_comes_from_the_conversation_roster(
+    runner: Runner, teams_connector: TeamsConnectorStandIn, tmp_path: Path,
+) -> None:
+    job = teams_job(teams_connector.url)
+    engine = ScriptedEngine(chart_dir=tmp_path)
+    runner(engine).run(message(job, 1))
+    [request] = engine.requests
+    # WHEN the roster knows the member only by their sign-in name THEN that is the email
+    teams_connector.set_member(CHANNEL_THREAD, job.user_id, userPrincipalName="ana@example.com")
+    assert request.email() == "ana@example.com"
+    teams_connector.set_member(CHANNEL_THREAD, job.user_id, email="Ana.Lopez@example.com",
+                               userPrincipalName="ana@example.com")
+    assert request.email() == "Ana.Lopez@example.com"
+    assert [call.path for call in teams_connector.connector_calls("GET")][-1] == (
+        "/teams/v3/conversations/19%3Ageneral%40thread.tacv2%3Bmessageid%3D1700000000001"
+        "/members/29%3Auser-1")
+    # AND a member the roster does not list gives none
+    other = teams_job(teams_connector.url, activity_id="1700000000009")
+    runner(engine).run(message(replace(other, user_id="29:someone-else"), 1))
+    assert engine.requests[-1].email() is None

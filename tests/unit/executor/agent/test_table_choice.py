@@ -118,7 +118,7 @@ def test_a_small_warehouse_is_shown_whole_with_the_prompts_own_budget() -> None:
     choice = choose_tables(tables, "revenue by country")
     assert choice.shown == tables
     assert (choice.named, choice.budget_bytes, choice.names) == ([], None, None)
-    prompt = system_prompt(tables, "duckdb", date(2026, 11, 30), "revenue by country")
+    prompt = system_prompt(tables, "duckdb", date(2026, 11, 30), "revenue by country").text
     described = [json.loads(line)["name"] for line in prompt.splitlines()
                  if line.startswith("{")]
     assert described == ["users", "interactions"]
@@ -131,7 +131,8 @@ def test_the_prompt_stays_within_the_large_budget_whatever_the_examples(
     # GIVEN worked examples as long as the prompt allows
     examples = [Verified("q " + "x" * 1_000, "SELECT 1 -- " + "y" * 10_000)] * 3
     for question in ("revenue by customer segment", "x", "tickets per agent team"):
-        prompt = system_prompt(catalog, "redshift", date(2026, 11, 30), question, examples)
+        prompt = system_prompt(catalog, "redshift", date(2026, 11, 30), question,
+                               examples).text
         # THEN the prompt keeps to its budget, still describes tables and names others
         assert len(prompt.encode()) <= LARGE_PROMPT_BYTES
         assert any(line.startswith('{"name"') for line in prompt.splitlines())
