@@ -499,6 +499,9 @@ class UnloadingRedshift:
     def tables(self, refresh: bool = False) -> list[TableInfo]:
         return [TableInfo(name="users", columns=[], row_count=self.rows, schema="public")]
 
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        return None  # no cost limits
+
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
         self.described.append(sql)
         return [ResultColumn("user_id", free_text=False), ResultColumn("country", free_text=True)]

@@ -16,6 +16,7 @@ from executor.commands import sql as sql_command
 from executor.config import DEFAULT_INPUT
 from executor.errors import UnsafeSQL, WarehouseError
 from executor.warehouse.base import ExportResult, FetchedRows, TableInfo
+from executor.warehouse.cost import CostLimits, PlanEstimate
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
 
@@ -49,12 +50,16 @@ class RecordingWarehouse:
         self.calls.append(("export", sql))
         return self.inner.export(sql, path, params)
 
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> PlanEstimate | None:
+        self.calls.append(("estimate", sql))
+        return self.inner.estimate(sql, params)
+
     def close(self) -> None:
         self.closed = True
 
     @property
     def executed(self) -> list[tuple[str, str]]:
-        return [call for call in self.calls if call[0] != "tables"]
+        return [call for call in self.calls if call[0] not in ("tables", "estimate")]
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +160,55 @@ def test_unsafe_sql_exits_2_with_one_line_and_runs_nothing(
     )
     assert captured.out == ""
     assert warehouse.executed == []
+
+
+@pytest.fixture
+def limited(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingWarehouse]:
+    """The sample data (6,823 users) behind MAX_SCAN_ROWS=1000."""
+    inner = DuckDBWarehouse(DEFAULT_INPUT, cost_limits=CostLimits(max_scan_rows=1000))
+    recording = RecordingWarehouse(inner)
+    monkeypatch.setattr("executor.warehouse.factory.open_warehouse",
+                        lambda settings, warm: recording)
+    yield recording
+    inner.close()
+
+
+def test_a_statement_over_the_cost_limit_exits_2_with_one_line_and_runs_nothing(
+    limited: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = databot_sql("SELECT country, COUNT(*) AS n FROM users GROUP BY country")
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.startswith("databot sql: refused: the query's plan shows an estimated ")
+    assert "(MAX_SCAN_ROWS is 1,000)" in captured.err
+    assert captured.err.count("\n") == 1
+    assert captured.out == ""
+    assert limited.executed == []
+
+
+def test_an_export_over_the_cost_limit_writes_no_file(
+    limited: RecordingWarehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out.csv"
+
+    code = databot_sql("SELECT * FROM users", "--export", str(target))
+
+    assert code == 2
+    assert "MAX_SCAN_ROWS" in capsys.readouterr().err
+    assert not target.exists()
+    assert limited.executed == []
+
+
+def test_a_statement_within_the_cost_limit_runs(
+    limited: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a table small enough: the sample data's plans read the whole users table, so a
+    # limit above it lets the same statement run
+    limited.inner.cost_limits = CostLimits(max_scan_rows=10_000)
+
+    assert databot_sql("SELECT COUNT(*) AS n FROM users") == 0
+    assert [kind for kind, _ in limited.executed] == ["query"]
 
 
 def test_a_database_error_exits_1_with_the_database_message(
@@ -385,6 +439,9 @@ class GrowingWarehouse:
 
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         return FetchedRows(columns=["n"], rows=[(1,)], elapsed_s=0.0)
+
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        return None  # no cost limits
 
 
 def test_a_table_created_later_is_seen_once_the_warehouse_re_reads_its_tables() -> None:

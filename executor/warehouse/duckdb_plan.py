@@ -1,0 +1,42 @@
+"""Read the cost guard's figures from DuckDB's `EXPLAIN (FORMAT JSON)`.
+
+DuckDB's planner estimates rows ("Estimated Cardinality") per operator but has no cost
+model, so only MAX_SCAN_ROWS applies. The scan rows are the largest estimate of any leaf
+operator (SEQ_SCAN, READ_CSV, ...): the leaves are where rows are read. A leaf with no
+estimate (a constant's DUMMY_SCAN, a reader that cannot tell) adds nothing; a plan with
+none at all has no row estimate, and the statement is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from executor.warehouse.cost import CostLimits, PlanEstimate
+
+CARDINALITY = "Estimated Cardinality"
+
+
+def plan_estimate(plan_json: str, limits: CostLimits) -> PlanEstimate:
+    """The largest leaf estimate of the JSON plan; no cost (DuckDB has none)."""
+    estimates = [_cardinality(leaf) for leaf in _leaves(json.loads(plan_json))]
+    known = [rows for rows in estimates if rows is not None]
+    return PlanEstimate(cost=None, rows=max(known) if known else None, limits=limits)
+
+
+def _leaves(nodes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for node in nodes:
+        children = node.get("children") or []
+        if children:
+            yield from _leaves(children)
+        else:
+            yield node
+
+
+def _cardinality(node: dict[str, Any]) -> int | None:
+    value = (node.get("extra_info") or {}).get(CARDINALITY)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
