@@ -61,7 +61,7 @@ class PlanEstimate:
             )
         if _exceeds(self.rows, self.limits.max_scan_rows):
             over.append(
-                f"an estimated {self.rows:,} rows read by one scan (MAX_SCAN_ROWS is"
+                f"an estimated {self.rows:,} rows from one scan (MAX_SCAN_ROWS is"
                 f" {self.limits.max_scan_rows:,})"
             )
         if not over:

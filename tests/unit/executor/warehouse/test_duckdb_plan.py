@@ -75,7 +75,7 @@ def test_a_query_over_the_big_table_is_refused_naming_estimate_and_limit(
         run_guarded(limited, "SELECT kind, COUNT(*) AS n FROM events GROUP BY kind", max_rows=10)
 
     message = str(refused.value)
-    assert f"an estimated {BIG_ROWS:,} rows read by one scan" in message
+    assert f"an estimated {BIG_ROWS:,} rows from one scan" in message
     assert "(MAX_SCAN_ROWS is 1,000,000)" in message
     assert "a LIMIT alone does not reduce the rows scanned" in message
 

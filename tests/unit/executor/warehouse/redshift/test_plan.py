@@ -98,7 +98,7 @@ def test_a_plan_above_the_limits_is_refused_with_both_reasons() -> None:
 
     assert refusal is not None and "\n" not in refusal
     assert "an estimated cost of 1,004,400,430,902 (MAX_QUERY_COST is 1,000,000,000)" in refusal
-    assert "an estimated 6,001,215 rows read by one scan (MAX_SCAN_ROWS is 1,000,000)" in refusal
+    assert "an estimated 6,001,215 rows from one scan (MAX_SCAN_ROWS is 1,000,000)" in refusal
 
 
 def test_a_plan_within_the_limits_passes() -> None:
