@@ -2,8 +2,8 @@
 uses. A saved `query_N.sql` from an answer runs as saved.
 
 Exit codes: 0 done; 1 the database refused or failed (its message on stderr); 2 the SQL
-guard refused the statement (its one-line reason on stderr, nothing executed) or the
-command line is wrong.
+guard refused the statement, or its plan is over a cost limit (the one-line reason on
+stderr, nothing executed), or the command line is wrong.
 """
 
 from __future__ import annotations

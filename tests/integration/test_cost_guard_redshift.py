@@ -53,23 +53,21 @@ def test_the_plan_gives_real_estimates(open_limited: Opener) -> None:
     assert small.cost is not None and big.cost is not None and small.cost < 1000 < big.cost
 
 
-def test_a_statement_over_the_scan_rows_limit_is_refused_and_a_smaller_one_runs(
-    open_limited: Opener,
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        (CostLimits(max_scan_rows=50_000),
+         r"an estimated 106,640 rows from one scan \(MAX_SCAN_ROWS is 50,000\)"),
+        (CostLimits(max_cost=1000.0), r"an estimated cost of [\d,]+ \(MAX_QUERY_COST is 1,000\)"),
+    ],
+    ids=["scan rows", "cost"],
+)
+def test_a_statement_over_a_limit_is_refused_and_one_under_it_runs(
+    open_limited: Opener, limits: CostLimits, reason: str
 ) -> None:
-    warehouse = open_limited(CostLimits(max_scan_rows=50_000))
+    warehouse = open_limited(limits)
 
-    with pytest.raises(TooCostly, match=r"an estimated 106,640 rows from one scan "
-                                        r"\(MAX_SCAN_ROWS is 50,000\)"):
-        run_guarded(warehouse, BIG, max_rows=10)
-    assert run_guarded(warehouse, SMALL, max_rows=100).total_rows > 0
-
-
-def test_a_statement_over_the_cost_limit_is_refused_and_a_cheaper_one_runs(
-    open_limited: Opener,
-) -> None:
-    warehouse = open_limited(CostLimits(max_cost=1000.0))
-
-    with pytest.raises(TooCostly, match=r"\(MAX_QUERY_COST is 1,000\)"):
+    with pytest.raises(TooCostly, match=reason):
         run_guarded(warehouse, BIG, max_rows=10)
     assert run_guarded(warehouse, SMALL, max_rows=100).total_rows > 0
 
