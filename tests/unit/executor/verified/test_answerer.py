@@ -12,15 +12,12 @@ import pytest
 
 from bot.answer import PREVIEW_ROWS
 from executor.artifacts import LocalArtifactStore
-from executor.config import DEFAULT_INPUT
 from executor.engine import Request
-from executor.errors import NeedsModel, TooCostly
+from executor.errors import NeedsModel
 from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import Library, parse_library
 from executor.verified.live import LiveLibrary
-from executor.warehouse.cost import CostLimits
 from executor.warehouse.duckdb import DuckDBWarehouse
-from executor.worker.failures import classify, user_message
 from tests.support.verified import TODAY
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -274,24 +271,3 @@ def test_funnel_stages_are_nested_so_rates_have_the_right_denominator(
     # THEN the buyer who never viewed is not a converted viewer: 1 of 2 viewers bought
     assert answer.table is not None
     assert answer.table.rows == [[2, 1, 1, 50.0, 100.0, 50.0]]
-
-
-def test_a_verified_query_over_the_cost_limit_is_told_in_the_thread(
-    verified_library: Library, tmp_path: Path
-) -> None:
-    # GIVEN MAX_SCAN_ROWS below the users table (5,000 rows)
-    limited = DuckDBWarehouse(DEFAULT_INPUT, cost_limits=CostLimits(max_scan_rows=1000))
-    engine = VerifiedEngine(LiveLibrary(verified_library), limited,
-                            LocalArtifactStore(tmp_path / "results"), today=lambda: TODAY)
-    try:
-        # WHEN a question the library covers is asked
-        with pytest.raises(TooCostly) as refused:
-            engine.answer(Request(job_id="job-1", question="How many users are on each plan?"))
-    finally:
-        limited.close()
-    # THEN the thread reads the reason itself (a permanent error the person can act on),
-    # and no result file was written
-    reply = user_message(refused.value, classify(refused.value), "job-1")
-    assert reply == str(refused.value)
-    assert "an estimated 5,000 rows from one scan (MAX_SCAN_ROWS is 1,000)" in reply
-    assert not (tmp_path / "results" / "job-1").exists()
