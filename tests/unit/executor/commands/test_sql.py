@@ -187,19 +187,6 @@ def test_a_statement_over_the_cost_limit_exits_2_with_one_line_and_runs_nothing(
     assert limited.executed == []
 
 
-def test_an_export_over_the_cost_limit_writes_no_file(
-    limited: RecordingWarehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    target = tmp_path / "out.csv"
-
-    code = databot_sql("SELECT * FROM users", "--export", str(target))
-
-    assert code == 2
-    assert "MAX_SCAN_ROWS" in capsys.readouterr().err
-    assert not target.exists()
-    assert limited.executed == []
-
-
 def test_a_statement_within_the_cost_limit_runs(
     limited: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -298,15 +285,25 @@ def test_export_writes_parquet_by_extension(warehouse: RecordingWarehouse, tmp_p
     assert table.column_names == list(USERS[0])
 
 
-def test_an_unsafe_export_writes_no_file(
-    warehouse: RecordingWarehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("opened", "sql", "reason"),
+    [
+        ("warehouse", "SELECT * FROM read_csv('/etc/passwd')", "table function READ_CSV"),
+        ("limited", "SELECT * FROM users", "(MAX_SCAN_ROWS is 1,000)"),
+    ],
+    ids=["unsafe", "over the cost limit"],
+)
+def test_a_refused_export_writes_no_file(
+    opened: str, sql: str, reason: str, request: pytest.FixtureRequest, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    warehouse: RecordingWarehouse = request.getfixturevalue(opened)
     target = tmp_path / "out.csv"
 
-    code = databot_sql("SELECT * FROM read_csv('/etc/passwd')", "--export", str(target))
+    code = databot_sql(sql, "--export", str(target))
 
     assert code == 2
-    assert "table function READ_CSV" in capsys.readouterr().err
+    assert reason in capsys.readouterr().err
     assert not target.exists()
     assert warehouse.executed == []
 
