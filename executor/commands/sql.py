@@ -51,6 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from executor.commands.ask import logs_on_stderr
+
+    # stdout holds the rows; a refusal or an error is one line on stderr, not among logs.
+    with logs_on_stderr(verbose=False):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from bot.config import Env
     from executor.config import EngineConfig
     from executor.errors import UnsafeSQL, WarehouseError

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -19,6 +20,7 @@ from executor.warehouse.base import ExportResult, FetchedRows, TableInfo
 from executor.warehouse.cost import CostLimits, PlanEstimate
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
+from tests.support.cli import run_databot
 
 
 def csv_rows(name: str) -> list[dict[str, str]]:
@@ -456,3 +458,22 @@ def test_a_table_created_later_is_seen_once_the_warehouse_re_reads_its_tables() 
     with pytest.raises(UnsafeSQL, match="table nowhere is not allowed"):
         run_guarded(warehouse, "SELECT * FROM nowhere", max_rows=5)  # type: ignore[arg-type]
     assert warehouse.reads == 3
+
+
+def test_a_person_reads_one_line_and_no_logs(tmp_path: Path) -> None:
+    # GIVEN databot run as a person runs it, on a DuckDB file whose table is over the limit
+    database = tmp_path / "events.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE TABLE events AS SELECT range AS id FROM range(5000)")
+    env = {"WAREHOUSE_URL": f"duckdb://{database}", "MAX_SCAN_ROWS": "1000",
+           "MAX_QUERY_COST": "10"}
+    # WHEN a statement over it is given
+    done = run_databot("sql", "SELECT COUNT(DISTINCT id) AS n FROM events", env=env)
+    # THEN one line says why (no log lines around it), nothing is printed, the exit code is 2
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("HEAVY:")]
+    assert lines == [
+        "databot sql: refused: the query's plan shows an estimated 5,000 rows from one scan"
+        " (MAX_SCAN_ROWS is 1,000), so it was not run: narrow the time range, filter on fewer"
+        " rows, or aggregate in the query (a LIMIT alone does not reduce the rows scanned)"
+    ]
+    assert (done.stdout, done.returncode) == ("", 2)
