@@ -12,6 +12,7 @@ from bot.config import ConfigError, Env
 from executor.governance.identity import IdentityMap
 from executor.sample_data_dir import sample_data_dir
 from executor.sandbox.limits import Limits
+from executor.warehouse.cost import CostLimits
 
 DEFAULT_INPUT = sample_data_dir()
 DEFAULT_EVAL_QUESTIONS = DEFAULT_INPUT / "eval" / "questions.yaml"
@@ -45,6 +46,8 @@ class WarehouseConfig:
     # Table and column descriptions; None: the DuckDB folder's own schema.yaml if it has
     # one, else input/schema.yaml.
     schema_doc_path: Path | None = None
+    # The cost guard's limits on a statement's plan; unset: none, and no EXPLAIN is asked.
+    cost_limits: CostLimits = field(default_factory=CostLimits)
     region: str | None = None
 
     @classmethod
@@ -58,6 +61,14 @@ class WarehouseConfig:
             statement_timeout_s=env.integer("STATEMENT_TIMEOUT_S", cls.statement_timeout_s),
             duckdb_memory_limit=env.text("DUCKDB_MEMORY_LIMIT", cls.duckdb_memory_limit),
             schema_doc_path=Path(schema_doc) if schema_doc else None,
+            cost_limits=CostLimits(
+                max_cost=(
+                    env.number("MAX_QUERY_COST", 0.0, minimum=0)
+                    if env.text("MAX_QUERY_COST") is not None
+                    else None
+                ),
+                max_scan_rows=env.integer("MAX_SCAN_ROWS", None, minimum=0),
+            ),
             region=region,
         )
 

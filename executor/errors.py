@@ -25,6 +25,11 @@ class UnsafeSQL(UserFacingError):
     """The SQL guard refused a statement; the message is the one-line reason."""
 
 
+class TooCostly(UnsafeSQL):
+    """The warehouse's plan for a statement exceeds a cost limit (MAX_QUERY_COST,
+    MAX_SCAN_ROWS); nothing ran. The message names the estimate, the limit and what to try."""
+
+
 class WarehouseError(UserFacingError):
     """The database rejected a query (unknown column, timeout, ...)."""
 

@@ -2,8 +2,8 @@
 uses. A saved `query_N.sql` from an answer runs as saved.
 
 Exit codes: 0 done; 1 the database refused or failed (its message on stderr); 2 the SQL
-guard refused the statement (its one-line reason on stderr, nothing executed) or the
-command line is wrong.
+guard refused the statement, or its plan is over a cost limit (the one-line reason on
+stderr, nothing executed), or the command line is wrong.
 """
 
 from __future__ import annotations
@@ -51,6 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from executor.commands.ask import logs_on_stderr
+
+    # stdout holds the rows; a refusal or an error is one line on stderr, not among logs.
+    with logs_on_stderr(verbose=False):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from bot.config import Env
     from executor.config import EngineConfig
     from executor.errors import UnsafeSQL, WarehouseError

@@ -73,6 +73,7 @@ def _identity_warehouses(
             schemas=warehouse.schemas,
             statement_timeout_s=warehouse.statement_timeout_s,
             schema_doc=doc,
+            cost_limits=warehouse.cost_limits,
             connections=config.identity.connections,
             **driver,
         )

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from executor.warehouse.cost import PlanEstimate
+
 
 @dataclass(frozen=True)
 class Column:
@@ -102,6 +104,12 @@ class Warehouse(Protocol):
 
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
         """The columns `sql` returns, in order, read without fetching any row."""
+        ...
+
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> PlanEstimate | None:
+        """The planner's estimate for `sql` (its EXPLAIN, nothing run), held to the cost
+        limits the warehouse was opened with; None, without asking, when no limit applies
+        to this warehouse (executor.warehouse.cost)."""
         ...
 
     def close(self) -> None: ...

@@ -45,7 +45,9 @@ from executor.warehouse.catalog import (
     quote_identifier,
 )
 from executor.warehouse.catalog_cache import CatalogCache
+from executor.warehouse.cost import NO_LIMITS, CostLimits, PlanEstimate
 from executor.warehouse.csv_cells import neutralising_select
+from executor.warehouse.duckdb_plan import plan_estimate
 from executor.warehouse.params import check_params, rewrite_placeholders
 from executor.warehouse.result_writers import CSV, PARQUET, export_suffix, statement_body
 from executor.warehouse.schema_doc import SchemaDoc, resolve_schema_doc
@@ -73,12 +75,15 @@ class DuckDBWarehouse:
         statement_timeout_s: float = 60.0,
         memory_limit: str | None = None,
         preload: bool = True,
+        cost_limits: CostLimits = NO_LIMITS,
     ) -> None:
         """Open `path`: a folder of CSV files (loaded now when `preload`, else each on first
         use), or a DuckDB database file (read-only)."""
         self.path = path
         self.statement_timeout_s = statement_timeout_s
         self.memory_limit = memory_limit
+        # DuckDB estimates rows but has no cost model: MAX_QUERY_COST cannot apply.
+        self.cost_limits = cost_limits.without_cost()
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None, path)
         # Read once: the data does not change while the warehouse is open.
         self._catalog = CatalogCache(lambda: self._doc.describe(self._read_catalog()))
@@ -181,6 +186,15 @@ class DuckDBWarehouse:
             columns = [d[0] for d in cur.description or []]
             rows = cur.fetchmany(max_rows)
         return FetchedRows(columns, rows, time.perf_counter() - started)
+
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> PlanEstimate | None:
+        """EXPLAIN's largest scan estimate (DuckDB has no cost)."""
+        if not self.cost_limits.any:
+            return None
+        with self._cursor() as cur:
+            explained = self._execute(cur, f"EXPLAIN (FORMAT JSON) {statement_body(sql)}", params)
+            (_, plan), *_ = explained.fetchall()
+        return plan_estimate(plan, self.cost_limits)
 
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
         """Stream the whole result to CSV or Parquet with DuckDB's COPY (by file extension)."""

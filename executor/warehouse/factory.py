@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bot.observability import service_logger
 from executor.config import DEFAULT_INPUT, WarehouseConfig
 from executor.warehouse.base import Warehouse
 from executor.warehouse.schema_doc import resolve_schema_doc
+
+logger = service_logger()
 
 DUCKDB_PREFIX = "duckdb://"
 REDSHIFT_PREFIX = "redshift://"
@@ -28,6 +31,11 @@ def open_warehouse(
 
         # duckdb:///abs/folder, duckdb://relative/folder, or duckdb:// for input/.
         path = Path(url.removeprefix(DUCKDB_PREFIX) or DEFAULT_INPUT)
+        if config.cost_limits.max_cost is not None:
+            logger.info(
+                "MAX_QUERY_COST is not applied on DuckDB: its planner estimates rows, not"
+                " cost; MAX_SCAN_ROWS is"
+            )
         # In a memory-capped child process: no statement can exhaust the worker.
         warehouse = IsolatedDuckDBWarehouse(
             path,
@@ -35,6 +43,7 @@ def open_warehouse(
             statement_timeout_s=config.statement_timeout_s,
             memory_limit=config.duckdb_memory_limit,
             preload=warm,
+            cost_limits=config.cost_limits,
         )
         if warm:
             warehouse.tables()

@@ -6,6 +6,10 @@ caches them; it is asked to re-read them when a query names a table not seen bef
 the preview runs with the caller's row cap (a named limit, executor.row_limits) plus one
 row, and the total row count is asked for only when that extra row shows the preview was
 cut off. This is the one place that counts the rows past a cap: adapters only fetch.
+
+A statement about to run is also held to the cost limits (`admit`): the warehouse's plan
+for it is read and judged here (executor.warehouse.cost), once per statement, and a plan
+over a limit is refused with `TooCostly` before anything runs.
 """
 
 from __future__ import annotations
@@ -14,8 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.observability import service_logger
+from executor.errors import TooCostly
 from executor.warehouse.base import ExportResult, QueryResult, Warehouse
 from executor.warehouse.guard import CheckedSQL, UnknownTable, allowed_tables, check_sql
+
+logger = service_logger()
 
 
 def guard(warehouse: Warehouse, sql: str) -> CheckedSQL:
@@ -28,11 +36,34 @@ def guard(warehouse: Warehouse, sql: str) -> CheckedSQL:
         return check_sql(sql, warehouse.dialect, allowed=allowed)
 
 
+def admit(
+    warehouse: Warehouse, sql: str, params: dict[str, Any] | None = None
+) -> CheckedSQL:
+    """Guard `sql`, then hold its plan to the warehouse's cost limits: the statement as it
+    may run, or UnsafeSQL (TooCostly for a plan over a limit) with the one-line reason."""
+    checked = guard(warehouse, sql)
+    estimate = warehouse.estimate(checked.sql, params)
+    if estimate is None:
+        return checked
+    job_id = logger.thread_safe_get_current_keys().get("correlation_id")
+    logger.info(
+        "job_id=<%s>, cost=<%s>, scan_rows=<%s> | plan estimate", job_id, estimate.cost,
+        estimate.rows,
+    )
+    if estimate.cost is None and estimate.rows is None:
+        logger.debug("job_id=<%s> | the plan holds no estimate; the statement runs", job_id)
+    refusal = estimate.refusal()
+    if refusal is not None:
+        logger.info("job_id=<%s> | refused by the cost guard: %s", job_id, refusal)
+        raise TooCostly(refusal)
+    return checked
+
+
 def run_guarded(
     warehouse: Warehouse, sql: str, *, max_rows: int, params: dict[str, Any] | None = None
 ) -> QueryResult:
-    """Guard, then fetch at most `max_rows` rows and the total row count."""
-    checked = guard(warehouse, sql)
+    """Admit, then fetch at most `max_rows` rows and the total row count."""
+    checked = admit(warehouse, sql, params)
     started = time.perf_counter()
     # One row past the cap tells a cut-off preview from one that holds exactly max_rows.
     preview = warehouse.query(checked.capped(max_rows + 1), max_rows + 1, params)
@@ -53,6 +84,6 @@ def run_guarded(
 def export_guarded(
     warehouse: Warehouse, sql: str, path: Path, *, params: dict[str, Any] | None = None
 ) -> ExportResult:
-    """Guard, then stream the whole result to a CSV or Parquet file (by extension)."""
-    checked = guard(warehouse, sql)
+    """Admit, then stream the whole result to a CSV or Parquet file (by extension)."""
+    checked = admit(warehouse, sql, params)
     return warehouse.export(checked.sql, path, params)

@@ -38,6 +38,7 @@ from typing import Any
 from bot.observability import service_logger
 from executor.errors import WarehouseError
 from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
+from executor.warehouse.cost import NO_LIMITS, CostLimits, PlanEstimate
 from executor.warehouse.schema_doc import SchemaDoc
 
 logger = service_logger()
@@ -81,6 +82,7 @@ class IsolatedDuckDBWarehouse:
         statement_timeout_s: float = 60.0,
         memory_limit: str = "128MB",
         preload: bool = True,
+        cost_limits: CostLimits = NO_LIMITS,
     ) -> None:
         self._options: dict[str, Any] = {
             "path": path,
@@ -88,7 +90,10 @@ class IsolatedDuckDBWarehouse:
             "statement_timeout_s": statement_timeout_s,
             "memory_limit": memory_limit,
             "preload": preload,
+            "cost_limits": cost_limits,
         }
+        # Known here too, so that a warehouse with no limit asks its child nothing.
+        self.cost_limits = cost_limits.without_cost()
         self.cap_bytes = size_bytes(memory_limit) + HEADROOM_BYTES
         # query() may run a count after its fetch: two statements.
         self._wait_s = 2 * statement_timeout_s + STUCK_AFTER_S
@@ -133,6 +138,12 @@ class IsolatedDuckDBWarehouse:
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
         columns: list[ResultColumn] = self._call("result_columns", sql, params)
         return columns
+
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> PlanEstimate | None:
+        if not self.cost_limits.any:
+            return None
+        estimate: PlanEstimate | None = self._call("estimate", sql, params)
+        return estimate
 
     def close(self) -> None:
         with self._lock:

@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
+from bot.config import Env
+from executor.config import EngineConfig
+from executor.warehouse.cost import CostLimits
 from tests.support.paths import REPO
 
 NO_VALUE = object()
@@ -53,6 +56,8 @@ EVERYTHING_ON = {
     "UserMonthlyBudgetUsd": "25.5",
     "ChannelDailyBudgetUsd": "10",
     "ChannelMonthlyBudgetUsd": "200",
+    "MaxQueryCost": "2.5e9",
+    "MaxScanRows": "500000000",
 }
 KMS_KEY = EVERYTHING_ON["KmsKeyArn"]
 
@@ -689,6 +694,32 @@ def test_teams_comes_with_an_app_id_and_only_the_worker_reads_its_secret(
 
 
 # --- worker service -----------------------------------------------------------------------------
+
+
+def test_cost_limits_reach_the_worker_only_when_given(full: Stack, defaults: Stack) -> None:
+    # GIVEN no limits (the parameters' empty defaults): the worker reads none, asks no plan
+    assert {"MAX_QUERY_COST", "MAX_SCAN_ROWS"}.isdisjoint(container_env(defaults))
+    # GIVEN limits: the worker reads them as the settings' parser accepts them
+    env = container_env(full)
+    assert (env["MAX_QUERY_COST"], env["MAX_SCAN_ROWS"]) == ("2.5e9", "500000000")
+    assert EngineConfig.from_env(Env(env)).warehouse.cost_limits == CostLimits(
+        max_cost=2.5e9, max_scan_rows=500_000_000
+    )
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "allowed"),
+    [("MaxQueryCost", "1000000000", True), ("MaxQueryCost", "2.5e9", True),
+     ("MaxQueryCost", "-1", False), ("MaxQueryCost", "lots", False),
+     ("MaxScanRows", "50000000", True), ("MaxScanRows", "5e7", False),
+     ("MaxScanRows", "-5", False)],
+)
+def test_cost_limit_parameters_refuse_what_the_worker_would(
+    template: dict[str, Any], parameter: str, value: str, allowed: bool
+) -> None:
+    pattern = template["Parameters"][parameter]["AllowedPattern"]
+    assert (re.fullmatch(pattern, value) is not None) == allowed
+    assert re.fullmatch(pattern, "")  # empty: no limit
 
 
 def test_stop_timeout_covers_the_worker_grace_period(stack: Stack) -> None:

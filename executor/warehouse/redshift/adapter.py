@@ -19,9 +19,11 @@ from executor.config import WarehouseConfig
 from executor.warehouse.base import ExportResult, FetchedRows, ResultColumn, TableInfo
 from executor.warehouse.catalog import SampleCache, TableKey, TableStats, describe_tables
 from executor.warehouse.catalog_cache import CatalogCache
+from executor.warehouse.cost import NO_LIMITS, CostLimits, PlanEstimate
 from executor.warehouse.guard import is_read_only
 from executor.warehouse.params import check_params
 from executor.warehouse.redshift.connection import RedshiftConnection
+from executor.warehouse.redshift.plan import plan_estimate
 from executor.warehouse.redshift.pool import ConnectionPool
 from executor.warehouse.redshift.target import (
     Password,
@@ -54,12 +56,14 @@ class RedshiftWarehouse:
         schemas: tuple[str, ...] = ("public",),
         statement_timeout_s: float = 60.0,
         schema_doc: SchemaDoc | None = None,
+        cost_limits: CostLimits = NO_LIMITS,
         connect: Callable[..., Any] = redshift_connector.connect,
         connections: int = 1,
     ) -> None:
         self.target = target
         self.schemas = target.schemas or schemas
         self.statement_timeout_s = statement_timeout_s
+        self.cost_limits = cost_limits
         self._doc = schema_doc if schema_doc is not None else resolve_schema_doc(None)
 
         def session() -> RedshiftConnection:
@@ -97,6 +101,7 @@ class RedshiftWarehouse:
             schemas=config.schemas,
             statement_timeout_s=config.statement_timeout_s,
             schema_doc=resolve_schema_doc(config.schema_doc_path),
+            cost_limits=config.cost_limits,
         )
 
     # -- the Warehouse interface ------------------------------------------------------------
@@ -174,6 +179,20 @@ class RedshiftWarehouse:
             work, retry=is_read_only(body, self.dialect)
         )
         return columns
+
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> PlanEstimate | None:
+        """EXPLAIN's top cost and largest scan, parameters bound as `query` binds them."""
+        if not self.cost_limits.any:
+            return None
+        check_params(sql, params)
+        body = statement_body(sql)
+
+        def work(cursor: Any) -> PlanEstimate:
+            cursor.execute(f"EXPLAIN {body}", params or None)
+            return plan_estimate((str(row[0]) for row in cursor.fetchall()), self.cost_limits)
+
+        estimate: PlanEstimate = self._connection.run(work, retry=is_read_only(body, self.dialect))
+        return estimate
 
     def export(self, sql: str, path: Path, params: dict[str, Any] | None = None) -> ExportResult:
         """Stream the whole result to CSV or Parquet through a server-side cursor, in chunks."""

@@ -6,6 +6,7 @@ import pytest
 
 from bot.config import ConfigError, Env
 from executor.config import DEFAULT_INPUT, EngineConfig
+from executor.warehouse.cost import CostLimits
 
 
 def config(env: dict[str, str]) -> EngineConfig:
@@ -42,6 +43,13 @@ def test_environment_overrides() -> None:
     )
 
 
+def test_the_cost_limits_are_unset_unless_given() -> None:
+    assert config({}).warehouse.cost_limits == CostLimits()
+    assert not config({"MAX_QUERY_COST": "", "MAX_SCAN_ROWS": ""}).warehouse.cost_limits.any
+    limits = config({"MAX_QUERY_COST": "2.5e9", "MAX_SCAN_ROWS": "50000000"}).warehouse.cost_limits
+    assert limits == CostLimits(max_cost=2.5e9, max_scan_rows=50_000_000)
+
+
 def test_the_region_is_read_once_and_given_to_every_component() -> None:
     settings = config({"AWS_DEFAULT_REGION": "eu-west-1"})
     assert settings.region == "eu-west-1"
@@ -74,6 +82,10 @@ def test_bedrock_is_chosen_when_credentials_are_visible() -> None:
          "SANDBOX_CPU_SECONDS must be a whole number >= 1, got 'lots'"),
         ("SANDBOX_WALL_SECONDS", "0", "SANDBOX_WALL_SECONDS must be a number above 0, got '0'"),
         ("SANDBOX_UID", "-1", "SANDBOX_UID must be a whole number >= 0, got '-1'"),
+        ("MAX_QUERY_COST", "cheap", "MAX_QUERY_COST must be a number >= 0, got 'cheap'"),
+        ("MAX_QUERY_COST", "-1", "MAX_QUERY_COST must be a number >= 0, got '-1'"),
+        ("MAX_SCAN_ROWS", "1e6", "MAX_SCAN_ROWS must be a whole number >= 0, got '1e6'"),
+        ("MAX_SCAN_ROWS", "-5", "MAX_SCAN_ROWS must be a whole number >= 0, got '-5'"),
     ],
 )
 def test_bad_numbers_are_refused_by_name(name: str, value: str, message: str) -> None:

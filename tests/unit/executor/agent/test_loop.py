@@ -31,6 +31,8 @@ from executor.config import (
 from executor.engine import Request, Turn
 from executor.tools.registry import TOOLS
 from executor.warehouse.base import Warehouse
+from executor.warehouse.cost import CostLimits
+from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.factory import open_warehouse
 from tests.support.scripted_model import (
     ScriptedModel,
@@ -214,6 +216,27 @@ def test_a_guard_rejection_leads_to_a_safe_query(bedrock_stub: StubbedBedrock,
     assert refusal["content"][0]["text"].startswith("refused by the SQL guard")
     assert count_users(warehouse) == before
     assert all(sql.startswith("SELECT") for sql in answer.sql)
+
+
+def test_a_query_over_the_cost_limit_is_fed_back_and_narrowed(
+        bedrock_stub: StubbedBedrock, artifacts: ArtifactStore) -> None:
+    # GIVEN MAX_SCAN_ROWS below the interactions table (106,640 rows)
+    limited = DuckDBWarehouse(DEFAULT_INPUT, cost_limits=CostLimits(max_scan_rows=50_000))
+    whole = "SELECT event_type, COUNT(*) AS n FROM interactions GROUP BY event_type"
+    narrowed = ("SELECT event_type, COUNT(*) AS n FROM interactions "
+                "WHERE occurred_at >= DATE '2026-10-01' GROUP BY event_type")
+    bedrock_stub.play(run_sql(whole), *answer_script(narrowed, "Events since October."))
+    try:
+        answer, _ = ask(agent_for(bedrock_stub, limited, artifacts), "Events by type?")
+    finally:
+        limited.close()
+    # THEN the model reads why, as a tool error it can act on, and its narrower query runs
+    (refusal,) = tool_results(bedrock_stub.requests[1])
+    assert refusal["status"] == "error"
+    text = refusal["content"][0]["text"]
+    assert "an estimated 106,640 rows from one scan (MAX_SCAN_ROWS is 50,000)" in text
+    assert "narrow the time range" in text
+    assert answer.sql == [narrowed]
 
 
 def test_throttling_backs_off_then_the_fallback_model_answers(

@@ -34,10 +34,11 @@ from executor.artifacts.export import export_to_store
 from executor.artifacts.s3 import S3ArtifactStore, s3_client
 from executor.artifacts.unload import unload_statement
 from executor.config import DEFAULT_INPUT, EngineConfig
-from executor.errors import UnsafeSQL
+from executor.errors import TooCostly, UnsafeSQL
 from executor.tools.base import SavedQuery, ToolContext, ToolError
 from executor.tools.export_results import export_results
 from executor.warehouse.base import ResultColumn, TableInfo
+from executor.warehouse.cost import CostLimits, PlanEstimate
 from executor.warehouse.csv_cells import neutralise_cell, neutralising_select
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import run_guarded
@@ -495,9 +496,13 @@ class UnloadingRedshift:
         self.rows = rows
         self.statements: list[str] = []
         self.described: list[str] = []
+        self.plan: PlanEstimate | None = None
 
     def tables(self, refresh: bool = False) -> list[TableInfo]:
         return [TableInfo(name="users", columns=[], row_count=self.rows, schema="public")]
+
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> PlanEstimate | None:
+        return self.plan  # None: no cost limits
 
     def result_columns(self, sql: str, params: dict[str, Any] | None = None) -> list[ResultColumn]:
         self.described.append(sql)
@@ -573,6 +578,19 @@ def test_unload_is_refused_by_the_guard_like_any_export(s3: Any) -> None:
 
     with pytest.raises(UnsafeSQL):
         unload(warehouse, store, "SELECT * FROM stl_query", "q.csv")
+
+    assert warehouse.statements == []
+
+
+def test_unload_is_refused_by_the_cost_guard_before_it_runs(s3: Any) -> None:
+    # GIVEN Redshift whose plan for the export scans more rows than MAX_SCAN_ROWS allows
+    warehouse = UnloadingRedshift(s3, rows=1)
+    warehouse.plan = PlanEstimate(cost=None, rows=2_000_000,
+                                  limits=CostLimits(max_scan_rows=1_000_000))
+    store = s3_store(s3, unload_role_arn=UNLOAD_ROLE)
+
+    with pytest.raises(TooCostly, match="MAX_SCAN_ROWS is 1,000,000"):
+        unload(warehouse, store, "SELECT * FROM users", "q.parquet")
 
     assert warehouse.statements == []
 

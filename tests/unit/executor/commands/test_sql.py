@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -16,8 +17,10 @@ from executor.commands import sql as sql_command
 from executor.config import DEFAULT_INPUT
 from executor.errors import UnsafeSQL, WarehouseError
 from executor.warehouse.base import ExportResult, FetchedRows, TableInfo
+from executor.warehouse.cost import CostLimits, PlanEstimate
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
+from tests.support.cli import run_databot
 
 
 def csv_rows(name: str) -> list[dict[str, str]]:
@@ -49,12 +52,16 @@ class RecordingWarehouse:
         self.calls.append(("export", sql))
         return self.inner.export(sql, path, params)
 
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> PlanEstimate | None:
+        self.calls.append(("estimate", sql))
+        return self.inner.estimate(sql, params)
+
     def close(self) -> None:
         self.closed = True
 
     @property
     def executed(self) -> list[tuple[str, str]]:
-        return [call for call in self.calls if call[0] != "tables"]
+        return [call for call in self.calls if call[0] not in ("tables", "estimate")]
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +164,41 @@ def test_unsafe_sql_exits_2_with_one_line_and_runs_nothing(
     assert warehouse.executed == []
 
 
+@pytest.fixture
+def limited(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingWarehouse]:
+    """The sample data (5,000 users) behind MAX_SCAN_ROWS=1000."""
+    inner = DuckDBWarehouse(DEFAULT_INPUT, cost_limits=CostLimits(max_scan_rows=1000))
+    recording = RecordingWarehouse(inner)
+    monkeypatch.setattr("executor.warehouse.factory.open_warehouse",
+                        lambda settings, warm: recording)
+    yield recording
+    inner.close()
+
+
+def test_a_statement_over_the_cost_limit_exits_2_with_one_line_and_runs_nothing(
+    limited: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = databot_sql("SELECT country, COUNT(*) AS n FROM users GROUP BY country")
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.startswith("databot sql: refused: the query's plan shows an estimated ")
+    assert "(MAX_SCAN_ROWS is 1,000)" in captured.err
+    assert captured.err.count("\n") == 1
+    assert captured.out == ""
+    assert limited.executed == []
+
+
+def test_a_statement_within_the_cost_limit_runs(
+    limited: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a limit above the users table: the statement refused under 1,000 runs
+    limited.inner.cost_limits = CostLimits(max_scan_rows=10_000)
+
+    assert databot_sql("SELECT country, COUNT(*) AS n FROM users GROUP BY country") == 0
+    assert [kind for kind, _ in limited.executed] == ["query"]
+
+
 def test_a_database_error_exits_1_with_the_database_message(
     warehouse: RecordingWarehouse, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -245,15 +287,25 @@ def test_export_writes_parquet_by_extension(warehouse: RecordingWarehouse, tmp_p
     assert table.column_names == list(USERS[0])
 
 
-def test_an_unsafe_export_writes_no_file(
-    warehouse: RecordingWarehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("opened", "sql", "reason"),
+    [
+        ("warehouse", "SELECT * FROM read_csv('/etc/passwd')", "table function READ_CSV"),
+        ("limited", "SELECT * FROM users", "(MAX_SCAN_ROWS is 1,000)"),
+    ],
+    ids=["unsafe", "over the cost limit"],
+)
+def test_a_refused_export_writes_no_file(
+    opened: str, sql: str, reason: str, request: pytest.FixtureRequest, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    warehouse: RecordingWarehouse = request.getfixturevalue(opened)
     target = tmp_path / "out.csv"
 
-    code = databot_sql("SELECT * FROM read_csv('/etc/passwd')", "--export", str(target))
+    code = databot_sql(sql, "--export", str(target))
 
     assert code == 2
-    assert "table function READ_CSV" in capsys.readouterr().err
+    assert reason in capsys.readouterr().err
     assert not target.exists()
     assert warehouse.executed == []
 
@@ -386,6 +438,9 @@ class GrowingWarehouse:
     def query(self, sql: str, max_rows: int, params: dict[str, Any] | None = None) -> FetchedRows:
         return FetchedRows(columns=["n"], rows=[(1,)], elapsed_s=0.0)
 
+    def estimate(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        return None  # no cost limits
+
 
 def test_a_table_created_later_is_seen_once_the_warehouse_re_reads_its_tables() -> None:
     warehouse = GrowingWarehouse()
@@ -403,3 +458,22 @@ def test_a_table_created_later_is_seen_once_the_warehouse_re_reads_its_tables() 
     with pytest.raises(UnsafeSQL, match="table nowhere is not allowed"):
         run_guarded(warehouse, "SELECT * FROM nowhere", max_rows=5)  # type: ignore[arg-type]
     assert warehouse.reads == 3
+
+
+def test_a_person_reads_one_line_and_no_logs(tmp_path: Path) -> None:
+    # GIVEN databot run as a person runs it, on a DuckDB file whose table is over the limit
+    database = tmp_path / "events.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE TABLE events AS SELECT range AS id FROM range(5000)")
+    env = {"WAREHOUSE_URL": f"duckdb://{database}", "MAX_SCAN_ROWS": "1000",
+           "MAX_QUERY_COST": "10"}
+    # WHEN a statement over it is given
+    done = run_databot("sql", "SELECT COUNT(DISTINCT id) AS n FROM events", env=env)
+    # THEN one line says why (no log lines around it), nothing is printed, the exit code is 2
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("HEAVY:")]
+    assert lines == [
+        "databot sql: refused: the query's plan shows an estimated 5,000 rows from one scan"
+        " (MAX_SCAN_ROWS is 1,000), so it was not run: narrow the time range, filter on fewer"
+        " rows, or aggregate in the query (a LIMIT alone does not reduce the rows scanned)"
+    ]
+    assert (done.stdout, done.returncode) == ("", 2)

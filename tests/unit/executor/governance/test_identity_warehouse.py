@@ -16,6 +16,7 @@ from executor.governance.identity import IdentityMap
 from executor.governance.identity_warehouse import open_per_user_access
 from executor.governance.per_user import PerUserAccess
 from executor.router import build_engine
+from executor.warehouse.cost import CostLimits
 from executor.warehouse.duckdb import DuckDBWarehouse
 from tests.support.redshift_driver import FakeConnection
 
@@ -54,6 +55,16 @@ def test_each_identity_connects_as_its_own_user_over_the_same_target() -> None:
     assert (args["user"], args["password"], args["host"], args["database"]) == (
         "db_ana", "ana-pw", "db.example.com", "dev")
     assert args["sslmode"] == "verify-ca" and "iam" not in args and "db_user" not in args
+
+
+def test_each_identity_is_held_to_the_cost_limits() -> None:
+    limits = CostLimits(max_cost=1e6, max_scan_rows=1_000)
+    config = _config("redshift://svc@h:5439/dev?iam=true&cluster_identifier=c1")
+    config = replace(config, warehouse=replace(config.warehouse, cost_limits=limits))
+    access = open_per_user_access(config, logins=StaticLogins({"db_ana": "ana-pw"}),
+                                  connect=lambda **_: FakeConnection([]))
+    with access.pool.lease("db_ana") as warehouse:
+        assert warehouse.cost_limits == limits  # type: ignore[attr-defined]
 
 
 def test_the_engine_takes_its_access_from_the_identity_mode(

@@ -24,7 +24,7 @@ from bot.job_store import DONE, FAILED, RUNNING, JobStore
 from bot.slack.replier import web_client
 from executor.artifacts import LocalArtifactStore
 from executor.artifacts.keys import scratch_dir
-from executor.config import EngineConfig, ModelConfig
+from executor.config import DEFAULT_INPUT, EngineConfig, ModelConfig
 from executor.conversations import ConversationStore
 from executor.engine import Engine, Turn
 from executor.errors import TransientError, UnsafeSQL
@@ -32,6 +32,9 @@ from executor.governance.budgets import Budgets, Limits, Policy
 from executor.governance.spend import SqliteLedger
 from executor.router import build_engine
 from executor.verified import Library
+from executor.verified.answerer import VerifiedEngine
+from executor.verified.live import LiveLibrary
+from executor.warehouse.cost import CostLimits
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
@@ -41,6 +44,7 @@ from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.scripted_model import ScriptedModel
 from tests.support.slack_api import SlackApiStandIn
+from tests.support.verified import TODAY
 from tests.support.worker import slack_channels, slack_job
 
 CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
@@ -272,6 +276,28 @@ def test_a_user_facing_error_is_answered_and_the_job_ends(
     record = jobs.get(job.job_id)
     assert record is not None and record.status == FAILED
     assert record.error == "only SELECT statements may run"
+
+
+def test_a_verified_answer_over_the_cost_limit_is_told_in_its_thread(
+    make_runner: Callable[..., JobRunner], slack_api: SlackApiStandIn, jobs: JobStore,
+    verified_library: Library, tmp_path: Path,
+) -> None:
+    # GIVEN MAX_SCAN_ROWS below the users table (5,000 rows) and a question the library covers
+    limited = DuckDBWarehouse(DEFAULT_INPUT, cost_limits=CostLimits(max_scan_rows=1000))
+    engine = VerifiedEngine(LiveLibrary(verified_library), limited,
+                            LocalArtifactStore(tmp_path / "results"), today=lambda: TODAY)
+    job = slack_job("How many users are on each plan?")
+    try:
+        outcome = make_runner(engine).run(message(job.to_json()))
+    finally:
+        limited.close()
+    # THEN the thread reads why, and the job ends without a retry
+    assert outcome.action is Action.DELETE
+    assert "an estimated 5,000 rows from one scan (MAX_SCAN_ROWS is 1,000)" in final_blocks_text(
+        slack_api
+    )
+    record = jobs.get(job.job_id)
+    assert record is not None and record.status == FAILED
 
 
 def test_a_transient_error_backs_off_and_keeps_the_job_running(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from executor.config import WarehouseConfig
+from executor.warehouse.cost import CostLimits
 from executor.warehouse.redshift.adapter import RedshiftWarehouse
 from executor.warehouse.redshift.target import parse_url
 from tests.support.redshift_driver import FakeConnection
@@ -89,3 +90,20 @@ def test_the_catalog_is_read_on_a_session_of_its_own() -> None:
     assert any("SELECT 1" in sql for sql in logs[0])
     assert not any("information_schema" in sql for sql in logs[0])
     assert any("information_schema" in sql for sql in logs[1])
+
+
+def test_no_explain_is_sent_without_cost_limits_and_one_is_with_them() -> None:
+    log: list[str] = []
+    url = parse_url("redshift://analyst@host/dev")
+    unlimited = RedshiftWarehouse(url, password=lambda: "pw",
+                                  connect=lambda **kwargs: FakeConnection(log))
+    limited = RedshiftWarehouse(url, password=lambda: "pw",
+                                cost_limits=CostLimits(max_scan_rows=10),
+                                connect=lambda **kwargs: FakeConnection(log))
+
+    assert unlimited.estimate("SELECT 1") is None
+    assert not any(sql.startswith("EXPLAIN") for sql in log)
+    # the fake answers EXPLAIN with no lines: no figures, nothing to refuse
+    estimate = limited.estimate("SELECT 1;")
+    assert estimate is not None and (estimate.cost, estimate.rows) == (None, None)
+    assert "EXPLAIN SELECT 1" in log
