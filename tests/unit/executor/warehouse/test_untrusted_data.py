@@ -19,7 +19,7 @@ from executor.agent.prompt import (
     EXAMPLE_SQL_CHARS,
     MAX_EXAMPLES,
     PROMPT_BUDGET_BYTES,
-    STABLE_BUDGET_BYTES,
+    STABLE_SHARE,
     system_prompt,
 )
 from executor.artifacts.local import LocalArtifactStore
@@ -119,7 +119,7 @@ def test_a_follow_ups_prompt_stays_within_its_byte_budget(hostile_warehouse: War
                            viewing=viewing)
     # THEN both parts together stay within the budget, the stable part within its own
     assert len(prompt.text.encode()) <= PROMPT_BUDGET_BYTES
-    assert len(prompt.stable.encode()) <= STABLE_BUDGET_BYTES
+    assert len(prompt.stable.encode()) <= PROMPT_BUDGET_BYTES * STABLE_SHARE
     assert prompt.text.count("\nSQL: ") == 2 * MAX_EXAMPLES
 
 
