@@ -11,7 +11,7 @@ what children may read and its writes to the scratch root.
 Protocol (Unix SOCK_SEQPACKET, JSON messages):
 - control socket, worker → template: a request, with three descriptors attached: the run's
   channel (a socket), and the write ends of its stdout and stderr pipes. EOF: the worker is
-  gone, so every child is killed and the template exits.
+  gone, so every child is killed and the template removes its folder and exits.
 - template → worker on the control socket, once: {"ready": pid}.
 - channel, template → worker: {"pid": N} once forked, then {"returncode", "cpu_s"} once
   the child has exited and been reaped (its whole process group killed first, while the
@@ -32,6 +32,7 @@ import json
 import os
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import sys
@@ -77,6 +78,9 @@ def serve(config: dict[str, Any], run: Run) -> int:
         _draw_once()
     control.send(json.dumps({"ready": os.getpid()}).encode())
     _Loop(control, run).serve()
+    # The worker is gone, so nobody else will remove this folder (the worker's own close
+    # kills the template first and removes it itself).
+    shutil.rmtree(os.getcwd(), ignore_errors=True)
     return 0
 
 

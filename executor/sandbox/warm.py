@@ -86,23 +86,21 @@ class WarmChild:
 
 class Template:
     """One template process, started on first use and again after it dies, stopped by
-    close() or when this process exits. One serves every sandbox of a worker whose
-    scratch folders are under `scratch_root` (the system's temporary folder by default)
-    and whose children run as `run_as`."""
+    close(), when the Template is dropped, or when this process exits. One serves every
+    sandbox of a worker whose scratch folders are under `scratch_root` (the system's
+    temporary folder by default) and whose children run as `run_as`."""
 
     def __init__(self, scratch_root: Path | None = None, run_as: int | None = None) -> None:
         self.scratch_root = scratch_root
         self.run_as = run_as
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._control: socket.socket | None = None
-        self._folder: Scratch | None = None
-        self._ready = False
-        weakref.finalize(self, self.close)
+        self._running = _Running()
+        # Not self.close: the finalizer must not keep this object alive.
+        weakref.finalize(self, self._running.stop)
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        return self._running.proc.pid if self._running.proc is not None else None
 
     def fork(self, cwd: Path, env: dict[str, str], config: dict[str, Any]) -> WarmChild | None:
         """A child running bootstrap's `run_confined(config)` in `cwd` with `env`, or None
@@ -112,7 +110,8 @@ class Template:
         err_r, err_w = os.pipe()
         request = json.dumps({"cwd": str(cwd), "env": env, "config": config}).encode()
         with self._lock:
-            proc, control = self._proc, self._serving()
+            control = self._serving()
+            proc = self._running.proc
         try:
             if control is None:
                 raise ConnectionError("the template is not serving yet")
@@ -129,7 +128,7 @@ class Template:
                 os.close(fd)
             channel.close()
             with self._lock:
-                if control is not None and self._proc is proc:
+                if control is not None and self._running.proc is proc:
                     self._replace(f"it failed a request: {e}")
             return None
         finally:
@@ -141,30 +140,30 @@ class Template:
     def close(self) -> None:
         """Stop the template (its children die with it) and remove its folder."""
         with self._lock:
-            self._stop()
+            self._running.stop()
 
     def _serving(self) -> socket.socket | None:
         """The control socket of a template that is up and ready; None when it has died
         (a new one is started for the next run). The first use waits for the first template
         to be ready. Called with the lock held."""
-        if self._proc is None:
+        if self._running.proc is None:
             self._start()
-        elif self._proc.poll() is not None:
-            self._replace(f"it exited with status {self._proc.returncode}")
+        elif self._running.proc.poll() is not None:
+            self._replace(f"it exited with status {self._running.proc.returncode}")
             return None
-        if not self._ready and self._control is not None:
-            self._control.settimeout(READY_S)
+        if not self._running.ready and self._running.control is not None:
+            self._running.control.settimeout(READY_S)
             try:
-                ready = self._control.recv(MESSAGE_BYTES)
+                ready = self._running.control.recv(MESSAGE_BYTES)
             except OSError:
                 ready = b""
             if not ready:
                 self._replace("it did not start")
                 return None
-            self._control.settimeout(None)
-            self._ready = True
+            self._running.control.settimeout(None)
+            self._running.ready = True
             logger.debug("warm sandbox template ready | pid=<%s>", self.pid)
-        return self._control
+        return self._running.control
 
     def _start(self) -> None:
         """Start a template; it becomes ready in the background (its imports take seconds)."""
@@ -180,7 +179,7 @@ class Template:
                     "root": str(self.scratch_root or tempfile.gettempdir()),
                 }
                 command = ["-s", "-P", "-u", "-m", "executor.sandbox.bootstrap"]
-                self._proc = subprocess.Popen(
+                proc = subprocess.Popen(
                     [sys.executable, *command, json.dumps({"serve": serve})],
                     cwd=folder.path,
                     env=child_environment(folder.path),
@@ -194,27 +193,39 @@ class Template:
         except BaseException:
             folder.remove()
             raise
-        self._control, self._folder, self._ready = control, folder, False
+        self._running.proc, self._running.control, self._running.folder = proc, control, folder
 
     def _replace(self, why: str) -> None:
         """Stop this template and start the next one straight away, so it is warm by the
         next run."""
         logger.warning("warm sandbox template restarted: %s", why)
-        self._stop()
+        self._running.stop()
         self._start()
 
-    def _stop(self) -> None:
-        if self._proc is not None:
-            _kill_group(self._proc.pid)
-            self._proc.wait()
-            self._proc = None
-        if self._control is not None:
-            self._control.close()
-            self._control = None
-        if self._folder is not None:
-            self._folder.remove()
-            self._folder = None
-        self._ready = False
+
+
+class _Running:
+    """The template process of the moment, kept apart from its Template so that dropping
+    the Template stops it."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.control: socket.socket | None = None
+        self.folder: Scratch | None = None
+        self.ready = False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _kill_group(self.proc.pid)
+            self.proc.wait()
+            self.proc = None
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.folder is not None:
+            self.folder.remove()
+            self.folder = None
+        self.ready = False
 
 
 def _kill_group(pgid: int) -> None:
