@@ -19,9 +19,10 @@ Protocol (Unix SOCK_SEQPACKET, JSON messages):
   run's process group now".
 
 A child never returns into the template's loop: it starts its own session, puts its pipes
-on stdout/stderr, closes every other descriptor (the control socket, other runs'
-channels), takes the run's folder and environment, and calls the same `run_confined` the
-cold start runs, which confines it before any user code runs; then it exits.
+on stdout/stderr, closes the template's own descriptors (the control socket, every run's
+channel; besides them the template holds only the library files it opened, such as
+fonts), takes the run's folder and environment, and calls the same `run_confined` the cold
+start runs, which confines it before any user code runs; then it exits.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import contextlib
 import importlib
 import json
 import os
-import resource
 import selectors
 import shutil
 import signal
@@ -123,7 +123,7 @@ class _Loop:
                 os.close(fd)
             return True
         channel_fd, stdout, stderr = fds
-        pid = _fork(json.loads(message), stdout, stderr, self.run)
+        pid = _fork(json.loads(message), stdout, stderr, [channel_fd, *self._own_fds()], self.run)
         os.close(stdout)
         os.close(stderr)
         channel = socket.socket(fileno=channel_fd)
@@ -132,6 +132,13 @@ class _Loop:
         with contextlib.suppress(OSError):
             channel.send(json.dumps({"pid": pid}).encode())
         return True
+
+    def _own_fds(self) -> list[int]:
+        """The template's descriptors a child must not keep: the control socket, every
+        run's channel, the wake-up pipe and the selector. (Its other descriptors are the
+        library files it opened, such as fonts, which the children go on using.)"""
+        channels = [channel.fileno() for channel in self.children.values() if channel]
+        return [self.control.fileno(), self.wake_r, self.wake_w, self.selector.fileno(), *channels]
 
     def _on_channel(self, pid: int) -> None:
         """The worker asked for the run to be killed, or stopped listening: kill it either
@@ -184,9 +191,11 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _fork(request: dict[str, Any], stdout: int, stderr: int, run: Run) -> int:
+def _fork(
+    request: dict[str, Any], stdout: int, stderr: int, template_fds: list[int], run: Run
+) -> int:
     """Fork a child for `request`; returns its pid in the template and never returns in
-    the child."""
+    the child, which first closes `template_fds`."""
     template = os.getpid()
     pid = os.fork()
     if pid:
@@ -198,7 +207,8 @@ def _fork(request: dict[str, Any], stdout: int, stderr: int, run: Run) -> int:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.dup2(stdout, 1)
         os.dup2(stderr, 2)
-        os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        for fd in {*template_fds, stdout, stderr}:
+            os.close(fd)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
