@@ -6,8 +6,9 @@ the local sandbox starts a run (cold and warm) for the tests that must hold on b
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -141,3 +142,13 @@ def outside(tmp_path: Path) -> Outside:
     (folder / "figures" / "secret.png").write_bytes(b"\x89PNG " + secret.encode())
     (folder / "envelope.json").write_text(json.dumps({"result": secret, "notes": [secret]}))
     return Outside(folder, secret)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Whether condition() became true within `seconds`, checked every 50 ms."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

@@ -10,9 +10,8 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from executor.sandbox import Limits, SandboxResult, confine, local
 from executor.sandbox.limits import MB
 from executor.sandbox.local import Child, LocalSandbox
 from executor.sandbox.warm import Template
-from tests.support.sandbox import RunCode
+from tests.support.sandbox import RunCode, wait_for
 
 
 def failed_with(result: SandboxResult, kind: str) -> str:
@@ -346,12 +345,12 @@ def test_code_dies_with_the_worker(start: str) -> None:
     proc = subprocess.Popen([sys.executable, "-c", worker])
     started: dict[int, Path] = {}
     try:
-        assert _wait_for(lambda: bool(started.update(_sandboxes(marker)) or started), 120)
+        assert wait_for(lambda: bool(started.update(_sandboxes(marker)) or started), 120)
         # WHEN the worker is killed outright
         proc.kill()
         proc.wait()
         # THEN its sandboxed child goes with it
-        assert _wait_for(lambda: not _sandboxes(marker)), "the code outlived its worker"
+        assert wait_for(lambda: not _sandboxes(marker)), "the code outlived its worker"
     finally:
         proc.kill()
         for pid in _sandboxes(marker):
@@ -372,15 +371,6 @@ def _sandboxes(marker: str) -> dict[int, Path]:
         except (OSError, ValueError):
             continue
     return found
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_broken_supervisor_still_stops_the_code(
