@@ -110,7 +110,11 @@ class Template:
         err_r, err_w = os.pipe()
         request = json.dumps({"cwd": str(cwd), "env": env, "config": config}).encode()
         with self._lock:
-            control = self._serving()
+            try:
+                control = self._serving()
+            except OSError as e:  # could not start one: this run goes cold
+                logger.warning("warm sandbox template could not start: %s", e)
+                control = None
             proc = self._running.proc
         try:
             if control is None:
@@ -127,7 +131,7 @@ class Template:
             for fd in (out_r, err_r):
                 os.close(fd)
             channel.close()
-            with self._lock:
+            with self._lock, contextlib.suppress(OSError):
                 if control is not None and self._running.proc is proc:
                     self._replace(f"it failed a request: {e}")
             return None

@@ -138,6 +138,15 @@ def test_a_killed_template_is_replaced_and_its_run_goes_cold(own: Template) -> N
     assert after["pandas"] is True
 
 
+def test_a_template_that_cannot_start_leaves_runs_cold() -> None:
+    # GIVEN a template whose folder cannot be made
+    broken = Template(scratch_root=Path("/nonexistent") / os.urandom(4).hex())
+    # WHEN a run comes
+    seen = ran(LocalSandbox(template=broken).run(WHO, {}))
+    # THEN it runs cold, a child of this process
+    assert seen["parent"] == os.getpid()
+
+
 def test_a_template_killed_during_a_run_kills_the_run(own: Template) -> None:
     # GIVEN a warm run that sleeps
     sandbox = LocalSandbox(Limits(wall_seconds=120), template=own)
