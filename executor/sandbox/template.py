@@ -28,6 +28,7 @@ start runs, which confines it before any user code runs; then it exits.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -46,6 +47,7 @@ from executor.sandbox import confine
 PRELOAD = (
     "numpy",
     "pandas",
+    "pandas.plotting._matplotlib",  # DataFrame.plot imports it on first use
     "pyarrow.parquet",
     "pyarrow.dataset",  # read_table(path), which load() calls, imports it on first use
     "pyarrow.pandas_compat",
@@ -76,6 +78,9 @@ def serve(config: dict[str, Any], run: Run) -> int:
             importlib.import_module(name)
     with contextlib.suppress(Exception):  # only speed depends on it
         _draw_once()
+    # Leave what is loaded out of the children's garbage collections, which would otherwise
+    # write to (and so copy) every page of it.
+    gc.freeze()
     control.send(json.dumps({"ready": os.getpid()}).encode())
     _Loop(control, run).serve()
     # The worker is gone, so nobody else will remove this folder (the worker's own close
