@@ -14,7 +14,6 @@ code left behind without following anything out of the folder (executor.sandbox.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import re
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from bot.observability import service_logger
-from executor.sandbox import bootstrap
+from executor.sandbox import bootstrap, confine
 from executor.sandbox.environment import child_environment, prepare_state, readable_paths
 from executor.sandbox.limits import Limits
 from executor.sandbox.outputs import MAX_DEPTH, MAX_ENTRIES, clip_notes, collect, disk_usage
@@ -43,7 +42,6 @@ INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _POLL_S = 0.2
 _ENVELOPE_BYTES = 16 * 1024 * 1024
 _TITLE_CHARS = 200
-_PR_SET_DUMPABLE = 4
 
 
 class _Capture:
@@ -66,9 +64,10 @@ class _Capture:
 
 def protect_environment() -> None:
     """Make this process non-dumpable so a same-uid child cannot read /proc/<pid>/environ."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
-        logger.warning("prctl(PR_SET_DUMPABLE, 0) failed: errno %s", ctypes.get_errno())
+    try:
+        confine.make_undumpable()
+    except confine.ConfinementError as e:
+        logger.warning("%s", e)
 
 
 class Child(Protocol):

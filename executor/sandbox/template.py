@@ -72,6 +72,9 @@ def serve(config: dict[str, Any], run: Run) -> int:
     goes away."""
     control = socket.socket(fileno=config["control"])
     confine.drop_privileges(config["uid"])
+    # Children (same uid, no capabilities) must not write into the template's memory
+    # through /proc/<pid>/mem, where no Landlock scoping stops them, nor into each other's.
+    confine.make_undumpable()
     confine.restrict_filesystem(config["root"], config["readable"])
     for name in PRELOAD:
         with contextlib.suppress(ImportError):  # a slimmer image preloads less

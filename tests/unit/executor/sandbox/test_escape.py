@@ -87,6 +87,22 @@ def test_worker_environ_in_proc_is_unreadable(start: str) -> None:
     assert '"type": "PermissionError"' in done.stdout
 
 
+def test_the_parents_memory_cannot_be_opened(run_code: RunCode) -> None:
+    # GIVEN code that tries to open its parent's memory (the worker's when cold, the
+    # template's when warm) for writing, and then for reading
+    code = (
+        "import os\nfound = []\nfor mode in ('r+b', 'rb'):\n"
+        "    try:\n        open(f'/proc/{os.getppid()}/mem', mode)\n"
+        "        found.append('opened')\n"
+        "    except OSError as e:\n        found.append(type(e).__name__)\n"
+        "result = found"
+    )
+    # THEN both are refused
+    result = run_code(code)
+    assert result.ok, result.failure
+    assert result.result == ["PermissionError", "PermissionError"]
+
+
 def test_subclass_walk_to_os_system_runs_nothing(tmp_path: Path, run_code: RunCode) -> None:
     marker = tmp_path / "pwned"
     code = textwrap.dedent(f"""
