@@ -4,11 +4,11 @@ The child is a fresh interpreter started per run (cold), or, given a Template, a
 the warm template that already imported pandas, scikit-learn and matplotlib
 (executor.sandbox.warm). Either way it gets a fresh, private scratch folder
 (executor.sandbox.scratch: 0700, reached through a descriptor, removed afterwards), an
-environment built from nothing, its own
-process group, and confines itself (executor.sandbox.confine, through the one path
-bootstrap.run_confined) before the code runs. This
-side enforces the wall clock, the output caps and the scratch size, and reads what the
-code left behind without following anything out of the folder (executor.sandbox.outputs).
+environment built from nothing, its own process group, and confines itself
+(executor.sandbox.confine, through the one path bootstrap.run_confined) before the code
+runs. This side enforces the wall clock, the output caps and the scratch size, and reads
+what the code left behind without following anything out of the folder
+(executor.sandbox.outputs).
 """
 
 from __future__ import annotations
