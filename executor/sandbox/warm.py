@@ -119,6 +119,8 @@ class Template:
         try:
             if control is None:
                 raise ConnectionError("the template is not serving yet")
+            # One atomic SOCK_SEQPACKET message: concurrent runs send without a lock, and
+            # the single-threaded template forks them one at a time.
             socket.send_fds(control, [request], [theirs.fileno(), out_w, err_w])
             channel.settimeout(REPLY_S)
             reply = channel.recv(MESSAGE_BYTES)
