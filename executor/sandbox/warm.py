@@ -32,7 +32,7 @@ from executor.sandbox.template import MESSAGE_BYTES
 logger = service_logger()
 
 # Generous: the template imports pandas, scikit-learn and matplotlib on a busy machine.
-READY_S = 120.0
+READY_S = 60.0
 # A fork takes milliseconds; the reply waits only behind other runs' forks.
 REPLY_S = 30.0
 
