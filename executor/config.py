@@ -148,6 +148,9 @@ class SandboxConfig:
     # When the worker runs as root, the uid its sandboxed children switch to (unset: they
     # stay root without capabilities, allowed only under Landlock; see docs/sandbox.md).
     uid: int | None = None
+    # Local runs are forked from a template process with pandas, scikit-learn and
+    # matplotlib already imported (docs/sandbox.md); False starts a fresh interpreter each.
+    warm: bool = True
     limits: Limits = field(default_factory=Limits)
     region: str | None = None
 
@@ -165,6 +168,7 @@ class SandboxConfig:
             backend=backend,
             function_name=function_name,
             uid=env.integer("SANDBOX_UID", None, minimum=0),
+            warm=env.flag("SANDBOX_WARM", cls.warm),
             limits=_limits(env),
             region=region,
         )

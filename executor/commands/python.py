@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from bot.config import Env
     from executor.config import EngineConfig
     from executor.errors import UnsafeSQL, WarehouseError
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     except (WarehouseError, ValueError) as e:
         return _fail(EXIT_USAGE, f"input failed: {e}")
     try:
-        sandbox = open_sandbox(config.sandbox)
+        # One run: a warm template would only add its start-up to it.
+        sandbox = open_sandbox(replace(config.sandbox, warm=False))
     except ValueError as e:
         return _fail(EXIT_USAGE, str(e))
     result = sandbox.run(code, inputs)

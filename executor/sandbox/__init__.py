@@ -1,6 +1,7 @@
 """Sandboxed Python: `run(code, inputs, limits) -> SandboxResult` on the configured backend.
 
-Backends: `local` (a confined child process; executor.sandbox.local) and `lambda` (a
+Backends: `local` (a confined child process, forked from a warm template unless
+SANDBOX_WARM=false; executor.sandbox.local) and `lambda` (a
 separate Lambda function running the same bootstrap; executor.sandbox.aws_lambda).
 """
 
@@ -52,8 +53,10 @@ def open_sandbox(config: SandboxConfig, *, lambda_client: Any = None) -> Sandbox
         )
     if config.backend == "local":
         from executor.sandbox.local import LocalSandbox
+        from executor.sandbox.warm import Template
 
-        return LocalSandbox(config.limits, run_as=config.uid)
+        template = Template(run_as=config.uid) if config.warm else None
+        return LocalSandbox(config.limits, run_as=config.uid, template=template)
     raise ValueError(f"unknown SANDBOX_BACKEND {config.backend!r}: local or lambda")
 
 

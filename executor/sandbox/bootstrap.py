@@ -1,7 +1,9 @@
 """The program the sandboxed child runs: confine itself, run the code, record what it made.
 
 Started as `python -m executor.sandbox.bootstrap CONFIG_JSON` in the scratch directory by
-the local backend (in the worker, or inside the sandbox Lambda). The code sees:
+the local backend (in the worker, or inside the sandbox Lambda), or, with {"serve": ...},
+as the warm template (executor.sandbox.template), whose forked children run `run_confined`
+exactly as a fresh interpreter does. The code sees:
 `load("q1")` → a pandas DataFrame of that input, `OUT` → the out/ folder, and may assign a
 JSON-able value to `result`. The outcome goes to .databot/envelope.json for the parent.
 """
@@ -139,8 +141,9 @@ def _write_envelope(envelope: dict[str, Any]) -> None:
         json.dump(envelope, f)
 
 
-def main(argv: list[str]) -> int:
-    config = json.loads(argv[1])
+def run_confined(config: dict[str, Any]) -> int:
+    """Confine this process, then run the code: the one path from a started (or forked)
+    process to user code. Returns the exit status."""
     limits = config["limits"]
     try:
         confine.apply_limits(limits)
@@ -166,6 +169,15 @@ def main(argv: list[str]) -> int:
     envelope["landlock_abi"] = landlock
     _write_envelope(envelope)
     return 0
+
+
+def main(argv: list[str]) -> int:
+    config = json.loads(argv[1])
+    if "serve" in config:
+        from executor.sandbox import template
+
+        return template.serve(config["serve"], run_confined)
+    return run_confined(config)
 
 
 if __name__ == "__main__":

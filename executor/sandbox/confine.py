@@ -39,6 +39,15 @@ def apply_limits(limits: Mapping[str, Any]) -> None:
 
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
+
+
+def make_undumpable() -> None:
+    """Without CAP_SYS_PTRACE, no other process, even of the same uid, may then read this
+    one's /proc/<pid>/environ or memory, write its memory, or trace it. Forked children
+    inherit it."""
+    if _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise ConfinementError(f"prctl(PR_SET_DUMPABLE, 0) failed: errno {ctypes.get_errno()}")
 
 
 def die_with_parent(parent_pid: int) -> None:

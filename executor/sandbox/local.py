@@ -1,18 +1,19 @@
-"""The local backend: the code runs in a confined child process of this one.
+"""The local backend: the code runs in a confined child process.
 
-The child gets a fresh, private scratch folder (executor.sandbox.scratch: 0700, reached
-through a descriptor, removed afterwards), an environment built from nothing, its own
-process group, and confines itself (executor.sandbox.confine) before the code runs. This
-side enforces the wall clock, the output caps and the scratch size, and reads what the
-code left behind without following anything out of the folder (executor.sandbox.outputs).
+The child is a fresh interpreter started per run (cold), or, given a Template, a fork of
+the warm template that already imported pandas, scikit-learn and matplotlib
+(executor.sandbox.warm). Either way it gets a fresh, private scratch folder
+(executor.sandbox.scratch: 0700, reached through a descriptor, removed afterwards), an
+environment built from nothing, its own process group, and confines itself
+(executor.sandbox.confine, through the one path bootstrap.run_confined) before the code
+runs. This side enforces the wall clock, the output caps and the scratch size, and reads
+what the code left behind without following anything out of the folder
+(executor.sandbox.outputs).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
-import importlib.util
 import json
 import os
 import re
@@ -24,36 +25,23 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from bot.observability import service_logger
-from executor.sandbox import bootstrap
+from executor.sandbox import bootstrap, confine
+from executor.sandbox.environment import child_environment, prepare_state, readable_paths
 from executor.sandbox.limits import Limits
 from executor.sandbox.outputs import MAX_DEPTH, MAX_ENTRIES, clip_notes, collect, disk_usage
 from executor.sandbox.result import SandboxFailure, SandboxResult
 from executor.sandbox.scratch import Scratch
+from executor.sandbox.warm import Template
 
 logger = service_logger()
 
 INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-# Read-only places the child needs beside the interpreter and its packages.
-_SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev")
-# Packages the child imports; their install roots become its PYTHONPATH.
-_CHILD_PACKAGES = (
-    "executor",
-    "pyseccomp",
-    "pandas",
-    "numpy",
-    "pyarrow",
-    "sklearn",
-    "matplotlib",
-    "joblib",
-    "scipy",
-)
 _POLL_S = 0.2
 _ENVELOPE_BYTES = 16 * 1024 * 1024
 _TITLE_CHARS = 200
-_PR_SET_DUMPABLE = 4
 
 
 class _Capture:
@@ -74,69 +62,77 @@ class _Capture:
         return self.data.decode("utf-8", errors="replace")
 
 
-@functools.cache
-def _package_dirs() -> tuple[Path, ...]:
-    """Where each package the child imports lives: its folder, or its module file."""
-    found: list[Path] = []
-    for name in _CHILD_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec and spec.origin:
-            origin = Path(spec.origin)
-            found.append(origin.parent if origin.name == "__init__.py" else origin)
-    return tuple(found)
-
-
-def _package_roots() -> str:
-    """PYTHONPATH for the child: the folders the packages are imported from."""
-    roots = dict.fromkeys(str(path.parent) for path in _package_dirs())
-    return os.pathsep.join(roots)
-
-
-def readable_paths() -> list[str]:
-    """What the child may read: the interpreter, the packages and system files, and nothing
-    else, such as the repository or the worker user's home."""
-    paths = [sys.base_prefix, sys.prefix, *map(str, _package_dirs()), *_SYSTEM_READABLE]
-    return list(dict.fromkeys(paths))
-
-
-def child_environment(scratch: Path) -> dict[str, str]:
-    """Everything the child's environment holds; nothing is inherited from os.environ."""
-    threads_1 = (
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "NUMEXPR_NUM_THREADS",
-        "LOKY_MAX_CPU_COUNT",
-    )
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch / "tmp"),
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(scratch / bootstrap.STATE_DIR / "matplotlib"),
-        "PYTHONPATH": _package_roots(),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        # No process pools (they could not start anyway): no warning about it either.
-        "JOBLIB_MULTIPROCESSING": "0",
-        **dict.fromkeys(threads_1, "1"),
-    }
-
-
-@functools.cache
-def _font_lists() -> tuple[Path, ...]:
-    """This user's matplotlib font list, if it has one: a copy in the child's config folder
-    spares it the second or so of rebuilding it on every run that draws."""
-    import matplotlib
-
-    return tuple(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json"))
-
-
 def protect_environment() -> None:
     """Make this process non-dumpable so a same-uid child cannot read /proc/<pid>/environ."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
-        logger.warning("prctl(PR_SET_DUMPABLE, 0) failed: errno %s", ctypes.get_errno())
+    try:
+        confine.make_undumpable()
+    except confine.ConfinementError as e:
+        logger.warning("%s", e)
+
+
+class Child(Protocol):
+    """A started run: its process group id and output pipes."""
+
+    kind: str  # "cold" or "warm", for the logs
+    pid: int
+    stdout: IO[bytes]
+    stderr: IO[bytes]
+
+    def exited(self, wait_s: float) -> bool:
+        """Whether it has exited (still unreaped, so its group id stays reserved), waiting
+        up to wait_s seconds for it."""
+        ...
+
+    def stop(self) -> tuple[int, float]:
+        """Kill its whole process group, reap it and close its pipes: (returncode, CPU
+        seconds)."""
+        ...
+
+
+class ColdChild:
+    """A fresh interpreter started for one run, a child of this process."""
+
+    kind = "cold"
+
+    def __init__(self, cwd: Path, env: dict[str, str], config: dict[str, Any]) -> None:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-s",
+                "-P",
+                "-u",
+                "-m",
+                "executor.sandbox.bootstrap",
+                json.dumps({**config, "parent": os.getpid()}),
+            ],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            close_fds=True,
+            start_new_session=True,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        self.pid, self.stdout, self.stderr = proc.pid, proc.stdout, proc.stderr
+        self._proc = proc
+
+    def exited(self, wait_s: float) -> bool:
+        if _exited(self.pid):
+            return True
+        time.sleep(wait_s)
+        return False
+
+    def stop(self) -> tuple[int, float]:
+        try:
+            _kill_group(self.pid)
+            _, status, usage = os.wait4(self.pid, 0)
+            # Reaped here: subprocess must not wait for this pid again, once it is reused.
+            self._proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            self.stdout.close()
+            self.stderr.close()
+        return self._proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 class LocalSandbox:
@@ -146,13 +142,17 @@ class LocalSandbox:
         *,
         scratch_root: Path | None = None,
         run_as: int | None = None,
+        template: Template | None = None,
     ) -> None:
         # run_as applies only when this process is root: the child switches to that uid
         # (and gid) so it holds no capabilities and RLIMIT_NPROC binds it. The interpreter
         # and packages must be readable by that user.
+        # template: fork each run from this warm template (executor.sandbox.warm), which
+        # has the heavy libraries imported; None, or a template that cannot serve: cold.
         self.limits = limits or Limits()
         self.scratch_root = scratch_root
         self.run_as = run_as
+        self.template = template
 
     def run(
         self, code: str, inputs: Mapping[str, bytes], limits: Limits | None = None
@@ -170,52 +170,28 @@ class LocalSandbox:
 
     def _prepare(self, scratch: Scratch, code: str, inputs: Mapping[str, bytes]) -> None:
         scratch.write_file(bootstrap.CODE_FILE, code.encode("utf-8"))
-        for folder in (bootstrap.INPUTS_DIR, bootstrap.OUT_DIR, bootstrap.STATE_DIR, "tmp"):
+        for folder in (bootstrap.INPUTS_DIR, bootstrap.OUT_DIR):
             scratch.make_dir(folder)
-        mpl_config = f"{bootstrap.STATE_DIR}/matplotlib"
-        scratch.make_dir(mpl_config)
-        for font_list in _font_lists():
-            scratch.write_file(f"{mpl_config}/{font_list.name}", font_list.read_bytes())
+        prepare_state(scratch)
         for name, data in inputs.items():
             scratch.write_file(f"{bootstrap.INPUTS_DIR}/{name}.parquet", data)
 
+    def _start(self, scratch: Scratch, limits: Limits) -> Child:
+        """The run's child: forked by the warm template when there is one serving, else a
+        fresh interpreter. Both confine themselves through bootstrap.run_confined."""
+        config = {"limits": limits.to_dict(), "uid": self.run_as, "readable": readable_paths()}
+        env = child_environment(scratch.path)
+        warm = self.template and self.template.fork(scratch.path, env, config)
+        return warm or ColdChild(scratch.path, env, config)
+
     def _execute(self, scratch: Scratch, limits: Limits) -> SandboxResult:
-        config = {
-            "limits": limits.to_dict(),
-            "uid": self.run_as,
-            "readable": readable_paths(),
-            "parent": os.getpid(),
-        }
         started = time.monotonic()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-s",
-                "-P",
-                "-u",
-                "-m",
-                "executor.sandbox.bootstrap",
-                json.dumps(config),
-            ],
-            cwd=scratch.path,
-            env=child_environment(scratch.path),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            close_fds=True,
-            start_new_session=True,
-        )
+        child = self._start(scratch, limits)
         stdout, stderr = _Capture(limits.stdout_bytes), _Capture(limits.stderr_bytes)
         try:
-            stopped = _supervise(proc, scratch.fd, limits, stdout, stderr, started)
+            stopped = _supervise(child, scratch.fd, limits, stdout, stderr, started)
         finally:  # whatever happened here, the child does not outlive this call
-            _kill_group(proc.pid)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            for pipe in (proc.stdout, proc.stderr):
-                if pipe is not None:
-                    pipe.close()
-        cpu_used = usage.ru_utime + usage.ru_stime
+            returncode, cpu_used = child.stop()
         envelope = _read_envelope(scratch)
         # The envelope is written by the code's own process: its notes are the code's too.
         envelope_notes = (envelope or {}).get("notes")
@@ -227,7 +203,7 @@ class LocalSandbox:
             stderr_truncated=stderr.truncated,
             elapsed_s=round(time.monotonic() - started, 3),
         )
-        result.failure = stopped or _failure(envelope, proc.returncode, cpu_used, limits)
+        result.failure = stopped or _failure(envelope, returncode, cpu_used, limits)
         if envelope is not None:
             result.result = envelope.get("result")
             logger.debug("sandbox landlock_abi=<%s>", envelope.get("landlock_abi"))
@@ -250,8 +226,9 @@ class LocalSandbox:
             notes += found.notes
         result.notes = clip_notes(notes)
         logger.debug(
-            "sandbox run | exit=<%s> failure=<%s> elapsed_s=<%s> cpu_s=<%.2f>",
-            proc.returncode,
+            "sandbox run | start=<%s> exit=<%s> failure=<%s> elapsed_s=<%s> cpu_s=<%.2f>",
+            child.kind,
+            returncode,
             result.failure and result.failure.kind,
             result.elapsed_s,
             cpu_used,
@@ -260,7 +237,7 @@ class LocalSandbox:
 
 
 def _supervise(
-    proc: subprocess.Popen[bytes],
+    child: Child,
     scratch: int,
     limits: Limits,
     stdout: _Capture,
@@ -269,10 +246,9 @@ def _supervise(
 ) -> SandboxFailure | None:
     """Pump the child's output until it exits; stop it at the wall clock or disk limit."""
     selector = selectors.DefaultSelector()
-    for pipe, capture in ((proc.stdout, stdout), (proc.stderr, stderr)):
-        if pipe is not None:
-            os.set_blocking(pipe.fileno(), False)
-            selector.register(pipe, selectors.EVENT_READ, capture)
+    for pipe, capture in ((child.stdout, stdout), (child.stderr, stderr)):
+        os.set_blocking(pipe.fileno(), False)
+        selector.register(pipe, selectors.EVENT_READ, capture)
     deadline = started + limits.wall_seconds
     next_disk_check = started
     try:
@@ -289,10 +265,8 @@ def _supervise(
                         key.data.feed(chunk)
                     else:
                         selector.unregister(key.fileobj)
-            elif _exited(proc.pid):
+            elif child.exited(min(_POLL_S / 4, remaining)):
                 return None
-            else:
-                time.sleep(min(_POLL_S / 4, remaining))
             if time.monotonic() < next_disk_check:
                 continue
             next_disk_check = time.monotonic() + _POLL_S

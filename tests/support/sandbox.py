@@ -1,20 +1,25 @@
 """What a model writes for the sandbox's acceptance cases and the machine-learning case,
 shared by the sandbox, tool, command and agent tests, plus a tool context over the sample data,
-and a folder of secrets outside the sandbox for the tests that try to reach it."""
+a folder of secrets outside the sandbox for the tests that try to reach it, and the two ways
+the local sandbox starts a run (cold and warm) for the tests that must hold on both."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from executor.artifacts import open_artifact_store
 from executor.config import ArtifactsConfig, SandboxConfig, WarehouseConfig
-from executor.sandbox import SandboxResult, open_sandbox
+from executor.sandbox import Limits, SandboxResult
+from executor.sandbox.local import LocalSandbox
+from executor.sandbox.warm import Template
 from executor.tools.base import ToolContext
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
@@ -59,14 +64,52 @@ def sample_warehouse() -> Iterator[Warehouse]:
     warehouse.close()
 
 
+@pytest.fixture(scope="session")
+def warm_template() -> Iterator[Template]:
+    """One warm template for the session: starting one takes seconds."""
+    template = Template()
+    yield template
+    template.close()
+
+
+@pytest.fixture(params=["cold", "warm"])
+def template(request: pytest.FixtureRequest) -> Template | None:
+    """How runs start: None for a fresh interpreter per run, or the session's template."""
+    if request.param == "warm":
+        warm: Template = request.getfixturevalue("warm_template")
+        return warm
+    return None
+
+
+class RunCode(Protocol):
+    def __call__(
+        self, code: str, inputs: Mapping[str, bytes] | None = None, limits: Limits | None = None
+    ) -> SandboxResult: ...
+
+
 @pytest.fixture
-def tool_context(sample_warehouse: Warehouse, tmp_path: Path) -> ToolContext:
+def run_code(template: Template | None) -> RunCode:
+    """executor.sandbox.run, started cold and warm in turn."""
+
+    def run_code(
+        code: str, inputs: Mapping[str, bytes] | None = None, limits: Limits | None = None
+    ) -> SandboxResult:
+        return LocalSandbox(limits, template=template).run(code, inputs or {})
+
+    return run_code
+
+
+@pytest.fixture
+def tool_context(
+    sample_warehouse: Warehouse, tmp_path: Path, warm_template: Template
+) -> ToolContext:
+    """The tools' context, its sandbox as the agent's by default: warm."""
     return ToolContext(
         job_id="J1",
         warehouse=sample_warehouse,
         artifacts=open_artifact_store(ArtifactsConfig(results_dir=tmp_path / "results")),
         progress=lambda stage: None,
-        sandbox=open_sandbox(SandboxConfig()),
+        sandbox=LocalSandbox(SandboxConfig().limits, template=warm_template),
     )
 
 
@@ -99,3 +142,13 @@ def outside(tmp_path: Path) -> Outside:
     (folder / "figures" / "secret.png").write_bytes(b"\x89PNG " + secret.encode())
     (folder / "envelope.json").write_text(json.dumps({"result": secret, "notes": [secret]}))
     return Outside(folder, secret)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Whether condition() became true within `seconds`, checked every 50 ms."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

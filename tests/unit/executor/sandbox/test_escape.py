@@ -10,16 +10,17 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from executor.sandbox import Limits, SandboxResult, confine, local, run
+from executor.sandbox import Limits, SandboxResult, confine, local
 from executor.sandbox.limits import MB
-from executor.sandbox.local import LocalSandbox
+from executor.sandbox.local import Child, LocalSandbox
+from executor.sandbox.warm import Template
+from tests.support.sandbox import RunCode, wait_for
 
 
 def failed_with(result: SandboxResult, kind: str) -> str:
@@ -29,12 +30,12 @@ def failed_with(result: SandboxResult, kind: str) -> str:
     return result.failure.describe()
 
 
-def test_environment_holds_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_holds_no_secrets(monkeypatch: pytest.MonkeyPatch, run_code: RunCode) -> None:
     # GIVEN secrets in this process's environment
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-secret-value")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret-value")
     # WHEN the code dumps its environment
-    result = run("import os\nresult = dict(os.environ)")
+    result = run_code("import os\nresult = dict(os.environ)")
     # THEN it sees only the sandbox's own short list
     assert result.ok, result.failure
     assert set(result.result) == {
@@ -56,18 +57,29 @@ def test_environment_holds_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "secret-value" not in repr(result.result)
 
 
-def test_parent_environ_in_proc_is_unreadable() -> None:
+# A worker script's sandbox, started either way.
+WORKER_SANDBOX = {
+    "cold": "LocalSandbox(limits)",
+    "warm": "LocalSandbox(limits, template=Template())",
+}
+
+
+@pytest.mark.parametrize("start", list(WORKER_SANDBOX))
+def test_worker_environ_in_proc_is_unreadable(start: str) -> None:
     # GIVEN a worker process started with a secret in its (initial) environment
-    attempt = "print(open(f'/proc/{__import__(\"os\").getppid()}/environ').read())"
     worker = textwrap.dedent(f"""
-        import json
-        from executor.sandbox import run
-        print(json.dumps(run({attempt!r}).to_dict()))
+        import json, os
+        from executor.sandbox import Limits
+        from executor.sandbox.local import LocalSandbox
+        from executor.sandbox.warm import Template
+        limits = Limits()
+        attempt = f"print(open('/proc/{{os.getpid()}}/environ').read())"
+        print(json.dumps({WORKER_SANDBOX[start]}.run(attempt, {{}}).to_dict()))
     """)
     env = {**os.environ, "DATABOT_TEST_SECRET": "s3cr3t-" + uuid.uuid4().hex}
-    # WHEN its sandboxed child reads /proc/<parent>/environ
+    # WHEN its sandboxed child reads /proc/<worker>/environ (its parent's, when cold)
     done = subprocess.run(
-        [sys.executable, "-c", worker], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", worker], env=env, capture_output=True, text=True, timeout=120
     )
     # THEN the read is refused and the secret appears nowhere
     assert done.returncode == 0, done.stderr
@@ -75,7 +87,23 @@ def test_parent_environ_in_proc_is_unreadable() -> None:
     assert '"type": "PermissionError"' in done.stdout
 
 
-def test_subclass_walk_to_os_system_runs_nothing(tmp_path: Path) -> None:
+def test_the_parents_memory_cannot_be_opened(run_code: RunCode) -> None:
+    # GIVEN code that tries to open its parent's memory (the worker's when cold, the
+    # template's when warm) for writing, and then for reading
+    code = (
+        "import os\nfound = []\nfor mode in ('r+b', 'rb'):\n"
+        "    try:\n        open(f'/proc/{os.getppid()}/mem', mode)\n"
+        "        found.append('opened')\n"
+        "    except OSError as e:\n        found.append(type(e).__name__)\n"
+        "result = found"
+    )
+    # THEN both are refused
+    result = run_code(code)
+    assert result.ok, result.failure
+    assert result.result == ["PermissionError", "PermissionError"]
+
+
+def test_subclass_walk_to_os_system_runs_nothing(tmp_path: Path, run_code: RunCode) -> None:
     marker = tmp_path / "pwned"
     code = textwrap.dedent(f"""
         wrap = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]
@@ -83,7 +111,7 @@ def test_subclass_walk_to_os_system_runs_nothing(tmp_path: Path) -> None:
         status = system('touch {marker}')
         assert status == 0, f'os.system failed with status {{status}}'
     """)
-    description = failed_with(run(code), "exception")
+    description = failed_with(run_code(code), "exception")
     assert "os.system failed" in description
     assert not marker.exists()
 
@@ -99,15 +127,15 @@ def test_subclass_walk_to_os_system_runs_nothing(tmp_path: Path) -> None:
     ],
     ids=["subprocess", "fork", "exec", "posix_spawn", "multiprocessing"],
 )
-def test_no_new_processes_or_programs(code: str) -> None:
-    description = failed_with(run(code), "exception")
+def test_no_new_processes_or_programs(code: str, run_code: RunCode) -> None:
+    description = failed_with(run_code(code), "exception")
     assert "Operation not permitted" in description
 
 
-def test_fork_bomb_is_contained(tmp_path: Path) -> None:
+def test_fork_bomb_is_contained(tmp_path: Path, template: Template | None) -> None:
     # GIVEN a fork bomb run in a scratch folder under tmp_path
     code = "import os\nwhile True:\n    os.fork()"
-    sandbox = LocalSandbox(Limits(wall_seconds=10), scratch_root=tmp_path)
+    sandbox = LocalSandbox(Limits(wall_seconds=10), scratch_root=tmp_path, template=template)
     # WHEN it runs
     description = failed_with(sandbox.run(code, {}), "exception")
     # THEN the first fork fails, and no process is left working in that folder (counting
@@ -137,10 +165,10 @@ def listener() -> Iterator[socket.socket]:
     server.close()
 
 
-def test_loopback_connection_is_refused(listener: socket.socket) -> None:
+def test_loopback_connection_is_refused(listener: socket.socket, run_code: RunCode) -> None:
     port = listener.getsockname()[1]
     code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)"
-    description = failed_with(run(code), "exception")
+    description = failed_with(run_code(code), "exception")
     assert "PermissionError" in description
     with pytest.raises(BlockingIOError):
         listener.accept()  # nothing ever connected
@@ -149,9 +177,9 @@ def test_loopback_connection_is_refused(listener: socket.socket) -> None:
 @pytest.mark.parametrize(
     "address", ["169.254.170.2", "169.254.169.254"], ids=["credentials", "metadata"]
 )
-def test_aws_endpoints_are_unreachable(address: str) -> None:
+def test_aws_endpoints_are_unreachable(address: str, run_code: RunCode) -> None:
     code = f"import urllib.request\nurllib.request.urlopen('http://{address}/', timeout=2)"
-    description = failed_with(run(code), "exception")
+    description = failed_with(run_code(code), "exception")
     assert "Operation not permitted" in description
 
 
@@ -159,40 +187,41 @@ def test_aws_endpoints_are_unreachable(address: str) -> None:
     "family",
     ["AF_INET6", "AF_NETLINK", "AF_PACKET"],
 )
-def test_other_socket_families_are_refused(family: str) -> None:
-    description = failed_with(run(f"import socket\nsocket.socket(socket.{family})"), "exception")
+def test_other_socket_families_are_refused(family: str, run_code: RunCode) -> None:
+    code = f"import socket\nsocket.socket(socket.{family})"
+    description = failed_with(run_code(code), "exception")
     assert "PermissionError" in description
 
 
-def test_udp_is_refused_too() -> None:
+def test_udp_is_refused_too(run_code: RunCode) -> None:
     code = "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
-    assert "PermissionError" in failed_with(run(code), "exception")
+    assert "PermissionError" in failed_with(run_code(code), "exception")
 
 
-def test_unix_sockets_still_work() -> None:
+def test_unix_sockets_still_work(run_code: RunCode) -> None:
     code = "import socket\na, b = socket.socketpair()\na.send(b'hi')\nresult = b.recv(2).decode()"
-    result = run(code)
+    result = run_code(code)
     assert result.ok and result.result == "hi"
 
 
-def test_signalling_the_parent_is_refused() -> None:
+def test_signalling_the_parent_is_refused(run_code: RunCode) -> None:
     code = "import os, signal\nos.kill(os.getppid(), signal.SIGTERM)"
-    assert "PermissionError" in failed_with(run(code), "exception")
+    assert "PermissionError" in failed_with(run_code(code), "exception")
 
 
-def test_infinite_loop_is_stopped_at_the_wall_clock() -> None:
-    result = run("while True:\n    pass", limits=Limits(wall_seconds=1.5))
+def test_infinite_loop_is_stopped_at_the_wall_clock(run_code: RunCode) -> None:
+    result = run_code("while True:\n    pass", limits=Limits(wall_seconds=1.5))
     assert "1.5-second time limit" in failed_with(result, "timeout")
     assert result.elapsed_s < 5
 
 
-def test_sleeping_forever_is_stopped_at_the_wall_clock() -> None:
-    result = run("import time\ntime.sleep(3600)", limits=Limits(wall_seconds=1))
+def test_sleeping_forever_is_stopped_at_the_wall_clock(run_code: RunCode) -> None:
+    result = run_code("import time\ntime.sleep(3600)", limits=Limits(wall_seconds=1))
     failed_with(result, "timeout")
 
 
-def test_cpu_limit_stops_a_busy_loop() -> None:
-    result = run("while True:\n    pass", limits=Limits(cpu_seconds=1, wall_seconds=20))
+def test_cpu_limit_stops_a_busy_loop(run_code: RunCode) -> None:
+    result = run_code("while True:\n    pass", limits=Limits(cpu_seconds=1, wall_seconds=20))
     assert "CPU limit" in failed_with(result, "cpu_limit")
 
 
@@ -201,30 +230,30 @@ def test_cpu_limit_stops_a_busy_loop() -> None:
     ["block = bytearray(10 * 1024 ** 3)", "import numpy\nblock = numpy.ones(10 * 1024 ** 3 // 8)"],
     ids=["bytearray", "numpy"],
 )
-def test_ten_gigabyte_allocation_is_a_memory_error(code: str) -> None:
-    assert "MemoryError" in failed_with(run(code), "exception")
+def test_ten_gigabyte_allocation_is_a_memory_error(code: str, run_code: RunCode) -> None:
+    assert "MemoryError" in failed_with(run_code(code), "exception")
 
 
-def test_a_file_past_the_size_limit_cannot_be_written() -> None:
+def test_a_file_past_the_size_limit_cannot_be_written(run_code: RunCode) -> None:
     code = "with open('big.bin', 'wb') as f:\n    f.write(b'x' * (3 * 1024 * 1024))"
-    description = failed_with(run(code, limits=Limits(file_size_bytes=MB)), "exception")
+    description = failed_with(run_code(code, limits=Limits(file_size_bytes=MB)), "exception")
     assert "File too large" in description
 
 
-def test_filling_the_disk_with_many_files_is_stopped() -> None:
+def test_filling_the_disk_with_many_files_is_stopped(run_code: RunCode) -> None:
     code = "i = 0\nwhile True:\n    open(f'f{i}', 'wb').write(b'x' * 1024 * 1024)\n    i += 1"
     limits = Limits(file_size_bytes=2 * MB, scratch_bytes=8 * MB, wall_seconds=20)
-    result = run(code, limits=limits)
+    result = run_code(code, limits=limits)
     assert "scratch directory" in failed_with(result, "disk_limit")
 
 
-def test_a_gigabyte_of_stdout_is_not_kept() -> None:
+def test_a_gigabyte_of_stdout_is_not_kept(run_code: RunCode) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     code = (
         "import sys\nchunk = 'x' * (1024 * 1024)\n"
         "for _ in range(1024):\n    sys.stdout.write(chunk)"
     )
-    result = run(code)
+    result = run_code(code)
     assert result.ok, result.failure
     assert len(result.stdout) == 64 * 1024 and result.stdout_truncated
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
@@ -237,50 +266,50 @@ def test_a_gigabyte_of_stdout_is_not_kept() -> None:
     ["/tmp/databot-escape-{uid}", str(Path(__file__).parent / "escape-{uid}")],
     ids=["tmp", "repository"],
 )
-def test_writing_outside_the_scratch_directory_is_refused(target: str) -> None:
+def test_writing_outside_the_scratch_directory_is_refused(target: str, run_code: RunCode) -> None:
     path = Path(target.format(uid=uuid.uuid4().hex))
-    description = failed_with(run(f"open({str(path)!r}, 'w').write('x')"), "exception")
+    description = failed_with(run_code(f"open({str(path)!r}, 'w').write('x')"), "exception")
     assert "Permission denied" in description
     assert not path.exists()
 
 
 @pytest.mark.skipif(confine.landlock_abi() < 1, reason="Landlock is not available here")
-def test_files_outside_the_allowed_paths_are_unreadable() -> None:
+def test_files_outside_the_allowed_paths_are_unreadable(run_code: RunCode) -> None:
     # This test file is in the repository, which the sandbox is not given.
-    description = failed_with(run(f"open({__file__!r}).read()"), "exception")
+    description = failed_with(run_code(f"open({__file__!r}).read()"), "exception")
     assert "Permission denied" in description
 
 
-def test_symlink_in_out_is_not_followed() -> None:
+def test_symlink_in_out_is_not_followed(run_code: RunCode) -> None:
     code = "import os\nos.symlink('/etc/passwd', 'out/passwd')\nos.symlink('/etc', 'out/etc')"
-    result = run(code)
+    result = run_code(code)
     assert result.ok, result.failure
     assert result.files == []
     assert "out/passwd: a symlink, not followed" in result.notes
     assert "out/etc: a symlink, not followed" in result.notes
 
 
-def test_a_huge_out_file_is_left_out() -> None:
+def test_a_huge_out_file_is_left_out(run_code: RunCode) -> None:
     code = (
         "(OUT / 'huge.bin').write_bytes(b'x' * (3 * 1024 * 1024))\n"
         "(OUT / 'ok.txt').write_text('ok')"
     )
-    result = run(code, limits=Limits(out_bytes=MB))
+    result = run_code(code, limits=Limits(out_bytes=MB))
     assert result.ok, result.failure
     assert [f.name for f in result.files] == ["ok.txt"]
     assert any(note.startswith("out/huge.bin: left out") for note in result.notes)
 
 
-def test_too_many_out_files_are_left_out() -> None:
+def test_too_many_out_files_are_left_out(run_code: RunCode) -> None:
     code = "for i in range(5):\n    (OUT / f'{i}.txt').write_text(str(i))"
-    result = run(code, limits=Limits(out_files=3))
+    result = run_code(code, limits=Limits(out_files=3))
     assert [f.name for f in result.files] == ["0.txt", "1.txt", "2.txt"]
     assert "out/3.txt: left out, over the 3-file limit" in result.notes
 
 
-def test_without_confinement_nothing_runs() -> None:
+def test_without_confinement_nothing_runs(run_code: RunCode) -> None:
     # An open-files limit no kernel grants makes confinement fail: the code must not run.
-    result = run("print('ran')", limits=Limits(open_files=2**40))
+    result = run_code("print('ran')", limits=Limits(open_files=2**40))
     assert "not confined" in failed_with(result, "sandbox")
     assert result.stdout == ""
 
@@ -299,8 +328,8 @@ def test_root_without_landlock_is_refused() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only a root worker switches users")
-def test_a_root_worker_can_hand_the_code_to_another_user() -> None:
-    sandbox = LocalSandbox(Limits(), run_as=65534)
+def test_a_root_worker_can_hand_the_code_to_another_user(template: Template | None) -> None:
+    sandbox = LocalSandbox(Limits(), run_as=65534, template=template)
     result = sandbox.run("import os\nresult = [os.getuid(), os.getgid(), os.getgroups()]", {})
     if result.ok:
         assert result.result == [65534, 65534, []]
@@ -308,32 +337,36 @@ def test_a_root_worker_can_hand_the_code_to_another_user() -> None:
         assert result.failure is not None and result.failure.kind == "sandbox"
 
 
-def test_thread_bomb_is_contained() -> None:
+def test_thread_bomb_is_contained(run_code: RunCode) -> None:
     code = (
         "import threading, time\n"
         "while True:\n"
         "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()"
     )
-    result = run(code, limits=Limits(wall_seconds=20))
+    result = run_code(code, limits=Limits(wall_seconds=20))
     assert "can't start new thread" in failed_with(result, "exception")
 
 
-def test_code_dies_with_the_worker() -> None:
+@pytest.mark.parametrize("start", list(WORKER_SANDBOX))
+def test_code_dies_with_the_worker(start: str) -> None:
     # GIVEN a worker process running code that would sleep for an hour
     marker = f"sleeper-{uuid.uuid4().hex}"
     worker = textwrap.dedent(f"""
-        from executor.sandbox import Limits, run
-        run("import time\\n# {marker}\\ntime.sleep(3600)", limits=Limits(wall_seconds=3600))
+        from executor.sandbox import Limits
+        from executor.sandbox.local import LocalSandbox
+        from executor.sandbox.warm import Template
+        limits = Limits(wall_seconds=3600)
+        {WORKER_SANDBOX[start]}.run("import time\\n# {marker}\\ntime.sleep(3600)", {{}})
     """)
     proc = subprocess.Popen([sys.executable, "-c", worker])
     started: dict[int, Path] = {}
     try:
-        assert _wait_for(lambda: bool(started.update(_sandboxes(marker)) or started))
+        assert wait_for(lambda: bool(started.update(_sandboxes(marker)) or started), 120)
         # WHEN the worker is killed outright
         proc.kill()
         proc.wait()
         # THEN its sandboxed child goes with it
-        assert _wait_for(lambda: not _sandboxes(marker)), "the code outlived its worker"
+        assert wait_for(lambda: not _sandboxes(marker)), "the code outlived its worker"
     finally:
         proc.kill()
         for pid in _sandboxes(marker):
@@ -356,24 +389,17 @@ def _sandboxes(marker: str) -> dict[int, Path]:
     return found
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def test_a_broken_supervisor_still_stops_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_supervisor_still_stops_the_code(
+    monkeypatch: pytest.MonkeyPatch, run_code: RunCode
+) -> None:
     started: list[int] = []
 
-    def broken(proc: subprocess.Popen[bytes], *args: object) -> None:
-        started.append(proc.pid)
+    def broken(child: Child, *args: object) -> None:
+        started.append(child.pid)
         raise RuntimeError("the supervisor broke")
 
     monkeypatch.setattr(local, "_supervise", broken)
     with pytest.raises(RuntimeError, match="supervisor broke"):
-        run("import time\ntime.sleep(3600)")
+        run_code("import time\ntime.sleep(3600)")
     (pid,) = started
     assert not Path(f"/proc/{pid}").exists()  # killed and reaped

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from executor.sandbox import Limits, SandboxResult, run
+from executor.sandbox import Limits, SandboxResult
 from executor.sandbox.aws_lambda import handle_invocation
-from tests.support.sandbox import Outside
+from tests.support.sandbox import Outside, RunCode
 
 # What the code does (OUTSIDE is the folder of secrets) → a note that must come back, if
 # the trap could be set at all ("" when the kernel may refuse to set it).
@@ -84,11 +84,13 @@ def notes_are_clean(result: SandboxResult) -> bool:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("trap", list(TRAPS))
-def test_collection_stays_inside_the_scratch_folder(trap: str, outside: Outside) -> None:
+def test_collection_stays_inside_the_scratch_folder(
+    trap: str, outside: Outside, run_code: RunCode
+) -> None:
     body, expected_note = TRAPS[trap]
     # GIVEN code that sets a trap in its scratch folder and ends
     # WHEN the worker collects what it left behind
-    result = run(trap_code(body, outside) + "\nprint('trap set')")
+    result = run_code(trap_code(body, outside) + "\nprint('trap set')")
     # THEN nothing from outside comes back, and the refusal is noted
     assert outside.leaked_into(result) == []
     assert notes_are_clean(result)
@@ -112,18 +114,18 @@ def test_the_lambda_function_collects_with_the_same_walker(outside: Outside) -> 
 
 
 @pytest.mark.timeout(60)
-def test_an_envelope_that_is_a_named_pipe_blocks_nobody() -> None:
+def test_an_envelope_that_is_a_named_pipe_blocks_nobody(run_code: RunCode) -> None:
     # GIVEN code that leaves a named pipe where its envelope goes (the child's own write
     # to it then waits for a reader that never comes)
     code = "import os\nos.mkfifo('.databot/envelope.json')"
     # WHEN it runs
-    result = run(code, limits=Limits(wall_seconds=2))
+    result = run_code(code, limits=Limits(wall_seconds=2))
     # THEN the run ends at its time limit and the worker does not wait on the pipe
     assert result.failure is not None and result.failure.kind == "timeout"
     assert result.elapsed_s < 10
 
 
-def test_an_envelope_the_code_forged_is_only_data() -> None:
+def test_an_envelope_the_code_forged_is_only_data(run_code: RunCode) -> None:
     # GIVEN code that replaces the bootstrap's envelope with one of the wrong shapes
     code = textwrap.dedent("""
         import json, sys
@@ -133,17 +135,17 @@ def test_an_envelope_the_code_forged_is_only_data() -> None:
         sys.modules['__main__']._write_envelope = forged
     """)
     # WHEN it runs
-    result = run(code)
+    result = run_code(code)
     # THEN the worker reads what it can and ignores the rest
     assert result.ok, result.failure
     assert result.result == 1 and result.notes == []
 
 
-def test_notes_the_code_writes_itself_are_capped() -> None:
+def test_notes_the_code_writes_itself_are_capped(run_code: RunCode) -> None:
     # GIVEN code that leaves a hundred named pipes in out/
     code = "import os, sys\nfor i in range(100):\n    os.mkfifo(f'out/p{i:03}')\n"
     # WHEN it runs
-    result = run(code)
+    result = run_code(code)
     # THEN the notes are cut to a readable number
     assert result.ok, result.failure
     assert len(result.notes) == 21

@@ -10,9 +10,9 @@ import pytest
 
 from bot.config import Env
 from executor.config import SandboxConfig
-from executor.sandbox import Limits, SandboxResult, run
+from executor.sandbox import Limits, SandboxResult
 from executor.sandbox.limits import MB
-from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO
+from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO, RunCode
 
 
 def parquet(frame: pd.DataFrame) -> bytes:
@@ -22,15 +22,15 @@ def parquet(frame: pd.DataFrame) -> bytes:
 
 
 @pytest.mark.parametrize("question", list(ACCEPTANCE))
-def test_acceptance_calculations(question: str) -> None:
+def test_acceptance_calculations(question: str, run_code: RunCode) -> None:
     code, expected = ACCEPTANCE[question]
-    result = run(code)
+    result = run_code(code)
     assert result.ok, result.failure
     assert result.stdout.strip() == expected
 
 
-def test_division_by_zero_comes_back_as_a_readable_error() -> None:
-    result = run(DIVIDE_BY_ZERO)
+def test_division_by_zero_comes_back_as_a_readable_error(run_code: RunCode) -> None:
+    result = run_code(DIVIDE_BY_ZERO)
     assert not result.ok and result.failure is not None
     assert result.failure.kind == "exception"
     assert result.failure.type == "ZeroDivisionError"
@@ -42,44 +42,44 @@ def test_division_by_zero_comes_back_as_a_readable_error() -> None:
     assert "ZeroDivisionError: division by zero" in result.failure.describe()
 
 
-def test_inputs_load_by_name_as_dataframes() -> None:
+def test_inputs_load_by_name_as_dataframes(run_code: RunCode) -> None:
     frame = pd.DataFrame({"plan": ["free", "pro", "pro"], "users": [10, 4, 6]})
     code = "df = load('q1')\nresult = df.groupby('plan')['users'].sum().to_dict()"
-    result = run(code, {"q1": parquet(frame)})
+    result = run_code(code, {"q1": parquet(frame)})
     assert result.ok, result.failure
     assert result.result == {"free": 10, "pro": 10}
 
 
-def test_unknown_input_names_the_ones_there_are() -> None:
-    result = run("load('q9')", {"q1": parquet(pd.DataFrame({"a": [1]}))})
+def test_unknown_input_names_the_ones_there_are(run_code: RunCode) -> None:
+    result = run_code("load('q9')", {"q1": parquet(pd.DataFrame({"a": [1]}))})
     assert result.failure is not None and result.failure.type == "KeyError"
     assert "q9" in result.failure.message and "q1" in result.failure.message
 
 
-def test_input_names_must_be_identifiers() -> None:
+def test_input_names_must_be_identifiers(run_code: RunCode) -> None:
     with pytest.raises(ValueError, match="identifiers"):
-        run("pass", {"../etc": b""})
+        run_code("pass", {"../etc": b""})
 
 
-def test_result_takes_numpy_and_pandas_values() -> None:
+def test_result_takes_numpy_and_pandas_values(run_code: RunCode) -> None:
     code = (
         "import numpy as np, pandas as pd\n"
         "result = {'mean': np.float64(2.5), 'arr': np.arange(3), "
         "'frame': pd.DataFrame({'a': [1, 2]})}"
     )
-    result = run(code)
+    result = run_code(code)
     assert result.ok, result.failure
     assert result.result == {"mean": 2.5, "arr": [0, 1, 2], "frame": [{"a": 1}, {"a": 2}]}
 
 
-def test_result_that_is_not_json_is_left_out_with_a_note() -> None:
-    result = run("result = object()")
+def test_result_that_is_not_json_is_left_out_with_a_note(run_code: RunCode) -> None:
+    result = run_code("result = object()")
     assert result.ok
     assert result.result is None
     assert any("result left out" in note for note in result.notes)
 
 
-def test_figures_and_out_files_are_collected() -> None:
+def test_figures_and_out_files_are_collected(run_code: RunCode) -> None:
     code = (
         "import matplotlib.pyplot as plt\n"
         "plt.plot([1, 2, 3], [3, 1, 2])\n"
@@ -88,7 +88,7 @@ def test_figures_and_out_files_are_collected() -> None:
         "(OUT / 'nested').mkdir()\n"
         "(OUT / 'nested' / 'data.csv').write_text('a,b\\n1,2\\n')\n"
     )
-    result = run(code)
+    result = run_code(code)
     assert result.ok, result.failure
     assert [f.name for f in result.figures] == ["figures/figure-1.png"]
     assert result.figures[0].data.startswith(b"\x89PNG")
@@ -97,33 +97,33 @@ def test_figures_and_out_files_are_collected() -> None:
     assert files["nested/data.csv"].content_type == "text/csv"
 
 
-def test_stdout_is_cut_at_its_cap() -> None:
-    result = run("print('x' * 5000)", limits=Limits(stdout_bytes=1000))
+def test_stdout_is_cut_at_its_cap(run_code: RunCode) -> None:
+    result = run_code("print('x' * 5000)", limits=Limits(stdout_bytes=1000))
     assert result.ok
     assert result.stdout == "x" * 1000
     assert result.stdout_truncated and not result.stderr_truncated
 
 
-def test_stderr_is_captured_separately() -> None:
-    result = run("import sys\nprint('to err', file=sys.stderr)\nprint('to out')")
+def test_stderr_is_captured_separately(run_code: RunCode) -> None:
+    result = run_code("import sys\nprint('to err', file=sys.stderr)\nprint('to out')")
     assert result.stdout == "to out\n"
     assert result.stderr == "to err\n"
 
 
-def test_sys_exit_with_a_status_is_a_failure_and_zero_is_not() -> None:
-    assert run("import sys\nsys.exit(0)").ok
-    failed = run("import sys\nsys.exit(3)")
+def test_sys_exit_with_a_status_is_a_failure_and_zero_is_not(run_code: RunCode) -> None:
+    assert run_code("import sys\nsys.exit(0)").ok
+    failed = run_code("import sys\nsys.exit(3)")
     assert failed.failure is not None and failed.failure.message == "exit status 3"
 
 
-def test_ending_the_process_early_is_reported() -> None:
-    result = run("import os\nprint('bye', flush=True)\nos._exit(0)")
+def test_ending_the_process_early_is_reported(run_code: RunCode) -> None:
+    result = run_code("import os\nprint('bye', flush=True)\nos._exit(0)")
     assert result.failure is not None and result.failure.kind == "exited"
     assert result.stdout == "bye\n"
 
 
-def test_result_round_trips_through_json() -> None:
-    result = run(
+def test_result_round_trips_through_json(run_code: RunCode) -> None:
+    result = run_code(
         "(OUT / 'chart.png').write_bytes(b'\\x89PNG fake')\n"
         "(OUT / 'a.txt').write_text('hi')\nresult = [1, 'two']\nprint('out')"
     )

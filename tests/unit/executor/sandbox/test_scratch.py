@@ -15,6 +15,7 @@ import pytest
 from executor.sandbox import Limits, confine
 from executor.sandbox.local import LocalSandbox
 from executor.sandbox.scratch import Refused, Scratch, open_beneath
+from executor.sandbox.warm import Template
 from tests.support.sandbox import Outside
 
 
@@ -139,17 +140,19 @@ RUNS: dict[str, tuple[str, Limits]] = {
 
 
 @pytest.mark.parametrize("case", list(RUNS))
-def test_a_run_leaves_no_scratch_folder_behind(case: str, tmp_path: Path) -> None:
+def test_a_run_leaves_no_scratch_folder_behind(
+    case: str, tmp_path: Path, template: Template | None
+) -> None:
     code, limits = RUNS[case]
     runs = tmp_path / "runs"
     runs.mkdir()
     # WHEN a run ends this way
-    LocalSandbox(limits, scratch_root=runs).run(code, {})
+    LocalSandbox(limits, scratch_root=runs, template=template).run(code, {})
     # THEN its scratch folder is gone
     assert list(runs.iterdir()) == []
 
 
-def test_the_code_sees_a_private_folder_and_private_inputs() -> None:
+def test_the_code_sees_a_private_folder_and_private_inputs(template: Template | None) -> None:
     # GIVEN an input
     frame = pd.DataFrame({"a": [1]})
     data = frame.to_parquet(index=False)
@@ -159,7 +162,7 @@ def test_the_code_sees_a_private_folder_and_private_inputs() -> None:
         "m = lambda p: oct(stat.S_IMODE(os.stat(p).st_mode))\n"
         "result = [m('.'), m('inputs'), m('inputs/q1.parquet'), m('out')]"
     )
-    result = LocalSandbox().run(code, {"q1": data})
+    result = LocalSandbox(template=template).run(code, {"q1": data})
     # THEN all are readable by their owner only
     assert result.ok, result.failure
     assert result.result == ["0o700", "0o700", "0o600", "0o700"]
@@ -167,7 +170,7 @@ def test_the_code_sees_a_private_folder_and_private_inputs() -> None:
 
 @pytest.mark.timeout(120)
 @pytest.mark.skipif(confine.landlock_abi() < 1, reason="Landlock is not available here")
-def test_one_run_cannot_read_another_runs_inputs(tmp_path: Path) -> None:
+def test_one_run_cannot_read_another_runs_inputs(tmp_path: Path, template: Template | None) -> None:
     runs = tmp_path / "runs"
     runs.mkdir()
     secret = "input-" + os.urandom(8).hex()
@@ -180,7 +183,7 @@ def test_one_run_cannot_read_another_runs_inputs(tmp_path: Path) -> None:
         "    time.sleep(0.02)\n"
     )
     first = threading.Thread(
-        target=LocalSandbox(Limits(wall_seconds=60), scratch_root=runs).run,
+        target=LocalSandbox(Limits(wall_seconds=60), scratch_root=runs, template=template).run,
         args=(waiting, {"q1": data}),
     )
     first.start()
@@ -195,7 +198,7 @@ def test_one_run_cannot_read_another_runs_inputs(tmp_path: Path) -> None:
             "    except OSError as e:\n        seen.append(type(e).__name__)\n"
             "result = seen"
         )
-        result = LocalSandbox(scratch_root=tmp_path).run(snoop, {})
+        result = LocalSandbox(scratch_root=tmp_path, template=template).run(snoop, {})
     finally:
         (folder / "go").touch()
         first.join(timeout=60)
