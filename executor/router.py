@@ -27,6 +27,8 @@ from executor.artifacts import ArtifactStore, open_artifact_store
 from executor.config import EngineConfig
 from executor.engine import Engine, Request
 from executor.errors import NeedsModel
+from executor.governance.audit_trail import AuditTrail, open_audit_trail
+from executor.governance.audited import AuditedAccess
 from executor.scope import READ_ONLY_REPLY, SMALL_TALK_REPLY, Scope, classify
 from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import Library
@@ -117,11 +119,13 @@ def build_engine(
     store: VerifiedStore | None = None,
     today: Callable[[], date] = date.today,
     access: WarehouseAccess | None = None,
+    audit: AuditTrail | None = None,
 ) -> RoutedEngine:
     """The configured engine. `library`, `store` and `today` default to
     input/verified_queries.yaml, the configured store of entries verified from chat
     (VERIFIED_TABLE or the results folder) and the real date; tests pass their own.
-    `access` chooses each request's warehouse (by default everyone shares `warehouse`)."""
+    `access` chooses each request's warehouse (by default everyone shares `warehouse`);
+    every statement run on it is recorded in `audit` (by default the configured trail)."""
     provider = config.model.provider
     if provider not in PROVIDERS:
         raise ValueError(
@@ -131,6 +135,7 @@ def build_engine(
     artifacts = artifacts or open_artifact_store(config.artifacts)
     live = open_live_library(config.verified, library=library, store=store)
     verified = VerifiedEngine(live, warehouse, artifacts, today=today)
+    access = AuditedAccess(access or SharedAccess(warehouse), audit or open_audit_trail(config))
     if provider != "bedrock":
         return RoutedEngine(verified, None, access)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.observability import service_logger
 from executor.warehouse.base import Warehouse
 from executor.warehouse.csv_cells import neutralising_select
-from executor.warehouse.guarded import guard
+from executor.warehouse.guarded import guard_to_run
 
 if TYPE_CHECKING:
     from executor.artifacts.s3 import S3ArtifactStore
@@ -47,7 +47,7 @@ def unload(
     """UNLOAD into results/<job_id>/<stem>_000.<ext>; the link and the row count come from
     the manifest Redshift writes beside it (<stem>_manifest)."""
     stem, suffix = name.rsplit(".", 1)
-    checked_sql = guard(warehouse, sql)
+    checked_sql = guard_to_run(warehouse, sql)
     query = checked_sql.sql
     if suffix == "csv":
         # The wrapper also nests any LIMIT, which UNLOAD refuses on the outer SELECT.

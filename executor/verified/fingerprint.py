@@ -30,7 +30,7 @@ from executor.verified.periods import anchor_day
 from executor.verified.transpile import to_dialect
 from executor.warehouse.as_of import data_as_of
 from executor.warehouse.base import FetchedRows, Warehouse
-from executor.warehouse.guarded import guard
+from executor.warehouse.guarded import guard_to_run
 
 Status = Literal["ok", "drifted", "broken"]
 # A column whose values are all NULL says nothing about its type: it agrees with any.
@@ -100,7 +100,7 @@ def fingerprint_entry(
     fingerprint its result (up to FINGERPRINT_ROWS rows). Raises UnsafeSQL or
     WarehouseError."""
     sql = to_dialect(entry.sql, warehouse.dialect)
-    checked = guard(warehouse, sql)
+    checked = guard_to_run(warehouse, sql)
     anchored = anchor_day(today, data_as_of(warehouse, [sql], today))
     rows = warehouse.query(checked.capped(FINGERPRINT_ROWS), FINGERPRINT_ROWS,
                            bind(entry, values, anchored))

@@ -43,7 +43,7 @@ from executor.verified.text import TOTAL, Normaliser
 from executor.verified.transpile import to_dialect
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
-from executor.warehouse.guarded import guard
+from executor.warehouse.guarded import guard_to_run
 
 logger = service_logger()
 
@@ -219,7 +219,7 @@ def _param_spec(param: ReviewParam) -> dict[str, Any]:
 def _guarded(warehouse: Warehouse, entry: Entry) -> None:
     """Refused unless the guard the agent's run_sql uses accepts the entry's SQL."""
     try:
-        guard(warehouse, to_dialect(entry.sql, warehouse.dialect))
+        guard_to_run(warehouse, to_dialect(entry.sql, warehouse.dialect))
     except UnsafeSQL as e:
         raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from executor.errors import UnsafeSQL
 from executor.warehouse.base import ExportResult, QueryResult, Warehouse
 from executor.warehouse.guard import CheckedSQL, UnknownTable, allowed_tables, check_sql
 
@@ -28,11 +29,23 @@ def guard(warehouse: Warehouse, sql: str) -> CheckedSQL:
         return check_sql(sql, warehouse.dialect, allowed=allowed)
 
 
+def guard_to_run(warehouse: Warehouse, sql: str) -> CheckedSQL:
+    """`guard` for a statement about to run. A refusal also goes to the warehouse's audit
+    trail when it keeps one (executor/governance/audited.py): it never reaches the warehouse."""
+    try:
+        return guard(warehouse, sql)
+    except UnsafeSQL as e:
+        refused = getattr(warehouse, "refused", None)
+        if refused is not None:
+            refused(sql, e)
+        raise
+
+
 def run_guarded(
     warehouse: Warehouse, sql: str, *, max_rows: int, params: dict[str, Any] | None = None
 ) -> QueryResult:
     """Guard, then fetch at most `max_rows` rows and the total row count."""
-    checked = guard(warehouse, sql)
+    checked = guard_to_run(warehouse, sql)
     started = time.perf_counter()
     # One row past the cap tells a cut-off preview from one that holds exactly max_rows.
     preview = warehouse.query(checked.capped(max_rows + 1), max_rows + 1, params)
@@ -54,5 +67,5 @@ def export_guarded(
     warehouse: Warehouse, sql: str, path: Path, *, params: dict[str, Any] | None = None
 ) -> ExportResult:
     """Guard, then stream the whole result to a CSV or Parquet file (by extension)."""
-    checked = guard(warehouse, sql)
+    checked = guard_to_run(warehouse, sql)
     return warehouse.export(checked.sql, path, params)
