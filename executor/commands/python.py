@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from executor.sandbox import SandboxResult
 
 if TYPE_CHECKING:
-    from executor.config import WarehouseConfig
+    from executor.config import EngineConfig
 
 EXIT_FAILED, EXIT_USAGE, EXIT_LIMIT, EXIT_SANDBOX = 1, 2, 3, 4
 LIMIT_KINDS = ("timeout", "cpu_limit", "disk_limit", "killed")
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as e:
         return _fail(EXIT_USAGE, f"cannot read {args.file}: {e}")
     try:
-        inputs = _query_inputs(config.warehouse, args.input)
+        inputs = _query_inputs(config, args.input)
     except UnsafeSQL as e:
         return _fail(EXIT_USAGE, f"input refused: {e}")
     except (WarehouseError, ValueError) as e:
@@ -74,14 +74,15 @@ def run(args: argparse.Namespace) -> int:
     return _exit_code(result)
 
 
-def _query_inputs(config: WarehouseConfig, specs: list[tuple[str, Path]]) -> dict[str, bytes]:
+def _query_inputs(config: EngineConfig, specs: list[tuple[str, Path]]) -> dict[str, bytes]:
     """Each NAME=query.sql run whole through the guarded path, as Parquet bytes."""
     if not specs:
         return {}
+    from executor.governance.audited import audited_command
     from executor.warehouse.factory import open_warehouse
     from executor.warehouse.guarded import export_guarded
 
-    warehouse = open_warehouse(config, warm=False)
+    warehouse = audited_command(config, open_warehouse(config.warehouse, warm=False), "python")
     inputs: dict[str, bytes] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="databot-input-") as folder:

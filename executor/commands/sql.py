@@ -58,11 +58,15 @@ def run(args: argparse.Namespace) -> int:
 
     params = dict(args.param) or None
     try:
-        warehouse = open_warehouse(EngineConfig.from_env(Env()).warehouse, warm=False)
+        config = EngineConfig.from_env(Env())
+        opened = open_warehouse(config.warehouse, warm=False)
     except (WarehouseError, ValueError) as e:
         return _fail(1, f"cannot open the warehouse: {e}")
     # Imported while the warehouse starts.
+    from executor.governance.audited import audited_command
     from executor.warehouse.guarded import export_guarded, run_guarded
+
+    warehouse = audited_command(config, opened, "sql")
     try:
         if args.export:
             started = time.perf_counter()

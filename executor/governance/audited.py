@@ -12,6 +12,7 @@ result columns, and whatever a warehouse adds) is forwarded untouched.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.asker import Asker
 from executor.access import WarehouseAccess
+from executor.config import EngineConfig
 from executor.governance.audit_record import REFUSED, statement_record
-from executor.governance.audit_trail import AuditTrail
+from executor.governance.audit_trail import AuditTrail, open_audit_trail
 from executor.warehouse.base import (
     ExportResult,
     FetchedRows,
@@ -74,7 +76,9 @@ class AuditedWarehouse:
         return self.wrapped.result_columns(sql, params)
 
     def close(self) -> None:
+        """Close the warehouse and write its records now (a command's or a review's end)."""
         self.wrapped.close()
+        self.trail.flush()
 
     def __getattr__(self, name: str) -> Any:
         # What a warehouse offers beyond the protocol (or adds to it later), as it is.
@@ -101,6 +105,16 @@ class AuditedWarehouse:
             database_user=self.database_user, action=action, sql=sql, rows=rows,
             duration_s=duration_s, error=error, outcome=outcome, secrets=self.trail.secrets,
         ))
+
+
+def audited_command(config: EngineConfig, warehouse: Warehouse, command: str
+                    ) -> AuditedWarehouse:
+    """`warehouse` for one run of a `databot` command in a terminal, its statements recorded
+    under a job id of its own (`<command>-<12 hex digits>`) as the person at the terminal
+    (Asker.local()). Closing it closes the warehouse and writes the records."""
+    trail = open_audit_trail(config)
+    return AuditedWarehouse(warehouse, trail, job_id=f"{command}-{uuid.uuid4().hex[:12]}",
+                            asker=Asker.local())
 
 
 class AuditedAccess:

@@ -34,6 +34,7 @@ class RecordingWarehouse:
     def __init__(self, inner: DuckDBWarehouse) -> None:
         self.inner = inner
         self.dialect = inner.dialect
+        self.database_user = inner.database_user
         self.calls: list[tuple[str, str]] = []
         self.closed = False
 
