@@ -35,9 +35,10 @@ def memory_trail(store: MemoryAuditStore | None = None, **options: Any) -> Audit
 
 
 def folder_records(folder: Path) -> list[dict[str, Any]]:
-    """Every record written under `folder` (RESULTS_DIR/audit), in file name order."""
-    return [json.loads(line) for path in sorted(folder.glob("date=*/*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines()]
+    """Every record written under `folder` (RESULTS_DIR/audit), in the order they started."""
+    records = [json.loads(line) for path in sorted(folder.glob("date=*/*.jsonl"))
+               for line in path.read_text(encoding="utf-8").splitlines()]
+    return sorted(records, key=lambda record: str(record["time"]))
 
 
 def bucket_records(client: Any, bucket: str, prefix: str = "audit/") -> dict[str, list[dict]]:

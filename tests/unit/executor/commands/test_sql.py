@@ -15,9 +15,12 @@ import pytest
 from executor.commands import sql as sql_command
 from executor.config import DEFAULT_INPUT
 from executor.errors import UnsafeSQL, WarehouseError
+from executor.governance.audit_record import sql_sha256
+from executor.row_limits import COMMAND_ROWS
 from executor.warehouse.base import ExportResult, FetchedRows, TableInfo
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
+from tests.support.audit import folder_records
 
 
 def csv_rows(name: str) -> list[dict[str, str]]:
@@ -404,3 +407,29 @@ def test_a_table_created_later_is_seen_once_the_warehouse_re_reads_its_tables() 
     with pytest.raises(UnsafeSQL, match="table nowhere is not allowed"):
         run_guarded(warehouse, "SELECT * FROM nowhere", max_rows=5)  # type: ignore[arg-type]
     assert warehouse.reads == 3
+
+
+def test_every_statement_is_in_the_audit_trail_as_the_person_at_the_terminal(
+    warehouse: RecordingWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN results under tmp_path and no bucket
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.delenv("RESULTS_BUCKET", raising=False)
+    monkeypatch.delenv("AUDIT_BUCKET", raising=False)
+    # WHEN a query, an export and a refused statement run
+    assert databot_sql("SELECT plan FROM users") == 0
+    assert databot_sql("SELECT * FROM users", "--export", str(tmp_path / "all.csv")) == 0
+    assert databot_sql("DELETE FROM users") == 2
+    # THEN each is recorded, written when its command ends
+    query, count, export, refused = folder_records(tmp_path / "results" / "audit")
+    # The preview's rows fetched (one past the cap), then the count of a cut-off result
+    assert (query["action"], query["outcome"], query["rows"]) == ("query", "ok", COMMAND_ROWS + 1)
+    assert (count["sql"].startswith("SELECT COUNT(*)"), count["job_id"]) == (True, query["job_id"])
+    assert (export["action"], export["outcome"], export["rows"]) == ("export", "ok", len(USERS))
+    assert (refused["outcome"], refused["sql"], refused["error_class"]) == (
+        "refused", "DELETE FROM users", "UnsafeSQL")
+    assert {(r["platform"], r["database_user"]) for r in (query, export, refused)} == {
+        ("cli", "duckdb")}
+    assert all(r["job_id"].startswith("sql-") for r in (query, export, refused))
+    assert len({r["job_id"] for r in (query, export, refused)}) == 3
+    assert query["sql_sha256"] == sql_sha256(query["sql"])

@@ -89,3 +89,14 @@ def test_the_catalog_is_read_on_a_session_of_its_own() -> None:
     assert any("SELECT 1" in sql for sql in logs[0])
     assert not any("information_schema" in sql for sql in logs[0])
     assert any("information_schema" in sql for sql in logs[1])
+
+
+@pytest.mark.parametrize(("url", "user"), [
+    ("redshift://analyst@host/dev", "analyst"),
+    ("redshift://analyst@host/dev?iam=true&cluster_identifier=c1&db_user=bi_reader", "bi_reader"),
+    ("redshift://analyst@host/dev?iam=true&cluster_identifier=c1", "analyst"),
+])
+def test_the_database_user_is_whom_it_connects_as(url: str, user: str) -> None:
+    warehouse = RedshiftWarehouse(parse_url(url), password=lambda: "pw",
+                                  connect=lambda **kwargs: FakeConnection([]))
+    assert warehouse.database_user == user
