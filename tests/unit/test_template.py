@@ -278,7 +278,10 @@ def test_bedrock_access_is_the_configured_models_only(stack: Stack) -> None:
     )
 
 
-def test_s3_access_is_the_results_prefix_only(stack: Stack) -> None:
+def test_s3_access_is_the_results_prefix_and_the_workers_audit_writes_only(
+    stack: Stack,
+) -> None:
+    audit_writers = []
     for name, statement in statements(stack):
         actions = [a for a in as_list(statement["Action"]) if a.startswith("s3:")]
         if statement["Effect"] != "Allow" or not actions:
@@ -286,8 +289,14 @@ def test_s3_access_is_the_results_prefix_only(stack: Stack) -> None:
         for arn in as_list(statement["Resource"]):
             if actions in (["s3:ListBucket"], ["s3:GetBucketLocation"]):
                 assert arn == "ResultsBucket.Arn", name
+            elif arn == "ResultsBucket.Arn/audit/*":
+                # The audit trail: new objects only, never read back, changed or listed.
+                assert actions == ["s3:PutObject"], f"{name}: {actions} on {arn}"
+                audit_writers.append(name)
             else:
                 assert arn == "ResultsBucket.Arn/results/*", f"{name}: {actions} on {arn}"
+    # The worker's task (answers, reviews and the daily verified check) writes the trail.
+    assert audit_writers == ["WorkerTaskRole"]
     listing = [s for _, s in statements(stack) if as_list(s["Action"]) == ["s3:ListBucket"]]
     assert all(s["Condition"]["StringLike"]["s3:prefix"] == "results/*" for s in listing)
 
@@ -598,6 +607,8 @@ def test_bucket_blocks_public_access_denies_plain_http_and_expires_results(stack
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert rules["expire-results"]["Prefix"] == "results/"
     assert int(rules["expire-results"]["ExpirationInDays"]) == 30
+    assert rules["expire-audit"]["Prefix"] == "audit/"
+    assert int(rules["expire-audit"]["ExpirationInDays"]) == 400
 
 
 def test_secrets_are_referenced_never_held(stack: Stack) -> None:
