@@ -51,6 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from executor.commands.ask import logs_on_stderr
+
+    # Stdout is for the rows; the audit trail's log lines are not.
+    with logs_on_stderr(verbose=False):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from bot.config import Env
     from executor.config import EngineConfig
     from executor.errors import UnsafeSQL, WarehouseError

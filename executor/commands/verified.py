@@ -58,6 +58,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from executor.commands.ask import logs_on_stderr
+
+    # Stdout is for the report and its metrics; the audit trail's log lines are not.
+    with logs_on_stderr(verbose=False):
+        return _run_check(args)
+
+
+def _run_check(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from bot.config import ConfigError, Env

@@ -21,6 +21,8 @@ from executor.warehouse.base import ExportResult, FetchedRows, TableInfo
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
 from tests.support.audit import folder_records
+from tests.support.cli import run_databot
+from tests.support.paths import REPO
 
 
 def csv_rows(name: str) -> list[dict[str, str]]:
@@ -433,3 +435,16 @@ def test_every_statement_is_in_the_audit_trail_as_the_person_at_the_terminal(
     assert all(r["job_id"].startswith("sql-") for r in (query, export, refused))
     assert len({r["job_id"] for r in (query, export, refused)}) == 3
     assert query["sql_sha256"] == sql_sha256(query["sql"])
+
+
+def test_stdout_holds_the_rows_and_not_the_audit_trail_s_log_lines(tmp_path: Path) -> None:
+    # GIVEN a fresh process, as a person runs it WHEN a query runs
+    done = run_databot("sql", "SELECT DISTINCT plan FROM users ORDER BY plan",
+                       env={"RESULTS_DIR": str(tmp_path), "MODEL_PROVIDER": "offline",
+                            "PYTHONPATH": str(REPO)})
+    # THEN stdout is the table alone, and the record is in the trail's folder
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split() == ["plan"]
+    assert "audit |" not in done.stdout + done.stderr
+    [record] = folder_records(tmp_path / "audit")
+    assert (record["outcome"], record["rows"]) == ("ok", 3)
