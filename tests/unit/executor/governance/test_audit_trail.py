@@ -5,18 +5,14 @@ a failing store never fails the caller and loses nothing it can keep."""
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from executor.artifacts.s3 import s3_client
 from executor.config import ArtifactsConfig, AuditConfig, EngineConfig, WarehouseConfig
 from executor.governance import audit_trail
 from executor.governance.audit_record import AuditRecord, statement_record
@@ -35,22 +31,10 @@ def _record(n: int = 1, *, when: datetime | None = None) -> AuditRecord:
     )
 
 
-@pytest.fixture(scope="module")
-def mocked_s3() -> Iterator[Any]:
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        with mock_aws():
-            client = s3_client("us-east-1")
-            client.create_bucket(Bucket=BUCKET)
-            yield client
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+@pytest.fixture
+def bucket(mocked_s3: Any) -> str:
+    mocked_s3.create_bucket(Bucket=BUCKET)
+    return BUCKET
 
 
 def test_each_record_is_one_log_line_with_its_fields_as_keys(
@@ -77,8 +61,8 @@ def test_records_go_to_the_folder_as_json_lines_under_their_date(tmp_path: Path)
     assert not list((tmp_path / "audit").rglob("*.partial"))
 
 
-def test_records_go_to_s3_under_the_prefix_and_date(mocked_s3: Any) -> None:
-    trail = AuditTrail(S3AuditStore(BUCKET, "audit/", client=mocked_s3), flush_s=3600)
+def test_records_go_to_s3_under_the_prefix_and_date(mocked_s3: Any, bucket: str) -> None:
+    trail = AuditTrail(S3AuditStore(bucket, "audit/", client=mocked_s3), flush_s=3600)
     for n in range(3):
         trail.record(_record(n))
     trail.close()
