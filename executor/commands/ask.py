@@ -150,7 +150,7 @@ def _ask(
         return _fail(err, f"something went wrong (ref {job_id})")
     finally:
         warehouse.close()
-        audit.close()
+        audit.flush()
         # Charts are drawn in a scratch folder, then stored; only the stored copies remain.
         shutil.rmtree(scratch_dir(job_id), ignore_errors=True)
     _forget_scratch_paths(answer)

@@ -4,8 +4,8 @@ who asked, as whom it ran, what it was and how it ended (executor/governance/aud
 Each record is logged at once (one structured line, its fields as keys) and buffered for
 its store (S3 under AUDIT_BUCKET or RESULTS_BUCKET, else the results folder's audit/). A
 background thread writes the buffer every AUDIT_FLUSH_S seconds, or as soon as
-AUDIT_BATCH_RECORDS are waiting; `close` (a command's end) and the process's exit write
-what is left. Recording never waits on the store, and a store that fails never fails an
+AUDIT_BATCH_RECORDS are waiting; a command's end and the process's exit write what is left
+(`flush`). Recording never waits on the store, and a store that fails never fails an
 answer: the failure is logged as an error, and its records are kept for the next write
 (up to a bound, past which the oldest are dropped, loudly).
 """
@@ -18,6 +18,7 @@ import threading
 import weakref
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from bot.observability import service_logger
 from executor.config import EngineConfig
@@ -72,16 +73,13 @@ class AuditTrail:
                              record.job_id)
 
     def flush(self) -> None:
-        """Write every buffered record now (in the calling thread)."""
+        """Write every buffered record now, in the calling thread: at a command's end, and
+        at the process's exit."""
         with self._write_lock:
             with self._lock:
                 records, self._buffer = self._buffer, []
             if records:
                 self._write(records)
-
-    def close(self) -> None:
-        """Write what is left: at a command's end, and at the process's exit."""
-        self.flush()
 
     def _write_in_background(self) -> None:
         """Flush every flush_s (sooner when a batch fills); end when nothing is left, so an
@@ -120,7 +118,7 @@ class AuditTrail:
                              "dropped", excess)
 
 
-def open_audit_trail(config: EngineConfig, *, s3_client: object = None) -> AuditTrail:
+def open_audit_trail(config: EngineConfig, *, s3_client: Any = None) -> AuditTrail:
     """The trail the settings describe: S3 when AUDIT_BUCKET or RESULTS_BUCKET is set,
     else the results folder's audit/."""
     audit = config.audit
@@ -143,6 +141,6 @@ _open_trails: weakref.WeakSet[AuditTrail] = weakref.WeakSet()
 
 
 @atexit.register
-def _close_open_trails() -> None:
+def _flush_open_trails() -> None:
     for trail in list(_open_trails):
-        trail.close()
+        trail.flush()

@@ -1,5 +1,5 @@
 """The audit trail's sinks: a log line per statement, JSON lines batched to S3 or the
-results folder under date=YYYY-MM-DD/, written in the background, at close and at exit;
+results folder under date=YYYY-MM-DD/, written in the background, when flushed and at exit;
 a failing store never fails the caller and loses nothing it can keep."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def test_records_go_to_the_folder_as_json_lines_under_their_date(tmp_path: Path)
     trail.record(_record(1))
     trail.record(_record(2, when=datetime(2026, 12, 1, 0, 0, 1, tzinfo=UTC)))
     assert folder_records(tmp_path / "audit") == []  # buffered, not written yet
-    trail.close()
+    trail.flush()
     written = sorted(path.relative_to(tmp_path / "audit").parts[0]
                      for path in (tmp_path / "audit").rglob("*.jsonl"))
     assert written == ["date=2026-11-30", "date=2026-12-01"]
@@ -65,9 +65,9 @@ def test_records_go_to_s3_under_the_prefix_and_date(mocked_s3: Any, bucket: str)
     trail = AuditTrail(S3AuditStore(bucket, "audit/", client=mocked_s3), flush_s=3600)
     for n in range(3):
         trail.record(_record(n))
-    trail.close()
+    trail.flush()
     trail.record(_record(9))
-    trail.close()
+    trail.flush()
     objects = bucket_records(mocked_s3, BUCKET)
     # One object per write: S3 objects cannot be appended to.
     assert len(objects) == 2
@@ -109,14 +109,14 @@ def test_a_failing_store_never_fails_the_caller_and_its_records_are_kept(
     store.failing = True
     trail = memory_trail(store)
     trail.record(_record(1))
-    trail.close()
+    trail.flush()
     assert trail.failed_writes == 1
     assert any(line["level"] == "ERROR" and "could not write 1 audit records" in line["message"]
                for line in log_lines)
     # WHEN the store is back THEN the kept record goes with the next write
     store.failing = False
     trail.record(_record(2))
-    trail.close()
+    trail.flush()
     assert [r["job_id"] for r in store.records] == ["J1", "J2"]
 
 
@@ -128,7 +128,7 @@ def test_a_store_that_keeps_failing_drops_the_oldest_records_past_a_bound() -> N
         trail.record(_record(n))
         trail.flush()
     store.failing = False
-    trail.close()
+    trail.flush()
     assert [r["job_id"] for r in store.records] == [f"J{n}" for n in range(5, KEPT_BATCHES + 5)]
 
 
@@ -136,7 +136,7 @@ def test_what_is_left_is_written_when_the_process_exits() -> None:
     store = MemoryAuditStore()
     trail = memory_trail(store)
     trail.record(_record(1))
-    audit_trail._close_open_trails()
+    audit_trail._flush_open_trails()
     assert [r["job_id"] for r in store.records] == ["J1"]
 
 
@@ -169,7 +169,7 @@ def test_the_warehouse_password_is_masked_in_every_message(tmp_path: Path) -> No
         error=ConnectionError("login as analyst with pa55-w0rd refused"), secrets=trail.secrets,
     )
     trail.record(record)
-    trail.close()
+    trail.flush()
     written = (tmp_path / "audit").rglob("*.jsonl")
     text = "".join(path.read_text() for path in written)
     assert "pa55-w0rd" not in text and json.loads(text)["error_class"] == "ConnectionError"

@@ -160,7 +160,7 @@ def test_a_failing_audit_store_does_not_fail_the_answer(
     engine = _engine(offline_config, verified_library, duckdb_sample, trail)
     answer = engine.answer(Request(job_id="f1", question="how many users are on each plan?",
                                    asker=ASKER))
-    trail.close()
+    trail.flush()
     assert answer.verified is True and answer.table is not None
     assert trail.failed_writes == 1
     assert any(line["level"] == "ERROR" and line["message"].startswith("audit | could not write")
