@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.asker import Asker
@@ -52,7 +52,8 @@ class AuditRecord:
     error: str | None = None
 
     def to_dict(self) -> dict[str, str | int | None]:
-        return asdict(self)
+        # Its fields are flat values: no deep copy needed (dataclasses.asdict's is slow).
+        return dict(vars(self))
 
 
 def statement_record(
