@@ -1090,3 +1090,19 @@ def test_dashboard_ingress_metrics_are_ones_the_front_doors_count(full: Stack) -
         for f in full.of_type("AWS::Serverless::Function").values()
     }
     assert {m[3] for m in shown} <= services
+
+
+def test_a_failing_audit_trail_write_raises_an_alarm(full: Stack) -> None:
+    # The worker logs its audit trail's failed writes as errors (executor/governance)
+    log_filter = full.properties("AuditWriteFailuresFilter")
+    assert log_filter["LogGroupName"] == "WorkerLogGroup"
+    assert log_filter["FilterPattern"] == '{ $.level = "ERROR" && $.message = "audit |*" }'
+    (metric,) = log_filter["MetricTransformations"]
+    alarm = full.properties("AuditWriteAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        metric["MetricNamespace"], metric["MetricName"])
+    service = next(e["Value"] for e in container(full)["Environment"]
+                   if e["Name"] == "POWERTOOLS_SERVICE_NAME")
+    assert metric["Dimensions"] == [{"Key": "service", "Value": "$.service"}]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
+    assert alarm["AlarmActions"] == [EVERYTHING_ON["AlarmTopicArn"]]
