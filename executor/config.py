@@ -273,6 +273,28 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    """The audit trail's JSON lines (executor/governance/audit_trail.py): under `prefix` in
+    this bucket, else in RESULTS_BUCKET, else in the results folder's audit/; written this
+    often, or at once when `batch_records` are waiting."""
+
+    bucket: str | None = None
+    prefix: str = "audit/"
+    flush_s: float = 5.0
+    batch_records: int = 500
+
+    @classmethod
+    def from_env(cls, env: Env) -> AuditConfig:
+        prefix = env.text("AUDIT_PREFIX", cls.prefix).strip("/")
+        return cls(
+            bucket=env.text("AUDIT_BUCKET"),
+            prefix=f"{prefix}/" if prefix else "",
+            flush_s=env.number("AUDIT_FLUSH_S", cls.flush_s),
+            batch_records=env.integer("AUDIT_BATCH_RECORDS", cls.batch_records),
+        )
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """Everything the engine and its tools are built from."""
 
@@ -283,6 +305,7 @@ class EngineConfig:
     verified: VerifiedConfig = field(default_factory=VerifiedConfig)
     budgets: BudgetsConfig = field(default_factory=BudgetsConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
     region: str | None = None
 
     @classmethod
@@ -299,6 +322,7 @@ class EngineConfig:
             budgets=BudgetsConfig.from_env(env, results_dir=artifacts.results_dir,
                                            region=region),
             identity=IdentityConfig.from_env(env),
+            audit=AuditConfig.from_env(env),
             region=region,
         )
 

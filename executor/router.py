@@ -32,6 +32,8 @@ from executor.artifacts import ArtifactStore, open_artifact_store
 from executor.config import EngineConfig
 from executor.engine import Engine, Request
 from executor.errors import NeedsModel
+from executor.governance.audit_trail import AuditTrail, open_audit_trail
+from executor.governance.audited import AuditedAccess
 from executor.governance.budgets import Allowance, Budgets, Standing, open_budgets
 from executor.scope import READ_ONLY_REPLY, SMALL_TALK_REPLY, Scope, classify
 from executor.verified.answerer import VerifiedEngine
@@ -148,12 +150,14 @@ def build_engine(
     today: Callable[[], date] = date.today,
     access: WarehouseAccess | None = None,
     budgets: Budgets | None = None,
+    audit: AuditTrail | None = None,
 ) -> RoutedEngine:
     """The configured engine. `library`, `store` and `today` default to
     input/verified_queries.yaml, the configured store of entries verified from chat
     (VERIFIED_TABLE or the results folder) and the real date; tests pass their own.
     `access` chooses each request's warehouse (by default IDENTITY_MODE's: everyone shares
-    `warehouse`, or each asker runs as their own database user); `budgets` are the spend
+    `warehouse`, or each asker runs as their own database user), and every statement run on
+    it is recorded in `audit` (by default the configured trail); `budgets` are the spend
     limits (by default the configured ones)."""
     provider = config.model.provider
     if provider not in PROVIDERS:
@@ -169,6 +173,7 @@ def build_engine(
     live = open_live_library(config.verified, library=library, store=store)
     verified = VerifiedEngine(live, warehouse, artifacts, today=today)
     budgets = budgets or open_budgets(config.budgets)
+    access = AuditedAccess(access or SharedAccess(warehouse), audit or open_audit_trail(config))
     if provider != "bedrock":
         return RoutedEngine(verified, None, access, budgets)
 

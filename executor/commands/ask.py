@@ -120,14 +120,17 @@ def _ask(
     from executor.artifacts.keys import scratch_dir
     from executor.engine import Request
     from executor.errors import NeedsModel, UserFacingError
+    from executor.governance.audit_trail import open_audit_trail
     from executor.jsonable import jsonable
     from executor.router import build_engine
+    audit = open_audit_trail(config)
     try:
         engine = build_engine(
             config,
             warehouse=warehouse,
             bedrock_client=bedrock_client,
             today=(lambda: today) if today else date.today,
+            audit=audit,
         )
         answer = engine.answer(Request(job_id=job_id, question=question, progress=_progress(err),
                                        asker=Asker.local()))
@@ -147,6 +150,7 @@ def _ask(
         return _fail(err, f"something went wrong (ref {job_id})")
     finally:
         warehouse.close()
+        audit.flush()
         # Charts are drawn in a scratch folder, then stored; only the stored copies remain.
         shutil.rmtree(scratch_dir(job_id), ignore_errors=True)
     _forget_scratch_paths(answer)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from executor.sandbox import SandboxResult
 
 if TYPE_CHECKING:
-    from executor.config import WarehouseConfig
+    from executor.config import EngineConfig
 
 EXIT_FAILED, EXIT_USAGE, EXIT_LIMIT, EXIT_SANDBOX = 1, 2, 3, 4
 LIMIT_KINDS = ("timeout", "cpu_limit", "disk_limit", "killed")
@@ -45,6 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from executor.commands.ask import logs_on_stderr
+
+    # Stdout is for the run's output; the audit trail's log lines are not.
+    with logs_on_stderr(verbose=False):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from bot.config import Env
@@ -58,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as e:
         return _fail(EXIT_USAGE, f"cannot read {args.file}: {e}")
     try:
-        inputs = _query_inputs(config.warehouse, args.input)
+        inputs = _query_inputs(config, args.input)
     except UnsafeSQL as e:
         return _fail(EXIT_USAGE, f"input refused: {e}")
     except (WarehouseError, ValueError) as e:
@@ -77,14 +85,15 @@ def run(args: argparse.Namespace) -> int:
     return _exit_code(result)
 
 
-def _query_inputs(config: WarehouseConfig, specs: list[tuple[str, Path]]) -> dict[str, bytes]:
+def _query_inputs(config: EngineConfig, specs: list[tuple[str, Path]]) -> dict[str, bytes]:
     """Each NAME=query.sql run whole through the guarded path, as Parquet bytes."""
     if not specs:
         return {}
+    from executor.governance.audited import audited_command
     from executor.warehouse.factory import open_warehouse
     from executor.warehouse.guarded import export_guarded
 
-    warehouse = open_warehouse(config, warm=False)
+    warehouse = audited_command(config, open_warehouse(config.warehouse, warm=False), "python")
     inputs: dict[str, bytes] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="databot-input-") as folder:

@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from executor.commands.ask import logs_on_stderr
 
-    # stdout holds the rows; a refusal or an error is one line on stderr, not among logs.
+    # Stdout holds the rows; a refusal or an error is one line on stderr, and neither log
+    # lines nor the audit trail's are printed.
     with logs_on_stderr(verbose=False):
         return _run(args)
 
@@ -66,11 +67,15 @@ def _run(args: argparse.Namespace) -> int:
 
     params = dict(args.param) or None
     try:
-        warehouse = open_warehouse(EngineConfig.from_env(Env()).warehouse, warm=False)
+        config = EngineConfig.from_env(Env())
+        opened = open_warehouse(config.warehouse, warm=False)
     except (WarehouseError, ValueError) as e:
         return _fail(1, f"cannot open the warehouse: {e}")
     # Imported while the warehouse starts.
+    from executor.governance.audited import audited_command
     from executor.warehouse.guarded import export_guarded, run_guarded
+
+    warehouse = audited_command(config, opened, "sql")
     try:
         if args.export:
             started = time.perf_counter()

@@ -58,11 +58,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from executor.commands.ask import logs_on_stderr
+
+    # Stdout is for the report and its metrics; the audit trail's log lines are not.
+    with logs_on_stderr(verbose=False):
+        return _run_check(args)
+
+
+def _run_check(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from bot.config import ConfigError, Env
     from executor.config import EngineConfig
     from executor.errors import WarehouseError
+    from executor.governance.audited import audited_command
     from executor.verified.drift import BROKEN, check_served, summary
     from executor.verified.library import LibraryError, load_library
     from executor.verified.store import open_verified_store
@@ -79,7 +88,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         static = load_library()
         records = open_verified_store(config.verified).entries()
-        warehouse = open_warehouse(config.warehouse)
+        warehouse = audited_command(config, open_warehouse(config.warehouse), "verified-check")
     except (LibraryError, WarehouseError, ValueError, BotoCoreError, ClientError) as e:
         metrics.verified_check_failed()
         return _fail("check", 2, f"cannot check: {e}")

@@ -29,11 +29,14 @@ from typing import Any
 
 import yaml
 
+from bot.asker import Asker
 from bot.delivery import MENTION
 from bot.observability import service_logger
 from bot.review import Proposal, Review, ReviewParam
 from executor.config import EngineConfig
 from executor.errors import UnsafeSQL, UserFacingError, WarehouseError
+from executor.governance.audit_trail import AuditTrail, open_audit_trail
+from executor.governance.audited import AuditedWarehouse
 from executor.verified.fingerprint import Fingerprint, fingerprint_entry
 from executor.verified.library import Entry, LibraryError, parse_entry
 from executor.verified.live import LiveLibrary, open_live_library
@@ -43,7 +46,7 @@ from executor.verified.text import TOTAL, Normaliser
 from executor.verified.transpile import to_dialect
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
-from executor.warehouse.guarded import guard
+from executor.warehouse.guarded import guard_to_run
 
 logger = service_logger()
 
@@ -69,9 +72,12 @@ class ReviewDesk:
     warehouse: Callable[[], Warehouse]
     eval_questions: Path
     today: Callable[[], date] = date.today
+    # Where a verification's statements are recorded (none: not recorded).
+    audit: AuditTrail | None = None
 
-    def verify(self, review: Review, *, job_id: str) -> str:
-        """Store the reviewer's entry, or raise Refused; the notice for the thread."""
+    def verify(self, review: Review, *, job_id: str, asker: Asker | None = None) -> str:
+        """Store the reviewer's entry (`asker` submitted it), or raise Refused; the notice
+        for the thread."""
         assert review.proposal is not None, "a verify job carries a proposal"
         proposal = review.proposal
         matcher = self.library.matcher()
@@ -82,7 +88,7 @@ class ReviewDesk:
         except LibraryError as e:
             raise Refused(f"Not verified: {e}") from e
         self._check_name(entry.id, matcher)
-        warehouse = self.warehouse()
+        warehouse = self._open_warehouse(job_id, asker)
         try:
             _guarded(warehouse, entry)
             with_entry = self.library.with_entry(entry)
@@ -117,6 +123,12 @@ class ReviewDesk:
         self.library.refresh()
         return f"Retired by {MENTION}: `{entry_id}` {RETIRED}"
 
+    def _open_warehouse(self, job_id: str, asker: Asker | None) -> Warehouse:
+        warehouse = self.warehouse()
+        if self.audit is None:
+            return warehouse
+        return AuditedWarehouse(warehouse, self.audit, job_id=job_id, asker=asker)
+
     def _check_name(self, entry_id: str, matcher: Matcher) -> None:
         taken = any(entry.id == entry_id for entry in matcher.library.entries) or any(
             entry.id == entry_id for entry in self.library.static.entries)
@@ -150,6 +162,7 @@ def open_review_desk(config: EngineConfig) -> ReviewDesk:
         store,
         lambda: open_warehouse(config.warehouse),
         config.verified.eval_questions,
+        audit=open_audit_trail(config),
     )
 
 
@@ -219,7 +232,7 @@ def _param_spec(param: ReviewParam) -> dict[str, Any]:
 def _guarded(warehouse: Warehouse, entry: Entry) -> None:
     """Refused unless the guard the agent's run_sql uses accepts the entry's SQL."""
     try:
-        guard(warehouse, to_dialect(entry.sql, warehouse.dialect))
+        guard_to_run(warehouse, to_dialect(entry.sql, warehouse.dialect))
     except UnsafeSQL as e:
         raise Refused(f"Not verified: the SQL is not safe to run: {e}") from e
 

@@ -79,9 +79,9 @@ def _column_maxima(
     columns = [column.name for column in table.columns if _DATED_TYPE.search(column.type)]
     if not columns:
         return []
-    key, now = _key(table), clock()
+    key, now, owner = _key(table), clock(), _data_owner(warehouse)
     with _lock:
-        cached = _cache.setdefault(warehouse, {}).get(key)
+        cached = _cache.setdefault(owner, {}).get(key)
     if cached is not None and now - cached[0] < CACHE_SECONDS:
         return cached[1]
     name = quote_identifier(table.name)
@@ -96,8 +96,14 @@ def _column_maxima(
         return []
     values = [_as_date(value) for value in row if value is not None]
     with _lock:
-        _cache.setdefault(warehouse, {})[key] = (now, values)
+        _cache.setdefault(owner, {})[key] = (now, values)
     return values
+
+
+def _data_owner(warehouse: Warehouse) -> Any:
+    """The warehouse whose data the dates are read from: a wrapper made for one request
+    (the audit trail's, executor/governance/audited.py) names it, so the dates outlive it."""
+    return getattr(warehouse, "wrapped", warehouse)
 
 
 def _key(table: TableInfo) -> str:

@@ -78,6 +78,9 @@ class ExportResult:
 class Warehouse(Protocol):
     # sqlglot dialect name: "duckdb" or "redshift".
     dialect: str
+    # The database user statements run as, for the audit trail: the configured (or mapped)
+    # Redshift user, "duckdb" for the embedded warehouse.
+    database_user: str
 
     def tables(self, refresh: bool = False) -> list[TableInfo]:
         """The tables a query may use, cached by the adapter; `refresh` asks it to re-read

@@ -66,6 +66,7 @@ FIXED_SHAPE_TYPES = (
 
 class DuckDBWarehouse:
     dialect = "duckdb"
+    database_user = "duckdb"
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.observability import service_logger
-from executor.errors import TooCostly
+from executor.errors import TooCostly, UnsafeSQL
 from executor.warehouse.base import ExportResult, QueryResult, Warehouse
 from executor.warehouse.guard import CheckedSQL, UnknownTable, allowed_tables, check_sql
 
@@ -36,12 +36,23 @@ def guard(warehouse: Warehouse, sql: str) -> CheckedSQL:
         return check_sql(sql, warehouse.dialect, allowed=allowed)
 
 
+def guard_to_run(warehouse: Warehouse, sql: str) -> CheckedSQL:
+    """`guard` for a statement about to run. A refusal also goes to the warehouse's audit
+    trail when it keeps one (executor/governance/audited.py): it never reaches the warehouse."""
+    try:
+        return guard(warehouse, sql)
+    except UnsafeSQL as e:
+        _record_refusal(warehouse, sql, e)
+        raise
+
+
 def admit(
     warehouse: Warehouse, sql: str, params: dict[str, Any] | None = None
 ) -> CheckedSQL:
     """Guard `sql`, then hold its plan to the warehouse's cost limits: the statement as it
-    may run, or UnsafeSQL (TooCostly for a plan over a limit) with the one-line reason."""
-    checked = guard(warehouse, sql)
+    may run, or UnsafeSQL (TooCostly for a plan over a limit) with the one-line reason,
+    recorded as a refusal in the warehouse's audit trail."""
+    checked = guard_to_run(warehouse, sql)
     estimate = warehouse.estimate(checked.sql, params)
     if estimate is None:
         return checked
@@ -55,8 +66,17 @@ def admit(
     refusal = estimate.refusal()
     if refusal is not None:
         logger.info("job_id=<%s> | refused by the cost guard: %s", job_id, refusal)
-        raise TooCostly(refusal)
+        error = TooCostly(refusal)
+        _record_refusal(warehouse, sql, error)
+        raise error
     return checked
+
+
+def _record_refusal(warehouse: Warehouse, sql: str, error: UnsafeSQL) -> None:
+    """Tell the warehouse's audit trail, when it keeps one, of a statement refused."""
+    refused = getattr(warehouse, "refused", None)
+    if refused is not None:
+        refused(sql, error)
 
 
 def run_guarded(

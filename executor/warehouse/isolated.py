@@ -73,6 +73,7 @@ class IsolatedDuckDBWarehouse:
     """A `Warehouse` whose DuckDB runs in a memory-capped child process."""
 
     dialect = "duckdb"
+    database_user = "duckdb"
 
     def __init__(
         self,

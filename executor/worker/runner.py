@@ -236,8 +236,11 @@ class JobRunner:
         review = job.review
         if self.reviews is None or review is None:
             raise UserFacingError("This worker does not take reviews of verified queries.")
-        act = self.reviews.verify if job.kind == VERIFY else self.reviews.retire
-        return act(review, job_id=job.job_id), review.reviewer
+        if job.kind == VERIFY:
+            notice = self.reviews.verify(review, job_id=job.job_id, asker=Asker.of_job(job))
+        else:
+            notice = self.reviews.retire(review, job_id=job.job_id)
+        return notice, review.reviewer
 
     def _history(self, job: Job) -> list[Turn]:
         if self.conversations is None:

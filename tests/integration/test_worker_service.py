@@ -26,6 +26,7 @@ from executor.worker.app import build_worker
 from executor.worker.config import WorkerConfig, WorkerSettings
 from executor.worker.service import Worker
 from handlers import dlq_notifier
+from tests.support.audit import bucket_records
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext
 from tests.support.fault_proxy import fault_proxy
@@ -347,3 +348,26 @@ def test_under_load_killed_workers_and_injected_faults_leave_exactly_one_answer_
     }
     record_property("fault_injection", json.dumps(summary))
     assert sum(slack_api.injected.values()) > 0 and sum(dynamodb.injected.values()) > 0
+
+
+def test_the_worker_s_statements_reach_the_audit_trail_in_s3_by_the_time_it_exits(
+    worker_process: Callable[..., WorkerProcess], aws_stack: AwsStack,
+    slack_api: SlackApiStandIn,
+) -> None:
+    # GIVEN `databot worker` with its default engine, writing the trail only at exit
+    question = slack_job("How many users signed up?", thread_ts="1730000000.000003")
+    send(aws_stack, question)
+    worker = worker_process(engine="executor.router:build_engine", AUDIT_FLUSH_S="600")
+    wait_for(lambda: aws_stack.queue_depth() == (0, 0), 60, "the answered job")
+    s3 = boto3.client("s3")
+    assert bucket_records(s3, aws_stack.bucket) == {}
+    # WHEN the worker is stopped
+    worker.process.send_signal(signal.SIGTERM)
+    assert worker.process.wait(timeout=30) == 0
+    # THEN the answer's statements are in S3 under audit/date=<today>/, as the asker's
+    [(key, records)] = bucket_records(s3, aws_stack.bucket).items()
+    assert key.startswith(f"audit/date={time.strftime('%Y-%m-%d', time.gmtime())}/")
+    assert {(r["job_id"], r["platform"], r["user"], r["workspace"], r["channel"],
+             r["database_user"], r["outcome"]) for r in records} == {
+        (question.job_id, "slack", "U0001", "T0001", "C0001", "duckdb", "ok")}
+    assert {r["action"] for r in records} == {"query", "export"}

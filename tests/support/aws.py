@@ -2,6 +2,7 @@
 worker subprocesses.
 
 `moto_server` (session): moto's server on a free port (`tests.support.local_aws.start_moto_server`).
+`mocked_s3` (per module): an S3 client on moto's in-process S3, for unit tests.
 `aws_stack` (per test): a fresh jobs queue with its DLQ, the three DynamoDB tables and the
 results bucket, with unique names (`tests.support.local_aws.create_stack`); the environment
 variables every deployable reads (endpoint, fake credentials, queue URL, table names,
@@ -10,7 +11,9 @@ bucket) are set for the test and available as `aws_stack.env` for subprocesses.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,6 +32,27 @@ def moto_server() -> Iterator[str]:
     endpoint, stop = start_moto_server()
     yield endpoint
     stop()
+
+
+@pytest.fixture(scope="module")
+def mocked_s3() -> Iterator[Any]:
+    """One in-process moto S3 for the module (starting it costs about a second)."""
+    from moto import mock_aws
+
+    from executor.artifacts.s3 import s3_client
+
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        with mock_aws():
+            yield s3_client("us-east-1")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture

@@ -287,7 +287,10 @@ def test_bedrock_access_is_the_configured_models_only(stack: Stack) -> None:
     )
 
 
-def test_s3_access_is_the_results_prefix_only(stack: Stack) -> None:
+def test_s3_access_is_the_results_prefix_and_the_workers_audit_writes_only(
+    stack: Stack,
+) -> None:
+    audit_writers = []
     for name, statement in statements(stack):
         actions = [a for a in as_list(statement["Action"]) if a.startswith("s3:")]
         if statement["Effect"] != "Allow" or not actions:
@@ -295,8 +298,14 @@ def test_s3_access_is_the_results_prefix_only(stack: Stack) -> None:
         for arn in as_list(statement["Resource"]):
             if actions in (["s3:ListBucket"], ["s3:GetBucketLocation"]):
                 assert arn == "ResultsBucket.Arn", name
+            elif arn == "ResultsBucket.Arn/audit/*":
+                # The audit trail: new objects only, never read back, changed or listed.
+                assert actions == ["s3:PutObject"], f"{name}: {actions} on {arn}"
+                audit_writers.append(name)
             else:
                 assert arn == "ResultsBucket.Arn/results/*", f"{name}: {actions} on {arn}"
+    # The worker's task (answers, reviews and the daily verified check) writes the trail.
+    assert audit_writers == ["WorkerTaskRole"]
     listing = [s for _, s in statements(stack) if as_list(s["Action"]) == ["s3:ListBucket"]]
     assert all(s["Condition"]["StringLike"]["s3:prefix"] == "results/*" for s in listing)
 
@@ -651,6 +660,8 @@ def test_bucket_blocks_public_access_denies_plain_http_and_expires_results(stack
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert rules["expire-results"]["Prefix"] == "results/"
     assert int(rules["expire-results"]["ExpirationInDays"]) == 30
+    assert rules["expire-audit"]["Prefix"] == "audit/"
+    assert int(rules["expire-audit"]["ExpirationInDays"]) == 400
 
 
 def test_secrets_are_referenced_never_held(stack: Stack) -> None:
@@ -1200,3 +1211,19 @@ def test_dashboard_ingress_metrics_are_ones_the_front_doors_count(full: Stack) -
         for f in full.of_type("AWS::Serverless::Function").values()
     }
     assert {m[3] for m in shown} <= services
+
+
+def test_a_failing_audit_trail_write_raises_an_alarm(full: Stack) -> None:
+    # The worker logs its audit trail's failed writes as errors (executor/governance)
+    log_filter = full.properties("AuditWriteFailuresFilter")
+    assert log_filter["LogGroupName"] == "WorkerLogGroup"
+    assert log_filter["FilterPattern"] == '{ $.level = "ERROR" && $.message = "audit |*" }'
+    (metric,) = log_filter["MetricTransformations"]
+    alarm = full.properties("AuditWriteAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        metric["MetricNamespace"], metric["MetricName"])
+    service = next(e["Value"] for e in container(full)["Environment"]
+                   if e["Name"] == "POWERTOOLS_SERVICE_NAME")
+    assert metric["Dimensions"] == [{"Key": "service", "Value": "$.service"}]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
+    assert alarm["AlarmActions"] == [EVERYTHING_ON["AlarmTopicArn"]]

@@ -61,6 +61,9 @@ class RedshiftWarehouse:
         connections: int = 1,
     ) -> None:
         self.target = target
+        # Whom connect_args connects as: under IAM, the URL's `db_user` when it names one.
+        iam_user = target.options.get("db_user") if target.iam else None
+        self.database_user = iam_user or target.user or ""
         self.schemas = target.schemas or schemas
         self.statement_timeout_s = statement_timeout_s
         self.cost_limits = cost_limits

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
 
 from bot.answer import Answer, Chart, CodeRun, Table, Usage
 from bot.config import Env
@@ -31,7 +30,7 @@ from executor.artifacts import (
     save_bundle,
 )
 from executor.artifacts.export import export_to_store
-from executor.artifacts.s3 import S3ArtifactStore, s3_client
+from executor.artifacts.s3 import S3ArtifactStore
 from executor.artifacts.unload import unload_statement
 from executor.config import DEFAULT_INPUT, EngineConfig
 from executor.errors import TooCostly, UnsafeSQL
@@ -75,23 +74,6 @@ BAD_NAMES = [
     "naïve",
     "a..b",
 ]
-
-
-@pytest.fixture(scope="module")
-def mocked_s3() -> Iterator[Any]:
-    """One in-process moto S3 for the module (starting it costs about a second)."""
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        with mock_aws():
-            yield s3_client("us-east-1")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture

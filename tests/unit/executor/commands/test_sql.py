@@ -16,11 +16,15 @@ import pytest
 from executor.commands import sql as sql_command
 from executor.config import DEFAULT_INPUT
 from executor.errors import UnsafeSQL, WarehouseError
+from executor.governance.audit_record import sql_sha256
+from executor.row_limits import COMMAND_ROWS
 from executor.warehouse.base import ExportResult, FetchedRows, TableInfo
 from executor.warehouse.cost import CostLimits, PlanEstimate
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
+from tests.support.audit import folder_records
 from tests.support.cli import run_databot
+from tests.support.paths import REPO
 
 
 def csv_rows(name: str) -> list[dict[str, str]]:
@@ -37,6 +41,7 @@ class RecordingWarehouse:
     def __init__(self, inner: DuckDBWarehouse) -> None:
         self.inner = inner
         self.dialect = inner.dialect
+        self.database_user = inner.database_user
         self.calls: list[tuple[str, str]] = []
         self.closed = False
 
@@ -477,3 +482,40 @@ def test_a_person_reads_one_line_and_no_logs(tmp_path: Path) -> None:
         " rows, or aggregate in the query (a LIMIT alone does not reduce the rows scanned)"
     ]
     assert (done.stdout, done.returncode) == ("", 2)
+def test_every_statement_is_in_the_audit_trail_as_the_person_at_the_terminal(
+    warehouse: RecordingWarehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN results under tmp_path and no bucket
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.delenv("RESULTS_BUCKET", raising=False)
+    monkeypatch.delenv("AUDIT_BUCKET", raising=False)
+    # WHEN a query, an export and a refused statement run
+    assert databot_sql("SELECT plan FROM users") == 0
+    assert databot_sql("SELECT * FROM users", "--export", str(tmp_path / "all.csv")) == 0
+    assert databot_sql("DELETE FROM users") == 2
+    # THEN each is recorded, written when its command ends
+    query, count, export, refused = folder_records(tmp_path / "results" / "audit")
+    # The preview's rows fetched (one past the cap), then the count of a cut-off result
+    assert (query["action"], query["outcome"], query["rows"]) == ("query", "ok", COMMAND_ROWS + 1)
+    assert (count["sql"].startswith("SELECT COUNT(*)"), count["job_id"]) == (True, query["job_id"])
+    assert (export["action"], export["outcome"], export["rows"]) == ("export", "ok", len(USERS))
+    assert (refused["outcome"], refused["sql"], refused["error_class"]) == (
+        "refused", "DELETE FROM users", "UnsafeSQL")
+    assert {(r["platform"], r["database_user"]) for r in (query, export, refused)} == {
+        ("cli", "duckdb")}
+    assert all(r["job_id"].startswith("sql-") for r in (query, export, refused))
+    assert len({r["job_id"] for r in (query, export, refused)}) == 3
+    assert query["sql_sha256"] == sql_sha256(query["sql"])
+
+
+def test_stdout_holds_the_rows_and_not_the_audit_trail_s_log_lines(tmp_path: Path) -> None:
+    # GIVEN a fresh process, as a person runs it WHEN a query runs
+    done = run_databot("sql", "SELECT DISTINCT plan FROM users ORDER BY plan",
+                       env={"RESULTS_DIR": str(tmp_path), "MODEL_PROVIDER": "offline",
+                            "PYTHONPATH": str(REPO)})
+    # THEN stdout is the table alone, and the record is in the trail's folder
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split() == ["plan"]
+    assert "audit |" not in done.stdout + done.stderr
+    [record] = folder_records(tmp_path / "audit")
+    assert (record["outcome"], record["rows"]) == ("ok", 3)

@@ -22,6 +22,7 @@ from executor.verified.fingerprint import fingerprint_entry
 from executor.verified.library import DEFAULT_LIBRARY, load_library, parse_entry, parse_library
 from executor.verified.store import DynamoVerifiedStore, StoredEntry, YamlVerifiedStore
 from executor.warehouse.duckdb import DuckDBWarehouse
+from tests.support.audit import folder_records
 from tests.support.local_aws import LOCAL_CREDENTIALS
 from tests.support.metrics import counts
 from tests.support.verified import TODAY, sample_with_renamed_column
@@ -283,3 +284,16 @@ def test_check_reports_a_stored_entry_that_no_longer_loads_as_broken(
     (line,) = [line for line in capsys.readouterr().out.splitlines()
                if line.startswith("broken")]
     assert "signups_per_plan_count" in line and "not served" in line
+
+
+def test_check_records_every_statement_it_runs_in_the_audit_trail(
+    local_store: YamlVerifiedStore, tmp_path: Path
+) -> None:
+    assert main(["verified", "check"]) == 0
+    records = folder_records(tmp_path / "results" / "audit")
+    # One run of every library entry (and the data's as-of dates it reads first)
+    assert len(records) >= len(load_library().entries)
+    assert {(r["platform"], r["outcome"], r["database_user"]) for r in records} == {
+        ("cli", "ok", "duckdb")}
+    [job_id] = {r["job_id"] for r in records}
+    assert job_id.startswith("verified-check-")

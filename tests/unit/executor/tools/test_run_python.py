@@ -8,6 +8,7 @@ import pytest
 
 from bot.config import Env
 from executor.config import EngineConfig
+from executor.governance.audited import AuditedWarehouse
 from executor.row_limits import KEEP_ROWS
 from executor.sandbox import Limits, open_sandbox
 from executor.sandbox.local import LocalSandbox
@@ -15,6 +16,7 @@ from executor.tools import registry
 from executor.tools.base import ToolContext, ToolError
 from executor.tools.run_python import TOOL, run_python
 from executor.tools.run_sql import run_sql
+from tests.support.audit import MemoryAuditStore, memory_trail
 from tests.support.sandbox import ACCEPTANCE, DIVIDE_BY_ZERO
 
 
@@ -129,3 +131,21 @@ def test_without_a_sandbox_python_is_refused_with_the_reason(
     with pytest.raises(ToolError, match="no sandbox is configured"):
         run_python(tool_context, {"code": "print(1)"})
     assert tool_context.code == []
+
+
+def test_the_whole_result_python_loads_is_an_export_in_the_audit_trail(
+    tool_context: ToolContext,
+) -> None:
+    # GIVEN the tools on a warehouse that records its statements
+    store = MemoryAuditStore()
+    trail = memory_trail(store)
+    tool_context.warehouse = AuditedWarehouse(tool_context.warehouse, trail, job_id="J1",
+                                              asker=None)
+    # WHEN a result cut short is loaded whole into Python
+    run_sql(tool_context, {"sql": "SELECT interaction_id, revenue FROM interactions"})
+    run_python(tool_context, {"code": "result = len(load('q1'))"})
+    trail.flush()
+    # THEN the preview, its count and the whole export are each recorded
+    total = tool_context.queries[0].result.total_rows
+    assert [(r["action"], r["rows"]) for r in store.records] == [
+        ("query", KEEP_ROWS + 1), ("query", 1), ("export", total)]

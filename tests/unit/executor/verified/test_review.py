@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.asker import Asker
 from bot.review import Review
 from executor.verified.fingerprint import Fingerprint
 from executor.verified.library import Library
@@ -19,6 +20,7 @@ from executor.verified.review import (
     read_eval_questions,
 )
 from executor.verified.text import Normaliser
+from tests.support.audit import MemoryAuditStore, memory_trail
 from tests.support.review import (
     PARAPHRASE,
     QUESTION,
@@ -176,3 +178,28 @@ def test_a_one_row_result_is_answered_in_words_others_by_the_table() -> None:
         "country: **{country}**; buyer share: **{buyer_share:,}**{filters}.")
     assert answer_template(replace(one, row_count=3)) is None
     assert answer_template(replace(one, columns=("country", "count(*)"))) is None
+
+
+def test_a_verification_s_statements_and_refusals_are_in_the_audit_trail(
+    verified_library: Library, tmp_path: Path
+) -> None:
+    # GIVEN a desk that records in an audit trail
+    store = MemoryAuditStore()
+    desk = review_desk(verified_library, tmp_path)
+    audited = replace(desk.desk, audit=memory_trail(store))
+    reviewer = Asker("slack", REVIEWER, "T0001", "C0001")
+    proposal = replace(agent_proposal(desk.live), name="tablet_purchases")
+    unsafe = replace(proposal, sql=proposal.sql.replace(
+        "FROM interactions", "FROM pg_catalog.pg_user, interactions"))
+    # WHEN a reviewer verifies a proposal, and then an unsafe one
+    audited.verify(verify_review(proposal), job_id="J1", asker=reviewer)
+    with pytest.raises(Refused):
+        audited.verify(verify_review(replace(unsafe, name="deleted")), job_id="J2",
+                       asker=reviewer)
+    # THEN the run is recorded as the reviewer's (written when its warehouse closed)
+    ran = [r for r in store.records if r["job_id"] == "J1" and "MAX(" not in r["sql"]]
+    assert [(r["outcome"], r["user"], r["channel"]) for r in ran] == [
+        ("ok", REVIEWER, "C0001")]
+    # AND the unsafe one as refused
+    [refused] = [r for r in store.records if r["job_id"] == "J2"]
+    assert refused["outcome"] == "refused" and "pg_catalog.pg_user" in refused["sql"]

@@ -26,6 +26,7 @@ from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import QueueMessage
 from executor.worker.runner import Action, JobRunner
+from tests.support.audit import MemoryAuditStore, memory_trail
 from tests.support.aws import AwsStack
 from tests.support.review import PARAPHRASE, QUESTION, REVIEWER, AgentStandIn, Desk, review_desk
 from tests.support.slack_api import SlackApiStandIn
@@ -174,3 +175,22 @@ def test_a_worker_without_a_review_desk_refuses_review_jobs(
     worker.runner.run(message(job))
     assert "does not take reviews" in posted(slack_api)[0]
 
+
+
+def test_a_verify_job_s_statements_are_recorded_as_its_reviewer_s(
+    worker: Worker, slack_api: SlackApiStandIn
+) -> None:
+    # GIVEN the desk records its statements in an audit trail
+    store = MemoryAuditStore()
+    worker.runner.reviews = dataclasses.replace(worker.desk.desk, audit=memory_trail(store))
+    first = worker.answer(QUESTION)
+    assert first.proposal is not None
+    # WHEN a reviewer's verify job runs
+    job = dataclasses.replace(review_job(VERIFY, Review("EvAGENT", REVIEWER,
+                                                        proposal=first.proposal)),
+                              user_id=REVIEWER)
+    assert worker.runner.run(message(job)).action is Action.DELETE
+    # THEN its statements carry the job and the reviewer, where the review was asked
+    assert store.records
+    assert {(r["job_id"], r["platform"], r["user"], r["workspace"], r["channel"])
+            for r in store.records} == {(job.job_id, "slack", REVIEWER, "T0001", "C0001")}

@@ -107,3 +107,12 @@ def test_no_explain_is_sent_without_cost_limits_and_one_is_with_them() -> None:
     estimate = limited.estimate("SELECT 1;")
     assert estimate is not None and (estimate.cost, estimate.rows) == (None, None)
     assert "EXPLAIN SELECT 1" in log
+@pytest.mark.parametrize(("url", "user"), [
+    ("redshift://analyst@host/dev", "analyst"),
+    ("redshift://analyst@host/dev?iam=true&cluster_identifier=c1&db_user=bi_reader", "bi_reader"),
+    ("redshift://analyst@host/dev?iam=true&cluster_identifier=c1", "analyst"),
+])
+def test_the_database_user_is_whom_it_connects_as(url: str, user: str) -> None:
+    warehouse = RedshiftWarehouse(parse_url(url), password=lambda: "pw",
+                                  connect=lambda **kwargs: FakeConnection([]))
+    assert warehouse.database_user == user
