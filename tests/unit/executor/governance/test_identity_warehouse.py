@@ -11,6 +11,7 @@ import pytest
 from bot.config import ConfigError
 from executor.access import SharedAccess
 from executor.config import EngineConfig, IdentityConfig, WarehouseConfig
+from executor.governance.audited import AuditedAccess
 from executor.governance.credentials import StaticLogins
 from executor.governance.identity import IdentityMap
 from executor.governance.identity_warehouse import open_per_user_access
@@ -73,9 +74,11 @@ def test_the_engine_takes_its_access_from_the_identity_mode(
     url = "redshift://svc@db.example.com:5439/dev?cluster_identifier=c1&region=eu-west-1"
     per_user = replace(offline_config, identity=IDENTITY,
                        warehouse=WarehouseConfig(url=url, redshift_password="pw"))
+    # (each audited: executor/governance/audited.py)
     engine = build_engine(per_user, warehouse=duckdb_sample)
-    assert isinstance(engine.access, PerUserAccess)
-    assert isinstance(build_engine(offline_config, warehouse=duckdb_sample).access,
-                      SharedAccess)
+    assert isinstance(engine.access, AuditedAccess)
+    assert isinstance(engine.access.wrapped, PerUserAccess)
+    shared = build_engine(offline_config, warehouse=duckdb_sample).access
+    assert isinstance(shared, AuditedAccess) and isinstance(shared.wrapped, SharedAccess)
     with pytest.raises(ConfigError, match="Redshift WAREHOUSE_URL"):
         build_engine(replace(offline_config, identity=IDENTITY), warehouse=duckdb_sample)
