@@ -5,7 +5,7 @@ import importlib
 import sys
 
 BENCHES = ["ack", "worker", "stream", "export", "charts", "agent", "warehouse", "sandbox",
-           "verified", "catalog", "cli"]
+           "verified", "catalog", "cli", "warm_worker"]
 
 
 def main(names: list[str]) -> None:
