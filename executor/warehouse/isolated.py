@@ -163,7 +163,7 @@ class IsolatedDuckDBWarehouse:
         """A child process, sent its options: it opens the warehouse while the caller goes on."""
         ours, theirs = socket.socketpair()
         process: _Process
-        if threading.active_count() == 1:
+        if _os_threads() == 1:
             # A process with no other thread (a one-shot command) forks: the child keeps
             # the modules already imported and skips an interpreter's start.
             process = _fork(theirs, ours)
@@ -376,8 +376,19 @@ def _run_calls(
             connection.send_bytes(reply)
 
 
+def _os_threads() -> int:
+    """This process's threads as the kernel counts them: Python's, and native ones (a BLAS
+    pool, DuckDB's) that `threading` does not see."""
+    return _proc_status("Threads")
+
+
 def _data_segment_bytes() -> int:
+    return _proc_status("VmData") * 1024  # in kB there
+
+
+def _proc_status(field: str) -> int:
+    """A number from /proc/self/status."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmData:"):
-            return int(line.split()[1]) * 1024
-    raise OSError("no VmData in /proc/self/status")
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise OSError(f"no {field} in /proc/self/status")
