@@ -5,7 +5,7 @@ import importlib
 import sys
 
 BENCHES = ["ack", "worker", "stream", "export", "charts", "agent", "warehouse", "sandbox",
-           "verified", "catalog", "big_catalog", "cli", "prompt_cache"]
+           "verified", "catalog", "big_catalog", "cli", "prompt_cache", "warm_worker"]
 
 
 def main(names: list[str]) -> None:

@@ -8,7 +8,9 @@ so the ratios hold on any machine (medians of interleaved runs, offline, on the 
 | `databot sql "SELECT count(*) FROM interactions"` vs a plain DuckDB count over the CSV | ≤ 1.3× |
 | `databot --help` vs `python -c pass` | ≤ 1.5× |
 
-`BENCH_CLI_RUNS` (default 9) sets the runs per command.
+`BENCH_CLI_RUNS` (default 9) sets the runs per command. Byte-code is cached in a scratch
+folder (PYTHONPYCACHEPREFIX) whatever PYTHONDONTWRITEBYTECODE says, as an installed
+package has it.
 """
 
 from __future__ import annotations
@@ -75,8 +77,11 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="databot-bench-cli-"))
     env = {**os.environ, "MODEL_PROVIDER": "offline", "RESULTS_DIR": str(scratch / "results"),
            "WAREHOUSE_URL": f"duckdb://{DEFAULT_INPUT}"}
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "RESULTS_BUCKET"):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "RESULTS_BUCKET", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
+    # Byte-code cached (outside the checkout), as an installed package has it: without it
+    # every run would compile databot's own modules, which the floors never do.
+    env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
     try:
         argvs = commands(scratch)
         for argv in argvs.values():  # warm the page cache and byte-code

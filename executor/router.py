@@ -43,6 +43,7 @@ from executor.verified.proposal import propose
 from executor.verified.store import VerifiedStore
 from executor.warehouse.base import Warehouse
 from executor.warehouse.factory import open_warehouse
+from executor.warehouse.guard import is_read_only
 
 logger = service_logger()
 
@@ -130,9 +131,24 @@ class RoutedEngine:
         """The closest verified questions, as a list."""
         return "".join(f"\n  • {q}" for q in self.verified.suggestions(question)[:3])
 
+    def warm_up(self) -> None:
+        """Load now what the first question would: the SQL dialect the guard parses, and
+        the agent (built, no call to the model). An agent that cannot be built is left to
+        the first question that needs it, as without warming: library answers never
+        depend on the model's configuration being right."""
+        is_read_only("SELECT 1", self.verified.warehouse.dialect)
+        if self._model_factory is None:
+            return
+        try:
+            self._model_engine(self._model_factory)
+        except Exception:
+            logger.warning("could not build the agent at start; the first question that "
+                           "needs it tries again", exc_info=True)
+
     def _model_engine(self, factory: Callable[[], Engine]) -> Engine:
-        """The agent, built on the first question that needs it: a library answer never
-        depends on the model's configuration (region, client) being right."""
+        """The agent, built on the first question that needs it (or by `warm_up`): a
+        library answer never depends on the model's configuration (region, client) being
+        right."""
         with self._lock:
             if self._model is None:
                 self._model = factory()
@@ -204,3 +220,11 @@ def _counted(answer: Answer, allowance: Allowance | None, job_id: str) -> Answer
     except Exception:
         logger.exception("job_id=<%s> | could not count the answer's spend", job_id)
     return answer
+
+
+def build_warm_engine(config: EngineConfig) -> RoutedEngine:
+    """The worker's engine: the configured one (its warehouse opened warm), with what its
+    first question needs loaded before the first job."""
+    engine = build_engine(config)
+    engine.warm_up()
+    return engine

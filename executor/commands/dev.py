@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.config import ConfigError, Env
     from bot.ingress.local import slack_socket_mode
-    from executor.worker.app import configure_worker
+    from executor.worker.app import configure_worker, with_options
     from executor.worker.config import WorkerSettings
 
     env = Env()
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             endpoint = _start_local_aws()
             print(f"databot dev: local AWS (moto) at {endpoint}")
             settings = WorkerSettings.from_env(env)  # now with the local queue and tables
-        worker = configure_worker(settings, args)
+        worker = configure_worker(with_options(settings, args), args.engine)
     except (ConfigError, BotoCoreError) as e:
         print(f"databot dev: {e}", file=sys.stderr)
         return 2

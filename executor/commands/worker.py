@@ -8,7 +8,7 @@ import sys
 import threading
 from types import FrameType
 
-DEFAULT_ENGINE = "executor.router:build_engine"
+DEFAULT_ENGINE = "executor.router:build_warm_engine"
 
 
 def positive_int(value: str) -> int:
@@ -41,33 +41,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from bot.config import Env
-    from executor.worker.app import configure_worker
+    from executor.errors import DatabotError
+    from executor.worker.app import configure_worker, with_options
     from executor.worker.config import WorkerSettings
     from executor.worker.health import HealthServer
 
     try:
-        settings = WorkerSettings.from_env(Env())
-        worker = configure_worker(settings, args, health_port=args.health_port)
-    # ConfigError, and the warehouse's own checks of WAREHOUSE_URL, are ValueErrors.
-    except (ValueError, BotoCoreError) as e:
+        settings = with_options(WorkerSettings.from_env(Env()), args,
+                                health_port=args.health_port)
+    except ValueError as e:  # ConfigError
+        print(f"databot worker: {e}", file=sys.stderr)
+        return 2
+    port = settings.worker.health_port
+    try:
+        # Up first, answering 503 while the worker warms up: ECS sees a starting task.
+        health = HealthServer(port)
+    except OSError as e:
+        print(f"databot worker: cannot serve /health on port {port}: {e.strerror or e}",
+              file=sys.stderr)
+        return 2
+    health.start()
+    try:
+        worker = configure_worker(settings, args.engine)
+    # ConfigError and the warehouse's own checks of WAREHOUSE_URL are ValueErrors; a
+    # warehouse that cannot be reached (WarehouseError) or its secret read also stops it.
+    except (ValueError, BotoCoreError, ClientError, DatabotError) as e:
+        health.stop()
         print(f"databot worker: {e}", file=sys.stderr)
         return 2
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         worker.stop()
 
-    try:
-        health = HealthServer(worker.config.health_port, worker.health)
-    except OSError as e:
-        print(f"databot worker: cannot serve /health on port {worker.config.health_port}: "
-              f"{e.strerror or e}", file=sys.stderr)
-        return 2
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    health.start()
+    health.report(worker.health)
     # The loop runs in a thread so the main thread stays free to take signals.
     loop = threading.Thread(target=worker.run, name="poll")
     loop.start()

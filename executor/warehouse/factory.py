@@ -21,10 +21,12 @@ def open_warehouse(
 ) -> Warehouse:
     """The configured warehouse; `secrets_client` fetches a Redshift password secret.
 
-    `warm` (a long-running worker): a DuckDB folder's CSVs are loaded and its catalog read
-    before this returns, so a broken warehouse fails here and the first job is as fast as
-    the next. Not `warm` (a one-shot command): each CSV is read by the statements that need
-    it, and the warehouse starts while the caller goes on (its first call waits for it)."""
+    `warm` (a long-running worker): a DuckDB folder's CSVs are loaded, or Redshift's two
+    sessions opened, and the catalog read before this returns, so a broken warehouse
+    fails here (WarehouseError) and the first job is as fast as the next. Not `warm` (a
+    one-shot command): each CSV is read by the statements that need it, and the warehouse
+    starts while the caller goes on (its first call waits for it); Redshift connects on
+    first use."""
     url = config.url
     if url.startswith(DUCKDB_PREFIX):
         from executor.warehouse.isolated import IsolatedDuckDBWarehouse
@@ -51,7 +53,10 @@ def open_warehouse(
     if url.startswith(REDSHIFT_PREFIX):
         from executor.warehouse.redshift.adapter import RedshiftWarehouse
 
-        return RedshiftWarehouse.from_config(config, secrets_client=secrets_client)
+        redshift = RedshiftWarehouse.from_config(config, secrets_client=secrets_client)
+        if warm:
+            redshift.connect()
+        return redshift
     scheme = url.split("://", 1)[0] if "://" in url else "no scheme"  # never echo credentials
     raise ValueError(
         f"WAREHOUSE_URL must start with {DUCKDB_PREFIX} or {REDSHIFT_PREFIX}, got {scheme!r}"

@@ -14,11 +14,16 @@ Calls from the worker's job threads run concurrently: each is sent with an id, t
 runs it on its own thread (DuckDB cursor), and a reader thread hands each reply to its
 caller. Should the child die anyway, the calls in flight fail with a `WarehouseError` and
 the next call starts a fresh child.
+
+The child is forked when the opening process has no other thread (a one-shot command: it
+inherits the modules imported so far and imports DuckDB while the command goes on), and
+is a fresh interpreter otherwise (the worker, whose threads' locks a fork would copy).
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 import pickle
 import queue
@@ -32,8 +37,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bot.observability import service_logger
 from executor.errors import WarehouseError
@@ -168,12 +174,18 @@ class IsolatedDuckDBWarehouse:
     def _spawn(self) -> _Child:
         """A child process, sent its options: it opens the warehouse while the caller goes on."""
         ours, theirs = socket.socketpair()
-        # A fresh interpreter, not a fork: the worker's threads and locks stay behind.
-        process = subprocess.Popen(
-            [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),),
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-        )
+        process: _Process
+        if _os_threads() == 1:
+            # A process with no other thread (a one-shot command) forks: the child keeps
+            # the modules already imported and skips an interpreter's start.
+            process = _fork(theirs, ours)
+        else:
+            # A fresh interpreter: a fork would copy locks the worker's threads hold.
+            process = subprocess.Popen(
+                [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
         theirs.close()
         child = _Child(process, Connection(ours.detach()))
         child.connection.send((self._options, self.cap_bytes))
@@ -246,8 +258,53 @@ class IsolatedDuckDBWarehouse:
                 )
 
 
+class _Process(Protocol):
+    """What a child needs of its process: Popen's, or a forked one's (`_Forked`)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def kill(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> int | None: ...
+
+
+class _Forked:
+    """A child forked from this process, seen through Popen's pid, kill and wait."""
+
+    def __init__(self, process: BaseProcess) -> None:
+        self._process = process
+
+    @property
+    def pid(self) -> int:
+        return int(self._process.pid or 0)
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self._process.join(timeout)
+        return self._process.exitcode
+
+
+def _fork(theirs: socket.socket, ours: socket.socket) -> _Forked:
+    # Daemonic: it ends with this process, as the fresh interpreter does when its socket
+    # closes.
+    process = multiprocessing.get_context("fork").Process(
+        target=_serve_forked, args=(theirs.fileno(), ours), name="duckdb", daemon=True
+    )
+    process.start()
+    return _Forked(process)
+
+
+def _serve_forked(fd: int, parents_end: socket.socket) -> None:
+    # Without the parent's end, the child sees the end of its socket when the parent exits.
+    parents_end.close()
+    serve(fd)
+
+
 class _Child:
-    def __init__(self, process: subprocess.Popen[bytes], connection: Connection) -> None:
+    def __init__(self, process: _Process, connection: Connection) -> None:
         self.process = process
         self.connection = connection
         self.alive = True
@@ -331,8 +388,19 @@ def _run_calls(
             connection.send_bytes(reply)
 
 
+def _os_threads() -> int:
+    """This process's threads as the kernel counts them: Python's, and native ones (a BLAS
+    pool, DuckDB's) that `threading` does not see."""
+    return _proc_status("Threads")
+
+
 def _data_segment_bytes() -> int:
+    return _proc_status("VmData") * 1024  # in kB there
+
+
+def _proc_status(field: str) -> int:
+    """A number from /proc/self/status."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmData:"):
-            return int(line.split()[1]) * 1024
-    raise OSError("no VmData in /proc/self/status")
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise OSError(f"no {field} in /proc/self/status")

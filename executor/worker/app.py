@@ -25,6 +25,7 @@ from executor.worker.metrics import WorkerMetrics
 from executor.worker.queue import SqsQueue
 from executor.worker.runner import JobRunner
 from executor.worker.service import Worker
+from executor.worker.warmup import warm_up_modules
 
 logger = service_logger()
 
@@ -45,18 +46,24 @@ def load_engine_factory(spec: str) -> EngineFactory:
     return factory
 
 
-def configure_worker(
-    settings: WorkerSettings, args: argparse.Namespace, **overrides: Any
-) -> Worker:
-    """The worker the settings and the command's options describe. Raises ConfigError,
-    whose message names the problem."""
+def with_options(settings: WorkerSettings, args: argparse.Namespace,
+                 **overrides: Any) -> WorkerSettings:
+    """The settings with the command's options in place of the environment's. Raises
+    ConfigError, whose message names the problem."""
     chosen = {"concurrency": args.concurrency, **overrides}
-    settings = dataclasses.replace(settings, worker=dataclasses.replace(
+    return dataclasses.replace(settings, worker=dataclasses.replace(
         settings.worker, **{k: v for k, v in chosen.items() if v is not None}
     ))
+
+
+def configure_worker(settings: WorkerSettings, engine_factory: str) -> Worker:
+    """The worker the settings describe, on the engine `engine_factory` (module:function)
+    builds, with the job paths' modules loaded: its first job runs as fast as the next.
+    Raises ConfigError, whose message names the problem, or the warehouse's error."""
     # Before the engine loads: a Slack secret without a token fails the start at once.
     channels = open_channels(settings.channels)
-    engine = load_engine_factory(args.engine)(settings.engine)
+    warm_up_modules()
+    engine = load_engine_factory(engine_factory)(settings.engine)
     return build_worker(settings, engine, channels=channels)
 
 

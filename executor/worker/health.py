@@ -1,5 +1,6 @@
 """`GET /health` for the ECS health check: 200 while the poll loop is alive and has polled
-recently, 503 otherwise. The body is a small JSON status for people looking at it."""
+recently, 503 otherwise, and 503 while the worker is still starting (warming up: see
+executor.worker.warmup). The body is a small JSON status for people looking at it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+Status = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+def starting() -> tuple[bool, dict[str, Any]]:
+    """The status of a worker still loading its modules, warehouse and agent."""
+    return False, {"starting": True}
+
 
 class HealthServer:
-    def __init__(self, port: int, status: Callable[[], tuple[bool, dict[str, Any]]]) -> None:
-        """`status()` returns (healthy, details)."""
+    def __init__(self, port: int, status: Status = starting) -> None:
+        """`status()` returns (healthy, details); `report` replaces it."""
         self._status = status
         health = self
 
@@ -34,6 +42,10 @@ class HealthServer:
 
         self._server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
         self._server.daemon_threads = True
+
+    def report(self, status: Status) -> None:
+        """From now on answer with `status()` (the worker's, once it is built)."""
+        self._status = status
 
     @property
     def port(self) -> int:

@@ -503,6 +503,42 @@ def test_export_streams_every_row_in_chunks(
     assert redshift_warehouse.query("SELECT 1", 1).rows == [(1,)]
 
 
+def test_connect_opens_both_sessions_and_reads_the_catalog_at_once(
+    breakable: RedshiftWarehouse, connections: Connections, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[int] = []
+    read = breakable._read_catalog
+
+    def counted(cursor: Any) -> Any:
+        reads.append(1)
+        return read(cursor)
+
+    monkeypatch.setattr(breakable, "_read_catalog", counted)
+    # WHEN a worker connects its warehouse at start
+    breakable.connect()
+    # THEN the query session and the catalog's are open, and the catalog read
+    assert len(connections.opened) == 2 and len(reads) == 1
+    # AND the first question opens nothing more and reads no catalog again
+    assert {t.name for t in breakable.tables()} >= {"users", "interactions"}
+    assert breakable.query("SELECT count(*) FROM users", 1).rows[0][0] > 0
+    assert len(connections.opened) == 2 and len(reads) == 1
+
+
+def test_a_warm_open_of_an_unreachable_redshift_fails_at_once(
+    redshift_config: WarehouseConfig,
+) -> None:
+    # GIVEN a WAREHOUSE_URL on a port where nothing listens
+    url = f"redshift://{READER}@127.0.0.1:{free_port()}/dev"
+    config = replace(redshift_config, url=url)
+    # WHEN it is opened warm (a worker's start) THEN that fails, naming the server
+    with pytest.raises(WarehouseError, match=r"cannot connect to Redshift at 127\.0\.0\.1"):
+        open_warehouse(config)
+    # AND opened cold (a one-shot command) it connects only on first use
+    cold = open_warehouse(config, warm=False)
+    with pytest.raises(WarehouseError, match=r"cannot connect to Redshift at 127\.0\.0\.1"):
+        cold.query("SELECT 1", 1)
+
+
 def test_a_wrong_password_fails_clearly_without_echoing_it(
     redshift_config: WarehouseConfig,
 ) -> None:

@@ -31,9 +31,9 @@ from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext
 from tests.support.fault_proxy import fault_proxy
 from tests.support.local_aws import create_stack
-from tests.support.scripted_engine import ScriptedEngine
+from tests.support.scripted_engine import WARM_MODULES, ScriptedEngine
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.worker import WorkerProcess, slack_job, wait_for
+from tests.support.worker import HELD_ENGINE, WorkerProcess, slack_job, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -204,6 +204,34 @@ def test_health_answers_while_the_worker_polls(
     wait_for(healthy, 30, "GET /health to answer 200")
     worker.process.send_signal(signal.SIGTERM)
     assert worker.process.wait(timeout=30) == 0
+
+
+def test_health_is_unhealthy_until_the_worker_is_warm(
+    worker_process: Callable[..., WorkerProcess], tmp_path: Path,
+) -> None:
+    # GIVEN a worker whose engine factory holds its start until told
+    probe, release = tmp_path / "probe.json", tmp_path / "release"
+    worker = worker_process(HELD_ENGINE, TEST_ENGINE_PROBE=str(probe),
+                            TEST_ENGINE_RELEASE=str(release))
+    wait_for(probe.exists, 30, "the engine factory to be called")
+    # WHEN it is still building its engine THEN /health answers 503, saying it is starting
+    assert health(worker) == (503, {"healthy": False, "starting": True})
+    # AND the heavy modules were loaded before the engine and before any job
+    assert json.loads(probe.read_text()) == dict.fromkeys(WARM_MODULES, True)
+    # WHEN the engine is built THEN /health turns healthy
+    release.touch()
+    wait_for(lambda: health(worker)[0] == 200, 30, "GET /health to answer 200")
+    worker.process.send_signal(signal.SIGTERM)
+    assert worker.process.wait(timeout=30) == 0
+
+
+def health(worker: WorkerProcess) -> tuple[int, dict[str, object]]:
+    url = f"http://127.0.0.1:{worker.health_port}/health"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
 
 
 def test_a_job_failing_passingly_every_time_ends_in_the_dlq_and_the_person_is_told(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import sys
 import tempfile
 import time
 import zlib
@@ -79,6 +80,23 @@ def scripted_engine_from_env(config: EngineConfig) -> ScriptedEngine:
         turns=int(os.environ.get("TEST_ENGINE_TURNS", "3")),
         delay_s=float(os.environ.get("TEST_ENGINE_DELAY_S", "0")),
     )
+
+
+# What a worker loads at start (executor.worker.warmup), reported by `held_engine_from_env`.
+WARM_MODULES = ("pandas", "matplotlib", "pyarrow.parquet", "executor.charts.draw",
+                "executor.sandbox.local")
+
+
+def held_engine_from_env(config: EngineConfig) -> ScriptedEngine:
+    """A scripted engine whose factory writes to TEST_ENGINE_PROBE which of WARM_MODULES
+    the worker had loaded before it was called, then holds the worker's start until the
+    file TEST_ENGINE_RELEASE exists."""
+    loaded = {name: name in sys.modules for name in WARM_MODULES}
+    Path(os.environ["TEST_ENGINE_PROBE"]).write_text(json.dumps(loaded))
+    release = Path(os.environ["TEST_ENGINE_RELEASE"])
+    while not release.exists():
+        time.sleep(0.05)
+    return scripted_engine_from_env(config)
 
 
 def agent_from_env(config: EngineConfig) -> Engine:

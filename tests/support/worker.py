@@ -26,6 +26,7 @@ from tests.support.slack_api import SlackApiStandIn
 
 SCRIPTED_ENGINE = "tests.support.scripted_engine:scripted_engine_from_env"
 AGENT_ENGINE = "tests.support.scripted_engine:agent_from_env"
+HELD_ENGINE = "tests.support.scripted_engine:held_engine_from_env"
 
 
 def slack_job(

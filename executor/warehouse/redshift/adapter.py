@@ -107,6 +107,12 @@ class RedshiftWarehouse:
             cost_limits=config.cost_limits,
         )
 
+    def connect(self) -> None:
+        """Open both sessions and read the catalog now (a long-running worker, before its
+        first job): WarehouseError names a server that cannot be reached or refuses."""
+        self._connection.open()
+        self._catalog.tables()
+
     # -- the Warehouse interface ------------------------------------------------------------
 
     def tables(self, refresh: bool = False) -> list[TableInfo]:

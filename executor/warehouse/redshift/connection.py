@@ -93,6 +93,11 @@ class RedshiftConnection:
             )  # fmt: skip
         return self._conn
 
+    def open(self) -> None:
+        """Connect now rather than on first use; WarehouseError if the server refuses."""
+        with self._lock:
+            self._connection()
+
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:

@@ -4,14 +4,16 @@ the rest when configured, else "needs a model"."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
+from executor import agent
 from executor.artifacts import LocalArtifactStore
 from executor.config import EngineConfig, ModelConfig
 from executor.engine import Request
 from executor.errors import ModelUnavailable, NeedsModel
-from executor.router import RoutedEngine, build_engine
+from executor.router import RoutedEngine, build_engine, build_warm_engine
 from executor.verified import Library
 from executor.warehouse.duckdb import DuckDBWarehouse
 from tests.support.review import AGENT_SQL, QUESTION, agent_proposal, review_desk, verify_review
@@ -100,11 +102,13 @@ def test_out_of_scope_requests_get_a_plain_reply_without_model_or_query(
     assert model is None or model.requests == []
 
 
+@pytest.mark.parametrize("warmed", [False, True])
 def test_library_answers_even_when_bedrock_is_misconfigured(
     offline_config: EngineConfig,
     verified_library: Library,
     duckdb_sample: DuckDBWarehouse,
     monkeypatch: pytest.MonkeyPatch,
+    warmed: bool,
 ) -> None:
     # GIVEN Bedrock chosen but no AWS region anywhere
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
@@ -116,12 +120,58 @@ def test_library_answers_even_when_bedrock_is_misconfigured(
         library=verified_library,
         today=lambda: TODAY,
     )
+    # (a worker warms its engine up at start: an agent that cannot be built is left to
+    # the first question that needs it)
+    if warmed:
+        engine.warm_up()
     # WHEN a covered question is asked THEN the library answers it
     assert engine.answer(Request(job_id="r4", question="users by plan")).verified is True
     # and only a question for the model says what is missing
     with pytest.raises(ModelUnavailable) as raised:
         engine.answer(Request(job_id="r5", question="revenue per user by country"))
     assert raised.value.detail == "Bedrock needs an AWS region: set AWS_REGION"
+
+
+def test_warm_up_builds_the_agent_without_calling_the_model(
+    offline_config: EngineConfig,
+    verified_library: Library,
+    duckdb_sample: DuckDBWarehouse,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built = count_agents_built(monkeypatch)
+    # GIVEN Bedrock configured
+    model = ScriptedModel(answer_script("SELECT 1 AS one", "One."))
+    engine = _engine(offline_config, verified_library, duckdb_sample, model)
+    # WHEN the engine warms up THEN the agent is built, and the model not called
+    engine.warm_up()
+    assert len(built) == 1 and model.requests == []
+    # AND the first question for the model uses that agent
+    engine.answer(Request(job_id="w1", question="revenue per user by country"))
+    assert len(built) == 1 and model.requests
+
+
+def test_the_workers_engine_is_warm(
+    offline_config: EngineConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = count_agents_built(monkeypatch)
+    # GIVEN Bedrock configured (a region; no call is made)
+    config = replace(offline_config, model=ModelConfig(provider="bedrock", region="us-east-1"))
+    # WHEN the worker's engine factory builds it THEN its agent is built already
+    build_warm_engine(config)
+    assert len(built) == 1
+
+
+def count_agents_built(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Agents built from here on (executor.agent.create_agent, spied on)."""
+    built: list[object] = []
+    create = agent.create_agent
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        built.append(create(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(agent, "create_agent", spy)
+    return built
 
 
 def test_an_unknown_provider_is_refused(offline_config: EngineConfig) -> None:

@@ -4,6 +4,9 @@ flat, concurrent queries keep their answers, and a lost child is replaced."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +20,7 @@ from executor.errors import WarehouseError
 from executor.warehouse.factory import open_warehouse
 from executor.warehouse.guarded import export_guarded, run_guarded
 from executor.warehouse.isolated import (
+    CHILD_ENTRY,
     HEADROOM_BYTES,
     MAX_REPLY_BYTES,
     IsolatedDuckDBWarehouse,
@@ -29,6 +33,7 @@ from tests.support.memory import (
     peak_rss_bytes,
     rss_growth,
 )
+from tests.support.paths import REPO
 from tests.support.worker import wait_for
 
 USERS = len((DEFAULT_INPUT / "users.csv").read_text(encoding="utf-8").splitlines()) - 1
@@ -204,3 +209,46 @@ def test_a_warehouse_that_cannot_start_fails_its_first_call_or_a_warm_open(
     # WHEN the worker opens it THEN opening itself fails
     with pytest.raises(WarehouseError, match="did not start: no CSV files in"):
         open_warehouse(WarehouseConfig(url=f"duckdb://{tmp_path}"))
+
+
+FORKING_PROCESS = """
+import json, psutil
+from executor.config import DEFAULT_INPUT
+from executor.warehouse.isolated import IsolatedDuckDBWarehouse
+warehouse = IsolatedDuckDBWarehouse(DEFAULT_INPUT, preload=False)
+limit = warehouse.data_limit_bytes
+child, me = psutil.Process(warehouse.child_pid), psutil.Process()
+print(json.dumps({"forked": child.ppid() == me.pid and child.cmdline() == me.cmdline(),
+                  "rlimit": child.rlimit(psutil.RLIMIT_DATA)[0], "limit": limit,
+                  "users": warehouse.query("SELECT count(*) FROM users", 1).rows[0][0]}))
+warehouse.close()
+"""
+
+
+def test_a_process_with_no_other_thread_forks_the_child_and_caps_it() -> None:
+    # GIVEN a one-shot command's process: one thread
+    # WHEN it opens the warehouse
+    out = subprocess.run([sys.executable, "-c", FORKING_PROCESS], cwd=REPO, check=True,
+                         capture_output=True, text=True, timeout=60).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    # THEN DuckDB runs in a child forked from it (no fresh interpreter), capped as ever
+    assert seen["forked"] is True
+    assert seen["rlimit"] == seen["limit"] > HEADROOM_BYTES
+    assert seen["users"] == USERS
+
+
+def test_a_process_with_threads_starts_a_fresh_interpreter_for_the_child() -> None:
+    # GIVEN a process with another thread running (as the worker's)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    warehouse = IsolatedDuckDBWarehouse(DEFAULT_INPUT, preload=False)
+    try:
+        # WHEN it opens the warehouse THEN the child is a fresh interpreter, capped
+        limit = warehouse.data_limit_bytes
+        child = psutil.Process(warehouse.child_pid)
+        assert CHILD_ENTRY in child.cmdline()
+        assert child.rlimit(psutil.RLIMIT_DATA)[0] == limit
+    finally:
+        stop.set()
+        warehouse.close()

@@ -24,7 +24,9 @@ from executor.verified.answerer import VerifiedEngine
 from executor.verified.library import parse_library
 from executor.verified.live import LiveLibrary
 from executor.warehouse.isolated import IsolatedDuckDBWarehouse
+from tests.support.cli import run_databot
 from tests.support.memory import CONCAT_BLOWUP, WORKER_BOUND_MB, rss_growth
+from tests.support.paths import REPO
 
 # (statement, what the one-line refusal names)
 ATTACKS = [
@@ -162,3 +164,15 @@ def test_a_heavy_statement_the_guard_accepts_fails_clearly_with_the_worker_flat(
     # THEN the person or the model reads why, and the worker's memory did not move
     assert "query stopped: it needs more memory than the warehouse allows" in message
     assert worker.mb < WORKER_BOUND_MB
+
+
+def test_databot_sql_as_its_own_process_is_capped_too() -> None:
+    # GIVEN `databot sql` run as a person runs it (its DuckDB child forked from it)
+    # WHEN a heavy statement the guard accepts runs through it
+    done = run_databot("sql", CONCAT_BLOWUP, env={
+        "WAREHOUSE_URL": f"duckdb://{DEFAULT_INPUT}", "DUCKDB_MEMORY_LIMIT": "128MB",
+        "MODEL_PROVIDER": "offline", "PYTHONPATH": str(REPO),
+    })
+    # THEN it fails clearly, inside the capped child
+    assert done.returncode == 1, done.stderr
+    assert "query stopped: it needs more memory than the warehouse allows" in done.stderr

@@ -111,3 +111,19 @@ def test_the_worker_writes_job_records_with_the_configured_ttl(aws_stack: AwsSta
     env = Env({**os.environ, "JOB_TTL_DAYS": "3", "SLACK_BOT_TOKEN": "xoxb-1"})
     worker = build_worker(WorkerSettings.from_env(env), ScriptedEngine())
     assert worker.runner.jobs._ttl_s == 3 * 86400
+
+
+def test_a_redshift_that_cannot_be_reached_stops_the_start(
+    aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a Redshift WAREHOUSE_URL on a port where nothing listens
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("WAREHOUSE_URL", f"redshift://databot@127.0.0.1:{port}/dev")
+    monkeypatch.setenv("REDSHIFT_PASSWORD", "pw")
+    monkeypatch.setenv("MODEL_PROVIDER", "offline")
+    # WHEN the worker starts with the default (warm) engine
+    # THEN it stops at once, exit 2, naming the server, and no job is ever taken
+    assert main(["worker", "--health-port", "0"]) == 2
+    assert "databot worker: cannot connect to Redshift at 127.0.0.1" in capsys.readouterr().err
