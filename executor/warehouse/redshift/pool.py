@@ -43,9 +43,21 @@ class ConnectionPool:
         try:
             return connection.run(work, retry=retry)
         finally:
-            with self._changed:
-                self._idle.append((connection, self._clock()))
-                self._changed.notify()
+            self._give_back(connection)
+
+    def open(self) -> None:
+        """Connect one session now rather than on first use; WarehouseError if the server
+        refuses."""
+        connection = self._take()
+        try:
+            connection.open()
+        finally:
+            self._give_back(connection)
+
+    def _give_back(self, connection: RedshiftConnection) -> None:
+        with self._changed:
+            self._idle.append((connection, self._clock()))
+            self._changed.notify()
 
     @property
     def open_connections(self) -> int:

@@ -73,3 +73,12 @@ def test_an_idle_session_is_closed_and_a_busy_one_reused() -> None:
     assert pool.open_connections == 1
     pool.close()
     assert driver.logs[1][-1] == "CLOSE" and pool.open_connections == 0
+
+
+def test_opening_connects_one_session_and_keeps_it_for_the_next_work() -> None:
+    driver = _Driver()
+    pool = ConnectionPool(driver.session, size=2)
+    pool.open()
+    assert len(driver.logs) == 1 and pool.open_connections == 1
+    pool.run(lambda cursor: None, retry=False)
+    assert len(driver.logs) == 1
