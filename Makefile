@@ -22,7 +22,10 @@ TEMPLATE_OPTIONS := .aws-sam/template-options.yaml
 TEMPLATE_OPTION_VALUES := KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab \
 	EnableBucketVersioning=true AccessLogBucketName=databot-access-logs \
 	AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:databot-alarms XRayTracer=Enabled \
-	TeamsAppId=00000000-0000-4000-8000-00000000b07d
+	TeamsAppId=00000000-0000-4000-8000-00000000b07d \
+	RedshiftClusterIdentifier=analytics IdentityMode=per_user IdentityMap=email_local:db_ \
+	IdentityUserPrefix=db_ IdentityDbGroup=analysts MaxQueryCost=1e9 MaxScanRows=100000000 \
+	UserDailyBudgetUsd=5 ChannelMonthlyBudgetUsd=200
 export SAM_CLI_TELEMETRY := 0
 # Wheels of the worker image's requirements, so the image test installs them offline.
 WHEELHOUSE := .wheelhouse
