@@ -161,6 +161,11 @@ class _Loop:
         if not asked:
             self._close(pid)
         _kill_group(pid)
+        # A kill that comes before the child has made its own group (setsid, its first
+        # step) finds no group: the child itself is killed too. It is not reaped yet, so
+        # its pid cannot belong to anyone else.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
     def _reap(self) -> None:
         for pid in list(self.children):

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from executor.config import SandboxConfig
 from executor.sandbox import Limits, SandboxResult, open_sandbox
 from executor.sandbox.environment import child_environment, readable_paths
 from executor.sandbox.local import LocalSandbox
-from executor.sandbox.warm import Template
+from executor.sandbox.warm import REPLY_S, Template
 from tests.support.sandbox import wait_for
 
 TOKEN = "xoxb-" + os.urandom(12).hex()
@@ -283,3 +284,24 @@ def _stats() -> Iterator[tuple[int, list[str]]]:
                     yield int(entry), f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
+
+
+def test_a_run_killed_as_soon_as_it_is_forked_dies_at_once(
+    warm_template: Template, tmp_path: Path,
+) -> None:
+    # GIVEN children asked to die the moment they are forked, often before they have made
+    # their own process group
+    config = {"limits": Limits().to_dict(), "uid": None, "readable": readable_paths()}
+    for n in range(20):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        (folder / "main.py").write_text("import time\ntime.sleep(3600)\n")
+        child = warm_template.fork(folder, child_environment(folder), config)
+        assert child is not None
+        # WHEN each is stopped at once THEN the template reports each one killed, rather
+        # than the stop waiting out its reply timeout (a kill that found no group yet used
+        # to leave the child running)
+        started = time.monotonic()
+        returncode, _ = child.stop()
+        assert (returncode, time.monotonic() - started < REPLY_S) == (-signal.SIGKILL, True), n
+        assert not _alive(child.pid)
