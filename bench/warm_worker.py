@@ -77,7 +77,9 @@ def start(mode: str) -> dict[str, float]:
         env.pop(name, None)
     out = subprocess.run([sys.executable, "-c", CHILD, mode, str(JOBS)], cwd=REPO, env=env,
                          check=True, capture_output=True, text=True).stdout
-    figures = json.loads(out.strip().splitlines()[-1])
+    # The child's log lines (the audit trail's among them) share its stdout.
+    figures = json.loads(next(line for line in reversed(out.splitlines())
+                              if line.startswith('{"ready"')))
     jobs = figures["jobs"]
     return {"ready": figures["ready"], "first": jobs[0], "steady": statistics.median(jobs[1:])}
 
