@@ -204,9 +204,9 @@ class BudgetsConfig:
     """Spend limits per person and per channel, and where spend is counted
     (executor/governance/budgets.py)."""
 
-    # USAGE_TABLE (DynamoDB) when set; else the SQLite file `path` in the results folder.
+    # USAGE_TABLE (DynamoDB) when set; else a SQLite file in the results folder
+    # (executor/governance/budgets.py open_ledger).
     table: str | None = None
-    path: Path = Path("results") / "usage.sqlite3"
     # USD; None: no limit.
     user_daily_usd: float | None = None
     user_monthly_usd: float | None = None
@@ -220,11 +220,10 @@ class BudgetsConfig:
     region: str | None = None
 
     @classmethod
-    def from_env(cls, env: Env, *, results_dir: Path, region: str | None) -> BudgetsConfig:
+    def from_env(cls, env: Env, *, region: str | None) -> BudgetsConfig:
         overrides = env.text("BUDGET_OVERRIDES_FILE")
         return cls(
             table=env.text("USAGE_TABLE"),
-            path=results_dir / "usage.sqlite3",
             user_daily_usd=_usd(env, "USER_DAILY_BUDGET_USD"),
             user_monthly_usd=_usd(env, "USER_MONTHLY_BUDGET_USD"),
             channel_daily_usd=_usd(env, "CHANNEL_DAILY_BUDGET_USD"),
@@ -319,8 +318,7 @@ class EngineConfig:
             sandbox=SandboxConfig.from_env(env, region=region),
             verified=VerifiedConfig.from_env(env, results_dir=artifacts.results_dir,
                                              region=region),
-            budgets=BudgetsConfig.from_env(env, results_dir=artifacts.results_dir,
-                                           region=region),
+            budgets=BudgetsConfig.from_env(env, region=region),
             identity=IdentityConfig.from_env(env),
             audit=AuditConfig.from_env(env),
             region=region,

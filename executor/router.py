@@ -188,7 +188,7 @@ def build_engine(
     artifacts = artifacts or open_artifact_store(config.artifacts)
     live = open_live_library(config.verified, library=library, store=store)
     verified = VerifiedEngine(live, warehouse, artifacts, today=today)
-    budgets = budgets or open_budgets(config.budgets)
+    budgets = budgets or open_budgets(config.budgets, config.artifacts.results_dir)
     access = AuditedAccess(access or SharedAccess(warehouse), audit or open_audit_trail(config))
     if provider != "bedrock":
         return RoutedEngine(verified, None, access, budgets)

@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         region = env.aws_region()
         results_dir = ArtifactsConfig.from_env(env, region=region).results_dir
-        config = BudgetsConfig.from_env(env, results_dir=results_dir, region=region)
-        counters = open_ledger(config).month(month)
+        config = BudgetsConfig.from_env(env, region=region)
+        counters = open_ledger(config, results_dir).month(month)
     except (ConfigError, BotoCoreError, ClientError) as e:
         print(f"databot usage: {e}", file=sys.stderr)
         return 2

@@ -56,6 +56,8 @@ from executor.governance.spend import (
 
 # The footer says how much of a limit is used from this share on.
 WARN_AT = 0.8
+# Spend counted without USAGE_TABLE (local runs and the CLI), in the results folder.
+LOCAL_LEDGER = "usage.sqlite3"
 PERIODS = ("daily", "monthly")
 UNLIMITED = "unlimited"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -287,14 +289,15 @@ class Budgets:
         return Allowance(self.ledger, counters, self.estimate_usd)
 
 
-def open_ledger(config: BudgetsConfig, *, client: Any = None) -> Ledger:
-    """USAGE_TABLE when it is set, else the SQLite file in the results folder."""
+def open_ledger(config: BudgetsConfig, results_dir: Path, *, client: Any = None) -> Ledger:
+    """USAGE_TABLE when it is set, else LOCAL_LEDGER in `results_dir` (the results folder,
+    RESULTS_DIR, where the answers' files go too)."""
     if config.table:
         return DynamoLedger(config.table, client=client, region=config.region)
-    return SqliteLedger(config.path)
+    return SqliteLedger(results_dir / LOCAL_LEDGER)
 
 
-def open_budgets(config: BudgetsConfig, *, client: Any = None,
+def open_budgets(config: BudgetsConfig, results_dir: Path, *, client: Any = None,
                  now: Callable[[], datetime] = _utc_now) -> Budgets:
-    return Budgets(Policy.from_config(config), open_ledger(config, client=client),
+    return Budgets(Policy.from_config(config), open_ledger(config, results_dir, client=client),
                    estimate_usd=config.call_estimate_usd, now=now)

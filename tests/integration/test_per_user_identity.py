@@ -18,7 +18,13 @@ import pytest
 
 from bot.asker import Asker
 from executor.artifacts import LocalArtifactStore
-from executor.config import EngineConfig, IdentityConfig, ModelConfig, WarehouseConfig
+from executor.config import (
+    ArtifactsConfig,
+    EngineConfig,
+    IdentityConfig,
+    ModelConfig,
+    WarehouseConfig,
+)
 from executor.engine import Request
 from executor.governance.credentials import StaticLogins
 from executor.governance.identity import IdentityMap
@@ -110,7 +116,8 @@ def _engine(secured: Secured, access: PerUserAccess, library: Library, tmp_path:
             model: ScriptedModel | None = None) -> Any:
     provider = "offline" if model is None else "bedrock"
     config = EngineConfig(warehouse=secured.config.warehouse,
-                          model=ModelConfig(provider=provider), identity=secured.config.identity)
+                          model=ModelConfig(provider=provider), identity=secured.config.identity,
+                          artifacts=ArtifactsConfig(results_dir=tmp_path))
     return build_engine(
         # The worker's own user: recorded, so a test sees that nothing ran as it.
         config, warehouse=RecordingWarehouse(

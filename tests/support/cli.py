@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 from tests.support.paths import REPO
 
@@ -24,13 +25,16 @@ sys.exit(code)
 
 def run_databot(*args: str, env: dict[str, str], stdin: str = ""
                 ) -> subprocess.CompletedProcess[str]:
-    """`databot ARGS` with `env` (and PATH) as its whole environment."""
-    return subprocess.run(
-        [sys.executable, "-c", RUN_CLI.format(heavy=HEAVY_MODULES), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={"PATH": os.environ.get("PATH", ""), **env},
-        timeout=60,
-    )
+    """`databot ARGS` with `env` (and PATH) as its whole environment. Unless `env` names
+    one, the results folder (answers' files, the audit trail, the spend ledger) is a
+    temporary one, gone after the run, never the checkout's."""
+    with tempfile.TemporaryDirectory(prefix="databot-cli-results-") as results:
+        return subprocess.run(
+            [sys.executable, "-c", RUN_CLI.format(heavy=HEAVY_MODULES), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={"PATH": os.environ.get("PATH", ""), "RESULTS_DIR": results, **env},
+            timeout=60,
+        )

@@ -18,7 +18,6 @@ from executor.artifacts import LocalArtifactStore
 from executor.config import (
     DEFAULT_INPUT,
     ArtifactsConfig,
-    BudgetsConfig,
     EngineConfig,
     ModelConfig,
     VerifiedConfig,
@@ -82,7 +81,6 @@ def offline_config(tmp_path: Path) -> EngineConfig:
         model=ModelConfig(provider="offline"),
         artifacts=ArtifactsConfig(results_dir=tmp_path / "results"),
         verified=VerifiedConfig(path=tmp_path / "results" / "verified_entries.yaml"),
-        budgets=BudgetsConfig(path=tmp_path / "results" / "usage.sqlite3"),
     )
 
 

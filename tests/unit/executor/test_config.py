@@ -135,9 +135,9 @@ def test_a_reload_interval_past_a_minute_is_refused() -> None:
         EngineConfig.from_env(Env({"VERIFIED_RELOAD_S": "90"}))
 
 
-def test_spend_limits_are_unset_by_default_and_counted_in_the_results_folder() -> None:
+def test_spend_limits_are_unset_by_default_and_counted_without_a_table() -> None:
     budgets = config({"RESULTS_DIR": "/tmp/r"}).budgets
-    assert budgets.table is None and budgets.path == Path("/tmp/r/usage.sqlite3")
+    assert budgets.table is None
     assert (budgets.user_daily_usd, budgets.user_monthly_usd, budgets.channel_daily_usd,
             budgets.channel_monthly_usd, budgets.overrides_file) == (None,) * 5
 

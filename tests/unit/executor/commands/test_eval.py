@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from executor.commands import eval as eval_command
-from executor.config import EngineConfig
+from executor.config import ArtifactsConfig, EngineConfig
 from tests.support.scripted_model import ScriptedModel, answer_script
 
 QUESTIONS: list[dict[str, Any]] = [
@@ -99,7 +99,9 @@ def test_models_are_compared_one_run_each(embedded_env: Path) -> None:
     output = embedded_env / "compare"
     # WHEN both are evaluated
     code = eval_command.evaluate(
-        _questions(embedded_env), EngineConfig(), models=("model-a", "model-b"),
+        _questions(embedded_env),
+        EngineConfig(artifacts=ArtifactsConfig(results_dir=embedded_env / "results")),
+        models=("model-a", "model-b"),
         min_accuracy=0.8, output=output, bedrock_client=model,
         out=io.StringIO(), err=io.StringIO(),
     )

@@ -260,3 +260,17 @@ def test_each_call_s_cache_reads_and_writes_are_counted(setup: Setup) -> None:
                                                                         1, 1)
     # Claude Sonnet's cache rates: reads at $0.30, writes at $3.75 per million tokens
     assert counts.cost_usd == pytest.approx(CALL_USD + (3000 * 0.30 + 700 * 3.75) / 1e6)
+
+
+def test_without_a_table_spend_is_counted_in_the_engines_results_folder(
+    offline_config: EngineConfig, verified_library: Library, duckdb_sample: DuckDBWarehouse,
+) -> None:
+    # GIVEN the configured engine, its results folder set and no USAGE_TABLE
+    engine = build_engine(offline_config, warehouse=duckdb_sample, library=verified_library,
+                          today=lambda: TODAY)
+    # WHEN someone is answered THEN the answer is counted in that folder's ledger
+    assert ask(engine, VERIFIED).verified
+    results = offline_config.artifacts.results_dir
+    [counts] = SqliteLedger(results / "usage.sqlite3").read(
+        [Scope.parse("user#T0001#U0001#2026-11")])
+    assert (counts.answers, counts.verified_answers) == (1, 1)

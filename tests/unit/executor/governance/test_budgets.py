@@ -166,10 +166,9 @@ channels:
   C0002: {daily: null, monthly: 0}
 """)
     config = BudgetsConfig(user_daily_usd=1.0, user_monthly_usd=20.0, channel_daily_usd=2.0,
-                           channel_monthly_usd=30.0, overrides_file=overrides,
-                           path=tmp_path / "usage.sqlite3")
+                           channel_monthly_usd=30.0, overrides_file=overrides)
     # WHEN the policy is read THEN each override replaces only the limits it names
-    policy = open_budgets(config).policy
+    policy = open_budgets(config, tmp_path).policy
     assert policy.limits("user", "U0001") == Limits(daily=5.0, monthly=50.0)
     assert policy.limits("user", "U0002") == Limits(daily=0.5, monthly=20.0)
     assert policy.limits("user", "U0003") == Limits(daily=1.0, monthly=20.0)

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from executor.artifacts import LocalArtifactStore
-from executor.config import EngineConfig
+from executor.config import ArtifactsConfig, EngineConfig
 from executor.evaluation.golden import CATEGORIES, GoldenQuestion, load_golden
 from executor.evaluation.harness import Run, gold_results, run_questions
 from executor.router import build_engine
@@ -33,7 +33,8 @@ def offline_run(
 ) -> Run:
     results = tmp_path_factory.mktemp("eval")
     engine = build_engine(
-        EngineConfig(), warehouse=duckdb_sample, artifacts=LocalArtifactStore(results),
+        EngineConfig(artifacts=ArtifactsConfig(results_dir=results)), warehouse=duckdb_sample,
+        artifacts=LocalArtifactStore(results),
         library=verified_library, today=lambda: TODAY,
     )
     return run_questions(shipped, engine, duckdb_sample, gold_results(shipped, duckdb_sample),
