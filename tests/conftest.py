@@ -16,4 +16,5 @@ pytest_plugins: list[str] = [
     "tests.support.takeover",
     "tests.support.teams_auth",
     "tests.support.teams_connector",
+    "tests.support.cli",
 ]

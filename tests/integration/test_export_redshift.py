@@ -32,7 +32,7 @@ from tests.support.formula_cells import (
 )
 from tests.support.postgres import PgBouncer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("private_results_dir")]
 
 BUCKET = "databot-results-it"
 

@@ -8,6 +8,9 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
+
+import pytest
 
 from tests.support.paths import REPO
 
@@ -38,3 +41,12 @@ def run_databot(*args: str, env: dict[str, str], stdin: str = ""
             env={"PATH": os.environ.get("PATH", ""), "RESULTS_DIR": results, **env},
             timeout=60,
         )
+
+
+@pytest.fixture
+def private_results_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """RESULTS_DIR for commands run in this process: the test's own folder, so their files,
+    audit records and spend ledger never land in the checkout's results/."""
+    results = tmp_path / "command-results"
+    monkeypatch.setenv("RESULTS_DIR", str(results))
+    return results

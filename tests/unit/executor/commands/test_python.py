@@ -11,6 +11,9 @@ import pytest
 from executor.commands import python as python_command
 from tests.support.sandbox import DIVIDE_BY_ZERO
 
+# Commands run here keep their results folder out of the checkout.
+pytestmark = pytest.mark.usefixtures("private_results_dir")
+
 
 def databot_python(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="databot python")

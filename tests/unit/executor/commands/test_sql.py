@@ -26,6 +26,9 @@ from tests.support.audit import folder_records
 from tests.support.cli import run_databot
 from tests.support.paths import REPO
 
+# Commands run here keep their results folder out of the checkout.
+pytestmark = pytest.mark.usefixtures("private_results_dir")
+
 
 def csv_rows(name: str) -> list[dict[str, str]]:
     with (DEFAULT_INPUT / name).open(newline="", encoding="utf-8") as f:

@@ -28,6 +28,9 @@ from tests.support.cli import run_databot
 from tests.support.memory import CONCAT_BLOWUP, WORKER_BOUND_MB, rss_growth
 from tests.support.paths import REPO
 
+# Commands run here keep their results folder out of the checkout.
+pytestmark = pytest.mark.usefixtures("private_results_dir")
+
 # (statement, what the one-line refusal names)
 ATTACKS = [
     ("SELECT length(repeat('x', 4000000000))", "function REPEAT"),
