@@ -148,11 +148,10 @@ def system_prompt(
     show; `viewing`: the channel the person is viewing, said last; `earlier_sql`: the SQL of
     the thread's earlier turns, which follow-ups build on."""
     chosen = choose_tables(tables, question, examples, earlier_sql, dialect)
-    # The conversation's first question had no earlier SQL.
-    first = chosen if first_question is None else choose_tables(
-        tables, first_question, first_examples, (), dialect)
     if first_question is None:
-        first_examples = examples
+        first, first_examples = chosen, examples
+    else:  # the conversation's first question had no earlier SQL
+        first = choose_tables(tables, first_question, first_examples, (), dialect)
     ranked, others = first.shown, first.named
     shown = {table.name for table in ranked}
     extra = [table for table in chosen.shown if table.name not in shown]

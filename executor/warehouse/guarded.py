@@ -9,7 +9,8 @@ cut off. This is the one place that counts the rows past a cap: adapters only fe
 
 A statement about to run is also held to the cost limits (`admit`): the warehouse's plan
 for it is read and judged here (executor.warehouse.cost), once per statement, and a plan
-over a limit is refused with `TooCostly` before anything runs.
+over a limit is refused with `TooCostly` before anything runs. Every refusal, the guard's
+or the cost guard's, is also told to the warehouse's audit trail when it keeps one.
 """
 
 from __future__ import annotations
