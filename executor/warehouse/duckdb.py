@@ -185,7 +185,8 @@ class DuckDBWarehouse:
         with self._cursor() as cur:
             self._execute(cur, statement_body(sql), params)
             columns = [d[0] for d in cur.description or []]
-            rows = cur.fetchmany(max_rows)
+            with self._errors():
+                rows = cur.fetchmany(max_rows)
         return FetchedRows(columns, rows, time.perf_counter() - started)
 
     def estimate(self, sql: str, params: dict[str, Any] | None = None) -> PlanEstimate | None:
@@ -251,7 +252,18 @@ class DuckDBWarehouse:
             sql = rewrite_placeholders(sql, lambda name: "$" + name)
         cancel = self._watchdog.watch(cur, self.statement_timeout_s)
         try:
-            return cur.execute(sql, params or None)
+            with self._errors():
+                return cur.execute(sql, params or None)
+        finally:
+            self._watchdog.release(cancel)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """DuckDB's errors as WarehouseError, from running a statement or from fetching its
+        rows (which DuckDB builds as they are fetched: a wide result may run out of memory
+        there)."""
+        try:
+            yield
         except duckdb.InterruptException as e:
             raise WarehouseError(
                 f"query cancelled: it ran longer than the {self.statement_timeout_s:g} s timeout"
@@ -265,8 +277,6 @@ class DuckDBWarehouse:
             ) from e
         except duckdb.Error as e:
             raise WarehouseError(str(e)) from e
-        finally:
-            self._watchdog.release(cancel)
 
 
 class _Watchdog:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -369,3 +370,47 @@ def test_a_csv_the_document_describes_whole_is_read_as_declared_and_others_are_s
                 (Decimal("9.50"),)]
         finally:
             warehouse.close()
+
+
+class _RowsRunOut:
+    """A cursor whose rows cannot be built: DuckDB raises while fetching, not executing."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, error: duckdb.Error) -> None:
+        self._cursor, self._error = cursor, error
+        self.description = None
+
+    def execute(self, sql: str, params: object = None) -> _RowsRunOut:
+        self._cursor.execute(sql, params)
+        self.description = self._cursor.description
+        return self
+
+    def fetchmany(self, size: int) -> list[tuple[object, ...]]:
+        raise self._error
+
+    def interrupt(self) -> None:
+        self._cursor.interrupt()
+
+
+@pytest.mark.parametrize(("error", "message"), [
+    (duckdb.OutOfMemoryException("Out of Memory Error: Failed to allocate block\n\nPossible "
+                                 "solutions: ..."),
+     "query stopped: it needs more memory than the warehouse allows"),
+    (duckdb.ConversionException("Conversion Error: could not convert"),
+     "Conversion Error: could not convert"),
+])  # fmt: skip
+def test_an_error_while_fetching_rows_is_a_warehouse_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: duckdb.Error, message: str,
+) -> None:
+    (tmp_path / "t.csv").write_text("n\n1\n")
+    warehouse = DuckDBWarehouse(tmp_path)
+    real = warehouse._cursor
+
+    @contextmanager
+    def failing() -> Iterator[_RowsRunOut]:
+        with real() as cursor:
+            yield _RowsRunOut(cursor, error)
+
+    monkeypatch.setattr(warehouse, "_cursor", failing)
+    with pytest.raises(WarehouseError) as raised:
+        warehouse.query("SELECT 1 AS n", 10)
+    assert str(raised.value).startswith(message) and "Possible solutions" not in str(raised.value)
