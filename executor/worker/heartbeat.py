@@ -32,13 +32,19 @@ class Heartbeat:
         self._stop.set()
         self._thread.join(timeout=self._interval_s + 5)
 
-    def track(self, message: QueueMessage) -> None:
+    def track(self, message: QueueMessage) -> bool:
+        """Track `message`; False when it is tracked already: SQS handed it out again while
+        its job runs here (an extension came too late). Its newer receipt handle replaces
+        the older one, which SQS no longer honours."""
         with self._lock:
+            known = message.message_id in self._messages
             self._messages[message.message_id] = message
+            return not known
 
-    def untrack(self, message: QueueMessage) -> None:
+    def untrack(self, message: QueueMessage) -> QueueMessage:
+        """Stop tracking `message`; returns its latest receipt, the one to delete it with."""
         with self._lock:
-            self._messages.pop(message.message_id, None)
+            return self._messages.pop(message.message_id, message)
 
     def in_flight(self) -> list[QueueMessage]:
         with self._lock:

@@ -122,7 +122,11 @@ class Worker:
                 logger.exception("could not hand back %s messages", len(messages))
             return
         for message in messages:
-            self.heartbeat.track(message)
+            if not self.heartbeat.track(message):
+                # Its job already runs here: a second run would answer it twice.
+                logger.warning("message_id=<%s> | handed out again while its job runs "
+                               "here: left to that run", message.message_id)
+                continue
             with self._changed:
                 self._busy += 1
             self._work.put(message)
@@ -142,8 +146,7 @@ class Worker:
             except Exception:
                 logger.exception("message_id=<%s> | job runner failed", message.message_id)
                 outcome = Outcome(Action.RETRY, self.config.backoff_base_s)
-            self.heartbeat.untrack(message)
-            self._apply(message, outcome)
+            self._apply(self.heartbeat.untrack(message), outcome)
             with self._changed:
                 self._busy -= 1
                 self._changed.notify_all()
