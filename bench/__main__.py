@@ -1,5 +1,6 @@
-"""`python -m bench [NAME ...]` runs the named benchmarks (default: all), each a module
-bench/<NAME>.py with a `main() -> None` that prints its figures."""
+"""`python -m bench [NAME ...] [--OPTION ...]` runs the named benchmarks (default: all),
+each a module bench/<NAME>.py with a `main() -> None` that prints its figures and reads
+its own options from sys.argv (`python -m bench catalog --skip-postgres`)."""
 
 import importlib
 import sys
@@ -8,7 +9,8 @@ BENCHES = ["ack", "worker", "stream", "export", "charts", "agent", "warehouse", 
            "verified", "catalog", "big_catalog", "cli", "prompt_cache", "warm_worker"]
 
 
-def main(names: list[str]) -> None:
+def main(argv: list[str]) -> None:
+    names = [arg for arg in argv if not arg.startswith("--")]
     for name in names or BENCHES:
         if name not in BENCHES:
             raise SystemExit(f"unknown benchmark {name!r}; choose from {', '.join(BENCHES)}")

@@ -1,8 +1,8 @@
 """How fast the Slack ingress acknowledges.
 
 Cold start: a fresh interpreter that imports handlers/slack_events.py and handles its first
-signed app_mention (settings from the environment, real boto3 clients, the idempotency
-claim and its completion in DynamoDB and one SQS send, against a local moto server),
+signed app_mention (settings from the environment, a real botocore SQS client and its one
+SendMessage, against a local moto server),
 against the floor `python -c "import slack_bolt, boto3; boto3.client('sqs')"`, all
 measured in this run, interleaved. The handler runs as in a Lambda container with X-Ray
 active tracing, twice per round: with the Powertools Tracer disabled (the template's

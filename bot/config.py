@@ -4,7 +4,7 @@ Each deployable (the ingress Lambdas, the worker, the CLI) reads its settings in
 through `Env`, which turns a variable into a typed value or raises `ConfigError` naming
 the variable and the value it holds. An unset or empty variable takes its default.
 Secrets Manager JSON secrets (the Slack credentials, the Redshift password) are read by
-`read_json_secret`, which imports boto3 only when called: the ingress Lambdas import this
+`read_json_secret`, which builds its client only when called: the ingress Lambdas import this
 module on a cold start.
 """
 
@@ -129,9 +129,9 @@ def read_json_secret(
     """The JSON object stored in the Secrets Manager secret `secret_arn`. The secret's
     text never appears in an error."""
     if client is None:
-        import boto3
+        from bot.aws_clients import new_client
 
-        client = boto3.client("secretsmanager", region_name=region)
+        client = new_client("secretsmanager", region_name=region)
     raw = client.get_secret_value(SecretId=secret_arn).get("SecretString")
     try:
         secret = json.loads(raw)

@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from bot.aws_clients import LazyClient
 from bot.config import Env, require
 from bot.job import utc_now_iso
@@ -35,8 +33,25 @@ REASONS = {
 }
 MAX_COMMENT_CHARS = 1000
 
-_serialize = TypeSerializer().serialize
-_deserialize = TypeDeserializer().deserialize
+
+
+def _serialize(value: str | bool | list[str]) -> dict[str, Any]:
+    """A vote's field as a DynamoDB attribute (its fields are text, flags and SQL lists;
+    boto3's general serializer would put boto3 on the ingress's cold start)."""
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, list):
+        return {"L": [{"S": text} for text in value]}
+    return {"S": value}
+
+
+def _deserialize(attribute: dict[str, Any]) -> Any:
+    [(kind, value)] = attribute.items()
+    if kind == "L":
+        return [_deserialize(element) for element in value]
+    if kind in ("S", "BOOL"):
+        return value
+    raise ValueError(f"a vote holds no {kind} attributes")
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ The prompt API writes the "queued" item; the worker moves it through running to 
 failed by updating `status`, `updated_at` and `answer` or `error`.
 
 The worker's claim (`claim`) is conditional on the SQS receive count (`attempt`): a
-redelivered message claims the job again only when it is newer than the last claim and
-the job is not finished, so a job is answered once. Each claim adds one to `claims`: a
-job claimed more than once may have replies from an earlier, killed delivery in its
-thread, which the worker looks for before posting anything. The placeholder message's
+redelivered message claims the job again only when it is newer than the last claim and the
+job is not finished, so a job is answered once. The claim also keeps the SQS message that
+holds the job (`message_id`): another message of the same job (Slack delivering an event
+twice, each queued by the ingress) never claims it, and is dropped. Each claim adds one to
+`claims`: a job claimed more than once may have replies from an earlier, killed delivery in
+its thread, which the worker looks for before posting anything. The placeholder message's
 reply address (`placeholder`, the `ReplyTo` as JSON, its `message` set) is kept so a
 restarted job reuses it. Items written before that attribute existed name it in
 `placeholder_channel`, `placeholder_ts` and `reply_thread_ts` (Slack's), still read.
@@ -55,10 +57,17 @@ class JobRecord:
     owner: str | None = None
     # Who asked (the job's user_id); None in records written before it was kept.
     user_id: str | None = None
+    # The SQS message whose deliveries hold the job; None until a message claimed it.
+    message_id: str | None = None
 
     @property
     def finished(self) -> bool:
         return self.status in (DONE, FAILED)
+
+    def held_by_another(self, message_id: str) -> bool:
+        """True when a different message of the same job claimed it: `message_id` is a
+        duplicate."""
+        return self.message_id is not None and self.message_id != message_id
 
     def replies_to(self, job: Job) -> ReplyTo:
         """Where the job's replies go: its reply address, moved to the placeholder once a
@@ -90,6 +99,7 @@ class JobRecord:
             placeholder=_placeholder(text),
             owner=text("owner"),
             user_id=text("user_id"),
+            message_id=text("message_id"),
         )
 
 
@@ -152,10 +162,16 @@ class JobStore:
         ).get("Item")
         return JobRecord.from_item(item) if item else None
 
-    def claim(self, job: Job, attempt: int) -> Claim:
-        """Mark `job` running for delivery `attempt` (the SQS receive count). Refused when
-        the job is finished or an equal or later delivery already claimed it. Creates the
-        record when the ingress did not write one (Slack jobs may skip "queued")."""
+    def claim(self, job: Job, attempt: int, *, message_id: str | None = None) -> Claim:
+        """Mark `job` running for delivery `attempt` (the SQS receive count) of the message
+        `message_id`. Refused when the job is finished, an equal or later delivery already
+        claimed it, or another message holds it. Creates the record when the ingress did
+        not write one (Slack jobs skip "queued")."""
+        held = ""
+        fence: dict[str, Any] = {}
+        if message_id is not None:
+            held = ", message_id = :message_id"
+            fence = {":message_id": {"S": message_id}}
         try:
             item = self._client.update_item(
                 TableName=self._table,
@@ -167,12 +183,14 @@ class JobStore:
                     "question = if_not_exists(question, :question), "
                     "user_id = if_not_exists(user_id, :user_id), "
                     "created_at = if_not_exists(created_at, :now), "
-                    "expiration = if_not_exists(expiration, :expiration)"
+                    "expiration = if_not_exists(expiration, :expiration)" + held
                 ),
                 ConditionExpression=(
                     "attribute_not_exists(job_id) OR "
                     "(#status IN (:queued, :running) AND "
-                    "(attribute_not_exists(attempt) OR attempt < :attempt))"
+                    "(attribute_not_exists(attempt) OR attempt < :attempt)"
+                    + (" AND (attribute_not_exists(message_id) OR message_id = :message_id)"
+                       if fence else "") + ")"
                 ),
                 ExpressionAttributeNames={"#status": "status", "#source": "source"},
                 ExpressionAttributeValues={
@@ -186,6 +204,7 @@ class JobStore:
                     ":question": {"S": job.text},
                     ":user_id": {"S": job.user_id},
                     ":expiration": {"N": str(int(self._clock()) + self._ttl_s)},
+                    **fence,
                 },
                 ReturnValues="ALL_NEW",
             )["Attributes"]

@@ -1,6 +1,9 @@
 """The Slack ingress Lambda's request path: read the event, verify its signature, check the
 payload's shape, then Bolt.
 
+Bolt is handed the request directly: its Lambda adapter would import boto3 (for lazy
+listeners, which databot does not use) on every cold start.
+
 Every request gets an answer below 500 unless a listener's own work fails (SQS or DynamoDB
 down), because Slack retries 5xx: unsigned → 401, signed but not a Slack payload → 400 with
 a log line, Slack's ignorable notices → 200.
@@ -10,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
-from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.config import Env
 from bot.ingress.http_events import BadEvent, HttpRequest, json_response, parse_http_event
@@ -27,7 +29,7 @@ logger = service_logger()
 
 class SlackIngress:
     def __init__(self, app: App, signing_secret: str) -> None:
-        self._bolt = SlackRequestHandler(app=app)
+        self._bolt = app
         self._signing_secret = signing_secret
 
     @classmethod
@@ -65,21 +67,18 @@ class SlackIngress:
         if kind in IGNORED_KINDS:
             logger.info("acknowledged a %s notice, nothing to do", kind)
             return json_response(200, {})
-        return self._bolt.handle(bolt_event(request, body, event), context)
+        return _lambda_response(self._bolt.dispatch(bolt_request(request, body, event)))
 
 
-def bolt_event(request: HttpRequest, body: str, event: dict[str, Any]) -> dict[str, Any]:
-    """The event as Bolt's Lambda adapter reads it: body already decoded, headers
-    lower-cased, and the original left untouched (the adapter adds a cookie header)."""
-    return {
-        "requestContext": {"http": {"method": request.method}},
-        "rawPath": request.path,
-        "headers": dict(request.headers),
-        "queryStringParameters": dict(event.get("queryStringParameters") or {}),
-        "cookies": list(event.get("cookies") or []),
-        "body": body,
-        "isBase64Encoded": False,
-    }
+def bolt_request(request: HttpRequest, body: str, event: dict[str, Any]) -> BoltRequest:
+    """The request as Bolt reads it: body already decoded, headers lower-cased."""
+    return BoltRequest(body=body, query=dict(event.get("queryStringParameters") or {}),
+                       headers={**request.headers, "cookie": list(event.get("cookies") or [])})
+
+
+def _lambda_response(response: BoltResponse) -> dict[str, Any]:
+    return {"statusCode": response.status, "body": response.body,
+            "headers": response.first_headers()}
 
 
 def _not_signed() -> dict[str, Any]:

@@ -2,8 +2,10 @@
 questions of Slack's assistant container into queued Jobs.
 
 The app runs with `process_before_response=True`, so everything here happens before Slack
-gets its answer. The only network calls are the idempotency write and the SQS send (and, in
-assistant threads, the thread context's one write or read: bot/slack/thread_context.py); the
+gets its answer. The only network call is the SQS send (and, in assistant threads, the
+thread context's one write or read: bot/slack/thread_context.py); a question is queued
+without an idempotency write, because the worker drops a second message of the same job
+(Slack's retry of an event) unanswered; the
 exceptions are the short notices for an event that cannot become a job (empty, too long,
 not allowed), posted with one chat.postEphemeral because an Events API response body is
 never shown to anyone (see docs/ingress.md). A mention or DM from someone of another
@@ -24,8 +26,8 @@ from slack_bolt.context.get_thread_context import GetThreadContext
 from slack_bolt.context.save_thread_context import SaveThreadContext
 from slack_sdk import WebClient
 
-from bot.ingress.enqueue import EnqueueFailed, JobQueue, enqueue_once
-from bot.ingress.idempotency import IdempotencyStore, IdempotencyUnavailable, run_once
+from bot.ingress.enqueue import EnqueueFailed, JobQueue
+from bot.ingress.idempotency import IdempotencyStore, run_once
 from bot.ingress.metrics import (
     DUPLICATE_EVENTS,
     ENQUEUE_FAILURES,
@@ -139,9 +141,8 @@ class SlackIntake:
             count(EVENTS_REFUSED)
             logger.info("job_id=<%s> | not greeted: %s", question.key, admission.value)
             return
-        queued = self._enqueue(question)
-        logger.info("job_id=<%s> | greeting %s", question.key,
-                    "queued" if queued else "duplicate delivery, already queued")
+        self._enqueue(question)
+        logger.info("job_id=<%s> | greeting queued", question.key)
 
     def _take_event(
         self,
@@ -176,13 +177,12 @@ class SlackIntake:
         if notice is None:
             if thread_context is not None:
                 question = replace(question, context=viewed_context(thread_context()))
-            queued = self._enqueue(question)
+            self._enqueue(question)
             logger.info(
-                "job_id=<%s>, retry=<%s>, reason=<%s> | %s",
+                "job_id=<%s>, retry=<%s>, reason=<%s> | queued",
                 question.key,
                 retry,
                 _first(request.headers.get(RETRY_REASON_HEADER)),
-                "queued" if queued else "duplicate delivery, already queued",
             )
             return
         posted = run_once(
@@ -223,25 +223,24 @@ class SlackIntake:
             ack(notice or NOT_QUEUED)
             return
         try:
-            queued = self._enqueue(question)
-        except (EnqueueFailed, IdempotencyUnavailable):
+            self._enqueue(question)
+        except EnqueueFailed:
             # Slack never retries a slash command: tell the person instead of answering 5xx.
             logger.exception("job_id=<%s> | slash command not queued", question.key)
             ack(NOT_QUEUED)
             return
-        logger.info("job_id=<%s> | command %s", question.key, "queued" if queued else "duplicate")
+        logger.info("job_id=<%s> | command queued", question.key)
         ack(working_on_it(question.text))
 
-    def _enqueue(self, question: SlackQuestion) -> bool:
-        """Queue the question's job once; True when sent, False for a duplicate delivery."""
+    def _enqueue(self, question: SlackQuestion) -> None:
+        """Queue the question's job. A second delivery of the same event is queued too: the
+        worker's claim keeps the job's first message and drops the others (bot/job_store.py),
+        so the ack path makes no idempotency write, and builds no DynamoDB client."""
         try:
-            queued = enqueue_once(question.to_job(), self._queue, self._idempotency)
-        except (EnqueueFailed, IdempotencyUnavailable):
+            self._queue.send(question.to_job())
+        except EnqueueFailed:
             count(ENQUEUE_FAILURES)
             raise
-        if not queued:
-            count(DUPLICATE_EVENTS)
-        return queued
 
     def _notice(self, question: SlackQuestion, admission: Admission, how_to_ask: str) -> str | None:
         """What to tell the person instead of queueing a job, or None to queue it."""

@@ -1,10 +1,10 @@
-"""Job metrics as CloudWatch EMF (Powertools Metrics): started, succeeded, failed,
-partial deliveries, duration, queue-to-first-reply and queue-to-answer latency, and per
-answer whether it was verified, what it cost, whether a fallback model gave it and how many
-Python runs failed; model errors; and what the daily `databot verified check` found
-(broken and drifted verified queries, or that it could not run). Off when no namespace is
-configured, so tests and local runs write nothing; the counts are also kept in memory for
-/health.
+"""Job metrics as CloudWatch EMF (Powertools Metrics): started, succeeded, failed, duplicate
+messages dropped, partial deliveries, duration, queue-to-first-reply and queue-to-answer
+latency, and per answer whether it was verified, what it cost, whether a fallback model
+gave it and how many Python runs failed; model errors; and what the daily `databot verified
+check` found (broken and drifted verified queries, or that it could not run). Off when no
+namespace is configured, so tests and local runs write nothing; the counts are also kept in
+memory for /health.
 
 The stack's dashboard and alarms (template.yaml) read these names, in namespace
 POWERTOOLS_METRICS_NAMESPACE with the dimension service=databot-worker."""
@@ -42,6 +42,11 @@ class WorkerMetrics:
 
     def job_retried(self) -> None:
         self._emit("JobsRetried", MetricUnit.Count, 1)
+
+    def duplicate(self) -> None:
+        """A second message of a job another message holds (a chat event delivered twice),
+        dropped unanswered."""
+        self._emit("DuplicateJobs", MetricUnit.Count, 1)
 
     def partial_delivery(self) -> None:
         """An answer went out but a continuation or a file did not (told in the thread)."""

@@ -99,11 +99,17 @@ class JobRunner:
             return self._run_job(job, message)
 
     def _run_job(self, job: Job, message: QueueMessage) -> Outcome:
-        claim = self.jobs.claim(job, attempt=message.receive_count)
+        claim = self.jobs.claim(job, attempt=message.receive_count,
+                                message_id=message.message_id)
         if not claim.claimed:
             if claim.record.finished:
                 logger.info("job_id=<%s> | already %s, dropping redelivery", job.job_id,
                             claim.record.status)
+                return DELETE
+            if claim.record.held_by_another(message.message_id):
+                logger.info("job_id=<%s> | message %s holds the job: dropping this "
+                            "duplicate", job.job_id, claim.record.message_id)
+                self.metrics.duplicate()
                 return DELETE
             logger.warning("job_id=<%s> | delivery %s is held by delivery %s, leaving it",
                            job.job_id, message.receive_count, claim.record.attempt)

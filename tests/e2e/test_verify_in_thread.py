@@ -7,31 +7,25 @@ same question asked again, answered from the entry with no model call."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from bot.answer import Answer
-from bot.job import VERIFY
-from bot.slack.replier import web_client
+from bot.job import VERIFY, Job
 from executor.artifacts import LocalArtifactStore
 from executor.config import EngineConfig, ModelConfig
 from executor.router import RoutedEngine, build_engine
 from executor.verified.library import Library
 from executor.warehouse.duckdb import DuckDBWarehouse
-from executor.worker.config import WorkerConfig
-from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import QueueMessage
-from executor.worker.runner import Action, JobRunner
+from executor.worker.runner import Action
 from tests.support.events import load_event, slack_payload, with_body
 from tests.support.ingress import IngressStack
 from tests.support.review import AGENT_SQL, QUESTION, review_desk
 from tests.support.scripted_model import ScriptedModel, answer_script
 from tests.support.signing import signed
 from tests.support.verified import TODAY
-from tests.support.worker import slack_channels
 
 REVIEWER = "U0REVIEW"
 THREAD = "1795284000.000100"  # the sample mention's ts: the thread the answer is in
@@ -79,21 +73,14 @@ class Worker:
 
     def __init__(self, stack: IngressStack, engine: RoutedEngine, reviews: Any) -> None:
         self.stack = stack
-        self.runner = JobRunner(
-            engine, stack.job_store(), config=WorkerConfig(progress_interval_s=0.0),
-            metrics=WorkerMetrics(None),
-            channels=slack_channels(web_client(stack.slack_api.token, stack.slack_api.url)),
-            reviews=reviews,
-        )
+        self.runner = stack.runner(engine, reviews=reviews)
 
     def run_queued(self) -> list[str]:
         """Run every queued job; their kinds."""
         kinds = []
-        for job in self.stack.queued_jobs():
-            message = QueueMessage(message_id=job.job_id, receipt_handle="rh",
-                                   body=job.to_json(), receive_count=1, sent_at=time.time())
+        for message in self.stack.queued_messages():
             assert self.runner.run(message).action is Action.DELETE
-            kinds.append(job.kind)
+            kinds.append(Job.from_json(message.body).kind)
         return kinds
 
     def answer(self, job_id: str) -> Answer:

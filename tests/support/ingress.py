@@ -36,16 +36,28 @@ from bot.job_store import JobsConfig, JobStore
 from bot.slack.app import create_app
 from bot.slack.config import SlackConfig
 from bot.slack.ingress import SlackIngress
+from bot.slack.replier import web_client
 from bot.slack.thread_context import DynamoDBThreadContexts
 from bot.teams.auth import SigningKeys, TokenValidator
 from bot.teams.config import TeamsConfig
 from bot.teams.ingress import TeamsIngress
+from executor.engine import Engine
+from executor.worker.config import WorkerConfig
+from executor.worker.metrics import WorkerMetrics
+from executor.worker.queue import QueueMessage, SqsQueue
+from executor.worker.runner import JobRunner
 from handlers import prompt_api, slack_events, teams_messages
 from tests.support.events import LambdaContext
 from tests.support.local_aws import LOCAL_CREDENTIALS
 from tests.support.logs import listening
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackApiStandIn
+from tests.support.worker import slack_channels
+
+# What no front door's cold start imports: the worker's libraries, and boto3 (its resource
+# layer and s3transfer; the front doors build their clients from botocore alone).
+HEAVY_MODULES = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn",
+                 "boto3", "s3transfer")
 
 
 class SerialWrites:
@@ -158,16 +170,27 @@ class IngressStack:
     def feedback_store(self) -> FeedbackStore:
         return self.feedback.store(client=self.aws.dynamodb)
 
+    def runner(self, engine: Engine, **options: Any) -> JobRunner:
+        """The worker's job runner on this stack's tables and Slack stand-in."""
+        return JobRunner(
+            engine, self.job_store(), config=WorkerConfig(progress_interval_s=0.0),
+            metrics=WorkerMetrics(None),
+            channels=slack_channels(web_client(self.slack_api.token, self.slack_api.url)),
+            **options,
+        )
+
+    def queued_messages(self) -> list[QueueMessage]:
+        """Every message on the queue, as the worker receives them (each left in flight, so
+        each is read once)."""
+        queue = SqsQueue(str(self.ingress.jobs.queue_url), client=self.aws.sqs)
+        messages: list[QueueMessage] = []
+        while batch := queue.receive(10, 0):
+            messages += batch
+        return messages
+
     def queued_jobs(self) -> list[Job]:
-        """Every job on the queue (received and left in flight, so each is read once)."""
-        jobs: list[Job] = []
-        while True:
-            messages = self.aws.sqs.receive_message(
-                QueueUrl=self.ingress.jobs.queue_url, MaxNumberOfMessages=10
-            ).get("Messages", [])
-            if not messages:
-                return jobs
-            jobs.extend(Job.from_json(message["Body"]) for message in messages)
+        """Every job on the queue (each message read once)."""
+        return [Job.from_json(message.body) for message in self.queued_messages()]
 
     @property
     def env(self) -> dict[str, str]:

@@ -9,7 +9,6 @@ builds a job runner whose Slack and DynamoDB calls pass a `KillSwitch`."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,12 @@ from bot.slack.replier import Marker, retry_handlers
 from executor.conversations import ConversationStore
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import QueueMessage
 from executor.worker.runner import JobRunner, Outcome
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.slack_api import Message as SlackMessage
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.worker import slack_channels
+from tests.support.worker import message, slack_channels
 
 CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
 ANSWER = "**42** users signed up"
@@ -110,11 +108,6 @@ def runner_for(
         )
 
     return make
-
-
-def message(job: Job, receive_count: int) -> QueueMessage:
-    return QueueMessage(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh",
-                   body=job.to_json(), receive_count=receive_count, sent_at=time.time())
 
 
 def killed_then_taken_over(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from bot.delivery import Channels
 from bot.job import Job, ReplyTo, utc_now_iso
 from bot.slack.outbox import SlackChannel
 from bot.slack.replier import SlackReplier
+from executor.worker.queue import QueueMessage
 from tests.support.aws import AwsStack
 from tests.support.paths import REPO
 from tests.support.slack_api import SlackApiStandIn
@@ -136,3 +138,15 @@ def no_channel_status(slack_api: SlackApiStandIn) -> SlackApiStandIn:
     through the placeholder and its edits (bot/slack/channel_thread.py falls back to it)."""
     slack_api.refuse_channel_status()
     return slack_api
+
+
+def message(job: Job | str, receive_count: int = 1, *, message_id: str | None = None
+            ) -> QueueMessage:
+    """`job` (or a raw body) as the jobs queue hands it out. SQS keeps a message's id across
+    its deliveries, so the id is the body's digest unless given: a redelivery of the same
+    body is the same message, and a duplicate sent again needs an id of its own."""
+    body = job if isinstance(job, str) else job.to_json()
+    return QueueMessage(
+        message_id=message_id or f"m-{hashlib.sha256(body.encode()).hexdigest()[:16]}",
+        receipt_handle=f"rh-{receive_count}", body=body, receive_count=receive_count,
+        sent_at=time.time())

@@ -1144,6 +1144,7 @@ def _emitted_worker_metrics(capsys: pytest.CaptureFixture[str]) -> set[str]:
     metrics.job_failed("permanent", 1.0)
     metrics.job_retried()
     metrics.partial_delivery()
+    metrics.duplicate()
     metrics.first_reply(0.5)
     metrics.model_error()
     fallback = Answer(text="t", code=[CodeRun(code="1/0", output="", error="ZeroDivisionError")],

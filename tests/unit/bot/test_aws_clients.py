@@ -6,10 +6,10 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-import boto3
 import pytest
 
-from bot.aws_clients import LazyClient
+from bot import aws_clients
+from bot.aws_clients import LazyClient, new_client
 from bot.config import Env
 from bot.slack.app import app_from_env
 from bot.slack.config import SlackConfig
@@ -17,14 +17,14 @@ from bot.slack.config import SlackConfig
 
 @pytest.fixture
 def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The services boto3 built a client for, in order; each client answers ping()."""
+    """The services the session built a client for, in order; each client answers ping()."""
     services: list[str] = []
 
-    def client(service: str, **options: Any) -> SimpleNamespace:
+    def create_client(service: str, **options: Any) -> SimpleNamespace:
         services.append(service)
         return SimpleNamespace(ping=lambda: f"{service} pong", options=options)
 
-    monkeypatch.setattr(boto3, "client", client)
+    monkeypatch.setattr(aws_clients, "_session", SimpleNamespace(create_client=create_client))
     return services
 
 
@@ -59,3 +59,18 @@ def test_the_slack_app_builds_no_aws_client_until_a_request_calls_one(
     # WHEN the app is built from the environment THEN no client exists yet
     app_from_env(SlackConfig.from_env(env), env)
     assert built == []
+
+
+def test_every_client_comes_from_one_botocore_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN no session yet
+    monkeypatch.setattr(aws_clients, "_session", None)
+    # WHEN two services' clients are built
+    sqs = new_client("sqs", region_name="eu-west-1")
+    dynamodb = new_client("dynamodb", region_name="eu-west-1")
+    # THEN one session built both, and keeps the endpoint data they share
+    session = aws_clients._session
+    assert session is not None
+    assert (sqs.meta.service_model.service_name, dynamodb.meta.service_model.service_name) == (
+        "sqs", "dynamodb")
+    assert new_client("sqs", region_name="eu-west-1") is not sqs
+    assert aws_clients._session is session

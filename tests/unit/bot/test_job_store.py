@@ -1,5 +1,6 @@
-"""JOBS_TABLE's placeholder: kept as one reply address, and read from items of the older
-layout (three Slack attributes) that jobs in flight during a deploy still have."""
+"""JOBS_TABLE: the message that holds a job, and the placeholder, kept as one reply address
+and read from items of the older layout (three Slack attributes) that jobs in flight during
+a deploy still have."""
 
 from __future__ import annotations
 
@@ -75,3 +76,23 @@ def test_the_record_keeps_who_asked_whether_queued_or_claimed_first(aws_stack: A
     assert record.user_id == claimed.user_id
     queued_record = jobs.get("Q1")
     assert queued_record is not None and queued_record.user_id == queued.user_id
+
+
+def test_the_message_that_claimed_a_job_holds_it_and_another_message_of_it_never_does(
+    aws_stack: AwsStack,
+) -> None:
+    # GIVEN a job claimed by its first message
+    jobs = JobStore(aws_stack.jobs_table, client=boto3.client("dynamodb"))
+    job = slack_job()
+    first = jobs.claim(job, attempt=1, message_id="m-1")
+    # WHEN a second message of the same job is received, once and again later
+    duplicate = jobs.claim(job, attempt=1, message_id="m-2")
+    duplicate_again = jobs.claim(job, attempt=5, message_id="m-2")
+    # AND the first message comes back after its worker died
+    redelivered = jobs.claim(job, attempt=2, message_id="m-1")
+    # THEN only the first message's deliveries claim the job; the other is told apart
+    assert first.claimed and redelivered.claimed
+    assert not duplicate.claimed and not duplicate_again.claimed
+    assert duplicate.record.held_by_another("m-2")
+    assert not redelivered.record.held_by_another("m-1")
+    assert redelivered.record.message_id == "m-1" and redelivered.record.claims == 2

@@ -17,12 +17,11 @@ from bot.teams.activities import CardAction
 from handlers import teams_messages
 from tests.support.aws import AwsStack
 from tests.support.events import LambdaContext
-from tests.support.ingress import IngressStack
+from tests.support.ingress import HEAVY_MODULES, IngressStack
 from tests.support.metrics import Emitted, counts
 from tests.support.paths import REPO
 from tests.support.teams_auth import APP_ID, KeyEndpoint, activity
 
-HEAVY_MODULES = ("pandas", "numpy", "matplotlib", "duckdb", "redshift_connector", "sklearn")
 # No chat SDK on the Teams front door: neither Slack's nor Microsoft's.
 SDK_PREFIXES = ("slack_bolt", "slack_sdk", "bot.slack", "microsoft", "botbuilder")
 

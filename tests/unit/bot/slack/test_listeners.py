@@ -18,8 +18,11 @@ from slack_bolt.context.assistant.thread_context_store.store import AssistantThr
 from bot.ingress.enqueue import EnqueueFailed, SqsJobQueue
 from bot.job import Job
 from bot.slack.notices import NOT_ALLOWED, NOT_QUEUED
+from executor.worker.queue import QueueMessage
+from executor.worker.runner import Action
 from tests.support.events import load_event
 from tests.support.ingress import IngressStack
+from tests.support.scripted_engine import ScriptedEngine
 from tests.support.signing import SignedEvent, signed
 
 
@@ -442,61 +445,33 @@ def test_inside_the_allowlists_questions_are_queued(
 # ---- exactly one job per event -------------------------------------------------------------
 
 
-def test_same_event_four_times_queues_one_job(
+def test_same_event_four_times_is_answered_once(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
+    # GIVEN Slack delivering one mention four times (its retries)
     handler = ingress_stack.slack()
     deliveries = ["app_mention", "app_mention_retry", "app_mention_retry", "app_mention_retry"]
-
+    # WHEN each is acknowledged, and the worker receives what was queued
     responses = [handler(signed_event(name)) for name in deliveries]
-
+    messages = ingress_stack.queued_messages()
+    engine = ScriptedEngine()
+    outcomes = [ingress_stack.runner(engine).run(message).action for message in messages]
+    # THEN every delivery was acked and queued as the same job, which was answered once:
+    # the first message claimed it and the worker dropped the other three
     assert [r["statusCode"] for r in responses] == [200, 200, 200, 200]
-    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
+    assert {Job.from_json(m.body).job_id for m in messages} == {"Ev08ABCDEF"}
+    assert len({m.message_id for m in messages}) == 4
+    assert outcomes == [Action.DELETE] * 4
+    assert len(engine.requests) == 1
+    answers = [m for m in ingress_stack.slack_api.thread("C0001", "1795284000.000100")
+               if engine.text in json.dumps(m.blocks)]
+    assert len(answers) == 1
 
 
-def test_a_retry_is_queued_when_it_is_the_first_delivery_to_arrive(
+def test_concurrent_duplicates_are_answered_once(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
-    """X-Slack-Retry-Num alone is no reason to drop a request."""
-    response = ingress_stack.slack()(signed_event("app_mention_retry"))
-
-    assert response["statusCode"] == 200
-    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
-
-
-def test_retry_arriving_while_the_first_delivery_is_in_flight_queues_nothing(
-    ingress_stack: IngressStack, signed_event: SignedEvent
-) -> None:
-    # GIVEN a first delivery that is stuck in its SQS send
-    real = SqsJobQueue(str(ingress_stack.ingress.jobs.queue_url))
-    sending, release = threading.Event(), threading.Event()
-
-    class SlowQueue:
-        def send(self, job: Job) -> None:
-            sending.set()
-            assert release.wait(10)
-            real.send(job)
-
-    handler = ingress_stack.slack(queue=SlowQueue())
-    first: dict[str, Any] = {}
-    worker = threading.Thread(target=lambda: first.update(handler(signed_event("app_mention"))))
-    worker.start()
-    assert sending.wait(10)
-
-    # WHEN Slack's retry arrives meanwhile
-    retry = handler(signed_event("app_mention_retry"))
-
-    # THEN it is acked at once, and only the first delivery queues the job
-    assert retry["statusCode"] == 200
-    release.set()
-    worker.join(10)
-    assert first["statusCode"] == 200
-    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
-
-
-def test_concurrent_duplicates_queue_one_job(
-    ingress_stack: IngressStack, signed_event: SignedEvent
-) -> None:
+    # GIVEN eight deliveries of one event arriving at once
     handler = ingress_stack.slack()
     events = [signed_event("app_mention_retry") for _ in range(8)]
     start = threading.Barrier(len(events))
@@ -506,13 +481,43 @@ def test_concurrent_duplicates_queue_one_job(
         start.wait(10)
         statuses.append(handler(event)["statusCode"])
 
-    threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
+    run_together(deliver, events)
+    # WHEN eight worker threads each receive one of the queued messages at once
+    messages = ingress_stack.queued_messages()
+    engine = ScriptedEngine()
+    runner = ingress_stack.runner(engine)
+    claimed = threading.Barrier(len(messages))
+    outcomes: list[Action] = []
+
+    def work(message: QueueMessage) -> None:
+        claimed.wait(10)
+        outcomes.append(runner.run(message).action)
+
+    run_together(work, messages)
+    # THEN all were acked, and the job was answered by exactly one of them; the seven
+    # others were dropped (deleted, and counted)
+    assert statuses == [200] * len(events)
+    assert len(messages) == len(events)
+    assert len(engine.requests) == 1
+    assert outcomes == [Action.DELETE] * len(messages)
+    assert runner.metrics.counts["DuplicateJobs"] == len(messages) - 1
+
+
+def run_together(target: Callable[[Any], None], items: list[Any]) -> None:
+    threads = [threading.Thread(target=target, args=(item,)) for item in items]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(20)
+        thread.join(30)
 
-    assert statuses == [200] * len(events)
+
+def test_a_retry_is_queued_when_it_is_the_first_delivery_to_arrive(
+    ingress_stack: IngressStack, signed_event: SignedEvent
+) -> None:
+    """X-Slack-Retry-Num alone is no reason to drop a request."""
+    response = ingress_stack.slack()(signed_event("app_mention_retry"))
+
+    assert response["statusCode"] == 200
     assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
 
 
@@ -547,15 +552,14 @@ def test_sqs_failure_on_a_slash_command_tells_the_person(
     assert len(ingress_stack.queued_jobs()) == 1
 
 
-def test_idempotency_table_down_answers_5xx_and_queues_nothing(
+def test_a_question_is_queued_without_the_idempotency_table(
     ingress_stack: IngressStack, signed_event: SignedEvent
 ) -> None:
+    # GIVEN an idempotency table that does not exist
     handler = ingress_stack.slack(idempotency_table="no-such-table")
-
-    response = handler(signed_event("app_mention"))
-
-    assert response["statusCode"] >= 500
-    assert ingress_stack.queued_jobs() == []
+    # WHEN a mention arrives THEN it is queued: the ack path makes no DynamoDB call
+    assert handler(signed_event("app_mention"))["statusCode"] == 200
+    assert [job.job_id for job in ingress_stack.queued_jobs()] == ["Ev08ABCDEF"]
 
 
 def test_a_failed_hint_post_is_retried_by_slack(
@@ -719,7 +723,7 @@ def test_an_assistant_question_reads_the_context_once(
 
 
 @pytest.mark.parametrize("name", ["assistant_thread_started", "message_im_assistant"])
-def test_assistant_events_retried_by_slack_queue_one_job(
+def test_assistant_events_retried_by_slack_are_queued_as_one_job(
     ingress_stack: IngressStack, signed_event: SignedEvent, name: str
 ) -> None:
     handler = ingress_stack.slack()
@@ -727,7 +731,8 @@ def test_assistant_events_retried_by_slack_queue_one_job(
     for _ in range(3):
         assert handler(signed_event(name))["statusCode"] == 200
 
-    assert len(ingress_stack.queued_jobs()) == 1
+    # (the worker answers the job once: see test_same_event_four_times_is_answered_once)
+    assert len({job.job_id for job in ingress_stack.queued_jobs()}) == 1
 
 
 @pytest.mark.parametrize(

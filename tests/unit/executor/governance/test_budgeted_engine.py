@@ -268,9 +268,11 @@ def test_without_a_table_spend_is_counted_in_the_engines_results_folder(
     # GIVEN the configured engine, its results folder set and no USAGE_TABLE
     engine = build_engine(offline_config, warehouse=duckdb_sample, library=verified_library,
                           today=lambda: TODAY)
-    # WHEN someone is answered THEN the answer is counted in that folder's ledger
+    # WHEN someone is answered THEN the answer is counted in that folder's ledger, in the
+    # month of the clock (spend is counted by when it happens, not by the data's date)
     assert ask(engine, VERIFIED).verified
+    month = datetime.now(UTC).strftime("%Y-%m")
     results = offline_config.artifacts.results_dir
     [counts] = SqliteLedger(results / "usage.sqlite3").read(
-        [Scope.parse("user#T0001#U0001#2026-11")])
+        [Scope.parse(f"user#T0001#U0001#{month}")])
     assert (counts.answers, counts.verified_answers) == (1, 1)

@@ -38,14 +38,13 @@ from executor.warehouse.cost import CostLimits
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import QueueMessage
 from executor.worker.runner import Action, JobRunner
 from tests.support.aws import AwsStack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.scripted_model import ScriptedModel
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.verified import TODAY
-from tests.support.worker import slack_channels, slack_job
+from tests.support.worker import message, slack_channels, slack_job
 
 CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_attempts=2)
 
@@ -54,11 +53,6 @@ CONFIG = WorkerConfig(progress_interval_s=0.0, backoff_base_s=10, unexpected_att
 def _placeholder_path(no_channel_status: SlackApiStandIn) -> None:
     """These tests follow a mention's placeholder; the status line that replaces it where
     Slack allows is tested in tests/unit/bot/slack/test_channel_thread.py."""
-
-
-def message(body: str, receive_count: int = 1) -> QueueMessage:
-    return QueueMessage(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh", body=body,
-                   receive_count=receive_count, sent_at=time.time())
 
 
 @pytest.fixture

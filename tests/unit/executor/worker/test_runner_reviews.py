@@ -6,7 +6,6 @@ retirements are told in the thread."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 import boto3
@@ -24,21 +23,15 @@ from executor.verified.library import Library
 from executor.warehouse.duckdb import DuckDBWarehouse
 from executor.worker.config import WorkerConfig
 from executor.worker.metrics import WorkerMetrics
-from executor.worker.queue import QueueMessage
 from executor.worker.runner import Action, JobRunner
 from tests.support.audit import MemoryAuditStore, memory_trail
 from tests.support.aws import AwsStack
 from tests.support.review import PARAPHRASE, QUESTION, REVIEWER, AgentStandIn, Desk, review_desk
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.verified import TODAY
-from tests.support.worker import slack_channels, slack_job
+from tests.support.worker import message, slack_channels, slack_job
 
 CONFIG = WorkerConfig(progress_interval_s=0.0)
-
-
-def message(job: Job, receive_count: int = 1) -> QueueMessage:
-    return QueueMessage(message_id=f"m-{time.monotonic_ns()}", receipt_handle="rh",
-                        body=job.to_json(), receive_count=receive_count, sent_at=time.time())
 
 
 def review_job(kind: str, review: Review) -> Job:
