@@ -12,7 +12,7 @@ The worker's claim (`claim`) is conditional on the SQS receive count (`attempt`)
 redelivered message claims the job again only when it is newer than the last claim and the
 job is not finished, so a job is answered once. The claim also keeps the SQS message that
 holds the job (`message_id`): another message of the same job (Slack delivering an event
-twice, each queued by the ingress) never claims it, and is dropped. Each claim adds one to
+twice, each queued by the ingress) never claims it. Each claim adds one to
 `claims`: a job claimed more than once may have replies from an earlier, killed delivery in
 its thread, which the worker looks for before posting anything. The placeholder message's
 reply address (`placeholder`, the `ReplyTo` as JSON, its `message` set) is kept so a

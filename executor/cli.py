@@ -1,7 +1,7 @@
 """`databot` — the command line. Each subcommand lives in executor/commands/<name>.py with
 `add_arguments(parser)` and `run(args) -> int`; those modules import heavy libraries inside
-`run`. A run imports only the module of the command it runs (`databot --help` none), so
-the command line starts as fast as Python does."""
+`run`. A run imports only the module of the command it runs (`databot --help` none, nor
+`typing`), so the command line starts as fast as Python does."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Collection, Sequence
-from typing import Any
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("executor.commands.ask", "answer a question on the configured warehouse"),
@@ -33,10 +32,10 @@ class _Version(argparse.Action):
     """--version, reading the installed version only when asked (package metadata is slow
     to load)."""
 
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
         super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
 
-    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
         from importlib.metadata import version
 
         print(f"{parser.prog} {version('databot')}")
@@ -44,15 +43,18 @@ class _Version(argparse.Action):
 
 
 def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
-    """The parser; only `commands` (default: all) get their arguments, and their modules
-    imported: the others are listed for --help."""
-    parser = argparse.ArgumentParser(prog="databot", description="A data assistant for Slack.")
+    """The parser; only `commands` (default: all) get a sub-parser with their arguments, and
+    their modules imported. Every command is listed in the help, from COMMANDS alone."""
+    parser = argparse.ArgumentParser(
+        prog="databot", description="A data assistant for Slack.", epilog=_command_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=_Version)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="one of the commands below")
     for name, (module_name, help_text) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
         if commands is None or name in commands:
             module = importlib.import_module(module_name)
+            command = sub.add_parser(name, description=help_text)
             module.add_arguments(command)
             command.set_defaults(run=module.run)
     return parser
@@ -62,5 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # The command is the first word that is not an option: databot takes none with a value.
     chosen = next((word for word in argv if not word.startswith("-")), None)
-    args = build_parser([chosen] if chosen else []).parse_args(argv)
+    parser = build_parser([chosen] if chosen else [])
+    if chosen is not None and chosen not in COMMANDS:
+        parser.error(f"unknown command {chosen!r}; choose from {', '.join(COMMANDS)}")
+    args = parser.parse_args(argv)
     return int(args.run(args))
+
+
+def _command_list() -> str:
+    width = max(map(len, COMMANDS))
+    return "commands:\n" + "\n".join(
+        f"  {name:<{width}}  {help_text}" for name, (_, help_text) in COMMANDS.items())

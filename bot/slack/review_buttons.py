@@ -11,9 +11,12 @@ sees them; only reviewers may use them (bot/slack/review.py).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.answer import Answer
+if TYPE_CHECKING:
+    # For annotations only: the ingress registers these buttons' listeners, and the answer
+    # model is the worker's.
+    from bot.answer import Answer
 
 VERIFY_ACTION = "verify_answer"
 RETIRE_ACTION = "retire_verified"

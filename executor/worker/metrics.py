@@ -44,8 +44,8 @@ class WorkerMetrics:
         self._emit("JobsRetried", MetricUnit.Count, 1)
 
     def duplicate(self) -> None:
-        """A second message of a job another message holds (a chat event delivered twice),
-        dropped unanswered."""
+        """A second message of a job another message held (a chat event delivered twice),
+        dropped once the job finished."""
         self._emit("DuplicateJobs", MetricUnit.Count, 1)
 
     def partial_delivery(self) -> None:

@@ -102,15 +102,21 @@ class JobRunner:
         claim = self.jobs.claim(job, attempt=message.receive_count,
                                 message_id=message.message_id)
         if not claim.claimed:
+            # Another message of the job (a chat event queued twice) holds it.
+            duplicate = claim.record.held_by_another(message.message_id)
             if claim.record.finished:
-                logger.info("job_id=<%s> | already %s, dropping redelivery", job.job_id,
-                            claim.record.status)
+                logger.info("job_id=<%s> | already %s, dropping %s", job.job_id,
+                            claim.record.status,
+                            "this duplicate message" if duplicate else "the redelivery")
+                if duplicate:
+                    self.metrics.duplicate()
                 return DELETE
-            if claim.record.held_by_another(message.message_id):
-                logger.info("job_id=<%s> | message %s holds the job: dropping this "
-                            "duplicate", job.job_id, claim.record.message_id)
-                self.metrics.duplicate()
-                return DELETE
+            if duplicate:
+                # Left, not dropped: if its holder is lost (dead-lettered, say), this one
+                # goes the same way to the notifier rather than vanish.
+                logger.info("job_id=<%s> | message %s holds the job: this duplicate waits "
+                            "until it finishes", job.job_id, claim.record.message_id)
+                return LEAVE
             logger.warning("job_id=<%s> | delivery %s is held by delivery %s, leaving it",
                            job.job_id, message.receive_count, claim.record.attempt)
             return LEAVE

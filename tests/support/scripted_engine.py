@@ -1,11 +1,12 @@
 """A scripted engine for tests and benchmarks that are about the worker, not the agent.
 
-`ScriptedEngine` reports progress stages, waits `delay_s` per turn (standing in for a
-model call), with `stream` writes its text into the request's draft a few characters at a
-time, then returns an Answer with SQL, a table preview and a real PNG chart, or
-raises the error it was given. `scripted_engine_from_env` builds one in a worker
-subprocess (`databot worker --engine tests.support.scripted_engine:scripted_engine_from_env`);
-this module stays light so that subprocess starts fast.
+`ScriptedEngine` reports progress stages, waits `delay_s` per turn (standing in for a model
+call) and, given a `gate`, until it is set before answering, with `stream` writes its text
+into the request's draft a few characters at a time, then returns an Answer with SQL, a
+table preview and a real PNG chart, or raises the error it was given.
+`scripted_engine_from_env` builds one in a worker subprocess (`databot worker --engine
+tests.support.scripted_engine:scripted_engine_from_env`); this module stays light so that
+subprocess starts fast.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import struct
 import sys
 import tempfile
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -49,6 +51,7 @@ class ScriptedEngine:
     chart_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     requests: list[Request] = field(default_factory=list)
     stream: bool = False
+    gate: threading.Event | None = None
 
     def answer(self, request: Request) -> Answer:
         self.requests.append(request)
@@ -56,6 +59,8 @@ class ScriptedEngine:
             request.progress(STAGES[turn % len(STAGES)])
             if self.delay_s:
                 time.sleep(self.delay_s)
+        if self.gate is not None:
+            assert self.gate.wait(30), "the test never let the answer through"
         if self.stream and request.draft is not None:
             for start in range(0, len(self.text), 8):
                 request.draft.write(self.text[start:start + 8])

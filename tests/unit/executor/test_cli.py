@@ -29,6 +29,23 @@ def test_a_missing_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert "COMMAND" in capsys.readouterr().err
 
 
+def test_help_lists_every_command_and_an_unknown_one_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # WHEN databot --help runs THEN every command is listed with what it does
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    listed = capsys.readouterr().out.split("commands:\n", 1)[1]
+    assert [line.split()[0] for line in listed.splitlines()] == list(COMMANDS)
+    assert COMMANDS["usage"][1] in listed
+    # WHEN a command that does not exist is asked for THEN a usage error names the choices
+    with pytest.raises(SystemExit) as done:
+        main(["frobnicate", "--help"])
+    assert done.value.code == 2
+    assert "unknown command 'frobnicate'; choose from ask, sql," in capsys.readouterr().err
+
+
 def test_help_imports_nothing_heavy() -> None:
     # GIVEN a fresh interpreter WHEN the whole parser is built THEN no heavy library loaded
     script = (

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -24,6 +25,7 @@ from tests.support.events import load_event
 from tests.support.ingress import IngressStack
 from tests.support.scripted_engine import ScriptedEngine
 from tests.support.signing import SignedEvent, signed
+from tests.support.worker import wait_for
 
 
 def with_slack_body(name: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -455,14 +457,16 @@ def test_same_event_four_times_is_answered_once(
     responses = [handler(signed_event(name)) for name in deliveries]
     messages = ingress_stack.queued_messages()
     engine = ScriptedEngine()
-    outcomes = [ingress_stack.runner(engine).run(message).action for message in messages]
+    runner = ingress_stack.runner(engine)
+    outcomes = [runner.run(message).action for message in messages]
     # THEN every delivery was acked and queued as the same job, which was answered once:
-    # the first message claimed it and the worker dropped the other three
+    # the first message claimed it and the other three found it answered, and were dropped
     assert [r["statusCode"] for r in responses] == [200, 200, 200, 200]
     assert {Job.from_json(m.body).job_id for m in messages} == {"Ev08ABCDEF"}
     assert len({m.message_id for m in messages}) == 4
     assert outcomes == [Action.DELETE] * 4
     assert len(engine.requests) == 1
+    assert runner.metrics.counts["DuplicateJobs"] == 3
     answers = [m for m in ingress_stack.slack_api.thread("C0001", "1795284000.000100")
                if engine.text in json.dumps(m.blocks)]
     assert len(answers) == 1
@@ -482,25 +486,41 @@ def test_concurrent_duplicates_are_answered_once(
         statuses.append(handler(event)["statusCode"])
 
     run_together(deliver, events)
-    # WHEN eight worker threads each receive one of the queued messages at once
+    # WHEN eight worker threads each receive one of the queued messages at once, the
+    # model taking its time
     messages = ingress_stack.queued_messages()
-    engine = ScriptedEngine()
+    release = threading.Event()
+    engine = ScriptedEngine(gate=release)
     runner = ingress_stack.runner(engine)
     claimed = threading.Barrier(len(messages))
-    outcomes: list[Action] = []
+    outcomes: dict[str, Action] = {}
 
     def work(message: QueueMessage) -> None:
         claimed.wait(10)
-        outcomes.append(runner.run(message).action)
+        outcomes[message.message_id] = runner.run(message).action
 
-    run_together(work, messages)
-    # THEN all were acked, and the job was answered by exactly one of them; the seven
-    # others were dropped (deleted, and counted)
+    threads = [threading.Thread(target=work, args=(message,)) for message in messages]
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: len(outcomes) == len(messages) - 1, 10, "seven outcomes")
+    # THEN all were acked, one message holds the job and the seven others were left
     assert statuses == [200] * len(events)
     assert len(messages) == len(events)
+    assert list(outcomes.values()) == [Action.LEAVE] * 7
+    # WHEN the seven come back while the job still runs
+    back = [replace(m, receive_count=2) for m in messages if m.message_id in outcomes]
+    again = [runner.run(m).action for m in back]
+    # THEN they are left again: a later receive count claims nothing another message holds
+    assert again == [Action.LEAVE] * 7 and len(engine.requests) == 1
+    # WHEN the job is answered and they come back once more THEN each is dropped
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(a.value for a in outcomes.values()) == ["delete"] + ["leave"] * 7
+    last = [runner.run(replace(m, receive_count=3)).action for m in back]
+    assert last == [Action.DELETE] * 7
     assert len(engine.requests) == 1
-    assert outcomes == [Action.DELETE] * len(messages)
-    assert runner.metrics.counts["DuplicateJobs"] == len(messages) - 1
+    assert runner.metrics.counts["DuplicateJobs"] == 7
 
 
 def run_together(target: Callable[[Any], None], items: list[Any]) -> None:
