@@ -32,11 +32,14 @@ PROMPT_CACHE_MODES = ("auto", "off")
 IDENTITY_MODES = ("service", "per_user")
 # GetClusterCredentials' DurationSeconds bounds.
 CREDENTIALS_MIN_S, CREDENTIALS_MAX_S = 900, 3600
+# WAREHOUSE_URL's schemes.
+DUCKDB_PREFIX = "duckdb://"
+REDSHIFT_PREFIX = "redshift://"
 
 
 @dataclass(frozen=True)
 class WarehouseConfig:
-    url: str = f"duckdb://{DEFAULT_INPUT}"
+    url: str = f"{DUCKDB_PREFIX}{DEFAULT_INPUT}"
     schemas: tuple[str, ...] = ("public",)
     redshift_password: str | None = field(default=None, repr=False)
     redshift_secret_arn: str | None = None
@@ -49,6 +52,10 @@ class WarehouseConfig:
     # The cost guard's limits on a statement's plan; unset: none, and no EXPLAIN is asked.
     cost_limits: CostLimits = field(default_factory=CostLimits)
     region: str | None = None
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.url.startswith(DUCKDB_PREFIX)
 
     @classmethod
     def from_env(cls, env: Env, *, region: str | None) -> WarehouseConfig:

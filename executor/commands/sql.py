@@ -63,11 +63,20 @@ def _run(args: argparse.Namespace) -> int:
     from bot.config import Env
     from executor.config import EngineConfig
     from executor.errors import UnsafeSQL, WarehouseError
-    from executor.warehouse.factory import open_warehouse
 
     params = dict(args.param) or None
     try:
         config = EngineConfig.from_env(Env())
+    except ValueError as e:
+        return _fail(1, f"cannot open the warehouse: {e}")
+    if config.warehouse.is_duckdb:
+        from executor.warehouse.isolated import prestart
+
+        # DuckDB loads in its child while the warehouse's schema doc and the SQL guard do.
+        prestart()
+    from executor.warehouse.factory import open_warehouse
+
+    try:
         opened = open_warehouse(config.warehouse, warm=False)
     except (WarehouseError, ValueError) as e:
         return _fail(1, f"cannot open the warehouse: {e}")

@@ -15,12 +15,11 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config import ConfigError
-from executor.config import EngineConfig
+from executor.config import REDSHIFT_PREFIX, EngineConfig
 from executor.governance.credentials import CachedLogins, ClusterCredentials, LoginSource
 from executor.governance.identity_pool import IdentityPool
 from executor.governance.per_user import PerUserAccess
 from executor.warehouse.base import Warehouse
-from executor.warehouse.factory import REDSHIFT_PREFIX
 from executor.warehouse.schema_doc import resolve_schema_doc
 
 # Options of WAREHOUSE_URL a per-user login keeps: the rest say how the worker's own

@@ -6,14 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.observability import service_logger
-from executor.config import DEFAULT_INPUT, WarehouseConfig
+from executor.config import DEFAULT_INPUT, DUCKDB_PREFIX, REDSHIFT_PREFIX, WarehouseConfig
 from executor.warehouse.base import Warehouse
 from executor.warehouse.schema_doc import resolve_schema_doc
 
 logger = service_logger()
 
-DUCKDB_PREFIX = "duckdb://"
-REDSHIFT_PREFIX = "redshift://"
 
 
 def open_warehouse(
@@ -28,7 +26,7 @@ def open_warehouse(
     starts while the caller goes on (its first call waits for it); Redshift connects on
     first use."""
     url = config.url
-    if url.startswith(DUCKDB_PREFIX):
+    if config.is_duckdb:
         from executor.warehouse.isolated import IsolatedDuckDBWarehouse
 
         # duckdb:///abs/folder, duckdb://relative/folder, or duckdb:// for input/.

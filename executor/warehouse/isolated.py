@@ -18,6 +18,8 @@ the next call starts a fresh child.
 The child is forked when the opening process has no other thread (a one-shot command: it
 inherits the modules imported so far and imports DuckDB while the command goes on), and
 is a fresh interpreter otherwise (the worker, whose threads' locks a fork would copy).
+`databot sql` forks it as soon as it knows the warehouse is DuckDB (`prestart`): the child
+imports DuckDB, then waits for the options the warehouse opened later sends it.
 """
 
 from __future__ import annotations
@@ -172,22 +174,9 @@ class IsolatedDuckDBWarehouse:
             return child
 
     def _spawn(self) -> _Child:
-        """A child process, sent its options: it opens the warehouse while the caller goes on."""
-        ours, theirs = socket.socketpair()
-        process: _Process
-        if _os_threads() == 1:
-            # A process with no other thread (a one-shot command) forks: the child keeps
-            # the modules already imported and skips an interpreter's start.
-            process = _fork(theirs, ours)
-        else:
-            # A fresh interpreter: a fork would copy locks the worker's threads hold.
-            process = subprocess.Popen(
-                [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-            )
-        theirs.close()
-        child = _Child(process, Connection(ours.detach()))
+        """A child process (the one `prestart` forked, if any), sent its options: it opens
+        the warehouse while the caller goes on."""
+        child = _prestarted.pop() if _prestarted else _new_child()
         child.connection.send((self._options, self.cap_bytes))
         return child
 
@@ -256,6 +245,38 @@ class IsolatedDuckDBWarehouse:
                 future.set_exception(
                     WarehouseError("the warehouse process stopped while running the query")
                 )
+
+
+# A child forked before its warehouse's options were known (`prestart`), for the next
+# IsolatedDuckDBWarehouse to adopt.
+_prestarted: list[_Child] = []
+
+
+def prestart() -> None:
+    """Fork the DuckDB child now, at a one-shot command's start, so that it imports DuckDB
+    while the command reads its settings and imports the SQL guard; the next warehouse
+    opened adopts it. Nothing happens in a process with other threads (it would not fork)
+    or when a child is already waiting."""
+    if not _prestarted and _os_threads() == 1:
+        _prestarted.append(_new_child())
+
+
+def _new_child() -> _Child:
+    ours, theirs = socket.socketpair()
+    process: _Process
+    if _os_threads() == 1:
+        # A process with no other thread (a one-shot command) forks: the child keeps
+        # the modules already imported and skips an interpreter's start.
+        process = _fork(theirs, ours)
+    else:
+        # A fresh interpreter: a fork would copy locks the worker's threads hold.
+        process = subprocess.Popen(
+            [sys.executable, "-c", CHILD_ENTRY, str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        )
+    theirs.close()
+    return _Child(process, Connection(ours.detach()))
 
 
 class _Process(Protocol):
@@ -333,7 +354,10 @@ def serve(fd: int) -> None:
     from executor.warehouse.duckdb import DuckDBWarehouse
 
     connection = Connection(fd)
-    options, cap_bytes = connection.recv()
+    try:
+        options, cap_bytes = connection.recv()
+    except EOFError:
+        return  # prestarted, and its process ended without opening a warehouse
     calls: queue.Queue[tuple[int, str, tuple[Any, ...]] | None] = queue.Queue()
     send_lock = threading.Lock()
     try:

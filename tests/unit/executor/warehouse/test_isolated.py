@@ -237,6 +237,46 @@ def test_a_process_with_no_other_thread_forks_the_child_and_caps_it() -> None:
     assert seen["users"] == USERS
 
 
+PRESTARTING_PROCESS = """
+import json, sys, psutil
+from executor.warehouse.isolated import prestart
+prestart()
+[early] = psutil.Process().children()
+adopt = sys.argv[1] == "adopt"
+if adopt:
+    from executor.config import DEFAULT_INPUT
+    from executor.warehouse.isolated import IsolatedDuckDBWarehouse
+    warehouse = IsolatedDuckDBWarehouse(DEFAULT_INPUT, preload=False, memory_limit="96MB")
+    limit = warehouse.data_limit_bytes
+    child = psutil.Process(warehouse.child_pid)
+    print(json.dumps({"adopted": child.pid == early.pid,
+                      "rlimit": child.rlimit(psutil.RLIMIT_DATA)[0], "limit": limit,
+                      "users": warehouse.query("SELECT count(*) FROM users", 1).rows[0][0]}))
+    warehouse.close()
+print(json.dumps({"early": early.pid}))
+"""
+
+
+@pytest.mark.parametrize("adopt", [True, False])
+def test_a_child_forked_before_the_settings_are_read_is_the_one_the_warehouse_uses(
+    adopt: bool,
+) -> None:
+    # GIVEN a one-shot command that forks its DuckDB child first thing (databot sql)
+    # WHEN it then opens the warehouse, or exits without opening one
+    done = subprocess.run([sys.executable, "-c", PRESTARTING_PROCESS,
+                           "adopt" if adopt else "exit"], cwd=REPO, check=True,
+                          capture_output=True, text=True, timeout=60)
+    lines = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    # THEN the warehouse adopts that child, sends it its options and caps it as ever;
+    # unadopted, the child ends with the command, quietly
+    if adopt:
+        assert lines[0]["adopted"] is True and lines[0]["users"] == USERS
+        assert lines[0]["rlimit"] == lines[0]["limit"] > HEADROOM_BYTES
+    assert done.stderr == ""
+    assert not psutil.pid_exists(lines[-1]["early"]) or psutil.Process(
+        lines[-1]["early"]).status() == psutil.STATUS_ZOMBIE
+
+
 def test_a_process_with_threads_starts_a_fresh_interpreter_for_the_child() -> None:
     # GIVEN a process with another thread running (as the worker's)
     stop = threading.Event()
